@@ -1,0 +1,149 @@
+"""REST API v1: thin handlers that validate, call the engine, and answer JSON."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, jsonify, request, session
+
+from .. import auth, engine
+from ..actions import COUNTER_ACTIONS, run_counter_action
+from ..app import hangdoi
+from ..engine import state
+from ..models import ADMIN, MANAGER
+from ..validation import STR, BadInput, Field, check_object
+from .errors import ApiError
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_ID = 2**31 - 1
+
+LOGIN_FIELDS = {"username": STR(required=True, max_length=64),
+                "password": STR(required=True, max_length=200)}
+TICKET_FIELDS = {
+    "service": Field((int, str), required=True, max_length=32, description="Service id or code"),
+    "priority": STR(nullable=True, max_length=32, description="Priority category code, or null"),
+    "kiosk": STR(nullable=True, max_length=64, description="Name of the kiosk asking"),
+}
+
+
+# -- request helpers ---------------------------------------------------------------------------
+def json_payload():
+    """The decoded JSON body; an empty body counts as `{}` (actions without fields need none)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if request.mimetype != "application/json":
+        raise BadInput("wrong_content_type", 415)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise BadInput("malformed_json") from None
+
+
+def json_body(fields: dict[str, Field]) -> dict:
+    return check_object(json_payload(), fields)
+
+
+def current_officer() -> dict | None:
+    ctx = hangdoi()
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        officer = None
+        if scheme.lower() == "bearer" and 0 < len(token.strip()) <= 200:
+            officer = auth.officer_for_token(ctx.db, token.strip())
+        if officer is None:
+            raise ApiError("invalid_token", 401)
+        return officer
+    officer_id = session.get("officer_id")
+    return auth.officer_by_id(ctx.db, officer_id) if isinstance(officer_id, int) else None
+
+
+def require_officer() -> dict:
+    officer = current_officer()
+    if officer is None:
+        raise ApiError("auth_required", 401)
+    return officer
+
+
+def require_id(value: int, code: str) -> int:
+    if not 0 < value <= MAX_ID:
+        raise ApiError(code, 404)
+    return value
+
+
+def centre_id() -> int:
+    found = hangdoi().default_centre_id()
+    if found is None:
+        raise ApiError("centre_not_found", 404)
+    return found
+
+
+# -- routes ------------------------------------------------------------------------------------
+@api.post("/auth/login")
+def login():
+    ctx = hangdoi()
+    body = json_body(LOGIN_FIELDS)
+    if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{body['username']}"):
+        raise ApiError("rate_limited", 429)
+    officer = auth.authenticate(ctx.db, body["username"], body["password"])
+    if officer is None:
+        raise ApiError("bad_credentials", 401)
+    token = auth.issue_token(ctx.db, officer["id"], ctx.settings.token_hours)
+    return jsonify({"token": token, "officer": officer})
+
+
+@api.get("/services")
+def list_services():
+    return jsonify(state.services(hangdoi().db, centre_id()))
+
+
+@api.post("/tickets")
+def issue_ticket():
+    ctx = hangdoi()
+    body = json_body(TICKET_FIELDS)
+    keys = [f"ip:{request.remote_addr}"] + ([f"kiosk:{body['kiosk']}"] if body["kiosk"] else [])
+    if not ctx.kiosk_limiter.allow(*keys):
+        raise ApiError("rate_limited", 429)
+    ticket = engine.issue_ticket(ctx.db, centre_id(), body["service"], priority=body["priority"],
+                                 kiosk=body["kiosk"])
+    return jsonify(ticket), 201
+
+
+@api.get("/tickets/<public_id>")
+def ticket_status(public_id: str):
+    if len(public_id) > 64:
+        raise ApiError("ticket_not_found", 404)
+    return jsonify(state.ticket_status(hangdoi().db, public_id))
+
+
+@api.get("/counters/<int:counter_id>/state")
+def counter_state(counter_id: int):
+    officer = require_officer()
+    require_id(counter_id, "counter_not_found")
+    snapshot = state.counter_state(hangdoi().db, counter_id)
+    signed_in = (snapshot["counter"]["officer"] or {}).get("id") == officer["id"]
+    if not signed_in and officer["role"] not in (MANAGER, ADMIN):
+        raise ApiError("not_signed_in_here", 403)
+    return jsonify(snapshot)
+
+
+@api.post("/counters/<int:counter_id>/<action>")
+def counter_action(counter_id: int, action: str):
+    if action not in COUNTER_ACTIONS:
+        raise ApiError("not_found", 404)
+    officer = require_officer()
+    require_id(counter_id, "counter_not_found")
+    return jsonify(run_counter_action(hangdoi().db, action, counter_id, officer["id"], json_payload()))
+
+
+@api.get("/display/state")
+def display_state():
+    return jsonify(state.display_state(hangdoi().db, centre_id()))
+
+
+@api.get("/openapi.json")
+def openapi():
+    from .openapi import document
+    return jsonify(document())
+

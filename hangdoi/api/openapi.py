@@ -1,0 +1,109 @@
+"""The OpenAPI 3.1 document for API v1, built from the same field lists the handlers validate with."""
+from __future__ import annotations
+
+from ..actions import COUNTER_ACTIONS
+from ..validation import object_schema
+
+NULLABLE_STR = {"type": ["string", "null"]}
+REF = {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}
+COUNTER_REF = {"type": ["object", "null"], "properties": {
+    "id": {"type": "integer"}, "number": {"type": "integer"}, "name": {"type": "string"}}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"},
+                       "message": {"type": "string", "description": "Vietnamese / English"}}}}},
+    "Ticket": {"type": "object", "required": ["id", "number", "service", "status", "issued_at"],
+               "properties": {
+                   "id": {"type": "integer"}, "public_id": {"type": "string"},
+                   "number": {"type": "string", "description": "As displayed, e.g. 1005 or A012"},
+                   "service": {"type": "object", "properties": REF},
+                   "status": {"enum": ["waiting", "called", "serving", "done", "no_show",
+                                       "cancelled", "closed"]},
+                   "priority": NULLABLE_STR, "counter": COUNTER_REF, "target_counter": COUNTER_REF,
+                   "issued_at": {"type": "string", "format": "date-time"},
+                   "called_at": {"type": ["string", "null"], "format": "date-time"},
+                   "call_count": {"type": "integer"},
+                   "position": {"type": "integer", "description": "People ahead in this service"}}},
+    "Counter": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "number": {"type": "integer"}, "name": {"type": "string"},
+        "status": {"enum": ["inactive", "closed", "open", "paused", "calling", "serving"]},
+        "ticket": NULLABLE_STR}},
+    "Service": {"type": "object", "required": ["id", "code", "name", "domain", "waiting", "open"],
+                "properties": {**REF, "domain": {"type": "object", "properties": REF},
+                               "waiting": {"type": "integer"}, "open": {"type": "boolean"},
+                               "instant": {"type": "boolean"}}},
+    "ActionResult": {"type": "object", "required": ["ticket", "counter"], "properties": {
+        "ticket": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]},
+        "counter": {"oneOf": [{"$ref": "#/components/schemas/Counter"}, {"type": "null"}]}}},
+    "DisplayState": {"type": "object", "required": ["seq", "counters", "queues", "recent_calls"],
+                     "properties": {"seq": {"type": "integer"},
+                                    "counters": {"type": "array", "items": {"$ref": "#/components/schemas/Counter"}},
+                                    "queues": {"type": "array"}, "recent_calls": {"type": "array"}}},
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): _json(_ref("Error"), "Error") for s in statuses}
+
+
+def _body(fields) -> dict:
+    return {"required": False, "content": {"application/json": {"schema": object_schema(fields)}}}
+
+
+def document() -> dict:
+    from . import LOGIN_FIELDS, TICKET_FIELDS
+    bearer = [{"bearer": []}]
+    paths = {
+        "/auth/login": {"post": {
+            "summary": "Sign in; returns a bearer token", "requestBody": {**_body(LOGIN_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object", "required": ["token", "officer"], "properties": {
+                "token": {"type": "string"}, "officer": {"type": "object"}}}),
+                **_errors(400, 401, 413, 415, 422, 429)}}},
+        "/services": {"get": {"summary": "Services with waiting counts and whether they issue now",
+                              "responses": {"200": _json({"type": "array", "items": _ref("Service")})}}},
+        "/tickets": {"post": {
+            "summary": "Issue a ticket (kiosks; rate-limited)", "requestBody": {**_body(TICKET_FIELDS), "required": True},
+            "responses": {"201": _json(_ref("Ticket"), "Issued"),
+                          **_errors(400, 404, 409, 413, 415, 422, 429)}}},
+        "/tickets/{public_id}": {"get": {
+            "summary": "A ticket's status, for the citizen's phone",
+            "parameters": [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("Ticket")), **_errors(404)}}},
+        "/counters/{counter_id}/state": {"get": {
+            "summary": "The counter's snapshot: current ticket, queue in call order", "security": bearer,
+            "parameters": [_counter_param()],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/display/state": {"get": {"summary": "What the lobby display shows",
+                                   "responses": {"200": _json(_ref("DisplayState"))}}},
+    }
+    for name, action in COUNTER_ACTIONS.items():
+        paths[f"/counters/{{counter_id}}/{name}"] = {"post": {
+            "summary": action.summary, "security": bearer, "parameters": [_counter_param()],
+            "requestBody": _body(action.fields),
+            "responses": {"200": _json(_ref("ActionResult")),
+                          **_errors(400, 401, 403, 404, 409, 413, 415, 422)}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "hangdoi API", "version": "1",
+                 "description": "Queue ticketing for public administrative service centres. "
+                                "Errors are {\"error\": {\"code\", \"message\"}} with Vietnamese and English text."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _counter_param() -> dict:
+    return {"name": "counter_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}

@@ -1,0 +1,58 @@
+"""The application factory: one Flask app, its database, its realtime hub."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from .config import Settings, load_settings
+from .database import Database
+from .models import Centre
+from .ratelimit import RateLimiter
+
+
+@dataclass
+class Hangdoi:
+    """What request handlers need, hung on `app.extensions["hangdoi"]`."""
+
+    settings: Settings
+    db: Database
+    kiosk_limiter: RateLimiter
+    login_limiter: RateLimiter
+    hub: object = None
+
+    def default_centre_id(self) -> int | None:
+        with self.db.read() as s:
+            return s.scalars(select(Centre.id).order_by(Centre.id)).first()
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None, clock=None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.data_dir.resolve() / "instance"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    db = db or Database(settings.resolved_database_url(), clock=clock)
+    context = Hangdoi(settings=settings, db=db,
+                      kiosk_limiter=RateLimiter(settings.kiosk_rate_limit_per_minute),
+                      login_limiter=RateLimiter(10))
+    app.extensions["hangdoi"] = context
+
+    from .api import api, errors
+    app.register_blueprint(api)
+    errors.register(app)
+
+    from .realtime.hub import Hub
+    context.hub = Hub(app, db, settings)
+    return app
+
+
+def hangdoi() -> Hangdoi:
+    return current_app.extensions["hangdoi"]

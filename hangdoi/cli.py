@@ -1,0 +1,136 @@
+"""The `hangdoi` command: serve, demo, db upgrade, create-admin, close-day."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from sqlalchemy import select
+
+from .config import load_settings
+from .database import Database
+
+
+def _settings_and_db():
+    settings = load_settings()
+    return settings, Database(settings.resolved_database_url())
+
+
+def _with_external_projection(settings, db) -> None:
+    """Changes made by the CLI reach live screens through Redis when several processes share it."""
+    if settings.redis_url:
+        from flask_socketio import SocketIO
+        from .realtime.projection import Projection
+        db.on_commit(Projection(SocketIO(message_queue=settings.redis_url)))
+
+
+@click.group()
+def main() -> None:
+    """hangdoi — hệ thống xếp hàng lấy số / queue ticketing for public service centres."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    from .schema import upgrade
+    settings = load_settings()
+    upgrade(settings.resolved_database_url())
+    click.echo("database is up to date")
+
+
+def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
+    from .app import create_app
+    from .schema import upgrade
+    settings = load_settings()
+    if upgrade_schema:
+        upgrade(settings.resolved_database_url())
+    app = create_app(settings)
+    hub = app.extensions["hangdoi"].hub
+    click.echo(f"hangdoi serving on http://{host}:{port}/  (data: {settings.data_dir})")
+    hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-upgrade", is_flag=True, help="Do not migrate the schema at start.")
+def serve(host: str, port: int, no_upgrade: bool) -> None:
+    """Serve the kiosk, counters, displays, admin and API (migrating the schema first)."""
+    _serve(host, port, upgrade_schema=not no_upgrade)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Create a demo centre on SQLite if there is no centre yet, print its accounts, then serve."""
+    from .demo import demo_credentials, ensure_demo_centre
+    from .schema import upgrade
+    settings, database = _settings_and_db()
+    upgrade(settings.resolved_database_url())
+    created = ensure_demo_centre(database)
+    database.dispose()
+    click.echo("demo centre created" if created else "using the existing centre")
+    click.echo("accounts (username / password):")
+    for username, password in demo_credentials():
+        click.echo(f"{username} / {password}")
+    _serve(host, port, upgrade_schema=False)
+
+
+@main.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--centre-name", default="Trung tâm Phục vụ hành chính công",
+              help="Name of the centre to create when there is none yet.")
+def create_admin(username: str, full_name: str, password: str, centre_name: str) -> None:
+    """Create an administrator account (and the centre, on a fresh installation)."""
+    from .auth import hash_password
+    from .catalogue import create_centre
+    from .models import ADMIN, Centre, Officer
+    from .schema import upgrade
+    settings, database = _settings_and_db()
+    upgrade(settings.resolved_database_url())
+    if len(password) < 8:
+        raise click.UsageError("the password needs at least 8 characters")
+    with database.read() as s:
+        centre_id = s.scalars(select(Centre.id).order_by(Centre.id)).first()
+        taken = s.scalars(select(Officer.id).where(Officer.username == username)).first()
+    if taken is not None:
+        raise click.UsageError(f"username {username!r} exists already")
+    if centre_id is None:
+        centre_id = create_centre(database, {"name": centre_name})["centre"]
+    with database.write() as s:
+        s.add(Officer(centre_id=centre_id, username=username, full_name=full_name, role=ADMIN,
+                      password_hash=hash_password(password), active=True))
+    click.echo(f"administrator {username} created")
+
+
+@main.command("close-day")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Close open tickets of this local day and before (default: today).")
+def close_day(day) -> None:
+    """Close every ticket still open at the end of the day and free all counters."""
+    from .engine import close_day as close
+    from .models import Centre
+    settings, database = _settings_and_db()
+    _with_external_projection(settings, database)
+    with database.read() as s:
+        centre_ids = s.scalars(select(Centre.id).order_by(Centre.id)).all()
+    for centre_id in centre_ids:
+        result = close(database, centre_id, day.date() if day else None)
+        click.echo(f"centre {centre_id}: closed {result['closed_tickets']} tickets, "
+                   f"ended {result['ended_sessions']} counter sessions ({result['day']})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

@@ -1,0 +1,75 @@
+"""Settings: defaults, then an optional config file, then `HANGDOI_*` environment variables.
+
+The config file is a TOML file named by `HANGDOI_CONFIG` (or `hangdoi.toml` in the data directory)
+whose keys are the lower-case setting names without the prefix, e.g. `database_url = "..."`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / "data")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    # How many tickets one kiosk (or one IP address) may take per minute.
+    kiosk_rate_limit_per_minute: int = 30
+    # Bearer tokens live this long (hours); a shift is at most a day.
+    token_hours: int = 16
+    # Largest request body accepted, in bytes.
+    max_body_bytes: int = 16 * 1024
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "hangdoi.sqlite3"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+# Field types are strings here (postponed annotations); each names how to read a text value.
+_CASTS = {"int": int, "str": str, "Path": Path}
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
+    """Build the settings from the file, the environment and explicit overrides (in that order)."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, object] = {}
+    data_dir = Path(overrides.get("data_dir") or env.get("HANGDOI_DATA_DIR") or Path.cwd() / "data")
+    config_file = env.get("HANGDOI_CONFIG") or data_dir / "hangdoi.toml"
+    if Path(config_file).is_file():
+        with open(config_file, "rb") as fh:
+            values.update(tomllib.load(fh))
+    for f in fields(Settings):
+        key = "HANGDOI_" + f.name.upper()
+        if key in env:
+            values[f.name] = env[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["data_dir"] = data_dir
+    known = {f.name: f for f in fields(Settings)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"Unknown settings: {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for name, value in values.items():
+        kwargs[name] = _CASTS[known[name].type](value)
+    settings = Settings(**kwargs)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.secret_key:
+        settings.secret_key = _persistent_secret(settings.data_dir)
+    return settings
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A secret kept in the data directory, so sessions survive restarts without configuration."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

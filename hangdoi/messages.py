@@ -1,0 +1,91 @@
+"""The message catalogue: every user-facing text, Vietnamese first, English second.
+
+Keys are stable codes; API errors use them as `error.code`.
+"""
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # Request shape
+    "malformed_json": ("Dữ liệu gửi lên không phải JSON hợp lệ", "The request body is not valid JSON"),
+    "expected_object": ("Dữ liệu gửi lên phải là một đối tượng JSON", "The request body must be a JSON object"),
+    "invalid_field": ("Trường “{field}” không hợp lệ: {reason}", "Field “{field}” is invalid: {reason}"),
+    "missing_field": ("Thiếu trường “{field}”", "Field “{field}” is required"),
+    "unknown_field": ("Trường “{field}” không được hỗ trợ", "Field “{field}” is not supported"),
+    "body_too_large": ("Dữ liệu gửi lên quá lớn", "The request body is too large"),
+    "wrong_content_type": ("Dữ liệu phải gửi dạng application/json",
+                           "The request body must be sent as application/json"),
+    "not_found": ("Không tìm thấy địa chỉ này", "No such address"),
+    "method_not_allowed": ("Phương thức không được phép", "Method not allowed"),
+    "rate_limited": ("Quá nhiều yêu cầu, vui lòng thử lại sau ít phút",
+                     "Too many requests, please try again in a minute"),
+    # Authentication and permission
+    "auth_required": ("Cần đăng nhập", "Sign-in required"),
+    "invalid_token": ("Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "The token is invalid or has expired"),
+    "bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
+    "forbidden": ("Bạn không có quyền thực hiện thao tác này", "You are not allowed to do this"),
+    "not_signed_in_here": ("Bạn chưa đăng nhập tại quầy này", "You are not signed in at this counter"),
+    "counter_taken": ("Quầy đang có cán bộ khác làm việc", "Another officer is signed in at this counter"),
+    "officer_elsewhere": ("Bạn đang đăng nhập tại quầy khác", "You are signed in at another counter"),
+    # Things that do not exist
+    "service_not_found": ("Không tìm thấy thủ tục", "Service not found"),
+    "counter_not_found": ("Không tìm thấy quầy", "Counter not found"),
+    "ticket_not_found": ("Không tìm thấy số thứ tự", "Ticket not found"),
+    "priority_not_found": ("Không có đối tượng ưu tiên này", "Unknown priority category"),
+    "centre_not_found": ("Không tìm thấy trung tâm", "Centre not found"),
+    # Issuing
+    "service_inactive": ("Thủ tục này hiện không tiếp nhận", "This service is not available"),
+    "service_closed_today": ("Thủ tục này đã ngừng nhận hồ sơ hôm nay",
+                             "This service is closed for the rest of the day"),
+    "centre_closed": ("Ngoài giờ làm việc — vui lòng quay lại trong giờ hành chính",
+                      "Outside opening hours — please come back during office hours"),
+    "daily_cap_reached": ("Đã hết số hôm nay", "No more tickets for this service today"),
+    "series_exhausted": ("Đã hết số thứ tự trong ngày cho lĩnh vực này",
+                         "All ticket numbers of this series are used up for today"),
+    # Counter work
+    "counter_inactive": ("Quầy không hoạt động", "This counter is not in use"),
+    "counter_paused": ("Quầy đang tạm dừng", "This counter is paused"),
+    "counter_not_paused": ("Quầy không tạm dừng", "This counter is not paused"),
+    "counter_busy": ("Quầy đang phục vụ số khác", "This counter is busy with another ticket"),
+    "no_current_ticket": ("Quầy chưa gọi số nào", "This counter has no current ticket"),
+    "illegal_transition": ("Không thể {action} khi số đang ở trạng thái “{status}”",
+                           "Cannot {action} a ticket that is “{status}”"),
+    "not_callable": ("Số này không còn chờ gọi", "This ticket is not waiting to be called"),
+    "not_at_counter": ("Số này không ở quầy của bạn", "This ticket is not at your counter"),
+    "transfer_target_required": ("Cần chọn thủ tục hoặc quầy để chuyển",
+                                 "Choose a service or a counter to transfer to"),
+    "transfer_same_place": ("Không thể chuyển về chính chỗ hiện tại", "Cannot transfer to where it already is"),
+    "not_today": ("Số này không thuộc ngày hôm nay", "This ticket is not from today"),
+}
+
+
+# Names that appear inside messages, also in both languages.
+TERMS: dict[str, tuple[str, str]] = {
+    "waiting": ("đang chờ", "waiting"),
+    "called": ("đã gọi", "called"),
+    "serving": ("đang phục vụ", "being served"),
+    "done": ("đã xong", "done"),
+    "no_show": ("vắng mặt", "no-show"),
+    "cancelled": ("đã hủy", "cancelled"),
+    "closed": ("đã đóng cuối ngày", "closed at end of day"),
+    "call": ("gọi", "call"),
+    "recall": ("gọi lại", "recall"),
+    "start": ("bắt đầu phục vụ", "start serving"),
+    "finish": ("hoàn thành", "finish"),
+    "no-show": ("đánh dấu vắng mặt", "mark as no-show"),
+    "requeue": ("trả về hàng chờ", "return to the queue"),
+    "transfer": ("chuyển", "transfer"),
+    "cancel": ("hủy", "cancel"),
+}
+
+
+def text(code: str, lang: str = "vi", **params) -> str:
+    """The message in one language; a parameter naming a TERMS key is translated too."""
+    index = 0 if lang == "vi" else 1
+    vi, en = MESSAGES[code]
+    words = {k: TERMS[v][index] if isinstance(v, str) and v in TERMS else v for k, v in params.items()}
+    return (vi, en)[index].format(**words)
+
+
+def bilingual(code: str, **params) -> str:
+    """Vietnamese, then English, in one line: what the API puts in `error.message`."""
+    return f"{text(code, 'vi', **params)} / {text(code, 'en', **params)}"

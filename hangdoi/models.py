@@ -1,0 +1,273 @@
+"""The database schema. Alembic migrations in hangdoi/migrations must match these tables."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .clock import UTC
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores instants in UTC and always gives back aware datetimes, on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        # SQLite keeps text; without an offset every stored instant sorts correctly as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Ticket states. "Open" ones still need something from an officer.
+WAITING, CALLED, SERVING = "waiting", "called", "serving"
+DONE, NO_SHOW, CANCELLED, CLOSED = "done", "no_show", "cancelled", "closed"
+TICKET_STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED, CLOSED)
+AT_COUNTER_STATES = (CALLED, SERVING)
+OPEN_STATES = (WAITING, CALLED, SERVING)
+
+PRIMARY, BACKUP = "primary", "backup"
+OFFICER, MANAGER, ADMIN = "officer", "manager", "admin"
+ROLES = (OFFICER, MANAGER, ADMIN)
+
+
+class Centre(Base):
+    __tablename__ = "centre"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    # {"sessions": [["07:30", "11:30"], ["13:30", "17:00"]], "weekdays": [0, 1, 2, 3, 4]}
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_days: Mapped[list] = mapped_column(JSON, default=list)
+    # Free-form options: call_policy, priority_streak_limit, accept_outside_hours, ...
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The realtime sequence: bumped once by every committed change, so clients can spot gaps.
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Domain(Base):
+    __tablename__ = "domain"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketSeries(Base):
+    __tablename__ = "ticket_series"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    prefix: Mapped[str] = mapped_column(String(8), default="")
+    first_number: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Service(Base):
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domain.id"))
+    series_id: Mapped[int] = mapped_column(ForeignKey("ticket_series.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    daily_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    instant: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Closed by a manager for the rest of this local day.
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Counter(Base):
+    __tablename__ = "counter"
+    __table_args__ = (UniqueConstraint("centre_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pause_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Priority tickets called in a row here, for the priority/normal interleave.
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CounterService(Base):
+    __tablename__ = "counter_service"
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default=PRIMARY)
+
+
+class Officer(Base):
+    __tablename__ = "officer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default=OFFICER)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PriorityCategory(Base):
+    __tablename__ = "priority_category"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CounterSession(Base):
+    """An officer signed in at a counter. At most one open session per counter and per officer."""
+
+    __tablename__ = "counter_session"
+    __table_args__ = (
+        Index("uq_counter_session_open_counter", "counter_id", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        Index("uq_counter_session_open_officer", "officer_id", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SeriesDay(Base):
+    """The last number handed out in a series on a local day: the one place numbers come from."""
+
+    __tablename__ = "series_day"
+    series_id: Mapped[int] = mapped_column(ForeignKey("ticket_series.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_issued: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceDay(Base):
+    """How many tickets a service has issued on a local day, for the daily cap."""
+
+    __tablename__ = "service_day"
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    issued: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        UniqueConstraint("series_id", "local_day", "number"),
+        # A counter holds at most one ticket at a time, whatever the code above tries.
+        Index("uq_ticket_one_per_counter", "counter_id", unique=True,
+              sqlite_where=text("status IN ('called', 'serving')"),
+              postgresql_where=text("status IN ('called', 'serving')")),
+        Index("ix_ticket_queue", "centre_id", "local_day", "status", "service_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("ticket_series.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    local_day: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    display_number: Mapped[str] = mapped_column(String(16))
+    priority_id: Mapped[int | None] = mapped_column(ForeignKey("priority_category.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=WAITING)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Place in the queue; kept on transfer and requeue so nobody is sent to the back.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
+    # Set when a ticket was transferred to one counter: only that counter may call it.
+    target_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    kiosk: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class TicketEvent(Base):
+    """The append-only timeline. Every report, estimate and replay is derived from it."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket", "ticket_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CounterEvent(Base):
+    """Sign-ins, sign-outs, pauses and resumes: the counter's own timeline."""
+
+    __tablename__ = "counter_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

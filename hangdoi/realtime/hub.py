@@ -1,0 +1,132 @@
+"""The Socket.IO hub (Flask-SocketIO, threading mode).
+
+Client protocol:
+- connect, optionally with `auth={"token": "<bearer token>"}` (or the web session cookie);
+- emit `subscribe` {"room": "display" | "kiosk" | "counter:<id>"} → the acknowledgement is
+  {"room", "seq", "snapshot"}; the client joins the room *before* the snapshot is read, so it may
+  receive messages with a seq ≤ the snapshot's: those are already in the snapshot, skip them;
+- then `state_changed` / `ticket_called` messages, each with `seq`; a seq more than one past the
+  last applied one means something was missed: subscribe again;
+- emit `counter_action` {"counter": id, "action": "call-next" | ..., ...fields} as a signed-in
+  officer → acknowledgement with the same result as the REST call, or {"error": {...}}.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import request, session
+from flask_socketio import SocketIO, join_room
+
+from .. import auth
+from ..actions import COUNTER_ACTIONS, run_counter_action
+from ..api.errors import STATUS_BY_KIND, error_body
+from ..engine import state
+from ..engine.errors import DomainError, NotFound
+from ..models import ADMIN, MANAGER
+from ..validation import INT, STR, BadInput, check_object
+from .projection import Projection, centre_room, counter_room, display_room, kiosk_room
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE_FIELDS = {"room": STR(required=True, max_length=40),
+                    "centre": INT(nullable=True, description="Centre id; default: the first centre")}
+
+
+class Hub:
+    def __init__(self, app, db, settings):
+        self.app = app
+        self.db = db
+        self.socketio = SocketIO(app, async_mode="threading",
+                                 message_queue=settings.redis_url or None,
+                                 cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
+                                 ping_interval=10, ping_timeout=10)
+        self.identities: dict[str, dict | None] = {}
+        db.on_commit(Projection(self.socketio))
+        self._register()
+
+    # -- handlers ---------------------------------------------------------------------------
+    def _register(self) -> None:
+        sio = self.socketio
+
+        @sio.on("connect")
+        def _connect(auth_data=None):
+            officer = None
+            token = auth_data.get("token") if isinstance(auth_data, dict) else None
+            if isinstance(token, str) and 0 < len(token) <= 200:
+                officer = auth.officer_for_token(self.db, token)
+                if officer is None:
+                    return False  # a wrong token is refused outright, not silently anonymous
+            elif isinstance(session.get("officer_id"), int):
+                officer = auth.officer_by_id(self.db, session["officer_id"])
+            self.identities[request.sid] = officer
+
+        @sio.on("disconnect")
+        def _disconnect(*_args):
+            self.identities.pop(request.sid, None)
+
+        @sio.on("subscribe")
+        def _subscribe(data=None):
+            return self._answer(lambda: self.subscribe(request.sid, data))
+
+        @sio.on("counter_action")
+        def _counter_action(data=None):
+            return self._answer(lambda: self.counter_action(request.sid, data))
+
+        @sio.on_error_default
+        def _error(exc):
+            log.exception("socket handler failed: %s", exc)
+            return {"error": {"code": "internal_error", "message": "Lỗi hệ thống / Internal error"}}
+
+    def _answer(self, fn):
+        try:
+            return fn()
+        except BadInput as exc:
+            return {**error_body(exc.code, **exc.params), "status": exc.status}
+        except DomainError as exc:
+            return {**error_body(exc.code, **exc.params), "status": STATUS_BY_KIND[exc.kind]}
+
+    # -- operations -------------------------------------------------------------------------
+    def subscribe(self, sid: str, data) -> dict:
+        args = check_object(data, SUBSCRIBE_FIELDS)
+        centre_id = args["centre"] or self.app.extensions["hangdoi"].default_centre_id()
+        room = args["room"]
+        if centre_id is None:
+            raise NotFound("centre_not_found")
+        if room == "display":
+            rooms, read = [display_room(centre_id)], lambda: state.display_state(self.db, centre_id)
+        elif room == "kiosk":
+            rooms, read = [kiosk_room(centre_id)], lambda: state.kiosk_state(self.db, centre_id)
+        elif room.startswith("counter:") and room[8:].isdigit() and int(room[8:]) < 2**31:
+            counter_id = int(room[8:])
+            snapshot = state.counter_state(self.db, counter_id)
+            self._require_counter_access(sid, snapshot)
+            centre_id = snapshot["centre_id"]
+            rooms, read = [counter_room(centre_id, counter_id)], lambda: state.counter_state(self.db, counter_id)
+        else:
+            raise BadInput("invalid_field", 422, field="room", reason="display, kiosk or counter:<id>")
+        # Join first, read second: nothing committed in between can be missed.
+        for name in (centre_room(centre_id), *rooms):
+            join_room(name, sid=sid)
+        snapshot = read()
+        return {"room": room, "seq": snapshot["seq"], "snapshot": snapshot}
+
+    def counter_action(self, sid: str, data) -> dict:
+        if not isinstance(data, dict):
+            raise BadInput("expected_object")
+        payload = dict(data)
+        counter_id = INT(required=True).check("counter", payload.pop("counter", None))
+        action = STR(required=True, max_length=20).check("action", payload.pop("action", None))
+        if action not in COUNTER_ACTIONS:
+            raise BadInput("invalid_field", 422, field="action", reason="unknown action")
+        officer = self.identities.get(sid)
+        if officer is None:
+            raise BadInput("auth_required", 401)
+        return run_counter_action(self.db, action, counter_id, officer["id"], payload)
+
+    def _require_counter_access(self, sid: str, snapshot: dict) -> None:
+        officer = self.identities.get(sid)
+        if officer is None:
+            raise BadInput("auth_required", 401)
+        signed_in = (snapshot["counter"]["officer"] or {}).get("id") == officer["id"]
+        if not signed_in and officer["role"] not in (MANAGER, ADMIN):
+            raise BadInput("not_signed_in_here", 403)
