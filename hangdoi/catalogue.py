@@ -7,6 +7,7 @@
                   "services": [{"code": "HT01", "name": "Đăng ký khai sinh", "daily_cap": null}]}],
      "counters": [{"number": 1, "name": "Quầy 1", "primary": ["HT"], "backup": ["CT01"]}],
      "officers": [{"username": "canbo1", "full_name": "...", "role": "officer", "password": "..."}]}
+                                   # (or "password_hash" instead of "password", to skip hashing)
 
 A counter's `primary`/`backup` lists name services by code, or a whole domain by its code.
 """
@@ -87,7 +88,8 @@ def create_centre(db, spec: dict) -> dict:
         officers = {}
         for o in spec.get("officers", []):
             officer = Officer(centre_id=centre.id, username=o["username"], full_name=o["full_name"],
-                              role=o.get("role", "officer"), password_hash=hash_password(o["password"]),
+                              role=o.get("role", "officer"),
+                              password_hash=o.get("password_hash") or hash_password(o["password"]),
                               active=True)
             s.add(officer)
             s.flush()

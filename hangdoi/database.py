@@ -6,7 +6,8 @@ snapshot (a deferred BEGIN on SQLite, REPEATABLE READ on PostgreSQL).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
 
 from sqlalchemy import create_engine, event
@@ -30,10 +31,13 @@ class Database:
         self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(read_engine, expire_on_commit=False)
         self._commit_listeners: list[Callable] = []
+        self._writer_lock = threading.Lock() if self.is_sqlite else nullcontext()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._write_sessions() as session, session.begin():
+        # SQLite has one writer at a time anyway. Queueing our own threads on a mutex hands the
+        # lock over at once, where SQLite's busy handler would make each waiter sleep and poll.
+        with self._writer_lock, self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager

@@ -85,6 +85,8 @@ def document() -> dict:
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
         "/display/state": {"get": {"summary": "What the lobby display shows",
                                    "responses": {"200": _json(_ref("DisplayState"))}}},
+        "/openapi.json": {"get": {"summary": "This document",
+                                  "responses": {"200": _json({"type": "object"})}}},
     }
     for name, action in COUNTER_ACTIONS.items():
         paths[f"/counters/{{counter_id}}/{name}"] = {"post": {

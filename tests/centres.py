@@ -1,0 +1,43 @@
+"""Small centres the tests build, each shaped for what a test needs to show."""
+from datetime import datetime, timezone
+
+from hangdoi.auth import hash_password
+
+PASSWORD = "matkhau-test"
+PASSWORD_HASH = hash_password(PASSWORD)
+
+# Monday 23 November 2026, 09:00 in Hà Nội (02:00 UTC): a normal working morning.
+MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+def officer(username, role="officer"):
+    return {"username": username, "full_name": username.title(), "role": role,
+            "password_hash": PASSWORD_HASH}
+
+
+SMALL_CENTRE = {
+    "name": "Trung tâm thử nghiệm",
+    "domains": [
+        {"code": "HT", "name": "Tư pháp – Hộ tịch", "series": {"first": 1001, "last": 1999},
+         "services": [{"code": "HT01", "name": "Đăng ký khai sinh"},
+                      {"code": "HT02", "name": "Đăng ký kết hôn"}]},
+        {"code": "CT", "name": "Chứng thực", "series": {"prefix": "A", "first": 1, "last": 999},
+         "services": [{"code": "CT01", "name": "Chứng thực bản sao"}]},
+        {"code": "DD", "name": "Đất đai", "series": {"first": 3001, "last": 3003},
+         "services": [{"code": "DD01", "name": "Đăng ký biến động đất đai"}]},
+        {"code": "XD", "name": "Xây dựng", "series": {"first": 4001, "last": 4999},
+         "services": [{"code": "XD01", "name": "Cấp giấy phép xây dựng", "daily_cap": 2},
+                      {"code": "XD02", "name": "Thủ tục tạm ngừng", "active": False}]},
+    ],
+    "counters": [
+        {"number": 1, "name": "Quầy 1", "primary": ["HT"], "backup": ["CT"]},
+        {"number": 2, "name": "Quầy 2", "primary": ["CT"], "backup": ["HT"]},
+        {"number": 3, "name": "Quầy 3", "primary": ["DD", "XD"]},
+    ],
+    "officers": [officer("an"), officer("binh"), officer("chi"), officer("dung", "manager"),
+                 officer("quantri", "admin")],
+}
+
+
+def always_open(spec):
+    return {**spec, "settings": {**spec.get("settings", {}), "accept_outside_hours": True}}

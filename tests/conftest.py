@@ -1,0 +1,142 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL schema, a controllable clock.
+
+PostgreSQL and Redis are used for real. Where they are missing the tests that need them skip with
+the reason, except under CI=true, where a missing service fails the run.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from hangdoi.catalogue import create_centre
+from hangdoi.clock import FixedClock
+from hangdoi.database import Database
+from hangdoi.models import Base
+from hangdoi.schema import upgrade
+
+from .centres import MONDAY_9AM, SMALL_CENTRE
+
+POSTGRES_URL = os.environ.get("HANGDOI_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("HANGDOI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def service_missing(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required services must be running)")
+    pytest.skip(reason)
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_schema_url():
+    """A private schema for this test session, migrated once; dropped at the end."""
+    schema = f"hd_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 — any failure to reach the server means "missing"
+        admin.dispose()
+        service_missing(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated database file; each test gets a copy (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def fresh_sqlite_url(template, directory) -> str:
+    path = directory / "hangdoi.sqlite3"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+# -- the database under test -------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path, sqlite_template):
+    if request.param == "sqlite":
+        return fresh_sqlite_url(sqlite_template, tmp_path)
+    url = request.getfixturevalue("postgres_schema_url")
+    truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template):
+    return fresh_sqlite_url(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(MONDAY_9AM)
+
+
+@pytest.fixture
+def db(db_url, clock):
+    database = Database(db_url, clock=clock)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class CentreIds:
+    centre: int
+    services: dict[str, int]
+    counters: dict[int, int]
+    officers: dict[str, int]
+
+    def service(self, code: str) -> int:
+        return self.services[code]
+
+    def counter(self, number: int) -> int:
+        return self.counters[number]
+
+    def officer(self, username: str) -> int:
+        return self.officers[username]
+
+
+def build_centre(db, spec=SMALL_CENTRE) -> CentreIds:
+    return CentreIds(**create_centre(db, spec))
+
+
+@pytest.fixture
+def centre(db) -> CentreIds:
+    return build_centre(db)
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        import redis
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+    except Exception as exc:  # noqa: BLE001
+        service_missing(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
+    return REDIS_URL

@@ -1,0 +1,87 @@
+"""Who is called next: priority first, longest wait, primary before backup, interleave."""
+from __future__ import annotations
+
+from hangdoi import engine
+from hangdoi.engine import state
+
+from .centres import SMALL_CENTRE
+from .conftest import build_centre
+from .test_engine_lifecycle import at_counter
+
+
+def numbers_called(db, counter, officer, times):
+    called = []
+    for _ in range(times):
+        ticket = engine.call_next(db, counter, officer)["ticket"]
+        called.append(ticket["number"] if ticket else None)
+    return called
+
+
+def test_longest_waiting_across_primary_services(db, centre, clock):
+    counter, officer = at_counter(db, centre)
+    engine.issue_ticket(db, centre.centre, "HT02")         # 1001, first
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT01")         # 1002
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT02")         # 1003
+    assert numbers_called(db, counter, officer, 4) == ["1001", "1002", "1003", None]
+
+
+def test_priority_ticket_issued_later_overtakes(db, centre, clock):
+    counter, officer = at_counter(db, centre)
+    engine.issue_ticket(db, centre.centre, "HT01")
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT01")
+    clock.advance(minutes=1)
+    elderly = engine.issue_ticket(db, centre.centre, "HT01", priority="cao_tuoi")
+    assert elderly["position"] == 0
+    assert numbers_called(db, counter, officer, 3) == ["1003", "1001", "1002"]
+
+
+def test_backup_services_only_when_primary_is_empty(db, centre, clock):
+    counter, officer = at_counter(db, centre)  # counter 1: primary HT, backup CT
+    engine.issue_ticket(db, centre.centre, "CT01")          # A001, waiting longest
+    clock.advance(minutes=3)
+    engine.issue_ticket(db, centre.centre, "HT01")          # 1001
+    assert numbers_called(db, counter, officer, 3) == ["1001", "A001", None]
+
+
+def test_counter_without_the_service_never_calls_it(db, centre):
+    counter, officer = at_counter(db, centre, 3, "chi")
+    engine.issue_ticket(db, centre.centre, "HT01")
+    engine.issue_ticket(db, centre.centre, "CT01")
+    assert numbers_called(db, counter, officer, 1) == [None]
+
+
+def test_interleave_limits_priority_calls_in_a_row(db, clock):
+    ids = build_centre(db, {**SMALL_CENTRE, "settings": {"priority_streak_limit": 2}})
+    counter, officer = at_counter(db, ids)
+    for _ in range(2):
+        engine.issue_ticket(db, ids.centre, "HT01")          # 1001, 1002 normal
+        clock.advance(minutes=1)
+    for _ in range(4):
+        engine.issue_ticket(db, ids.centre, "HT01", priority="khuyet_tat")  # 1003..1006
+        clock.advance(minutes=1)
+    # Two priority calls, then a normal one, two priority, a normal one, then the rest.
+    assert numbers_called(db, counter, officer, 7) == ["1003", "1004", "1001", "1005", "1006",
+                                                       "1002", None]
+
+
+def test_without_interleave_priority_always_goes_first(db, centre, clock):
+    counter, officer = at_counter(db, centre)
+    engine.issue_ticket(db, centre.centre, "HT01")
+    for _ in range(3):
+        clock.advance(minutes=1)
+        engine.issue_ticket(db, centre.centre, "HT01", priority="mang_thai")
+    assert numbers_called(db, counter, officer, 4) == ["1002", "1003", "1004", "1001"]
+
+
+def test_counter_snapshot_lists_the_queue_in_call_order(db, centre, clock):
+    counter, _ = at_counter(db, centre)
+    engine.issue_ticket(db, centre.centre, "CT01")          # backup
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT01")
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT02", priority="cao_tuoi")
+    snapshot = state.counter_state(db, counter)
+    assert [t["number"] for t in snapshot["waiting"]] == ["1002", "1001", "A001"]
