@@ -21,7 +21,8 @@ def _with_external_projection(settings, db) -> None:
     if settings.redis_url:
         from flask_socketio import SocketIO
         from .realtime.projection import Projection
-        db.on_commit(Projection(SocketIO(message_queue=settings.redis_url)))
+        db.on_commit(Projection(SocketIO(message_queue=settings.redis_url,
+                                                 channel=settings.redis_channel)))
 
 
 @click.group()

@@ -17,6 +17,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path.cwd() / "data")
     database_url: str = ""
     redis_url: str = ""
+    # Pub/sub channel on Redis; installations sharing one Redis keep apart by naming their own.
+    redis_channel: str = "hangdoi"
     secret_key: str = ""
     # How many tickets one kiosk (or one IP address) may take per minute.
     kiosk_rate_limit_per_minute: int = 30

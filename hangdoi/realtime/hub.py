@@ -38,6 +38,7 @@ class Hub:
         self.db = db
         self.socketio = SocketIO(app, async_mode="threading",
                                  message_queue=settings.redis_url or None,
+                                 channel=settings.redis_channel,
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
         self.identities: dict[str, dict | None] = {}

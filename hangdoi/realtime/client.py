@@ -1,0 +1,98 @@
+"""A Python client of the realtime hub that keeps itself in sync: subscribe on (re)connect, apply
+messages in seq order, re-subscribe on a gap. The hardware bridge and the tests use it; the browser
+pages follow the same rules in JavaScript.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+import socketio
+
+log = logging.getLogger(__name__)
+
+MESSAGE_EVENTS = ("state_changed", "ticket_called")
+
+
+class RealtimeClient:
+    def __init__(self, url: str, room: str, token: str | None = None,
+                 on_snapshot: Callable[[dict], None] | None = None,
+                 on_message: Callable[[str, dict], None] | None = None):
+        self.url, self.room, self.token = url, room, token
+        self.on_snapshot = on_snapshot or (lambda snapshot: None)
+        self.on_message = on_message or (lambda event, data: None)
+        self.seq: int | None = None
+        self.snapshot: dict | None = None
+        self.subscriptions = 0
+        self.synced = threading.Event()
+        self._lock = threading.RLock()
+        self._buffer: list[tuple[str, dict]] = []
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2,
+                                   reconnection_delay_max=1.0, randomization_factor=0.2)
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        for event in MESSAGE_EVENTS:
+            self.sio.on(event, lambda data, event=event: self._on_event(event, data))
+
+    def connect(self, wait_timeout: float = 10) -> "RealtimeClient":
+        self.sio.connect(self.url, transports=["websocket"], wait_timeout=wait_timeout,
+                         auth={"token": self.token} if self.token else None)
+        if not self.synced.wait(wait_timeout):
+            raise TimeoutError("no snapshot from the hub")
+        return self
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+    def call(self, event: str, data: dict, timeout: float = 10):
+        return self.sio.call(event, data, timeout=timeout)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _on_connect(self) -> None:
+        # Handlers run on the client's reading thread; an acknowledged call from here would wait
+        # for itself, so subscribing happens on a task of its own.
+        self.sio.start_background_task(self._subscribe)
+
+    def _on_disconnect(self, *args) -> None:
+        self.synced.clear()
+        with self._lock:
+            self.seq = None
+
+    def _subscribe(self) -> None:
+        try:
+            ack = self.sio.call("subscribe", {"room": self.room}, timeout=10)
+        except Exception:  # noqa: BLE001 — a reconnect will subscribe again
+            log.warning("subscribe to %s failed", self.room, exc_info=True)
+            return
+        if "error" in ack:
+            log.error("subscribe to %s refused: %s", self.room, ack["error"])
+            return
+        with self._lock:
+            self.snapshot, self.seq = ack["snapshot"], ack["seq"]
+            self.subscriptions += 1
+            self.on_snapshot(self.snapshot)
+            pending, self._buffer = self._buffer, []
+            for event, data in pending:
+                self._apply(event, data)
+        self.synced.set()
+
+    def _on_event(self, event: str, data: dict) -> None:
+        with self._lock:
+            if self.seq is None:
+                self._buffer.append((event, data))
+                return
+            self._apply(event, data)
+
+    def _apply(self, event: str, data: dict) -> None:
+        seq = data.get("seq") if isinstance(data, dict) else None
+        if not isinstance(seq, int) or seq < self.seq:
+            return  # older than what we hold: already part of the snapshot
+        if seq > self.seq + 1:
+            log.info("gap in %s: have %s, got %s; re-subscribing", self.room, self.seq, seq)
+            self.seq = None
+            self.synced.clear()
+            self.sio.start_background_task(self._subscribe)
+            return
+        self.seq = seq
+        self.on_message(event, data)

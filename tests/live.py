@@ -1,0 +1,77 @@
+"""A real `hangdoi serve` process on a loopback port, for tests that need sockets and restarts."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, data_dir: Path, database_url: str | None = None, redis_url: str | None = None,
+                 port: int | None = None, extra_env: dict | None = None):
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "HANGDOI_DATA_DIR": str(self.data_dir), **(extra_env or {})}
+        if database_url:
+            self.env["HANGDOI_DATABASE_URL"] = database_url
+        if redis_url:
+            self.env["HANGDOI_REDIS_URL"] = redis_url
+        self.process: subprocess.Popen | None = None
+        self.log_path = self.data_dir / f"server-{self.port}.log"
+
+    def start(self, timeout: float = 30) -> "LiveServer":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/api/v1/openapi.json", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise TimeoutError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up, like a power cut."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def post(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kwargs)
+
+    def get(self, path: str, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(f"{self.url}/api/v1{path}", headers=headers, timeout=10)
+
+    def login(self, username: str, password: str) -> str:
+        response = self.post("/auth/login", json={"username": username, "password": password})
+        response.raise_for_status()
+        return response.json()["token"]

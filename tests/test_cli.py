@@ -1,0 +1,70 @@
+"""The `hangdoi` command as an operator uses it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+from hangdoi.demo import DEMO_CENTRE, demo_credentials
+
+from .live import free_port
+
+
+def hangdoi(args, data_dir, input_text=None, timeout=60):
+    env = {**os.environ, "HANGDOI_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "hangdoi.cli", *args], env=env, input=input_text,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_creates_a_realistic_centre_prints_accounts_and_serves(tmp_path):
+    port = free_port()
+    env = {**os.environ, "HANGDOI_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "hangdoi.cli", "demo", "--port", str(port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("serving on" in line for line in lines):
+            lines.append(process.stdout.readline())
+        for username, password in demo_credentials():
+            assert f"{username} / {password}\n" in lines
+        services = requests.get(f"http://127.0.0.1:{port}/api/v1/services", timeout=5).json()
+        assert len(services) >= 20 and len({s["domain"]["code"] for s in services}) >= 6
+        assert "Đăng ký khai sinh" in {s["name"] for s in services}
+        login = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/login", timeout=5,
+                              json={"username": "canbo1", "password": "matkhau1"})
+        assert login.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "hangdoi.sqlite3").exists()
+
+
+def test_demo_centre_has_overlapping_primary_and_backup_services():
+    counters = DEMO_CENTRE["counters"]
+    assert 6 <= len(counters) <= 8
+    primaries = [set(c["primary"]) for c in counters]
+    assert any(a & b for i, a in enumerate(primaries) for b in primaries[i + 1:])
+    assert all(set(c.get("backup", [])) for c in counters[:1])
+    officers = [o for o in DEMO_CENTRE["officers"] if o.get("role", "officer") == "officer"]
+    assert len(officers) == len(counters)
+    assert any(o.get("role") == "admin" for o in DEMO_CENTRE["officers"])
+
+
+def test_db_upgrade_create_admin_and_close_day(tmp_path):
+    assert "up to date" in hangdoi(["db", "upgrade"], tmp_path).stdout
+    created = hangdoi(["create-admin", "--username", "quantri", "--full-name", "Quản trị",
+                       "--password", "mot-mat-khau-dai"], tmp_path)
+    assert created.returncode == 0 and "quantri" in created.stdout
+    again = hangdoi(["create-admin", "--username", "quantri", "--full-name", "X",
+                     "--password", "mot-mat-khau-dai"], tmp_path)
+    assert again.returncode != 0 and "exists" in again.stderr
+    short = hangdoi(["create-admin", "--username", "b", "--full-name", "X", "--password", "ngan"], tmp_path)
+    assert short.returncode != 0
+    closed = hangdoi(["close-day"], tmp_path)
+    assert closed.returncode == 0 and "closed 0 tickets" in closed.stdout
+    bad = hangdoi(["close-day", "--date", "23/11/2026"], tmp_path)
+    assert bad.returncode != 0 and "Invalid value" in bad.stderr
