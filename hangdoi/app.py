@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     db = db or Database(settings.resolved_database_url(), clock=clock)
     context = Hangdoi(settings=settings, db=db,
                       kiosk_limiter=RateLimiter(settings.kiosk_rate_limit_per_minute),
-                      login_limiter=RateLimiter(10))
+                      login_limiter=RateLimiter(settings.login_rate_limit_per_minute))
     app.extensions["hangdoi"] = context
 
     from .api import api, errors

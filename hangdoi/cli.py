@@ -16,13 +16,15 @@ def _settings_and_db():
     return settings, Database(settings.resolved_database_url())
 
 
-def _with_external_projection(settings, db) -> None:
+def _external_projection(settings, db):
     """Changes made by the CLI reach live screens through Redis when several processes share it."""
-    if settings.redis_url:
-        from flask_socketio import SocketIO
-        from .realtime.projection import Projection
-        db.on_commit(Projection(SocketIO(message_queue=settings.redis_url,
-                                                 channel=settings.redis_channel)))
+    if not settings.redis_url:
+        return None
+    from flask_socketio import SocketIO
+    from .realtime.projection import Projection
+    projection = Projection(SocketIO(message_queue=settings.redis_url, channel=settings.redis_channel))
+    db.on_commit(projection)
+    return projection
 
 
 @click.group()
@@ -122,13 +124,15 @@ def close_day(day) -> None:
     from .engine import close_day as close
     from .models import Centre
     settings, database = _settings_and_db()
-    _with_external_projection(settings, database)
+    projection = _external_projection(settings, database)
     with database.read() as s:
         centre_ids = s.scalars(select(Centre.id).order_by(Centre.id)).all()
     for centre_id in centre_ids:
         result = close(database, centre_id, day.date() if day else None)
         click.echo(f"centre {centre_id}: closed {result['closed_tickets']} tickets, "
                    f"ended {result['ended_sessions']} counter sessions ({result['day']})")
+    if projection is not None:
+        projection.flush()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class Settings:
     secret_key: str = ""
     # How many tickets one kiosk (or one IP address) may take per minute.
     kiosk_rate_limit_per_minute: int = 30
+    # Sign-in attempts per minute per IP address and per username (0: no limit).
+    login_rate_limit_per_minute: int = 20
     # Bearer tokens live this long (hours); a shift is at most a day.
     token_hours: int = 16
     # Largest request body accepted, in bytes.

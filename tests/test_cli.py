@@ -10,7 +10,7 @@ import requests
 
 from hangdoi.demo import DEMO_CENTRE, demo_credentials
 
-from .live import free_port
+from hangdoi.testing import free_port
 
 
 def hangdoi(args, data_dir, input_text=None, timeout=60):

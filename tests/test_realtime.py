@@ -16,7 +16,7 @@ from hangdoi.schema import upgrade
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre
-from .live import LiveServer
+from hangdoi.testing import LiveServer
 
 
 def wait_for(predicate, timeout=5.0, interval=0.02):
@@ -34,16 +34,22 @@ class Recorder:
     def __init__(self):
         self.messages: queue.Queue = queue.Queue()
         self.snapshots: list[dict] = []
+        self.held: list[tuple[str, dict]] = []
 
     def on_message(self, event, data):
         self.messages.put((event, data))
 
     def next(self, event, timeout=5.0):
+        """The oldest message of this kind not yet taken; messages of other kinds stay for later."""
+        for i, (held_event, data) in enumerate(self.held):
+            if held_event == event:
+                return self.held.pop(i)[1]
         deadline = time.monotonic() + timeout
         while True:
             got_event, data = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
             if got_event == event:
                 return data
+            self.held.append((got_event, data))
 
 
 @pytest.fixture
@@ -65,10 +71,10 @@ def server(tmp_path, prepared):
     live.stop()
 
 
-def subscriber(server, room="display", token=None):
+def subscriber(server, room="display", token=None, gap_grace=1.0):
     recorder = Recorder()
     client = RealtimeClient(server.url, room, token=token, on_message=recorder.on_message,
-                            on_snapshot=recorder.snapshots.append)
+                            on_snapshot=recorder.snapshots.append, gap_grace=gap_grace)
     client.connect()
     return client, recorder
 
@@ -113,7 +119,7 @@ def test_a_call_reaches_the_display_with_the_next_seq(server, prepared):
         client.close()
 
 
-def test_every_change_carries_consecutive_seqs(server, prepared):
+def test_every_change_is_covered_by_consecutive_seqs(server, prepared):
     _, ids = prepared
     token = sign_in(server, ids)
     client, recorder = subscriber(server, "kiosk")
@@ -122,22 +128,33 @@ def test_every_change_carries_consecutive_seqs(server, prepared):
         for _ in range(5):
             server.post("/tickets", json={"service": "HT01"})
         server.post(f"/counters/{ids.counter(1)}/call-next", token)
-        seqs = [recorder.next("state_changed")["seq"] for _ in range(6)]
-        assert seqs == list(range(start + 1, start + 7))
+        covered, last = [], None
+        while len(covered) < 6:
+            last = recorder.next("state_changed")
+            covered += last["seqs"]
+        assert sorted(covered) == list(range(start + 1, start + 7))
+        assert client.seq == start + 6
+        # The newest queue figures came with the last change: five issued, one called.
+        assert last["queues"]["waiting"] == [{"service_id": ids.service("HT01"), "waiting": 4}]
+        called = next(t for t in last["tickets"] if t["number"] == "1001")
+        assert (called["status"], called["seq"]) == ("called", start + 6)
     finally:
         client.close()
 
 
 def test_a_gap_makes_the_client_subscribe_again(server, prepared):
     _, ids = prepared
-    client, recorder = subscriber(server)
+    client, recorder = subscriber(server, gap_grace=0.2)
     try:
         assert client.subscriptions == 1
         # A message that skips ahead, as if one had been lost on the way.
-        client._on_event("state_changed", {"seq": client.seq + 5, "tickets": [], "counters": [], "queues": []})
+        ahead = client.seq + 5
+        client._on_event("state_changed", {"seq": ahead, "seqs": [ahead], "tickets": [], "counters": []})
         assert wait_for(lambda: client.subscriptions == 2 and client.synced.is_set())
+        resynced_at = client.seq
+        assert resynced_at < ahead  # the snapshot's own seq, not the invented one
         server.post("/tickets", json={"service": "HT01"})
-        assert recorder.next("state_changed")["seq"] == client.seq
+        assert wait_for(lambda: client.seq == resynced_at + 1)
     finally:
         client.close()
 
@@ -226,12 +243,12 @@ def test_the_event_is_emitted_before_the_http_response(db, tmp_path):
     app = create_app(load_settings(env={}, data_dir=tmp_path / "d"), db=db)
     http = app.test_client()
     token = http.post("/api/v1/auth/login", json={"username": "an", "password": PASSWORD}).json["token"]
-    http.post(f"/api/v1/counters/{ids.counter(1)}/sign-in", headers={"Authorization": f"Bearer {token}"})
     http.post("/api/v1/tickets", json={"service": "HT01"})
+    http.post(f"/api/v1/counters/{ids.counter(1)}/sign-in", headers={"Authorization": f"Bearer {token}"})
     display = app.extensions["hangdoi"].hub.socketio.test_client(app)
     display.emit("subscribe", {"room": "display"}, callback=True)
     display.get_received()
     http.post(f"/api/v1/counters/{ids.counter(1)}/call-next", headers={"Authorization": f"Bearer {token}"})
     received = {m["name"]: m["args"][0] for m in display.get_received()}
     assert received["ticket_called"]["ticket"]["number"] == "1001"
-    assert received["state_changed"]["seq"] == received["ticket_called"]["seq"]
+    assert received["ticket_called"]["seq"] == 3  # issue, sign-in, call

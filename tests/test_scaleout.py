@@ -11,7 +11,7 @@ from hangdoi.database import Database
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre, truncate_postgres
-from .live import LiveServer
+from hangdoi.testing import LiveServer
 from .test_realtime import subscriber
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
-from ..models import CLOSED, OPEN_STATES, Centre, Counter, CounterSession, Ticket
+from ..models import CLOSED
+from . import views
 from .errors import NotFound
 from .work import Work, transact
 
@@ -13,26 +12,27 @@ from .work import Work, transact
 def close_day(db, centre_id: int, day: date | None = None) -> dict:
     """Close open tickets of `day` (default: today, local) and earlier; end every counter session."""
     def body(work: Work) -> dict:
-        s = work.session
-        if s.get(Centre, centre_id) is None:
+        tx = work.tx
+        if tx.centre(centre_id) is None:
             raise NotFound("centre_not_found")
         last_day = day or work.today(centre_id)
-        tickets = s.scalars(select(Ticket).where(
-            Ticket.centre_id == centre_id, Ticket.local_day <= last_day,
-            Ticket.status.in_(OPEN_STATES)).order_by(Ticket.id).with_for_update()).all()
+        tickets = views.select_tickets(
+            tx, "centre_id = :centre AND local_day <= :day AND status IN ('waiting', 'called', 'serving')",
+            "ORDER BY id FOR UPDATE", centre=centre_id, day=tx.day(last_day))
         for ticket in tickets:
-            before = ticket.status
-            ticket.status = CLOSED
-            s.flush()
+            before = ticket["status"]
+            views.update_ticket(tx, ticket, status=CLOSED)
             work.ticket_event(ticket, "closed", previous=before)
-        sessions = s.scalars(select(CounterSession).join(Counter).where(
-            Counter.centre_id == centre_id, CounterSession.ended_at.is_(None))).all()
+        sessions = tx.rows(
+            "SELECT cs.counter_id, cs.officer_id FROM counter_session cs JOIN counter c ON c.id = cs.counter_id "
+            "WHERE c.centre_id = :centre AND cs.ended_at IS NULL", centre=centre_id)
         for signed in sessions:
-            signed.ended_at = work.now
-            counter = s.get(Counter, signed.counter_id)
-            counter.paused, counter.pause_reason = False, None
-            s.flush()
-            work.counter_event(counter, "session_ended", officer=signed.officer_id, reason="day_closed")
+            tx.execute("UPDATE counter_session SET ended_at = :at WHERE counter_id = :counter "
+                       "AND ended_at IS NULL", at=tx.instant(work.now), counter=signed["counter_id"])
+            tx.execute("UPDATE counter SET paused = :no, pause_reason = NULL WHERE id = :id",
+                       no=False, id=signed["counter_id"])
+            work.counter_event({"id": signed["counter_id"], "centre_id": centre_id}, "session_ended",
+                               officer=signed["officer_id"], reason="day_closed")
         return {"day": last_day.isoformat(), "closed_tickets": len(tickets),
                 "ended_sessions": len(sessions)}
 

@@ -13,18 +13,18 @@ def parse_hhmm(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def accepts_tickets(centre, now: datetime) -> bool:
+def accepts_tickets(centre: dict, now: datetime) -> bool:
     """Tickets are issued from the first session's start to the last session's end on open days.
 
     The lunch break is inside that span on purpose: citizens who arrive at noon queue for the
     afternoon session rather than being turned away.
     """
-    if (centre.settings or {}).get("accept_outside_hours"):
+    if (centre["settings"] or {}).get("accept_outside_hours"):
         return True
-    local = local_time(now, centre.timezone)
-    if local.date().isoformat() in (centre.closed_days or []):
+    local = local_time(now, centre["timezone"])
+    if local.date().isoformat() in (centre["closed_days"] or []):
         return False
-    hours = centre.opening_hours or DEFAULT_HOURS
+    hours = centre["opening_hours"] or DEFAULT_HOURS
     if local.weekday() not in hours.get("weekdays", DEFAULT_HOURS["weekdays"]):
         return False
     sessions = hours.get("sessions") or []

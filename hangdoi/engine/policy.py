@@ -11,57 +11,57 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import case, select
-
-from ..models import BACKUP, PRIMARY, WAITING, Counter, CounterService, Ticket
+from ..models import BACKUP, PRIMARY
+from .sql import Tx
+from .views import select_ticket, select_tickets
 
 
 class CallPolicy(Protocol):
-    def choose(self, session, counter: Counter, today: date, settings: dict,
-               lock: bool) -> Ticket | None: ...
+    def choose(self, tx: Tx, counter: dict, today: date, settings: dict) -> dict | None: ...
+
+    def waiting_in_order(self, tx: Tx, counter: dict, today: date, settings: dict) -> list[dict]: ...
 
 
 class PriorityThenLongestWait:
-    def choose(self, session, counter, today, settings, lock):
-        limit = int(settings.get("priority_streak_limit") or 0)
-        prefer_normal = limit > 0 and counter.priority_streak >= limit
-        for tier in self.tiers(session, counter):
-            query = self.ordered(tier, counter.centre_id, today, prefer_normal)
-            if lock:
-                query = query.with_for_update(skip_locked=True, of=Ticket)
-            ticket = session.scalars(query.limit(1)).first()
+    def choose(self, tx, counter, today, settings):
+        for where, params in self.tiers(tx, counter):
+            ticket = select_ticket(tx, where, self.order(counter, settings) + " LIMIT 1 FOR UPDATE SKIP LOCKED",
+                                   **params, **self.common(counter, today, tx))
             if ticket is not None:
                 return ticket
         return None
 
-    def tiers(self, session, counter):
-        roles = dict(session.execute(select(CounterService.service_id, CounterService.role)
-                                     .where(CounterService.counter_id == counter.id)).all())
-        yield Ticket.target_counter_id == counter.id
-        for role in (PRIMARY, BACKUP):
-            services = [sid for sid, r in roles.items() if r == role]
-            if services:
-                yield (Ticket.target_counter_id.is_(None)) & Ticket.service_id.in_(services)
-
-    def ordered(self, tier, centre_id, today, prefer_normal):
-        is_priority = case((Ticket.priority_id.is_(None), 0), else_=1)
-        first = is_priority.asc() if prefer_normal else is_priority.desc()
-        return (select(Ticket)
-                .where(Ticket.centre_id == centre_id, Ticket.local_day == today,
-                       Ticket.status == WAITING, tier)
-                .order_by(first, Ticket.queued_at, Ticket.id))
-
-    def waiting_in_order(self, session, counter, today, settings) -> list[Ticket]:
+    def waiting_in_order(self, tx, counter, today, settings):
         """Every ticket this counter would call, in the order it would call them."""
-        limit = int(settings.get("priority_streak_limit") or 0)
-        prefer_normal = limit > 0 and counter.priority_streak >= limit
-        seen, ordered = set(), []
-        for tier in self.tiers(session, counter):
-            for ticket in session.scalars(self.ordered(tier, counter.centre_id, today, prefer_normal)):
-                if ticket.id not in seen:
-                    seen.add(ticket.id)
-                    ordered.append(ticket)
+        ordered: list[dict] = []
+        for where, params in self.tiers(tx, counter):
+            ordered += select_tickets(tx, where, self.order(counter, settings),
+                                      **params, **self.common(counter, today, tx))
         return ordered
+
+    def tiers(self, tx: Tx, counter: dict):
+        base = "centre_id = :centre AND local_day = :day AND status = 'waiting' AND "
+        yield base + "target_counter_id = :counter", {}
+        roles = tx.rows("SELECT service_id, role FROM counter_service WHERE counter_id = :counter "
+                        "ORDER BY service_id", counter=counter["id"])
+        for role in (PRIMARY, BACKUP):
+            services = [r["service_id"] for r in roles if r["role"] == role]
+            if services:
+                names = [f"s{i}" for i in range(len(services))]
+                in_list = ", ".join(f":{n}" for n in names)
+                yield (base + f"target_counter_id IS NULL AND service_id IN ({in_list})",
+                       dict(zip(names, services)))
+
+    @staticmethod
+    def common(counter: dict, today: date, tx: Tx) -> dict:
+        return {"centre": counter["centre_id"], "day": tx.day(today), "counter": counter["id"]}
+
+    @staticmethod
+    def order(counter: dict, settings: dict) -> str:
+        limit = int(settings.get("priority_streak_limit") or 0)
+        prefer_normal = limit > 0 and counter["priority_streak"] >= limit
+        return ("ORDER BY CASE WHEN priority_id IS NULL THEN 0 ELSE 1 END "
+                f"{'ASC' if prefer_normal else 'DESC'}, queued_at, id")
 
 
 POLICIES: dict[str, CallPolicy] = {"priority_then_longest": PriorityThenLongestWait()}

@@ -5,102 +5,106 @@ takes a snapshot and then applies every message with a higher seq is never out o
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from contextlib import contextmanager
 
 from ..clock import local_day
-from ..models import Centre, Counter, Domain, Service, Ticket, TicketEvent
 from . import views
 from .errors import NotFound
 from .hours import accepts_tickets
 from .policy import policy_for
-from .work import waiting_by_service
+from .sql import Tx
 
 RECENT_CALLS = 10
 
 
-def _centre(session, centre_id: int) -> Centre:
-    centre = session.get(Centre, centre_id)
+@contextmanager
+def _reading(db):
+    with db.read() as session:
+        yield Tx(session)
+
+
+def _centre(tx: Tx, centre_id: int) -> dict:
+    centre = tx.centre(centre_id)
     if centre is None:
         raise NotFound("centre_not_found")
     return centre
 
 
+def _seq(tx: Tx, centre_id: int) -> int:
+    return tx.value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
+
+
 def services(db, centre_id: int) -> list[dict]:
-    with db.read() as s:
-        return _services(s, _centre(s, centre_id), db.clock.now())
+    with _reading(db) as tx:
+        return _services(tx, _centre(tx, centre_id), db.clock.now())
 
 
-def _services(s, centre: Centre, now) -> list[dict]:
-    today = local_day(now, centre.timezone)
-    waiting = waiting_by_service(s, centre.id, today)
+def _services(tx: Tx, centre: dict, now) -> list[dict]:
+    today = local_day(now, centre["timezone"])
+    waiting = views.waiting_by_service(tx, centre["id"], today)
     open_now = accepts_tickets(centre, now)
-    rows = s.execute(select(Service, Domain).join(Domain, Service.domain_id == Domain.id)
-                     .where(Service.centre_id == centre.id)
-                     .order_by(Domain.position, Domain.id, Service.position, Service.id)).all()
+    rows = tx.rows(
+        "SELECT s.id, s.code, s.name, s.instant, s.active, s.closed_on, d.id AS domain_id, "
+        "d.code AS domain_code, d.name AS domain_name FROM service s JOIN domain d ON d.id = s.domain_id "
+        "WHERE s.centre_id = :centre ORDER BY d.position, d.id, s.position, s.id", centre=centre["id"])
     return [{
-        "id": svc.id, "code": svc.code, "name": svc.name, "instant": svc.instant,
-        "domain": {"id": dom.id, "code": dom.code, "name": dom.name},
-        "waiting": waiting.get(svc.id, 0),
-        "open": open_now and svc.active and svc.closed_on != today,
-    } for svc, dom in rows]
+        "id": r["id"], "code": r["code"], "name": r["name"], "instant": bool(r["instant"]),
+        "domain": {"id": r["domain_id"], "code": r["domain_code"], "name": r["domain_name"]},
+        "waiting": waiting.get(r["id"], 0),
+        "open": open_now and bool(r["active"]) and (r["closed_on"] is None or tx.read_day(r["closed_on"]) != today),
+    } for r in rows]
 
 
 def kiosk_state(db, centre_id: int) -> dict:
-    with db.read() as s:
-        centre = _centre(s, centre_id)
-        return {"seq": centre.seq, "services": _services(s, centre, db.clock.now())}
+    with _reading(db) as tx:
+        centre = _centre(tx, centre_id)
+        return {"seq": _seq(tx, centre_id), "services": _services(tx, centre, db.clock.now())}
 
 
 def display_state(db, centre_id: int) -> dict:
-    with db.read() as s:
-        centre = _centre(s, centre_id)
-        today = local_day(db.clock.now(), centre.timezone)
-        counters = s.scalars(select(Counter).where(Counter.centre_id == centre_id)
-                             .order_by(Counter.number)).all()
-        waiting = waiting_by_service(s, centre_id, today)
-        queues = [{"service_id": svc.id, "code": svc.code, "name": svc.name,
-                   "waiting": waiting.get(svc.id, 0)}
-                  for svc in s.scalars(select(Service).where(Service.centre_id == centre_id,
-                                                             Service.active.is_(True))
-                                       .order_by(Service.position, Service.id))]
-        return {"seq": centre.seq, "centre": {"id": centre.id, "name": centre.name},
-                "counters": [views.counter_view(s, c) for c in counters if c.active],
-                "queues": queues, "recent_calls": _recent_calls(s, centre_id, today)}
+    with _reading(db) as tx:
+        centre = _centre(tx, centre_id)
+        today = local_day(db.clock.now(), centre["timezone"])
+        waiting = views.waiting_by_service(tx, centre_id, today)
+        queues = [{"service_id": r["id"], "code": r["code"], "name": r["name"], "waiting": waiting.get(r["id"], 0)}
+                  for r in tx.rows("SELECT id, code, name FROM service WHERE centre_id = :centre "
+                                   "AND active = :yes ORDER BY position, id", centre=centre_id, yes=True)]
+        return {"seq": _seq(tx, centre_id), "centre": {"id": centre["id"], "name": centre["name"]},
+                "counters": views.counter_views(tx, "c.centre_id = :centre AND c.active = :yes",
+                                                centre=centre_id, yes=True),
+                "queues": queues, "recent_calls": _recent_calls(tx, centre_id, today)}
 
 
-def _recent_calls(s, centre_id: int, today) -> list[dict]:
-    rows = s.execute(
-        select(TicketEvent, Ticket).join(Ticket, TicketEvent.ticket_id == Ticket.id)
-        .where(TicketEvent.centre_id == centre_id, Ticket.local_day == today,
-               TicketEvent.kind.in_(("called", "recalled")))
-        .order_by(TicketEvent.id.desc()).limit(RECENT_CALLS)).all()
-    calls = []
-    for event, ticket in rows:
-        counter = s.get(Counter, event.counter_id)
-        calls.append({"ticket": {"id": ticket.id, "number": ticket.display_number,
-                                 "service": views.service_ref(s, event.service_id)},
-                      "counter": views.counter_ref(counter), "recall": event.kind == "recalled",
-                      "at": views.iso_local(s, centre_id, event.at)})
-    return calls
+def _recent_calls(tx: Tx, centre_id: int, today) -> list[dict]:
+    rows = tx.rows(
+        "SELECT e.kind, e.at, e.counter_id, e.service_id, t.id, t.display_number FROM ticket_event e "
+        "JOIN ticket t ON t.id = e.ticket_id WHERE e.centre_id = :centre AND t.local_day = :day "
+        "AND e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT :n",
+        centre=centre_id, day=tx.day(today), n=RECENT_CALLS)
+    return [{"ticket": {"id": r["id"], "number": r["display_number"],
+                        "service": views.service_ref(tx, r["service_id"])},
+             "counter": views.counter_ref(tx, r["counter_id"]), "recall": r["kind"] == "recalled",
+             "at": views.iso_local(tx, centre_id, tx.read_instant(r["at"]))} for r in rows]
 
 
 def counter_state(db, counter_id: int) -> dict:
-    with db.read() as s:
-        counter = s.get(Counter, counter_id)
+    with _reading(db) as tx:
+        counter = tx.row("SELECT id, centre_id, priority_streak FROM counter WHERE id = :id", id=counter_id)
         if counter is None:
             raise NotFound("counter_not_found")
-        centre = _centre(s, counter.centre_id)
-        today = local_day(db.clock.now(), centre.timezone)
-        current = views.current_ticket(s, counter.id)
-        queue = policy_for(centre.settings).waiting_in_order(s, counter, today, centre.settings)
-        return {"seq": centre.seq, "centre_id": centre.id, "counter": views.counter_view(s, counter),
-                "ticket": views.ticket_view(s, current) if current else None,
-                "waiting": [views.ticket_view(s, t) for t in queue]}
+        centre = _centre(tx, counter["centre_id"])
+        today = local_day(db.clock.now(), centre["timezone"])
+        current = views.current_ticket(tx, counter_id)
+        queue = policy_for(centre["settings"]).waiting_in_order(tx, counter, today, centre["settings"])
+        return {"seq": _seq(tx, centre["id"]), "centre_id": centre["id"],
+                "counter": views.counter_view(tx, counter_id),
+                "ticket": views.ticket_view(tx, current) if current else None,
+                "waiting": [views.ticket_view(tx, t) for t in queue]}
 
 
 def ticket_status(db, public_id: str) -> dict:
-    with db.read() as s:
-        ticket = s.scalars(select(Ticket).where(Ticket.public_id == public_id)).first()
+    with _reading(db) as tx:
+        ticket = views.select_ticket(tx, "public_id = :public_id", public_id=public_id)
         if ticket is None:
             raise NotFound("ticket_not_found")
-        return {**views.ticket_view(s, ticket), "position": views.people_ahead(s, ticket)}
+        return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket)}

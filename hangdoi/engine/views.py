@@ -1,121 +1,150 @@
-"""Rows as plain dictionaries: what the API, the sockets and the CLI hand out."""
+"""Ticket and counter rows: reading, updating, and presenting them as plain dictionaries."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
-
 from ..clock import local_time
-from ..models import (
-    AT_COUNTER_STATES,
-    SERVING,
-    WAITING,
-    Centre,
-    Counter,
-    CounterSession,
-    Officer,
-    PriorityCategory,
-    Service,
-    Ticket,
-)
+from ..models import SERVING, WAITING
+from .sql import Tx
+
+TICKET_COLUMNS = ("id, centre_id, public_id, series_id, service_id, local_day, number, display_number, "
+                  "priority_id, status, issued_at, queued_at, counter_id, officer_id, target_counter_id, "
+                  "called_at, call_count, kiosk")
+INSTANT_FIELDS = ("issued_at", "queued_at", "called_at")
+AT_COUNTER_SQL = "status IN ('called', 'serving')"
 
 
-def iso_local(session, centre_id: int, instant: datetime | None) -> str | None:
+# -- ticket rows -------------------------------------------------------------------------------
+def select_tickets(tx: Tx, where: str, suffix: str = "", **params) -> list[dict]:
+    rows = tx.rows(f"SELECT {TICKET_COLUMNS} FROM ticket WHERE {where} {suffix}", **params)
+    for row in rows:
+        row["local_day"] = tx.read_day(row["local_day"])
+        for key in INSTANT_FIELDS:
+            row[key] = tx.read_instant(row[key])
+    return rows
+
+
+def select_ticket(tx: Tx, where: str, suffix: str = "", **params) -> dict | None:
+    found = select_tickets(tx, where, suffix, **params)
+    return found[0] if found else None
+
+
+def update_ticket(tx: Tx, ticket: dict, **changes) -> None:
+    assignments = ", ".join(f"{key} = :{key}" for key in changes)
+    values = {k: tx.instant(v) if k in INSTANT_FIELDS else v for k, v in changes.items()}
+    tx.execute(f"UPDATE ticket SET {assignments} WHERE id = :ticket_id", ticket_id=ticket["id"], **values)
+    ticket.update(changes)
+
+
+def current_ticket(tx: Tx, counter_id: int, lock: bool = False) -> dict | None:
+    return select_ticket(tx, f"counter_id = :counter AND {AT_COUNTER_SQL}",
+                         "FOR UPDATE" if lock else "", counter=counter_id)
+
+
+def people_ahead(tx: Tx, ticket: dict) -> int:
+    """Waiting tickets of the same service that the calling policy takes before this one."""
+    if ticket["status"] != WAITING:
+        return 0
+    earlier = "(queued_at < :queued OR (queued_at = :queued AND id < :id))"
+    ahead = (f"(priority_id IS NOT NULL OR {earlier})" if ticket["priority_id"] is None
+             else f"(priority_id IS NOT NULL AND {earlier})")
+    target = "target_counter_id IS NULL" if ticket["target_counter_id"] is None else "target_counter_id = :target"
+    return tx.value(
+        f"SELECT count(*) FROM ticket WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' "
+        f"AND service_id = :service AND {target} AND id <> :id AND {ahead}",
+        centre=ticket["centre_id"], day=tx.day(ticket["local_day"]), service=ticket["service_id"],
+        target=ticket["target_counter_id"], id=ticket["id"], queued=tx.instant(ticket["queued_at"]))
+
+
+def waiting_by_service(tx: Tx, centre_id: int, day) -> dict[int, int]:
+    rows = tx.rows("SELECT service_id, count(*) AS n FROM ticket WHERE centre_id = :centre "
+                   "AND local_day = :day AND status = 'waiting' GROUP BY service_id",
+                   centre=centre_id, day=tx.day(day))
+    return {row["service_id"]: row["n"] for row in rows}
+
+
+# -- presenting --------------------------------------------------------------------------------
+def iso_local(tx: Tx, centre_id: int, instant: datetime | None) -> str | None:
     if instant is None:
         return None
-    return local_time(instant, session.get(Centre, centre_id).timezone).isoformat(timespec="seconds")
+    return local_time(instant, tx.centre(centre_id)["timezone"]).isoformat(timespec="seconds")
 
 
-def service_ref(session, service_id: int) -> dict:
-    service = session.get(Service, service_id)
-    return {"id": service.id, "code": service.code, "name": service.name}
+def service_ref(tx: Tx, service_id: int) -> dict:
+    service = tx.service(service_id)
+    return {"id": service["id"], "code": service["code"], "name": service["name"]}
 
 
-def counter_ref(counter: Counter | None) -> dict | None:
-    if counter is None:
+def counter_ref(tx: Tx, counter_id: int | None) -> dict | None:
+    if counter_id is None:
         return None
-    return {"id": counter.id, "number": counter.number, "name": counter.name}
+    counter = tx.counter(counter_id)
+    return {"id": counter["id"], "number": counter["number"], "name": counter["name"]}
 
 
-def ticket_view(session, ticket: Ticket) -> dict:
-    priority = session.get(PriorityCategory, ticket.priority_id) if ticket.priority_id else None
-    counter = session.get(Counter, ticket.counter_id) if ticket.counter_id else None
-    target = session.get(Counter, ticket.target_counter_id) if ticket.target_counter_id else None
+def ticket_view(tx: Tx, ticket: dict) -> dict:
+    priority = tx.priority(ticket["priority_id"]) if ticket["priority_id"] else None
     return {
-        "id": ticket.id,
-        "public_id": ticket.public_id,
-        "number": ticket.display_number,
-        "service": service_ref(session, ticket.service_id),
-        "status": ticket.status,
-        "priority": priority.code if priority else None,
-        "counter": counter_ref(counter),
-        "target_counter": counter_ref(target),
-        "issued_at": iso_local(session, ticket.centre_id, ticket.issued_at),
-        "called_at": iso_local(session, ticket.centre_id, ticket.called_at),
-        "call_count": ticket.call_count,
+        "id": ticket["id"],
+        "public_id": ticket["public_id"],
+        "number": ticket["display_number"],
+        "service": service_ref(tx, ticket["service_id"]),
+        "status": ticket["status"],
+        "priority": priority["code"] if priority else None,
+        "counter": counter_ref(tx, ticket["counter_id"]),
+        "target_counter": counter_ref(tx, ticket["target_counter_id"]),
+        "issued_at": iso_local(tx, ticket["centre_id"], ticket["issued_at"]),
+        "called_at": iso_local(tx, ticket["centre_id"], ticket["called_at"]),
+        "call_count": ticket["call_count"],
     }
 
 
-def current_ticket(session, counter_id: int) -> Ticket | None:
-    return session.scalars(select(Ticket).where(
-        Ticket.counter_id == counter_id, Ticket.status.in_(AT_COUNTER_STATES))).first()
+COUNTER_STATE_SQL = (
+    "SELECT c.id, c.number, c.name, c.active, c.paused, c.pause_reason, cs.officer_id, o.full_name, "
+    "t.id AS ticket_id, t.display_number, t.status AS ticket_status FROM counter c "
+    "LEFT JOIN counter_session cs ON cs.counter_id = c.id AND cs.ended_at IS NULL "
+    "LEFT JOIN officer o ON o.id = cs.officer_id "
+    "LEFT JOIN ticket t ON t.counter_id = c.id AND t.status IN ('called', 'serving') ")
 
 
-def open_session(session, counter_id: int) -> CounterSession | None:
-    return session.scalars(select(CounterSession).where(
-        CounterSession.counter_id == counter_id, CounterSession.ended_at.is_(None))).first()
+def counter_views(tx: Tx, where: str, **params) -> list[dict]:
+    return [_counter_view(row) for row in tx.rows(f"{COUNTER_STATE_SQL} WHERE {where} ORDER BY c.number",
+                                                  **params)]
 
 
-def counter_status(counter: Counter, signed_in: bool, current: Ticket | None) -> str:
-    if not counter.active:
+def counter_view(tx: Tx, counter_id: int) -> dict:
+    return counter_views(tx, "c.id = :id", id=counter_id)[0]
+
+
+def _counter_view(row: dict) -> dict:
+    return {
+        "id": row["id"], "number": row["number"], "name": row["name"],
+        "status": counter_status(bool(row["active"]), row["officer_id"] is not None, bool(row["paused"]),
+                                 row["ticket_status"]),
+        "pause_reason": row["pause_reason"] if row["paused"] else None,
+        "officer": {"id": row["officer_id"], "full_name": row["full_name"]} if row["officer_id"] else None,
+        "ticket": row["display_number"],
+        "ticket_id": row["ticket_id"],
+    }
+
+
+def counter_status(active: bool, signed_in: bool, paused: bool, ticket_status: str | None) -> str:
+    if not active:
         return "inactive"
     if not signed_in:
         return "closed"
-    if counter.paused:
+    if paused:
         return "paused"
-    if current is None:
+    if ticket_status is None:
         return "open"
-    return "serving" if current.status == SERVING else "calling"
+    return "serving" if ticket_status == SERVING else "calling"
 
 
-def counter_view(session, counter: Counter) -> dict:
-    signed = open_session(session, counter.id)
-    current = current_ticket(session, counter.id)
-    officer = session.get(Officer, signed.officer_id) if signed else None
+def call_view(tx: Tx, ticket: dict, counter_id: int, recall: bool) -> dict:
     return {
-        **counter_ref(counter),
-        "status": counter_status(counter, signed is not None, current),
-        "pause_reason": counter.pause_reason if counter.paused else None,
-        "officer": {"id": officer.id, "full_name": officer.full_name} if officer else None,
-        "ticket": current.display_number if current else None,
-        "ticket_id": current.id if current else None,
-    }
-
-
-def call_view(session, ticket: Ticket, counter: Counter, recall: bool) -> dict:
-    return {
-        "ticket": {"id": ticket.id, "number": ticket.display_number,
-                   "service": service_ref(session, ticket.service_id)},
-        "counter": counter_ref(counter),
+        "ticket": {"id": ticket["id"], "number": ticket["display_number"],
+                   "service": service_ref(tx, ticket["service_id"])},
+        "counter": counter_ref(tx, counter_id),
         "recall": recall,
-        "at": iso_local(session, ticket.centre_id, ticket.called_at),
+        "at": iso_local(tx, ticket["centre_id"], ticket["called_at"]),
     }
-
-
-def people_ahead(session, ticket: Ticket) -> int:
-    """Waiting tickets of the same service that the calling policy takes before this one."""
-    if ticket.status != WAITING:
-        return 0
-    earlier = or_(Ticket.queued_at < ticket.queued_at,
-                  and_(Ticket.queued_at == ticket.queued_at, Ticket.id < ticket.id))
-    if ticket.priority_id is None:
-        ahead = or_(Ticket.priority_id.is_not(None), earlier)
-    else:
-        ahead = and_(Ticket.priority_id.is_not(None), earlier)
-    return session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.centre_id == ticket.centre_id, Ticket.local_day == ticket.local_day,
-        Ticket.status == WAITING, Ticket.service_id == ticket.service_id,
-        Ticket.target_counter_id.is_(ticket.target_counter_id) if ticket.target_counter_id is None
-        else Ticket.target_counter_id == ticket.target_counter_id,
-        Ticket.id != ticket.id, ahead))
-

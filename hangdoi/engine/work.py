@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, TypeVar
 
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..clock import local_day
-from ..models import WAITING, Centre, Counter, CounterEvent, Ticket, TicketEvent
 from . import views
+from .sql import Tx
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,68 +41,69 @@ class Change:
 
 
 class Work:
+    """What one transaction has done so far; `seal` turns it into the committed Change."""
+
     def __init__(self, session, now: datetime):
-        self.session = session
+        self.tx = Tx(session)
         self.now = now
         self._centre_id: int | None = None
-        self._ticket_events: list[TicketEvent] = []
-        self._counter_events: list[CounterEvent] = []
-        self._tickets: dict[int, Ticket] = {}
-        self._counters: dict[int, Counter] = {}
-        self._calls: list[tuple[Ticket, Counter, bool]] = []
+        self._ticket_events: list[dict] = []
+        self._counter_events: list[dict] = []
+        self._tickets: dict[int, dict] = {}
+        self._counters: set[int] = set()
+        self._calls: list[tuple[dict, int, bool]] = []
 
     # -- recording -------------------------------------------------------------------------
-    def ticket_event(self, ticket: Ticket, kind: str, officer_id: int | None = None,
+    def ticket_event(self, ticket: dict, kind: str, officer_id: int | None = None,
                      counter_id: int | None = None, **data) -> None:
-        self._bind_centre(ticket.centre_id)
-        self._tickets[ticket.id] = ticket
-        self._ticket_events.append(TicketEvent(
-            centre_id=ticket.centre_id, ticket_id=ticket.id, kind=kind, at=self.now,
-            status=ticket.status, service_id=ticket.service_id,
-            counter_id=counter_id if counter_id is not None else ticket.counter_id,
-            officer_id=officer_id, data=data))
+        self._bind_centre(ticket["centre_id"])
+        self._tickets[ticket["id"]] = ticket
+        at_counter = counter_id if counter_id is not None else ticket["counter_id"]
+        if at_counter is not None:
+            self._counters.add(at_counter)
+        self._ticket_events.append({
+            "centre_id": ticket["centre_id"], "ticket_id": ticket["id"], "kind": kind,
+            "at": self.tx.instant(self.now), "status": ticket["status"],
+            "service_id": ticket["service_id"], "counter_id": at_counter, "officer_id": officer_id,
+            "data": self.tx.json(data)})
 
-    def counter_event(self, counter: Counter, kind: str, officer_id: int | None = None, **data) -> None:
-        self._bind_centre(counter.centre_id)
-        self._counters[counter.id] = counter
-        self._counter_events.append(CounterEvent(
-            centre_id=counter.centre_id, counter_id=counter.id, kind=kind, at=self.now,
-            officer_id=officer_id, data=data))
+    def counter_event(self, counter: dict, kind: str, officer_id: int | None = None, **data) -> None:
+        self.counter_changed(counter)
+        self._counter_events.append({
+            "centre_id": counter["centre_id"], "counter_id": counter["id"], "kind": kind,
+            "at": self.tx.instant(self.now), "officer_id": officer_id, "data": self.tx.json(data)})
 
-    def counter_changed(self, counter: Counter) -> None:
-        self._bind_centre(counter.centre_id)
-        self._counters[counter.id] = counter
+    def counter_changed(self, counter: dict) -> None:
+        self._bind_centre(counter["centre_id"])
+        self._counters.add(counter["id"])
 
-    def announce_call(self, ticket: Ticket, counter: Counter, recall: bool) -> None:
-        self._calls.append((ticket, counter, recall))
+    def announce_call(self, ticket: dict, counter_id: int, recall: bool) -> None:
+        self._calls.append((ticket, counter_id, recall))
 
     def today(self, centre_id: int):
-        centre = self.session.get(Centre, centre_id)
-        return local_day(self.now, centre.timezone)
+        return local_day(self.now, self.tx.centre(centre_id)["timezone"])
 
     # -- sealing ---------------------------------------------------------------------------
     def seal(self) -> Change | None:
         if self._centre_id is None:
             return None
-        self.session.flush()
-        seq = self.session.execute(
-            update(Centre).where(Centre.id == self._centre_id)
-            .values(seq=Centre.seq + 1).returning(Centre.seq)).scalar_one()
+        tx, cid = self.tx, self._centre_id
+        seq = tx.value("UPDATE centre SET seq = seq + 1 WHERE id = :centre RETURNING seq", centre=cid)
         for event in [*self._ticket_events, *self._counter_events]:
-            event.seq = seq
-        self.session.add_all(self._ticket_events + self._counter_events)
-        s = self.session
-        change = Change(centre_id=self._centre_id, seq=seq, at=self.now)
-        change.tickets = [views.ticket_view(s, t) for t in self._tickets.values()]
-        touched_counters = dict(self._counters)
-        for t in self._tickets.values():
-            for counter_id in {t.counter_id, *(e.counter_id for e in self._ticket_events
-                                               if e.ticket_id == t.id)} - {None}:
-                touched_counters.setdefault(counter_id, s.get(Counter, counter_id))
-        change.counters = [views.counter_view(s, c) for c in touched_counters.values()]
-        change.calls = [views.call_view(s, t, c, recall) for t, c, recall in self._calls]
-        change.queues = waiting_by_service(s, self._centre_id, self.today(self._centre_id))
-        return change
+            event["seq"] = seq
+        tx.execute_many(
+            "INSERT INTO ticket_event (centre_id, ticket_id, seq, kind, at, status, service_id, "
+            "counter_id, officer_id, data) VALUES (:centre_id, :ticket_id, :seq, :kind, :at, :status, "
+            ":service_id, :counter_id, :officer_id, :data)", self._ticket_events)
+        tx.execute_many(
+            "INSERT INTO counter_event (centre_id, counter_id, seq, kind, at, officer_id, data) "
+            "VALUES (:centre_id, :counter_id, :seq, :kind, :at, :officer_id, :data)", self._counter_events)
+        return Change(
+            centre_id=cid, seq=seq, at=self.now,
+            tickets=[views.ticket_view(tx, t) for t in self._tickets.values()],
+            counters=[views.counter_view(tx, c) for c in sorted(self._counters)],
+            calls=[views.call_view(tx, t, c, recall) for t, c, recall in self._calls],
+            queues=views.waiting_by_service(tx, cid, self.today(cid)))
 
     def _bind_centre(self, centre_id: int) -> None:
         if self._centre_id not in (None, centre_id):
@@ -111,16 +111,9 @@ class Work:
         self._centre_id = centre_id
 
 
-def waiting_by_service(session, centre_id: int, day) -> dict[int, int]:
-    rows = session.execute(
-        select(Ticket.service_id, func.count()).where(
-            Ticket.centre_id == centre_id, Ticket.local_day == day, Ticket.status == WAITING)
-        .group_by(Ticket.service_id)).all()
-    return {service_id: count for service_id, count in rows}
-
-
 def transact(db, body: Callable[[Work], T]) -> T:
     """Run `body` in one write transaction, retrying what the database says is safe to retry."""
+    dbapi = db.engine.dialect.dbapi
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with db.write() as session:
@@ -128,14 +121,15 @@ def transact(db, body: Callable[[Work], T]) -> T:
                 result = body(work)
                 change = work.seal()
             break
-        except IntegrityError:
+        except (IntegrityError, dbapi.IntegrityError):
             # A unique index stopped a race the checks above could not see; run the checks again
             # on the new state so the caller gets the domain error that now applies.
             if attempt == ATTEMPTS:
                 raise
             log.info("integrity conflict, retrying (attempt %d)", attempt)
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
+        except (DBAPIError, dbapi.Error) as exc:
+            original = getattr(exc, "orig", exc)
+            if getattr(original, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
                 raise
             time.sleep(0.005 * attempt)
     if change is not None:

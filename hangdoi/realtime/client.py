@@ -1,6 +1,12 @@
-"""A Python client of the realtime hub that keeps itself in sync: subscribe on (re)connect, apply
-messages in seq order, re-subscribe on a gap. The hardware bridge and the tests use it; the browser
-pages follow the same rules in JavaScript.
+"""A Python client of the realtime hub that keeps itself in sync. The hardware bridge and the tests
+use it; the browser pages follow the same rules in JavaScript:
+
+- subscribe on every (re)connect; the acknowledgement's snapshot is the state at its `seq`;
+- `state_changed` lists the `seqs` it covers; seqs at or below the snapshot's are already in it;
+- messages from several server processes may arrive slightly out of order, so a missing seq is
+  only a gap once it is still missing after GAP_GRACE seconds; then subscribe again;
+- every ticket, counter and queue carries the seq that produced it: keep the newest (`is_newer`);
+- `ticket_called` is delivered as it comes (it is an announcement), unless the snapshot has it.
 """
 from __future__ import annotations
 
@@ -13,16 +19,25 @@ import socketio
 log = logging.getLogger(__name__)
 
 MESSAGE_EVENTS = ("state_changed", "ticket_called")
+GAP_GRACE = 1.0
+
+
+def is_newer(current: dict | None, incoming: dict) -> bool:
+    """Whether `incoming` (an entity with a seq) should replace what the client holds."""
+    return current is None or current.get("seq", -1) <= incoming.get("seq", -1)
 
 
 class RealtimeClient:
     def __init__(self, url: str, room: str, token: str | None = None,
                  on_snapshot: Callable[[dict], None] | None = None,
-                 on_message: Callable[[str, dict], None] | None = None):
+                 on_message: Callable[[str, dict], None] | None = None, gap_grace: float = GAP_GRACE):
         self.url, self.room, self.token = url, room, token
         self.on_snapshot = on_snapshot or (lambda snapshot: None)
         self.on_message = on_message or (lambda event, data: None)
-        self.seq: int | None = None
+        self.seq: int | None = None          # every change up to here is accounted for
+        self.gap_grace = gap_grace
+        self._ahead: set[int] = set()         # seqs received beyond self.seq
+        self._snapshot_seq = 0
         self.snapshot: dict | None = None
         self.subscriptions = 0
         self.synced = threading.Event()
@@ -70,6 +85,7 @@ class RealtimeClient:
             return
         with self._lock:
             self.snapshot, self.seq = ack["snapshot"], ack["seq"]
+            self._snapshot_seq, self._ahead = ack["seq"], set()
             self.subscriptions += 1
             self.on_snapshot(self.snapshot)
             pending, self._buffer = self._buffer, []
@@ -85,14 +101,30 @@ class RealtimeClient:
             self._apply(event, data)
 
     def _apply(self, event: str, data: dict) -> None:
-        seq = data.get("seq") if isinstance(data, dict) else None
-        if not isinstance(seq, int) or seq < self.seq:
-            return  # older than what we hold: already part of the snapshot
-        if seq > self.seq + 1:
-            log.info("gap in %s: have %s, got %s; re-subscribing", self.room, self.seq, seq)
+        if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
+            return
+        if event == "ticket_called":
+            if data["seq"] > self._snapshot_seq:
+                self.on_message(event, data)
+            return
+        fresh = {s for s in data.get("seqs", [data["seq"]]) if isinstance(s, int) and s > self.seq}
+        if not fresh:
+            return  # everything in it is already held
+        self._ahead |= fresh
+        while self.seq + 1 in self._ahead:
+            self.seq += 1
+            self._ahead.discard(self.seq)
+        self.on_message(event, data)
+        if self._ahead:
+            threading.Timer(self.gap_grace, self._check_gap, args=(self.subscriptions, self.seq)).start()
+
+    def _check_gap(self, subscription: int, seq_then: int) -> None:
+        with self._lock:
+            still_missing = (self.subscriptions == subscription and self.seq is not None
+                             and self.seq == seq_then and self._ahead)
+            if not still_missing:
+                return
+            log.info("gap in %s after seq %s; re-subscribing", self.room, self.seq)
             self.seq = None
             self.synced.clear()
-            self.sio.start_background_task(self._subscribe)
-            return
-        self.seq = seq
-        self.on_message(event, data)
+        self.sio.start_background_task(self._subscribe)

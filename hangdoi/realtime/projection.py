@@ -1,13 +1,27 @@
 """Committed engine changes → Socket.IO messages.
 
-Rooms are per centre: `c<id>` (every subscriber: `state_changed`), `c<id>:display`, `c<id>:kiosk`
-and `c<id>:counter:<counter id>` (`ticket_called` for the counter that called). Every message carries
-the change's `seq`; clients apply messages in seq order and re-subscribe when they see a gap.
+Rooms are per centre: `c<id>` (every subscriber gets `state_changed`), `c<id>:display`,
+`c<id>:kiosk` and `c<id>:counter:<counter id>` (`ticket_called` goes to displays and the counter).
+
+- `ticket_called` leaves at once, from the thread that committed the call, before its HTTP answer.
+- `state_changed` is coalesced per centre: the first change after a quiet moment goes out at once,
+  changes arriving within the next WINDOW seconds go out together. A busy morning then costs every
+  screen a few messages a second instead of one per ticket. A message lists the `seqs` it covers;
+  every ticket, counter and queue in it carries the `seq` of the change that produced it, so a client
+  keeps the newest version of each whatever order messages arrive in (several processes publish
+  through Redis independently).
 """
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from ..engine.work import Change
 
+log = logging.getLogger(__name__)
+
+WINDOW = 0.05
 PUBLIC_TICKET_FIELDS = ("id", "number", "service", "status", "priority", "counter",
                         "target_counter", "issued_at", "called_at", "call_count")
 
@@ -28,29 +42,98 @@ def counter_room(centre_id: int, counter_id: int) -> str:
     return f"c{centre_id}:counter:{counter_id}"
 
 
-def messages(change: Change) -> list[tuple[str, dict, list[str]]]:
-    """(event, payload, rooms) for one committed change, in the order they must be sent."""
+def call_messages(change: Change) -> list[tuple[str, dict, list[str]]]:
     cid = change.centre_id
-    out = [("state_changed", {
-        "seq": change.seq,
-        # Public ids stay out of broadcasts: they are the key to a citizen's status page.
-        "tickets": [{k: t[k] for k in PUBLIC_TICKET_FIELDS} for t in change.tickets],
-        "counters": change.counters,
-        "queues": [{"service_id": sid, "waiting": n} for sid, n in sorted(change.queues.items())],
-    }, [centre_room(cid)])]
-    for call in change.calls:
-        out.append(("ticket_called", {"seq": change.seq, **call},
-                    [display_room(cid), counter_room(cid, call["counter"]["id"])]))
-    return out
+    return [("ticket_called", {"seq": change.seq, **call},
+             [display_room(cid), counter_room(cid, call["counter"]["id"])]) for call in change.calls]
+
+
+class PendingState:
+    """The merged content of the changes waiting to go out for one centre."""
+
+    def __init__(self):
+        self.seqs: list[int] = []
+        self.tickets: dict[int, dict] = {}
+        self.counters: dict[int, dict] = {}
+        self.queues: dict[int, int] | None = None
+        self.queues_seq = 0
+
+    def add(self, change: Change) -> None:
+        self.seqs.append(change.seq)
+        for ticket in change.tickets:
+            self._keep_newest(self.tickets, ticket["id"],
+                              {**{k: ticket[k] for k in PUBLIC_TICKET_FIELDS}, "seq": change.seq})
+        for counter in change.counters:
+            self._keep_newest(self.counters, counter["id"], {**counter, "seq": change.seq})
+        if change.seq > self.queues_seq:
+            self.queues, self.queues_seq = change.queues, change.seq
+
+    @staticmethod
+    def _keep_newest(table: dict, key: int, item: dict) -> None:
+        if key not in table or table[key]["seq"] < item["seq"]:
+            table[key] = item
+
+    def message(self) -> dict:
+        return {
+            "seq": max(self.seqs), "seqs": sorted(self.seqs),
+            "tickets": list(self.tickets.values()),
+            "counters": list(self.counters.values()),
+            # Every service with tickets waiting, as of queues_seq; a service not listed has none.
+            "queues": {"seq": self.queues_seq,
+                       "waiting": [{"service_id": sid, "waiting": n}
+                                   for sid, n in sorted((self.queues or {}).items())]},
+        }
 
 
 class Projection:
-    """Sends each committed change through an emitter: a SocketIO server, or a write-only one
-    bound to the Redis message queue when the change was made outside the server (the CLI)."""
+    """Sends committed changes through an emitter: a SocketIO server, or a write-only one bound to
+    the Redis message queue when the change was made outside the server (the CLI)."""
 
-    def __init__(self, emitter):
+    def __init__(self, emitter, window: float = WINDOW):
         self.emitter = emitter
+        self.window = window
+        self._pending: dict[int, PendingState] = {}
+        self._last_sent: dict[int, float] = {}
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
 
     def __call__(self, change: Change) -> None:
-        for event, payload, rooms in messages(change):
+        for event, payload, rooms in call_messages(change):
             self.emitter.emit(event, payload, to=rooms)
+        with self._wake:
+            self._pending.setdefault(change.centre_id, PendingState()).add(change)
+            self._start()
+            self._wake.notify()
+
+    def flush(self) -> None:
+        """Send everything pending now (the CLI calls this before it exits)."""
+        with self._wake:
+            ready, self._pending = self._pending, {}
+        self._send(ready)
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="hangdoi-projection", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending:
+                    self._wake.wait()
+                now = time.monotonic()
+                due = {cid: self._last_sent.get(cid, 0.0) + self.window for cid in self._pending}
+                ready = {cid: self._pending.pop(cid) for cid, at in due.items() if at <= now}
+                if not ready:
+                    self._wake.wait(timeout=min(due.values()) - now)
+                    continue
+                for cid in ready:
+                    self._last_sent[cid] = now
+            self._send(ready)
+
+    def _send(self, ready: dict[int, PendingState]) -> None:
+        for centre_id, pending in ready.items():
+            try:
+                self.emitter.emit("state_changed", pending.message(), to=[centre_room(centre_id)])
+            except Exception:  # noqa: BLE001 — a failed send must not stop later ones; clients resync
+                log.exception("could not publish state for centre %s", centre_id)

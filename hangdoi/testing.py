@@ -1,4 +1,5 @@
-"""A real `hangdoi serve` process on a loopback port, for tests that need sockets and restarts."""
+"""A real `hangdoi serve` process on a loopback port, for tests and benchmarks that need sockets
+and restarts."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import requests
+import requests  # a test dependency: this module is for tests and benchmarks only
 
 
 def free_port() -> int:
@@ -32,11 +33,11 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
         self.log_path = self.data_dir / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 30) -> "LiveServer":
+    def start(self, timeout: float = 30, command: str = "serve") -> "LiveServer":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "hangdoi.cli", command, "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,0 +1,216 @@
+"""Load benchmark of the core: one real server process on SQLite, 50 counter and 20 display clients
+on Socket.IO, kiosks issuing and counters calling at the same time. Prints one JSON object.
+
+    .venv/bin/python bench/load.py [--seconds 20] [--kiosks 6] [--call-rate 40]
+
+Figures: issue and call-next latency (HTTP round trip, p50/p99), call-to-display latency (from
+sending the call request to a display's socket receiving `ticket_called`, over every display),
+tickets issued per second, the server's peak RSS. The listening clients run in a process of their
+own so that the load generator does not delay what they measure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hangdoi.auth import hash_password  # noqa: E402
+from hangdoi.catalogue import create_centre  # noqa: E402
+from hangdoi.clock import SystemClock  # noqa: E402
+from hangdoi.database import Database  # noqa: E402
+from hangdoi.realtime.client import RealtimeClient  # noqa: E402
+from hangdoi.schema import upgrade  # noqa: E402
+from hangdoi.testing import LiveServer  # noqa: E402
+
+PASSWORD = "bench-password"
+DOMAINS = 5
+SERVICES_PER_DOMAIN = 2
+TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
+
+
+def bench_centre(counters: int) -> dict:
+    password_hash = hash_password(PASSWORD)
+    domains = [{"code": f"D{d}", "name": f"Lĩnh vực {d}",
+                "series": {"first": (d + 1) * 100000, "last": (d + 1) * 100000 + 99999},
+                "services": [{"code": f"S{d}{s}", "name": f"Thủ tục {d}.{s}"}
+                             for s in range(SERVICES_PER_DOMAIN)]} for d in range(DOMAINS)]
+    return {
+        "name": "Trung tâm đo tải", "settings": {"accept_outside_hours": True},
+        "domains": domains,
+        "counters": [{"number": n, "primary": [f"D{n % DOMAINS}"], "backup": [f"D{(n + 1) % DOMAINS}"]}
+                     for n in range(1, counters + 1)],
+        "officers": [{"username": f"cb{n}", "full_name": f"Cán bộ {n}", "password_hash": password_hash}
+                     for n in range(1, counters + 1)],
+    }
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
+
+
+def summary(values: list[float]) -> dict:
+    return {"p50": percentile(values, 50), "p99": percentile(values, 99), "n": len(values)}
+
+
+# -- the listening side, in its own process ----------------------------------------------------
+def listeners(url: str, tokens: dict[int, str], displays: int, counter_listeners: int, ready, stop,
+              out) -> None:
+    received: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def on_display(event, data):
+        if event == "ticket_called" and not data.get("recall"):
+            with lock:
+                received.append((data["ticket"]["number"], time.monotonic()))
+
+    clients = []
+    try:
+        clients = [RealtimeClient(url, "display", on_message=on_display).connect(30) for _ in range(displays)]
+        clients += [RealtimeClient(url, f"counter:{cid}", token=token).connect(30)
+                    for cid, token in list(tokens.items())[:counter_listeners]]
+        ready.set()
+        stop.wait()
+        time.sleep(1.0)  # let the last messages arrive
+    finally:
+        out.put(list(received))
+        for client in clients:
+            client.close()
+
+
+# -- the load side -----------------------------------------------------------------------------
+def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: int,
+        listening_counters: int) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="hangdoi-bench-"))
+    url = f"sqlite:///{data_dir / 'hangdoi.sqlite3'}"
+    upgrade(url)
+    db = Database(url, clock=SystemClock())
+    ids = create_centre(db, bench_centre(counters))
+    db.dispose()
+    server = LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0",
+                                                   "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0"}).start()
+    process = psutil.Process(server.process.pid)
+    try:
+        tokens = {}
+        for n, counter_id in ids["counters"].items():
+            tokens[counter_id] = server.login(f"cb{n}", PASSWORD)
+            server.post(f"/counters/{counter_id}/sign-in", tokens[counter_id]).raise_for_status()
+
+        ctx = multiprocessing.get_context("spawn")
+        ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
+        listener = ctx.Process(target=listeners, args=(server.url, tokens, displays, listening_counters, ready, stop, out))
+        listener.start()
+        if not ready.wait(120):
+            raise TimeoutError("listeners did not connect")
+
+        services = [f"S{d}{s}" for d in range(DOMAINS) for s in range(SERVICES_PER_DOMAIN)]
+        issue_ms, call_ms, sent_at = [], [], {}
+        errors: list[str] = []
+        peak_rss = [process.memory_info().rss]
+        running = threading.Event()
+        running.set()
+
+        def kiosk(k: int) -> None:
+            session, i = requests.Session(), k
+            while running.is_set():
+                i += 1
+                t0 = time.perf_counter()
+                response = session.post(f"{server.url}/api/v1/tickets",
+                                        json={"service": services[i % len(services)], "kiosk": f"k{k}"})
+                issue_ms.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 201:
+                    errors.append(f"issue {response.status_code}")
+
+        def caller() -> None:
+            session = requests.Session()
+            order = list(tokens.items())
+            interval, i = 1.0 / call_rate, 0
+            next_at = time.monotonic()
+            while running.is_set():
+                counter_id, token = order[i % len(order)]
+                i += 1
+                started = time.monotonic()
+                t0 = time.perf_counter()
+                response = session.post(f"{server.url}/api/v1/counters/{counter_id}/call-next",
+                                        headers={"Authorization": f"Bearer {token}"})
+                call_ms.append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 200:
+                    errors.append(f"call {response.status_code}")
+                elif response.json()["ticket"]:
+                    sent_at[response.json()["ticket"]["number"]] = started
+                next_at += interval
+                time.sleep(max(0.0, next_at - time.monotonic()))
+
+        def sample_rss() -> None:
+            while running.is_set():
+                peak_rss.append(process.memory_info().rss)
+                time.sleep(0.2)
+
+        threads = [threading.Thread(target=kiosk, args=(k,)) for k in range(kiosks)]
+        threads += [threading.Thread(target=caller), threading.Thread(target=sample_rss)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        running.clear()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        stop.set()
+        received = out.get(timeout=60)
+        listener.join(timeout=30)
+
+        display_ms = [(at - sent_at[number]) * 1000 for number, at in received if number in sent_at]
+        result = {
+            "benchmark": "core load (SQLite, one process)",
+            "seconds": round(elapsed, 1), "kiosk_threads": kiosks, "counters": counters,
+            "displays": displays, "listening_counters": listening_counters, "call_rate_target": call_rate,
+            "tickets_issued": len(issue_ms), "tickets_per_second": round(len(issue_ms) / elapsed, 1),
+            "calls": len(call_ms), "issue_ms": summary(issue_ms), "call_next_ms": summary(call_ms),
+            "call_to_display_ms": summary(display_ms),
+            "display_deliveries_expected": len(sent_at) * displays, "display_deliveries": len(display_ms),
+            "peak_rss_mb": round(max(peak_rss) / 2**20, 1), "errors": len(errors),
+            "targets": TARGETS,
+        }
+        result["meets_targets"] = {
+            "call_to_display_p99": (result["call_to_display_ms"]["p99"] or 1e9) <= TARGETS["call_to_display_p99_ms"],
+            "issue_p99": (result["issue_ms"]["p99"] or 1e9) <= TARGETS["issue_p99_ms"],
+            "tickets_per_second": result["tickets_per_second"] >= TARGETS["tickets_per_second"],
+            "peak_rss": result["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+        }
+        return result
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--kiosks", type=int, default=6, help="threads issuing tickets back to back")
+    parser.add_argument("--call-rate", type=float, default=40, help="call-next requests per second")
+    parser.add_argument("--counters", type=int, default=50)
+    parser.add_argument("--displays", type=int, default=20)
+    parser.add_argument("--listening-counters", type=int, default=None,
+                        help="how many counters keep a socket open (default: all)")
+    args = parser.parse_args()
+    listening = args.counters if args.listening_counters is None else args.listening_counters
+    print(json.dumps(run(args.seconds, args.kiosks, args.call_rate, args.counters, args.displays, listening),
+                     ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
+
+
