@@ -6,11 +6,12 @@ on Socket.IO, kiosks issuing and counters calling at the same time. Prints one J
 Figures: issue and call-next latency (HTTP round trip, p50/p99), call-to-display latency (from
 sending the call request to a display's socket receiving `ticket_called`, over every display),
 tickets issued per second, the server's peak RSS. The listening clients run in a process of their
-own so that the load generator does not delay what they measure.
+own, on one asyncio loop, so that neither they nor the load generator delay what they measure.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import psutil
 import requests
+import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,11 +30,11 @@ from hangdoi.auth import hash_password  # noqa: E402
 from hangdoi.catalogue import create_centre  # noqa: E402
 from hangdoi.clock import SystemClock  # noqa: E402
 from hangdoi.database import Database  # noqa: E402
-from hangdoi.realtime.client import RealtimeClient  # noqa: E402
 from hangdoi.schema import upgrade  # noqa: E402
 from hangdoi.testing import LiveServer  # noqa: E402
 
 PASSWORD = "bench-password"
+SERVER = "serve"
 DOMAINS = 5
 SERVICES_PER_DOMAIN = 2
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
@@ -68,31 +70,46 @@ def summary(values: list[float]) -> dict:
 # -- the listening side, in its own process ----------------------------------------------------
 def listeners(url: str, tokens: dict[int, str], displays: int, counter_listeners: int, ready, stop,
               out) -> None:
-    received: list[tuple[str, float]] = []
-    lock = threading.Lock()
+    """70 sockets in one asyncio loop: as threads, the clients would cost more than the server."""
+    asyncio.run(_listen(url, tokens, displays, counter_listeners, ready, stop, out))
 
-    def on_display(event, data):
-        if event == "ticket_called" and not data.get("recall"):
-            with lock:
-                received.append((data["ticket"]["number"], time.monotonic()))
+
+async def _listen(url, tokens, displays, counter_listeners, ready, stop, out) -> None:
+    received: list[tuple[str, float]] = []
+
+    async def on_called(data):
+        if not data.get("recall"):
+            received.append((data["ticket"]["number"], time.monotonic()))
+
+    async def connect(room: str, token: str | None, record: bool) -> socketio.AsyncClient:
+        client = socketio.AsyncClient(reconnection=False)
+        if record:
+            client.on("ticket_called", on_called)
+        await client.connect(url, transports=["websocket"], auth={"token": token} if token else None)
+        ack = await client.call("subscribe", {"room": room}, timeout=30)
+        if "error" in ack:
+            raise RuntimeError(ack["error"])
+        return client
 
     clients = []
     try:
-        clients = [RealtimeClient(url, "display", on_message=on_display).connect(30) for _ in range(displays)]
-        clients += [RealtimeClient(url, f"counter:{cid}", token=token).connect(30)
-                    for cid, token in list(tokens.items())[:counter_listeners]]
+        for _ in range(displays):
+            clients.append(await connect("display", None, True))
+        for counter_id, token in list(tokens.items())[:counter_listeners]:
+            clients.append(await connect(f"counter:{counter_id}", token, False))
         ready.set()
-        stop.wait()
-        time.sleep(1.0)  # let the last messages arrive
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # let the last messages arrive
     finally:
         out.put(list(received))
         for client in clients:
-            client.close()
+            await client.disconnect()
 
 
 # -- the load side -----------------------------------------------------------------------------
 def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: int,
-        listening_counters: int) -> dict:
+        listening_counters: int, issue_rate: float | None) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="hangdoi-bench-"))
     url = f"sqlite:///{data_dir / 'hangdoi.sqlite3'}"
     upgrade(url)
@@ -100,7 +117,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
     ids = create_centre(db, bench_centre(counters))
     db.dispose()
     server = LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0",
-                                                   "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0"}).start()
+                                                   "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0"}).start(command=SERVER)
     process = psutil.Process(server.process.pid)
     try:
         tokens = {}
@@ -124,7 +141,12 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
 
         def kiosk(k: int) -> None:
             session, i = requests.Session(), k
+            interval = kiosks / issue_rate if issue_rate else 0.0
+            next_at = time.monotonic() + interval * k / kiosks
             while running.is_set():
+                if interval:
+                    next_at += interval
+                    time.sleep(max(0.0, next_at - time.monotonic()))
                 i += 1
                 t0 = time.perf_counter()
                 response = session.post(f"{server.url}/api/v1/tickets",
@@ -176,7 +198,8 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
         result = {
             "benchmark": "core load (SQLite, one process)",
             "seconds": round(elapsed, 1), "kiosk_threads": kiosks, "counters": counters,
-            "displays": displays, "listening_counters": listening_counters, "call_rate_target": call_rate,
+            "displays": displays, "listening_counters": listening_counters,
+            "issue_rate_target": issue_rate or "as fast as possible", "call_rate_target": call_rate,
             "tickets_issued": len(issue_ms), "tickets_per_second": round(len(issue_ms) / elapsed, 1),
             "calls": len(call_ms), "issue_ms": summary(issue_ms), "call_next_ms": summary(call_ms),
             "call_to_display_ms": summary(display_ms),
@@ -198,7 +221,9 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--kiosks", type=int, default=6, help="threads issuing tickets back to back")
+    parser.add_argument("--kiosks", type=int, default=6, help="threads issuing tickets")
+    parser.add_argument("--issue-rate", type=float, default=None,
+                        help="tickets per second offered in all (default: back to back, to find the ceiling)")
     parser.add_argument("--call-rate", type=float, default=40, help="call-next requests per second")
     parser.add_argument("--counters", type=int, default=50)
     parser.add_argument("--displays", type=int, default=20)
@@ -206,7 +231,8 @@ def main() -> None:
                         help="how many counters keep a socket open (default: all)")
     args = parser.parse_args()
     listening = args.counters if args.listening_counters is None else args.listening_counters
-    print(json.dumps(run(args.seconds, args.kiosks, args.call_rate, args.counters, args.displays, listening),
+    print(json.dumps(run(args.seconds, args.kiosks, args.call_rate, args.counters, args.displays, listening,
+                         args.issue_rate),
                      ensure_ascii=False, indent=2))
 
 

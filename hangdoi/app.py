@@ -21,10 +21,15 @@ class Hangdoi:
     kiosk_limiter: RateLimiter
     login_limiter: RateLimiter
     hub: object = None
+    _default_centre: int | None = None
 
     def default_centre_id(self) -> int | None:
-        with self.db.read() as s:
-            return s.scalars(select(Centre.id).order_by(Centre.id)).first()
+        """The first centre: the one a single-centre installation serves. Centres are never deleted,
+        so once found it stays valid."""
+        if self._default_centre is None:
+            with self.db.read() as s:
+                self._default_centre = s.scalars(select(Centre.id).order_by(Centre.id)).first()
+        return self._default_centre
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, clock=None) -> Flask:

@@ -51,6 +51,11 @@ def db_upgrade() -> None:
 def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
     from .app import create_app
     from .schema import upgrade
+    # A thread holding the database's write lock must get the interpreter back quickly; with the
+    # default 5 ms switch interval every other request queues behind it (a lock convoy).
+    sys.setswitchinterval(0.0005)
+    # One line per request would cost more than the request; errors are still logged.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     settings = load_settings()
     if upgrade_schema:
         upgrade(settings.resolved_database_url())

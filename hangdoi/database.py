@@ -32,6 +32,8 @@ class Database:
         self._read_sessions = sessionmaker(read_engine, expire_on_commit=False)
         self._commit_listeners: list[Callable] = []
         self._writer_lock = threading.Lock() if self.is_sqlite else nullcontext()
+        # The engine's SQLite writer thread (hangdoi/engine/group_commit.py), made on first use.
+        self.group_commit = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -8,6 +8,7 @@ the transaction commits, and only then is the `Change` handed to the database's 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,7 +113,11 @@ class Work:
 
 
 def transact(db, body: Callable[[Work], T]) -> T:
-    """Run `body` in one write transaction, retrying what the database says is safe to retry."""
+    """Run `body` in one write transaction, retrying what the database says is safe to retry.
+
+    On SQLite the change joins the writer thread's next group commit (see group_commit.py)."""
+    if db.is_sqlite:
+        return _group_commit(db).run(body)
     dbapi = db.engine.dialect.dbapi
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -135,3 +140,15 @@ def transact(db, body: Callable[[Work], T]) -> T:
     if change is not None:
         db.committed(change)
     return result
+
+
+def _group_commit(db):
+    if db.group_commit is None:
+        with _writer_creation:
+            if db.group_commit is None:
+                from .group_commit import GroupCommit
+                db.group_commit = GroupCommit(db, Work)
+    return db.group_commit
+
+
+_writer_creation = threading.Lock()

@@ -21,7 +21,7 @@ from ..engine.work import Change
 
 log = logging.getLogger(__name__)
 
-WINDOW = 0.05
+WINDOW = 0.1
 PUBLIC_TICKET_FIELDS = ("id", "number", "service", "status", "priority", "counter",
                         "target_counter", "issued_at", "called_at", "call_count")
 
