@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+import aiohttp
 import psutil
-import requests
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,7 +34,6 @@ from hangdoi.schema import upgrade  # noqa: E402
 from hangdoi.testing import LiveServer  # noqa: E402
 
 PASSWORD = "bench-password"
-SERVER = "serve"
 DOMAINS = 5
 SERVICES_PER_DOMAIN = 2
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
@@ -108,6 +107,57 @@ async def _listen(url, tokens, displays, counter_listeners, ready, stop, out) ->
 
 
 # -- the load side -----------------------------------------------------------------------------
+async def generate_load(url, tokens, services, seconds, kiosks, issue_rate, call_rate) -> dict:
+    """Kiosks issue and counters call over HTTP keep-alive, all in one asyncio loop."""
+    issue_ms: list[float] = []
+    call_ms: list[float] = []
+    sent_at: dict[str, float] = {}
+    errors: list[str] = []
+    started = time.monotonic()
+    deadline = started + seconds
+
+    async def kiosk(http: aiohttp.ClientSession, k: int) -> None:
+        interval = kiosks / issue_rate if issue_rate else 0.0
+        next_at, i = time.monotonic() + interval * k / kiosks, k
+        while time.monotonic() < deadline:
+            if interval:
+                next_at += interval
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            i += 1
+            t0 = time.perf_counter()
+            async with http.post(f"{url}/api/v1/tickets",
+                                 json={"service": services[i % len(services)], "kiosk": f"k{k}"}) as response:
+                await response.read()
+                issue_ms.append((time.perf_counter() - t0) * 1000)
+                if response.status != 201:
+                    errors.append(f"issue {response.status}")
+
+    async def caller(http: aiohttp.ClientSession) -> None:
+        order, i = list(tokens.items()), 0
+        interval, next_at = 1.0 / call_rate, time.monotonic()
+        while time.monotonic() < deadline:
+            counter_id, token = order[i % len(order)]
+            i += 1
+            sent = time.monotonic()
+            t0 = time.perf_counter()
+            async with http.post(f"{url}/api/v1/counters/{counter_id}/call-next",
+                                 headers={"Authorization": f"Bearer {token}"}) as response:
+                body = await response.json()
+                call_ms.append((time.perf_counter() - t0) * 1000)
+                if response.status != 200:
+                    errors.append(f"call {response.status}")
+                elif body["ticket"]:
+                    sent_at[body["ticket"]["number"]] = sent
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    connector = aiohttp.TCPConnector(limit=kiosks + 2)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        await asyncio.gather(*(kiosk(http, k) for k in range(kiosks)), caller(http))
+    return {"issue_ms": issue_ms, "call_ms": call_ms, "sent_at": sent_at, "errors": errors,
+            "elapsed": time.monotonic() - started}
+
+
 def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: int,
         listening_counters: int, issue_rate: float | None) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="hangdoi-bench-"))
@@ -117,7 +167,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
     ids = create_centre(db, bench_centre(counters))
     db.dispose()
     server = LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0",
-                                                   "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0"}).start(command=SERVER)
+                                                   "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0"}).start()
     process = psutil.Process(server.process.pid)
     try:
         tokens = {}
@@ -127,77 +177,37 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
 
         ctx = multiprocessing.get_context("spawn")
         ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-        listener = ctx.Process(target=listeners, args=(server.url, tokens, displays, listening_counters, ready, stop, out))
+        listener = ctx.Process(target=listeners,
+                               args=(server.url, tokens, displays, listening_counters, ready, stop, out))
         listener.start()
         if not ready.wait(120):
             raise TimeoutError("listeners did not connect")
 
         services = [f"S{d}{s}" for d in range(DOMAINS) for s in range(SERVICES_PER_DOMAIN)]
-        issue_ms, call_ms, sent_at = [], [], {}
-        errors: list[str] = []
         peak_rss = [process.memory_info().rss]
-        running = threading.Event()
-        running.set()
-
-        def kiosk(k: int) -> None:
-            session, i = requests.Session(), k
-            interval = kiosks / issue_rate if issue_rate else 0.0
-            next_at = time.monotonic() + interval * k / kiosks
-            while running.is_set():
-                if interval:
-                    next_at += interval
-                    time.sleep(max(0.0, next_at - time.monotonic()))
-                i += 1
-                t0 = time.perf_counter()
-                response = session.post(f"{server.url}/api/v1/tickets",
-                                        json={"service": services[i % len(services)], "kiosk": f"k{k}"})
-                issue_ms.append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 201:
-                    errors.append(f"issue {response.status_code}")
-
-        def caller() -> None:
-            session = requests.Session()
-            order = list(tokens.items())
-            interval, i = 1.0 / call_rate, 0
-            next_at = time.monotonic()
-            while running.is_set():
-                counter_id, token = order[i % len(order)]
-                i += 1
-                started = time.monotonic()
-                t0 = time.perf_counter()
-                response = session.post(f"{server.url}/api/v1/counters/{counter_id}/call-next",
-                                        headers={"Authorization": f"Bearer {token}"})
-                call_ms.append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 200:
-                    errors.append(f"call {response.status_code}")
-                elif response.json()["ticket"]:
-                    sent_at[response.json()["ticket"]["number"]] = started
-                next_at += interval
-                time.sleep(max(0.0, next_at - time.monotonic()))
+        sampling = threading.Event()
+        sampling.set()
 
         def sample_rss() -> None:
-            while running.is_set():
+            while sampling.is_set():
                 peak_rss.append(process.memory_info().rss)
                 time.sleep(0.2)
 
-        threads = [threading.Thread(target=kiosk, args=(k,)) for k in range(kiosks)]
-        threads += [threading.Thread(target=caller), threading.Thread(target=sample_rss)]
-        started = time.monotonic()
-        for t in threads:
-            t.start()
-        time.sleep(seconds)
-        running.clear()
-        for t in threads:
-            t.join()
-        elapsed = time.monotonic() - started
+        sampler = threading.Thread(target=sample_rss)
+        sampler.start()
+        load = asyncio.run(generate_load(server.url, tokens, services, seconds, kiosks, issue_rate, call_rate))
+        sampling.clear()
+        sampler.join()
         stop.set()
         received = out.get(timeout=60)
         listener.join(timeout=30)
+        issue_ms, call_ms, sent_at, errors, elapsed = (load[k] for k in ("issue_ms", "call_ms", "sent_at",
+                                                                         "errors", "elapsed"))
 
         display_ms = [(at - sent_at[number]) * 1000 for number, at in received if number in sent_at]
         result = {
             "benchmark": "core load (SQLite, one process)",
-            "seconds": round(elapsed, 1), "kiosk_threads": kiosks, "counters": counters,
+            "seconds": round(elapsed, 1), "kiosks": kiosks, "counters": counters,
             "displays": displays, "listening_counters": listening_counters,
             "issue_rate_target": issue_rate or "as fast as possible", "call_rate_target": call_rate,
             "tickets_issued": len(issue_ms), "tickets_per_second": round(len(issue_ms) / elapsed, 1),
@@ -221,7 +231,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--kiosks", type=int, default=6, help="threads issuing tickets")
+    parser.add_argument("--kiosks", type=int, default=6, help="kiosks issuing tickets at once")
     parser.add_argument("--issue-rate", type=float, default=None,
                         help="tickets per second offered in all (default: back to back, to find the ceiling)")
     parser.add_argument("--call-rate", type=float, default=40, help="call-next requests per second")

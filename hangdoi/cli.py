@@ -21,6 +21,7 @@ def _external_projection(settings, db):
     if not settings.redis_url:
         return None
     from flask_socketio import SocketIO
+
     from .realtime.projection import Projection
     projection = Projection(SocketIO(message_queue=settings.redis_url, channel=settings.redis_channel))
     db.on_commit(projection)
@@ -51,9 +52,6 @@ def db_upgrade() -> None:
 def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
     from .app import create_app
     from .schema import upgrade
-    # A thread holding the database's write lock must get the interpreter back quickly; with the
-    # default 5 ms switch interval every other request queues behind it (a lock convoy).
-    sys.setswitchinterval(0.0005)
     # One line per request would cost more than the request; errors are still logged.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     settings = load_settings()

@@ -33,15 +33,12 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
         self.log_path = self.data_dir / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 30, command: str = "serve") -> "LiveServer":
+    def start(self, timeout: float = 30) -> "LiveServer":
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        if command == "gunicorn":
-            args = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "200", "-w", "1",
-                    "-b", f"127.0.0.1:{self.port}", "hangdoi.wsgi:app"]
-        else:
-            args = [sys.executable, "-m", "hangdoi.cli", command, "--host", "127.0.0.1", "--port", str(self.port)]
-        self.process = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

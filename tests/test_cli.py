@@ -9,7 +9,6 @@ import time
 import requests
 
 from hangdoi.demo import DEMO_CENTRE, demo_credentials
-
 from hangdoi.testing import free_port
 
 

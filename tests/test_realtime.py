@@ -5,6 +5,7 @@ import queue
 import time
 
 import pytest
+import socketio
 
 from hangdoi import engine
 from hangdoi.app import create_app
@@ -13,10 +14,10 @@ from hangdoi.config import load_settings
 from hangdoi.database import Database
 from hangdoi.realtime.client import RealtimeClient
 from hangdoi.schema import upgrade
+from hangdoi.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre
-from hangdoi.testing import LiveServer
 
 
 def wait_for(predicate, timeout=5.0, interval=0.02):
@@ -41,7 +42,7 @@ class Recorder:
 
     def next(self, event, timeout=5.0):
         """The oldest message of this kind not yet taken; messages of other kinds stay for later."""
-        for i, (held_event, data) in enumerate(self.held):
+        for i, (held_event, _) in enumerate(self.held):
             if held_event == event:
                 return self.held.pop(i)[1]
         deadline = time.monotonic() + timeout
@@ -232,7 +233,7 @@ def test_anonymous_or_malformed_socket_actions_change_nothing(server, prepared, 
 
 def test_a_wrong_token_is_refused_at_connect(server):
     client = RealtimeClient(server.url, "display", token="not-a-token")
-    with pytest.raises(Exception):
+    with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(wait_timeout=3)
     client.close()
 

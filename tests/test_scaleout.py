@@ -8,10 +8,10 @@ import pytest
 
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
+from hangdoi.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre, truncate_postgres
-from hangdoi.testing import LiveServer
 from .test_realtime import subscriber
 
 

@@ -50,7 +50,7 @@ class PriorityThenLongestWait:
                 names = [f"s{i}" for i in range(len(services))]
                 in_list = ", ".join(f":{n}" for n in names)
                 yield (base + f"target_counter_id IS NULL AND service_id IN ({in_list})",
-                       dict(zip(names, services)))
+                       dict(zip(names, services, strict=True)))
 
     @staticmethod
     def common(counter: dict, today: date, tx: Tx) -> dict:

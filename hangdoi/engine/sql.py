@@ -39,7 +39,7 @@ class Tx:
         if self.cursor.description is None:
             return []
         names = [d[0] for d in self.cursor.description]
-        return [dict(zip(names, row)) for row in self.cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in self.cursor.fetchall()]
 
     def row(self, sql: str, **params) -> dict | None:
         found = self.rows(sql, **params)
