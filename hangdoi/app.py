@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from .clock import DEFAULT_TIMEZONE
 from .config import Settings, load_settings
 from .database import Database
 from .models import Centre
@@ -31,6 +32,12 @@ class Hangdoi:
                 self._default_centre = s.scalars(select(Centre.id).order_by(Centre.id)).first()
         return self._default_centre
 
+    def centre_timezone(self) -> str:
+        centre_id = self.default_centre_id()
+        with self.db.read() as s:
+            centre = s.get(Centre, centre_id) if centre_id else None
+            return centre.timezone if centre else DEFAULT_TIMEZONE
+
 
 def create_app(settings: Settings | None = None, db: Database | None = None, clock=None) -> Flask:
     settings = settings or load_settings()
@@ -50,8 +57,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
                       login_limiter=RateLimiter(settings.login_rate_limit_per_minute))
     app.extensions["hangdoi"] = context
 
+    from display import bp as display_pages
+
     from .api import api, errors
+    from .assets import assets
     app.register_blueprint(api)
+    app.register_blueprint(assets)
+    app.register_blueprint(display_pages)
     errors.register(app)
 
     from .realtime.hub import Hub

@@ -59,12 +59,12 @@ DEMO_CENTRE = {
          ]},
     ],
     "counters": [
-        {"number": 1, "name": "Quầy 1 – Hộ tịch", "primary": ["HT"], "backup": ["CT"]},
-        {"number": 2, "name": "Quầy 2 – Hộ tịch, Chứng thực", "primary": ["HT", "CT"]},
-        {"number": 3, "name": "Quầy 3 – Chứng thực", "primary": ["CT"], "backup": ["HT"]},
-        {"number": 4, "name": "Quầy 4 – Đất đai, Xây dựng", "primary": ["DD", "XD"], "backup": ["NN"]},
-        {"number": 5, "name": "Quầy 5 – Kinh doanh, Lao động", "primary": ["KD", "LD"], "backup": ["DD"]},
-        {"number": 6, "name": "Quầy 6 – Nông nghiệp, Lao động", "primary": ["NN", "LD"], "backup": ["KD"]},
+        {"number": 1, "name": "Hộ tịch", "primary": ["HT"], "backup": ["CT"]},
+        {"number": 2, "name": "Hộ tịch, Chứng thực", "primary": ["HT", "CT"]},
+        {"number": 3, "name": "Chứng thực", "primary": ["CT"], "backup": ["HT"]},
+        {"number": 4, "name": "Đất đai, Xây dựng", "primary": ["DD", "XD"], "backup": ["NN"]},
+        {"number": 5, "name": "Kinh doanh, Lao động", "primary": ["KD", "LD"], "backup": ["DD"]},
+        {"number": 6, "name": "Nông nghiệp, Lao động", "primary": ["NN", "LD"], "backup": ["KD"]},
     ],
     "officers": [
         {"username": "canbo1", "full_name": "Nguyễn Thị Lan", "password": "matkhau1"},

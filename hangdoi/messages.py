@@ -55,7 +55,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "Choose a service or a counter to transfer to"),
     "transfer_same_place": ("Không thể chuyển về chính chỗ hiện tại", "Cannot transfer to where it already is"),
     "not_today": ("Số này không thuộc ngày hôm nay", "This ticket is not from today"),
+    # Lobby display
+    "display_title": ("Bảng hiển thị số thứ tự", "Queue display"),
+    "display_invite": ("Mời công dân có số", "Now calling number"),
+    "display_to_counter": ("đến", "to"),
+    "display_waiting_for_first": ("Chưa có số nào được gọi", "No number called yet"),
+    "display_counters": ("Các quầy", "Counters"),
+    "display_recent": ("Vừa gọi", "Recently called"),
+    "display_queues": ("Đang chờ theo thủ tục", "Waiting per service"),
+    "display_people": ("người", "people"),
+    "display_offline": ("Mất kết nối", "Connection lost"),
+    "display_ticker": ("Vui lòng giữ phiếu số thứ tự và chú ý nghe gọi số. Xin cảm ơn!",
+                       "Please keep your ticket and listen for your number. Thank you!"),
+    "counter_status_open": ("Sẵn sàng", "Ready"),
+    "counter_status_calling": ("Đang gọi", "Calling"),
+    "counter_status_serving": ("Đang phục vụ", "Serving"),
+    "counter_status_paused": ("Tạm dừng", "Paused"),
+    "counter_status_closed": ("Chưa mở", "Closed"),
+    "counter_status_inactive": ("Ngừng hoạt động", "Not in use"),
 }
+
+
+def texts(prefix: str, lang: str = "vi") -> dict[str, str]:
+    """Every message whose code starts with `prefix`, in one language: what a page's script needs."""
+    return {code: text(code, lang) for code in MESSAGES if code.startswith(prefix)}
 
 
 # Names that appear inside messages, also in both languages.

@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -140,3 +141,31 @@ def redis_url():
     except Exception as exc:  # noqa: BLE001
         service_missing(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
     return REDIS_URL
+
+
+# -- a real browser ----------------------------------------------------------------------------
+CHROMIUM = os.environ.get("HANGDOI_TEST_CHROMIUM", "/usr/bin/chromium")
+# Without these Chromium reaches for Google's servers, which this closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        service_missing(f"Chromium not found at {CHROMIUM} (Debian package `chromium`)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under screenshots/ (git-ignored) for a person to look at."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -1,0 +1,104 @@
+// The lobby board: a snapshot on (re)connect, then live changes and calls.
+import { Realtime, newer } from "/assets/static/realtime.js";
+
+const labels = JSON.parse(document.getElementById("labels").textContent);
+const timezone = document.body.dataset.timezone;
+const RECENT = 8;
+const board = { counters: new Map(), services: [], waiting: new Map(), queuesSeq: -1, recent: [] };
+
+const $ = (id) => document.getElementById(id);
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderCounters() {
+  const grid = $("counters");
+  const counters = [...board.counters.values()].sort((a, b) => a.number - b.number);
+  grid.classList.toggle("dense", counters.length > 12);
+  grid.replaceChildren(...counters.map((c) => {
+    const card = el("div", `card ${c.status}`);
+    card.dataset.counter = c.number;
+    card.append(el("div", "label", `Quầy ${c.number}`), el("div", "name", c.name),
+                el("div", "ticket", c.ticket || "—"),
+                el("span", "status", labels[`counter_status_${c.status}`] || c.status));
+    return card;
+  }));
+}
+
+function renderQueues() {
+  // Busy services first: the list is cut where the screen ends, never scrolled.
+  const byWaiting = [...board.services].sort((a, b) =>
+    (board.waiting.get(b.service_id) || 0) - (board.waiting.get(a.service_id) || 0));
+  $("queues").replaceChildren(...byWaiting.map((s) => {
+    const n = board.waiting.get(s.service_id) || 0;
+    const item = el("li", n ? "" : "none");
+    item.append(el("span", "name", s.name), el("span", "count", `${n} ${labels.display_people}`));
+    return item;
+  }));
+}
+
+function renderRecent() {
+  $("recent").replaceChildren(...board.recent.slice(0, RECENT).map((call) => {
+    const item = el("li");
+    item.append(el("span", "number", call.ticket.number), el("span", "to", `Quầy ${call.counter.number}`));
+    return item;
+  }));
+}
+
+function showLatest(call, flash) {
+  $("latest-number").textContent = call.ticket.number;
+  $("latest-counter").textContent = `Quầy ${call.counter.number}`;
+  $("latest-service").textContent = call.ticket.service.name;
+  if (flash) {
+    const latest = $("latest");
+    latest.classList.remove("flash");
+    void latest.offsetWidth;  // restart the animation
+    latest.classList.add("flash");
+  }
+}
+
+function onSnapshot(snapshot) {
+  board.counters = new Map(snapshot.counters.map((c) => [c.id, { ...c, seq: snapshot.seq }]));
+  board.services = snapshot.queues;
+  board.waiting = new Map(snapshot.queues.map((q) => [q.service_id, q.waiting]));
+  board.queuesSeq = snapshot.seq;
+  board.recent = snapshot.recent_calls;
+  if (board.recent.length) showLatest(board.recent[0], false);
+  renderCounters(); renderQueues(); renderRecent();
+}
+
+function onState(change) {
+  for (const counter of change.counters) {
+    board.counters.set(counter.id, newer(board.counters.get(counter.id), counter));
+  }
+  if (change.queues && change.queues.seq >= board.queuesSeq) {
+    board.queuesSeq = change.queues.seq;
+    board.waiting = new Map(change.queues.waiting.map((q) => [q.service_id, q.waiting]));
+  }
+  renderCounters(); renderQueues();
+}
+
+function onCall(call) {
+  board.recent.unshift(call);
+  board.recent.length = Math.min(board.recent.length, RECENT);
+  showLatest(call, true);
+  renderRecent();
+  document.dispatchEvent(new CustomEvent("hangdoi:call", { detail: call }));
+}
+
+function tick() {
+  const now = new Date();
+  $("time").textContent = new Intl.DateTimeFormat("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: timezone }).format(now);
+  const date = new Intl.DateTimeFormat("vi-VN", { weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: timezone }).format(now);
+  $("date").textContent = date.charAt(0).toUpperCase() + date.slice(1);
+}
+
+tick();
+setInterval(tick, 1000);
+window.hangdoiBoard = new Realtime("display", {
+  onSnapshot, onState, onCall,
+  onConnection: (online) => document.body.classList.toggle("offline", !online),
+});
