@@ -1,21 +1,109 @@
-"""The lobby display: a board of counters, the latest call, recent calls and queues, live."""
+"""The lobby display: the board of counters, the latest call, recent calls, queues, and the voice.
+
+    /display/<key>                    the board of one registered screen (its key is its address)
+    /display/audio/call.wav?n=&c=     the announcement of ticket n at counter c (built once, cached)
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from sqlalchemy import select
 
 from hangdoi.app import hangdoi
 from hangdoi.engine import state
 from hangdoi.messages import text, texts
+from hangdoi.models import Centre, Display
+
+from .speech import DEFAULT_TEMPLATE, Style, call_sentence
+from .voice import VoicePack, build_call_wav, chime_wav
 
 bp = Blueprint("display", __name__, template_folder="templates", static_folder="static",
                static_url_path="/display/static")
 
+TICKET_NUMBER = re.compile(r"^[A-ZĐ]{0,3}[0-9]{1,6}$")
+
+
+@bp.record_once
+def _announce_calls(setup) -> None:
+    # Every ticket_called carries what to say and where the display fetches it.
+    app = setup.app
+    app.extensions["hangdoi"].hub.projection.call_extras.append(
+        lambda centre_id, call: announcement(app, centre_id, call))
+
+
+def voice_settings(db, centre_id: int) -> dict:
+    with db.read() as s:
+        centre = s.get(Centre, centre_id)
+        return dict((centre.settings or {}).get("voice", {})) if centre else {}
+
+
+def style_of(voice: dict) -> Style:
+    return Style(region=voice.get("region", "north"), tu=voice.get("tu", True),
+                 padding=voice.get("padding", "spoken"))
+
+
+def template_of(voice: dict) -> str:
+    template = voice.get("template") or DEFAULT_TEMPLATE
+    if voice.get("use_counter_name"):
+        template = template.replace("quầy số {counter}", "{counter_name}")
+    return template
+
+
+def announcement(app, centre_id: int, call: dict) -> dict:
+    voice = voice_settings(app.extensions["hangdoi"].db, centre_id)
+    number, counter = call["ticket"]["number"], call["counter"]
+    query = urlencode({"n": number, "c": counter["number"]})
+    return {"speech": call_sentence(number, counter["number"], counter["name"], template_of(voice),
+                                    style_of(voice)),
+            "audio": f"/display/audio/call.wav?{query}",
+            "repeat": max(1, min(3, int(voice.get("repeat", 1))))}
+
+
+def _pack() -> VoicePack:
+    ctx = current_app.extensions["hangdoi"]
+    if "voice_pack" not in current_app.extensions:
+        current_app.extensions["voice_pack"] = VoicePack(ctx.settings.data_dir)
+    return current_app.extensions["voice_pack"]
+
 
 @bp.get("/display")
-def board():
+@bp.get("/display/<key>")
+def board(key: str | None = None):
     ctx = hangdoi()
-    centre_id = ctx.default_centre_id()
-    snapshot = state.display_state(ctx.db, centre_id) if centre_id else None
-    return render_template("display/board.html", t=text, snapshot=snapshot,
+    display = _registered(key)
+    if display is None:
+        return render_template("display/forbidden.html", t=text), 403
+    snapshot = state.display_state(ctx.db, display.centre_id)
+    return render_template("display/board.html", t=text, snapshot=snapshot, display=display,
                            labels={**texts("display_"), **texts("counter_status_")},
-                           timezone=ctx.centre_timezone())
+                           timezone=ctx.centre_timezone(), voice_available=_pack().available)
+
+
+def _registered(key: str | None) -> Display | None:
+    if not key or len(key) > 64:
+        return None
+    with hangdoi().db.read() as s:
+        display = s.scalars(select(Display).where(Display.key == key, Display.active.is_(True))).first()
+        if display is not None:
+            s.expunge(display)
+        return display
+
+
+@bp.get("/display/audio/call.wav")
+def call_audio():
+    number, counter = request.args.get("n", ""), request.args.get("c", "")
+    if not TICKET_NUMBER.match(number) or not counter.isdigit() or not 0 < int(counter) < 1000:
+        abort(404)
+    ctx = hangdoi()
+    voice = voice_settings(ctx.db, ctx.default_centre_id())
+    if "{counter_name}" in template_of(voice):
+        abort(404)  # names are not in the pack: the browser speaks those
+    path = build_call_wav(_pack(), number, int(counter), template_of(voice), style_of(voice))
+    return send_file(path, mimetype="audio/wav", max_age=24 * 3600)
+
+
+@bp.get("/display/audio/chime.wav")
+def chime_audio():
+    return send_file(chime_wav(_pack()), mimetype="audio/wav", max_age=24 * 3600)

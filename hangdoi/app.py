@@ -61,13 +61,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
 
     from .api import api, errors
     from .assets import assets
+    from .realtime.hub import Hub
+    context.hub = Hub(app, db, settings)
     app.register_blueprint(api)
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
     errors.register(app)
-
-    from .realtime.hub import Hub
-    context.hub = Hub(app, db, settings)
     return app
 
 

@@ -6,12 +6,15 @@
                   "series": {"prefix": "", "first": 1001, "last": 1999},
                   "services": [{"code": "HT01", "name": "Đăng ký khai sinh", "daily_cap": null}]}],
      "counters": [{"number": 1, "name": "Quầy 1", "primary": ["HT"], "backup": ["CT01"]}],
-     "officers": [{"username": "canbo1", "full_name": "...", "role": "officer", "password": "..."}]}
+     "officers": [{"username": "canbo1", "full_name": "...", "role": "officer", "password": "..."}],
+     "displays": [{"name": "Sảnh tầng 1", "counters": [1, 2, 3]}]}   # key: generated unless given
                                    # (or "password_hash" instead of "password", to skip hashing)
 
 A counter's `primary`/`backup` lists name services by code, or a whole domain by its code.
 """
 from __future__ import annotations
+
+import secrets
 
 from .auth import hash_password
 from .engine.hours import DEFAULT_HOURS
@@ -21,6 +24,7 @@ from .models import (
     Centre,
     Counter,
     CounterService,
+    Display,
     Domain,
     Officer,
     PriorityCategory,
@@ -94,5 +98,11 @@ def create_centre(db, spec: dict) -> dict:
             s.add(officer)
             s.flush()
             officers[o["username"]] = officer.id
+        displays = {}
+        for d in spec.get("displays", []):
+            display = Display(centre_id=centre.id, name=d["name"], key=d.get("key") or secrets.token_urlsafe(16),
+                              counters=d.get("counters", []), options=d.get("options", {}), active=True)
+            s.add(display)
+            displays[d["name"]] = display.key
         return {"centre": centre.id, "services": {k: v.id for k, v in services.items()},
-                "counters": counters, "officers": officers}
+                "counters": counters, "officers": officers, "displays": displays}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .catalogue import create_centre
-from .models import Centre
+from .models import Centre, Display
 
 DEMO_CENTRE = {
     "name": "Trung tâm Phục vụ hành chính công xã Tân Hòa",
@@ -66,6 +66,10 @@ DEMO_CENTRE = {
         {"number": 5, "name": "Kinh doanh, Lao động", "primary": ["KD", "LD"], "backup": ["DD"]},
         {"number": 6, "name": "Nông nghiệp, Lao động", "primary": ["NN", "LD"], "backup": ["KD"]},
     ],
+    "displays": [
+        {"name": "Sảnh chờ chính"},
+        {"name": "Sảnh tầng 1 – Quầy 1 đến 3", "counters": [1, 2, 3]},
+    ],
     "officers": [
         {"username": "canbo1", "full_name": "Nguyễn Thị Lan", "password": "matkhau1"},
         {"username": "canbo2", "full_name": "Trần Văn Hùng", "password": "matkhau2"},
@@ -86,6 +90,12 @@ def ensure_demo_centre(db) -> bool:
             return False
     create_centre(db, DEMO_CENTRE)
     return True
+
+
+def display_links(db) -> list[tuple[str, str]]:
+    """(name, path) of every lobby display: their keys are random, so the demo prints them."""
+    with db.read() as s:
+        return [(d.name, f"/display/{d.key}") for d in s.scalars(select(Display).order_by(Display.id))]
 
 
 def demo_credentials() -> list[tuple[str, str]]:

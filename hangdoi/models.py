@@ -270,3 +270,17 @@ class CounterEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Display(Base):
+    """A lobby screen. Its URL carries `key` instead of a login; `counters` (numbers) filters the
+    board, empty meaning every counter; `options` holds layout choices."""
+
+    __tablename__ = "display"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    counters: Mapped[list] = mapped_column(JSON, default=list)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

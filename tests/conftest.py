@@ -111,6 +111,7 @@ class CentreIds:
     services: dict[str, int]
     counters: dict[int, int]
     officers: dict[str, int]
+    displays: dict[str, str]
 
     def service(self, code: str) -> int:
         return self.services[code]

@@ -38,13 +38,14 @@ def test_a_call_appears_on_the_board_and_survives_a_server_restart(browser, demo
     for code in ("HT01", "HT02", "CT01", "DD01", "KD01", "HT01"):
         server.post("/tickets", json={"service": code}).raise_for_status()
     page = browser.new_page(viewport=DISPLAY)
-    page.goto(f"{server.url}/display")
+    page.goto(f"{server.url}/display/{ids.displays['Sảnh chờ chính']}")
     page.wait_for_selector(".card[data-counter='6']")
     assert page.locator("#latest-number").inner_text() == "—"
 
     called = server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1]).json()["ticket"]["number"]
+    # On the board within the same second as the call.
     page.wait_for_function("n => document.querySelector('#latest-number').textContent === n", arg=called,
-                           timeout=2000)
+                           timeout=1000)
     assert page.locator("#latest-counter").inner_text() == "Quầy 1"
     page.wait_for_function("() => document.querySelector(\".card[data-counter='1'] .ticket\").textContent !== '—'")
     assert page.locator(".card[data-counter='1'] .ticket").inner_text() == called
@@ -74,3 +75,72 @@ def test_assets_are_served_locally(demo_server):
     assert client.status_code == 200 and b"io" in client.content
     assert requests.get(f"{server.url}/assets/vendor/nothing.js", timeout=5).status_code == 404
     assert requests.get(f"{server.url}/assets/fonts/be-vietnam-pro-comic.ttf", timeout=5).status_code == 404
+
+
+def test_unknown_display_key_gets_a_403_page(browser, demo_server):
+    server, _ = demo_server
+    page = browser.new_page(viewport=DISPLAY)
+    for path in ("/display", "/display/not-a-key", "/display/" + "x" * 80):
+        response = page.goto(f"{server.url}{path}")
+        assert response.status == 403
+        assert "Màn hình chưa được đăng ký" in page.content()
+    screenshot(page, "display-forbidden")
+    page.close()
+
+
+def test_a_filtered_display_shows_and_announces_only_its_counters(browser, demo_server):
+    server, ids = demo_server
+    tokens = {n: sign_in(server, ids, n) for n in (1, 4)}
+    for code in ("HT01", "DD01"):
+        server.post("/tickets", json={"service": code}).raise_for_status()
+    page = browser.new_page(viewport=DISPLAY)
+    page.goto(f"{server.url}/display/{ids.displays['Sảnh tầng 1 – Quầy 1 đến 3']}")
+    page.wait_for_selector(".card[data-counter='3']")
+    assert page.locator(".card").count() == 3
+    server.post(f"/counters/{ids.counter(4)}/call-next", tokens[4])       # not on this screen
+    called = server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1]).json()["ticket"]["number"]
+    page.wait_for_function("n => document.querySelector('#latest-number').textContent === n", arg=called)
+    page.wait_for_function("() => window.hangdoiAnnouncer.log.length >= 1")
+    page.wait_for_timeout(300)
+    assert [e["counter"] for e in page.evaluate("window.hangdoiAnnouncer.log")] == [1]
+    assert page.locator("#recent li").count() == 1
+    page.close()
+
+
+def test_two_quick_calls_are_spoken_one_after_the_other(browser, demo_server):
+    server, ids = demo_server
+    tokens = {n: sign_in(server, ids, n) for n in (1, 2)}
+    for code in ("HT01", "HT01"):
+        server.post("/tickets", json={"service": code}).raise_for_status()
+    page = browser.new_page(viewport=DISPLAY)
+    page.goto(f"{server.url}/display/{ids.displays['Sảnh chờ chính']}")
+    page.wait_for_selector(".card[data-counter='1']")
+    first = server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1]).json()["ticket"]["number"]
+    second = server.post(f"/counters/{ids.counter(2)}/call-next", tokens[2]).json()["ticket"]["number"]
+    page.wait_for_function("() => window.hangdoiAnnouncer.log.length === 2")
+    log = page.evaluate("window.hangdoiAnnouncer.log")
+    assert [e["number"] for e in log] == [first, second]
+    # The second waits while the first is spoken: never two voices at once.
+    assert [e["state"] for e in log] == ["speaking", "queued"]
+    page.wait_for_function("() => window.hangdoiAnnouncer.log[1].state !== 'queued'", timeout=20000)
+    assert page.evaluate("window.hangdoiAnnouncer.log[0].state") == "done"
+    # A recall is announced again.
+    server.post(f"/counters/{ids.counter(1)}/recall", tokens[1])
+    page.wait_for_function("() => window.hangdoiAnnouncer.log.length === 3")
+    assert page.evaluate("window.hangdoiAnnouncer.log[2]")["recall"] is True
+    page.close()
+
+
+def test_the_announcement_audio_is_served(demo_server):
+    import io
+    import wave
+
+    import requests
+    server, _ = demo_server
+    response = requests.get(f"{server.url}/display/audio/call.wav", params={"n": "1005", "c": "3"}, timeout=30)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "audio/wav"
+    with wave.open(io.BytesIO(response.content)) as w:
+        assert w.getnframes() / w.getframerate() > 1.0
+    for bad in ({"n": "10 05", "c": "3"}, {"n": "1005", "c": "x"}, {"n": "1005"}, {"n": "<script>", "c": "1"},
+                {"n": "1005", "c": "99999"}):
+        assert requests.get(f"{server.url}/display/audio/call.wav", params=bad, timeout=5).status_code == 404

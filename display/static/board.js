@@ -1,9 +1,14 @@
 // The lobby board: a snapshot on (re)connect, then live changes and calls.
 import { Realtime, newer } from "/assets/static/realtime.js";
+import { Announcer } from "./announcer.js";
 
 const labels = JSON.parse(document.getElementById("labels").textContent);
 const timezone = document.body.dataset.timezone;
 const RECENT = 8;
+// This screen's counters (numbers); empty: all of them.
+const shown = new Set(JSON.parse(document.body.dataset.counters || "[]"));
+const mine = (counter) => !shown.size || shown.has(counter.number);
+const announcer = new Announcer({ serverVoice: document.body.dataset.voice === "server" });
 const board = { counters: new Map(), services: [], waiting: new Map(), queuesSeq: -1, recent: [] };
 
 const $ = (id) => document.getElementById(id);
@@ -16,7 +21,7 @@ function el(tag, className, text) {
 
 function renderCounters() {
   const grid = $("counters");
-  const counters = [...board.counters.values()].sort((a, b) => a.number - b.number);
+  const counters = [...board.counters.values()].filter(mine).sort((a, b) => a.number - b.number);
   grid.classList.toggle("dense", counters.length > 12);
   grid.replaceChildren(...counters.map((c) => {
     const card = el("div", `card ${c.status}`);
@@ -65,7 +70,7 @@ function onSnapshot(snapshot) {
   board.services = snapshot.queues;
   board.waiting = new Map(snapshot.queues.map((q) => [q.service_id, q.waiting]));
   board.queuesSeq = snapshot.seq;
-  board.recent = snapshot.recent_calls;
+  board.recent = snapshot.recent_calls.filter((call) => mine(call.counter));
   if (board.recent.length) showLatest(board.recent[0], false);
   renderCounters(); renderQueues(); renderRecent();
 }
@@ -82,11 +87,12 @@ function onState(change) {
 }
 
 function onCall(call) {
+  if (!mine(call.counter)) return;
   board.recent.unshift(call);
   board.recent.length = Math.min(board.recent.length, RECENT);
   showLatest(call, true);
   renderRecent();
-  document.dispatchEvent(new CustomEvent("hangdoi:call", { detail: call }));
+  announcer.announce(call);
 }
 
 function tick() {
@@ -98,6 +104,7 @@ function tick() {
 
 tick();
 setInterval(tick, 1000);
+window.hangdoiAnnouncer = announcer;
 window.hangdoiBoard = new Realtime("display", {
   onSnapshot, onState, onCall,
   onConnection: (online) => document.body.classList.toggle("offline", !online),

@@ -42,7 +42,8 @@ class Hub:
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
         self.identities: dict[str, dict | None] = {}
-        db.on_commit(Projection(self.socketio))
+        self.projection = Projection(self.socketio)
+        db.on_commit(self.projection)
         self._register()
 
     # -- handlers ---------------------------------------------------------------------------

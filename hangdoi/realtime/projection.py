@@ -42,10 +42,16 @@ def counter_room(centre_id: int, counter_id: int) -> str:
     return f"c{centre_id}:counter:{counter_id}"
 
 
-def call_messages(change: Change) -> list[tuple[str, dict, list[str]]]:
+def call_messages(change: Change, extras=()) -> list[tuple[str, dict, list[str]]]:
+    """`extras` add fields to each call (the display adds its announcement's audio URL)."""
     cid = change.centre_id
-    return [("ticket_called", {"seq": change.seq, **call},
-             [display_room(cid), counter_room(cid, call["counter"]["id"])]) for call in change.calls]
+    messages = []
+    for call in change.calls:
+        payload = {"seq": change.seq, **call}
+        for extra in extras:
+            payload.update(extra(change.centre_id, payload))
+        messages.append(("ticket_called", payload, [display_room(cid), counter_room(cid, call["counter"]["id"])]))
+    return messages
 
 
 class PendingState:
@@ -92,13 +98,14 @@ class Projection:
     def __init__(self, emitter, window: float = WINDOW):
         self.emitter = emitter
         self.window = window
+        self.call_extras: list = []
         self._pending: dict[int, PendingState] = {}
         self._last_sent: dict[int, float] = {}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def __call__(self, change: Change) -> None:
-        for event, payload, rooms in call_messages(change):
+        for event, payload, rooms in call_messages(change, self.call_extras):
             self.emitter.emit(event, payload, to=rooms)
         with self._wake:
             self._pending.setdefault(change.centre_id, PendingState()).add(change)
