@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hangdoi.app import hangdoi
 from hangdoi.engine import state
 from hangdoi.messages import text, texts
-from hangdoi.models import Centre, Display
+from hangdoi.models import Centre, Counter, Display
 
 from .speech import DEFAULT_TEMPLATE, Style, call_sentence
 from .voice import VoicePack, build_call_wav, chime_wav
@@ -76,7 +76,11 @@ def board(key: str | None = None):
     if display is None:
         return render_template("display/forbidden.html", t=text), 403
     snapshot = state.display_state(ctx.db, display.centre_id)
-    return render_template("display/board.html", t=text, snapshot=snapshot, display=display,
+    with ctx.db.read() as s:
+        settings = s.get(Centre, display.centre_id).settings or {}
+    ticker = display.options.get("ticker") or settings.get("ticker") or text("display_ticker")
+    return render_template("display/board.html", t=text, snapshot=snapshot, display=display, ticker=ticker,
+                           queues_by=display.options.get("queues_by", "service"),
                            labels={**texts("display_"), **texts("counter_status_")},
                            timezone=ctx.centre_timezone(), voice_available=_pack().available)
 
@@ -97,10 +101,14 @@ def call_audio():
     if not TICKET_NUMBER.match(number) or not counter.isdigit() or not 0 < int(counter) < 1000:
         abort(404)
     ctx = hangdoi()
-    voice = voice_settings(ctx.db, ctx.default_centre_id())
-    if "{counter_name}" in template_of(voice):
-        abort(404)  # names are not in the pack: the browser speaks those
-    path = build_call_wav(_pack(), number, int(counter), template_of(voice), style_of(voice))
+    centre_id = ctx.default_centre_id()
+    voice = voice_settings(ctx.db, centre_id)
+    with ctx.db.read() as s:
+        name = s.scalars(select(Counter.name).where(Counter.centre_id == centre_id,
+                                                    Counter.number == int(counter))).first()
+    if name is None:
+        abort(404)
+    path = build_call_wav(_pack(), number, int(counter), template_of(voice), style_of(voice), name)
     return send_file(path, mimetype="audio/wav", max_age=24 * 3600)
 
 

@@ -1,7 +1,8 @@
 """Announcements as WAV files, built offline from a voice pack of short clips.
 
-A voice pack is a folder of WAV clips named after what they say (`den-quay-so.wav` says "đến quầy
-số", `muoi.wav` says "mười"): mono, 16-bit, any sample rate. A centre can record a real human voice
+A voice pack is a folder of WAV clips named after what they say, in Vietnamese with its tone marks
+(`đến-quầy-số.wav` says "đến quầy số", `mười.wav` "mười", `mươi.wav` "mươi"): mono, 16-bit, any
+sample rate. A centre can record a real human voice
 into `<data dir>/voice/custom/`; any clip missing there comes from the default pack, which espeak-ng
 generates into `<data dir>/voice/espeak-<voice>/` the first time a clip is needed (fed words, never
 digits). Phrases are looked up whole first and word by word otherwise; a word with no clip at all is
@@ -37,10 +38,10 @@ PEAK = 0.89 * 32767
 
 
 def slug(text: str) -> str:
-    """`đến quầy số` → `den-quay-so`: clip names without diacritics, as a file system likes."""
-    plain = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    """`Đến quầy số` → `đến-quầy-số`: a clip's file name is what it says, tone marks kept, because
+    words that differ only by tone are different clips (mười / mươi, một / mốt)."""
+    words = unicodedata.normalize("NFC", text.lower()).split()
+    return "-".join("".join(ch for ch in word if ch.isalnum()) for word in words).strip("-")
 
 
 class VoicePack:
@@ -83,17 +84,19 @@ class VoicePack:
 
 # -- what to say -------------------------------------------------------------------------------
 def call_segments(number: str, counter: int, template: str = DEFAULT_TEMPLATE,
-                  style: Style = Style()) -> list[tuple[str, bool]]:
-    """(text, is_fixed_phrase) pieces of the call sentence: the template's own words are phrases
-    (one clip each when the pack has it), numbers are words (one clip per word)."""
-    values = {"number": ticket_words(number, style), "counter": number_words(counter, style)}
+                  style: Style = Style(), counter_name: str = "") -> list[tuple[str, bool]]:
+    """(text, is_fixed_phrase) pieces of the call sentence: the template's own words and the
+    counter's name are phrases (one clip each when the pack has it), numbers are words."""
+    values = {"{number}": (ticket_words(number, style), False),
+              "{counter}": (number_words(counter, style), False),
+              "{counter_name}": (counter_name.lower(), True)}
     segments: list[tuple[str, bool]] = []
-    for piece in re.split(r"(\{number\}|\{counter\})", template):
-        if piece in ("{number}", "{counter}"):
-            segments.append((values[piece[1:-1]], False))
+    for piece in re.split(r"(\{number\}|\{counter\}|\{counter_name\})", template):
+        if piece in values:
+            segments.append(values[piece])
         elif piece.strip():
             segments.append((piece.strip().lower(), True))
-    return segments
+    return [segment for segment in segments if segment[0]]
 
 
 def clip_plan(pack: VoicePack, segments: list[tuple[str, bool]]) -> list[list[Path]]:
@@ -184,9 +187,9 @@ def prepared_clip(path: Path) -> array.array:
 
 
 def build_call_wav(pack: VoicePack, number: str, counter: int, template: str = DEFAULT_TEMPLATE,
-                   style: Style = Style()) -> Path:
+                   style: Style = Style(), counter_name: str = "") -> Path:
     """The announcement for one call, from the cache when it was built before."""
-    segments = call_segments(number, counter, template, style)
+    segments = call_segments(number, counter, template, style, counter_name)
     sentence = " ".join(text for text, _ in segments)
     key = hashlib.sha1(f"{pack.voice}|{sentence}".encode()).hexdigest()[:20]
     target = pack.cache / f"{key}.wav"

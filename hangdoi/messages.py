@@ -63,6 +63,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "display_counters": ("Các quầy", "Counters"),
     "display_recent": ("Vừa gọi", "Recently called"),
     "display_queues": ("Đang chờ theo thủ tục", "Waiting per service"),
+    "display_queues_by_domain": ("Đang chờ theo lĩnh vực", "Waiting per field"),
     "display_people": ("người", "people"),
     "display_offline": ("Mất kết nối", "Connection lost"),
     "display_forbidden_title": ("Màn hình chưa được đăng ký", "Unknown display"),

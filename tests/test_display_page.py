@@ -142,5 +142,33 @@ def test_the_announcement_audio_is_served(demo_server):
     with wave.open(io.BytesIO(response.content)) as w:
         assert w.getnframes() / w.getframerate() > 1.0
     for bad in ({"n": "10 05", "c": "3"}, {"n": "1005", "c": "x"}, {"n": "1005"}, {"n": "<script>", "c": "1"},
-                {"n": "1005", "c": "99999"}):
+                {"n": "1005", "c": "99999"}, {"n": "1005", "c": "77"}):
         assert requests.get(f"{server.url}/display/audio/call.wav", params=bad, timeout=5).status_code == 404
+
+
+def test_thirty_counters_fit_without_scrolling_and_queues_by_domain(browser, tmp_path):
+    spec = {**DEMO_CENTRE,
+            "counters": [{"number": n, "name": f"Bàn {n}", "primary": ["HT"]} for n in range(1, 31)],
+            "displays": [{"name": "Lớn", "options": {"queues_by": "domain", "ticker": "Giờ làm việc: 7h30–17h00"}}]}
+    url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
+    upgrade(url)
+    db = Database(url, clock=SystemClock())
+    ids = build_centre(db, spec)
+    db.dispose()
+    server = LiveServer(tmp_path).start()
+    try:
+        server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+        server.post("/tickets", json={"service": "HT02"}).raise_for_status()
+        page = browser.new_page(viewport=DISPLAY)
+        page.goto(f"{server.url}/display/{ids.displays['Lớn']}")
+        page.wait_for_selector(".card[data-counter='30']")
+        assert page.evaluate("document.documentElement.scrollHeight") <= DISPLAY["height"]
+        last = page.locator(".card[data-counter='30']").bounding_box()
+        assert last["y"] + last["height"] <= DISPLAY["height"] - 60  # above the ticker
+        first_row = page.locator("#queues li").first.inner_text()
+        assert "Tư pháp – Hộ tịch" in first_row and "2" in first_row
+        assert "7h30" in page.locator(".ticker").inner_text()
+        screenshot(page, "display-thirty-counters")
+        page.close()
+    finally:
+        server.stop()

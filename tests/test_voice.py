@@ -24,9 +24,10 @@ def write_clip(folder, text, seconds=0.3, rate=RATE, freq=300):
         w.writeframes(samples.tobytes())
 
 
-def test_slugs_drop_diacritics():
-    assert slug("Đến quầy số") == "den-quay-so"
-    assert slug("mười lăm") == "muoi-lam"
+def test_clip_names_keep_the_tones_apart():
+    assert slug("Đến quầy số") == "đến-quầy-số"
+    assert slug("mười lăm") == "mười-lăm"
+    assert len({slug(w) for w in ("mười", "mươi", "một", "mốt", "năm", "lăm", "tư", "bốn")}) == 8
 
 
 def test_segments_keep_the_template_phrases_whole_and_numbers_as_words():
@@ -44,7 +45,7 @@ def test_a_recorded_voice_is_used_and_a_missing_word_is_left_out(tmp_path, monke
     plan = clip_plan(pack, call_segments("1005", 3))
     names = [[p.stem for p in clips] for clips in plan]
     # "linh" and "năm" have no clip: left out, the rest is still said.
-    assert names == [["moi-cong-dan-co-so-thu-tu"], ["mot", "nghin", "khong", "tram"], ["den-quay-so"], ["ba"]]
+    assert names == [["mời-công-dân-có-số-thứ-tự"], ["một", "nghìn", "không", "trăm"], ["đến-quầy-số"], ["ba"]]
     wav = build_call_wav(pack, "1005", 3)
     with wave.open(str(wav)) as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, RATE)
@@ -76,4 +77,10 @@ def test_espeak_builds_a_real_announcement_and_caches_it(tmp_path):
     assert build_call_wav(pack, "1005", 3) == first and first.stat().st_mtime_ns == stamp
     assert build_call_wav(pack, "1006", 3) != first
     # Word clips were generated once each and are reused.
-    assert (pack.generated / "mot.wav").is_file() and (pack.generated / "den-quay-so.wav").is_file()
+    assert (pack.generated / "một.wav").is_file() and (pack.generated / "đến-quầy-số.wav").is_file()
+
+
+def test_the_counter_name_can_replace_its_number():
+    segments = call_segments("1005", 3, "Mời số {number} đến {counter_name}", counter_name="Quầy Hộ tịch")
+    assert segments == [("mời số", True), ("một nghìn không trăm linh năm", False), ("đến", True),
+                        ("quầy hộ tịch", True)]

@@ -17,7 +17,7 @@ export class Announcer {
   announce(call) {
     this.queue.push(call);
     this.log.push({ number: call.ticket.number, counter: call.counter.number, recall: call.recall,
-                    state: "queued" });
+                    state: "queued", at: Date.now() });
     this.next();
   }
 

@@ -8,6 +8,7 @@ const RECENT = 8;
 // This screen's counters (numbers); empty: all of them.
 const shown = new Set(JSON.parse(document.body.dataset.counters || "[]"));
 const mine = (counter) => !shown.size || shown.has(counter.number);
+const byDomain = document.body.dataset.queuesBy === "domain";
 const announcer = new Announcer({ serverVoice: document.body.dataset.voice === "server" });
 const board = { counters: new Map(), services: [], waiting: new Map(), queuesSeq: -1, recent: [] };
 
@@ -22,7 +23,9 @@ function el(tag, className, text) {
 function renderCounters() {
   const grid = $("counters");
   const counters = [...board.counters.values()].filter(mine).sort((a, b) => a.number - b.number);
-  grid.classList.toggle("dense", counters.length > 12);
+  grid.classList.toggle("dense", counters.length > 12 && counters.length <= 20);
+  grid.classList.toggle("compact", counters.length > 20);
+  document.querySelector(".board").classList.toggle("many", counters.length > 20);
   grid.replaceChildren(...counters.map((c) => {
     const card = el("div", `card ${c.status}`);
     card.dataset.counter = c.number;
@@ -33,14 +36,24 @@ function renderCounters() {
   }));
 }
 
+// Per service, or per domain (lĩnh vực) when the display is set so.
+function queueRows() {
+  const rows = new Map();
+  for (const s of board.services) {
+    const key = byDomain ? `d${s.domain.id}` : `s${s.service_id}`;
+    const row = rows.get(key) || { name: byDomain ? s.domain.name : s.name, waiting: 0 };
+    row.waiting += board.waiting.get(s.service_id) || 0;
+    rows.set(key, row);
+  }
+  return [...rows.values()];
+}
+
 function renderQueues() {
-  // Busy services first: the list is cut where the screen ends, never scrolled.
-  const byWaiting = [...board.services].sort((a, b) =>
-    (board.waiting.get(b.service_id) || 0) - (board.waiting.get(a.service_id) || 0));
-  $("queues").replaceChildren(...byWaiting.map((s) => {
-    const n = board.waiting.get(s.service_id) || 0;
-    const item = el("li", n ? "" : "none");
-    item.append(el("span", "name", s.name), el("span", "count", `${n} ${labels.display_people}`));
+  // Busy ones first: the list is cut where the screen ends, never scrolled.
+  const rows = queueRows().sort((a, b) => b.waiting - a.waiting);
+  $("queues").replaceChildren(...rows.map((row) => {
+    const item = el("li", row.waiting ? "" : "none");
+    item.append(el("span", "name", row.name), el("span", "count", `${row.waiting} ${labels.display_people}`));
     return item;
   }));
 }
@@ -54,6 +67,7 @@ function renderRecent() {
 }
 
 function showLatest(call, flash) {
+  $("latest").classList.remove("empty");
   $("latest-number").textContent = call.ticket.number;
   $("latest-counter").textContent = `Quầy ${call.counter.number}`;
   $("latest-service").textContent = call.ticket.service.name;

@@ -66,9 +66,12 @@ def display_state(db, centre_id: int) -> dict:
         centre = _centre(tx, centre_id)
         today = local_day(db.clock.now(), centre["timezone"])
         waiting = views.waiting_by_service(tx, centre_id, today)
-        queues = [{"service_id": r["id"], "code": r["code"], "name": r["name"], "waiting": waiting.get(r["id"], 0)}
-                  for r in tx.rows("SELECT id, code, name FROM service WHERE centre_id = :centre "
-                                   "AND active = :yes ORDER BY position, id", centre=centre_id, yes=True)]
+        queues = [{"service_id": r["id"], "code": r["code"], "name": r["name"], "waiting": waiting.get(r["id"], 0),
+                   "domain": {"id": r["domain_id"], "name": r["domain_name"]}}
+                  for r in tx.rows("SELECT s.id, s.code, s.name, d.id AS domain_id, d.name AS domain_name "
+                                   "FROM service s JOIN domain d ON d.id = s.domain_id WHERE s.centre_id = :centre "
+                                   "AND s.active = :yes ORDER BY d.position, s.position, s.id",
+                                   centre=centre_id, yes=True)]
         return {"seq": _seq(tx, centre_id), "centre": {"id": centre["id"], "name": centre["name"]},
                 "counters": views.counter_views(tx, "c.centre_id = :centre AND c.active = :yes",
                                                 centre=centre_id, yes=True),
