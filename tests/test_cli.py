@@ -30,7 +30,14 @@ def test_demo_creates_a_realistic_centre_prints_accounts_and_serves(tmp_path):
             lines.append(process.stdout.readline())
         for username, password in demo_credentials():
             assert f"{username} / {password}\n" in lines
-        services = requests.get(f"http://127.0.0.1:{port}/api/v1/services", timeout=5).json()
+        assert sum("lobby display" in line for line in lines) == 2
+        # "serving on" is printed just before the port is bound: wait for it to answer.
+        services = None
+        while services is None and time.monotonic() < deadline + 10:
+            try:
+                services = requests.get(f"http://127.0.0.1:{port}/api/v1/services", timeout=5).json()
+            except requests.ConnectionError:
+                time.sleep(0.1)
         assert len(services) >= 20 and len({s["domain"]["code"] for s in services}) >= 6
         assert "Đăng ký khai sinh" in {s["name"] for s in services}
         login = requests.post(f"http://127.0.0.1:{port}/api/v1/auth/login", timeout=5,

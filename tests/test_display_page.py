@@ -14,14 +14,18 @@ from .conftest import build_centre, screenshot
 DISPLAY = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture
-def demo_server(tmp_path):
+def start_demo(tmp_path, extra_env=None):
     url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
     ids = build_centre(db, DEMO_CENTRE)
     db.dispose()
-    server = LiveServer(tmp_path).start()
+    return LiveServer(tmp_path, extra_env=extra_env).start(), ids
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    server, ids = start_demo(tmp_path)
     yield server, ids
     server.stop()
 
@@ -172,3 +176,49 @@ def test_thirty_counters_fit_without_scrolling_and_queues_by_domain(browser, tmp
         page.close()
     finally:
         server.stop()
+
+
+def test_without_espeak_the_display_says_so_and_uses_the_browser_voice(browser, tmp_path):
+    # A PATH with no espeak-ng on it: the server cannot make the default voice pack.
+    server, ids = start_demo(tmp_path, extra_env={"PATH": str(tmp_path / "empty-bin")})
+    try:
+        page = browser.new_page(viewport=DISPLAY)
+        page.goto(f"{server.url}/display/{ids.displays['Sảnh chờ chính']}")
+        page.wait_for_selector("body.browser-voice")
+        assert "giọng của trình duyệt" in page.locator(".voice-note").inner_text()
+        assert page.locator(".voice-note").is_visible()
+        page.close()
+    finally:
+        server.stop()
+
+
+# Headless Chromium plays sound without a gesture whatever the flags say, so the one thing that
+# cannot happen here, the browser's refusal, is put in place: play() rejects until a click.
+REFUSE_SOUND_UNTIL_A_CLICK = """
+  let touched = false;
+  addEventListener("click", () => { touched = true; }, true);
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    return touched ? play.call(this)
+                   : Promise.reject(new DOMException("gesture needed", "NotAllowedError"));
+  };
+"""
+
+
+def test_when_the_browser_blocks_sound_one_tap_turns_it_on(browser, demo_server):
+    server, ids = demo_server
+    token = sign_in(server, ids, 1)
+    server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+    page = browser.new_page(viewport=DISPLAY)
+    page.add_init_script(REFUSE_SOUND_UNTIL_A_CLICK)
+    page.goto(f"{server.url}/display/{ids.displays['Sảnh chờ chính']}")
+    page.wait_for_selector(".card[data-counter='1']")
+    assert not page.locator("#sound-on").is_visible()
+    server.post(f"/counters/{ids.counter(1)}/call-next", token)
+    page.wait_for_selector("body.needs-sound", timeout=10000)
+    assert page.locator("#sound-on").is_visible()
+    screenshot(page, "display-sound-on")
+    page.locator("#sound-on").click()
+    page.wait_for_selector("body:not(.needs-sound)")
+    assert page.evaluate("localStorage.getItem('hangdoi.display.sound')") == "on"
+    page.close()
