@@ -30,6 +30,14 @@ def demo_server(tmp_path):
     server.stop()
 
 
+def open_board(browser, server, ids, display="Sảnh chờ chính", last_counter=6):
+    """The board of one display, once its first snapshot is drawn."""
+    page = browser.new_page(viewport=DISPLAY)
+    page.goto(f"{server.url}/display/{ids.displays[display]}")
+    page.wait_for_selector(f".card[data-counter='{last_counter}']")
+    return page
+
+
 def sign_in(server, ids, number):
     token = server.login(f"canbo{number}", f"matkhau{number}")
     server.post(f"/counters/{ids.counter(number)}/sign-in", token).raise_for_status()
@@ -41,9 +49,7 @@ def test_a_call_appears_on_the_board_and_survives_a_server_restart(browser, demo
     tokens = {n: sign_in(server, ids, n) for n in (1, 2, 4)}
     for code in ("HT01", "HT02", "CT01", "DD01", "KD01", "HT01"):
         server.post("/tickets", json={"service": code}).raise_for_status()
-    page = browser.new_page(viewport=DISPLAY)
-    page.goto(f"{server.url}/display/{ids.displays['Sảnh chờ chính']}")
-    page.wait_for_selector(".card[data-counter='6']")
+    page = open_board(browser, server, ids)
     assert page.locator("#latest-number").inner_text() == "—"
 
     called = server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1]).json()["ticket"]["number"]
@@ -97,9 +103,7 @@ def test_a_filtered_display_shows_and_announces_only_its_counters(browser, demo_
     tokens = {n: sign_in(server, ids, n) for n in (1, 4)}
     for code in ("HT01", "DD01"):
         server.post("/tickets", json={"service": code}).raise_for_status()
-    page = browser.new_page(viewport=DISPLAY)
-    page.goto(f"{server.url}/display/{ids.displays['Sảnh tầng 1 – Quầy 1 đến 3']}")
-    page.wait_for_selector(".card[data-counter='3']")
+    page = open_board(browser, server, ids, "Sảnh tầng 1 – Quầy 1 đến 3", last_counter=3)
     assert page.locator(".card").count() == 3
     server.post(f"/counters/{ids.counter(4)}/call-next", tokens[4])       # not on this screen
     called = server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1]).json()["ticket"]["number"]
@@ -116,9 +120,7 @@ def test_two_quick_calls_are_spoken_one_after_the_other(browser, demo_server):
     tokens = {n: sign_in(server, ids, n) for n in (1, 2)}
     for code in ("HT01", "HT01"):
         server.post("/tickets", json={"service": code}).raise_for_status()
-    page = browser.new_page(viewport=DISPLAY)
-    page.goto(f"{server.url}/display/{ids.displays['Sảnh chờ chính']}")
-    page.wait_for_selector(".card[data-counter='1']")
+    page = open_board(browser, server, ids)
     first = server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1]).json()["ticket"]["number"]
     second = server.post(f"/counters/{ids.counter(2)}/call-next", tokens[2]).json()["ticket"]["number"]
     page.wait_for_function("() => window.hangdoiAnnouncer.log.length === 2")
