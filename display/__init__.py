@@ -77,12 +77,13 @@ def board(key: str | None = None):
         return render_template("display/forbidden.html", t=text), 403
     snapshot = state.display_state(ctx.db, display.centre_id)
     with ctx.db.read() as s:
-        settings = s.get(Centre, display.centre_id).settings or {}
+        centre = s.get(Centre, display.centre_id)
+        settings, timezone = centre.settings or {}, centre.timezone
     ticker = display.options.get("ticker") or settings.get("ticker") or text("display_ticker")
     return render_template("display/board.html", t=text, snapshot=snapshot, display=display, ticker=ticker,
                            queues_by=display.options.get("queues_by", "service"),
                            labels={**texts("display_"), **texts("counter_status_")},
-                           timezone=ctx.centre_timezone(), voice_available=_pack().available)
+                           timezone=timezone, voice_available=_pack().available)
 
 
 def _registered(key: str | None) -> Display | None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from .clock import DEFAULT_TIMEZONE
 from .config import Settings, load_settings
 from .database import Database
 from .models import Centre
@@ -31,12 +30,6 @@ class Hangdoi:
             with self.db.read() as s:
                 self._default_centre = s.scalars(select(Centre.id).order_by(Centre.id)).first()
         return self._default_centre
-
-    def centre_timezone(self) -> str:
-        centre_id = self.default_centre_id()
-        with self.db.read() as s:
-            centre = s.get(Centre, centre_id) if centre_id else None
-            return centre.timezone if centre else DEFAULT_TIMEZONE
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, clock=None) -> Flask:

@@ -9,7 +9,6 @@ from .. import auth, engine
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..app import hangdoi
 from ..engine import state
-from ..models import ADMIN, MANAGER
 from ..validation import STR, BadInput, Field, check_object
 from .errors import ApiError
 
@@ -121,11 +120,8 @@ def ticket_status(public_id: str):
 def counter_state(counter_id: int):
     officer = require_officer()
     require_id(counter_id, "counter_not_found")
-    snapshot = state.counter_state(hangdoi().db, counter_id)
-    signed_in = (snapshot["counter"]["officer"] or {}).get("id") == officer["id"]
-    if not signed_in and officer["role"] not in (MANAGER, ADMIN):
-        raise ApiError("not_signed_in_here", 403)
-    return jsonify(snapshot)
+    state.counter_watch(hangdoi().db, counter_id, officer)
+    return jsonify(state.counter_state(hangdoi().db, counter_id))
 
 
 @api.post("/counters/<int:counter_id>/<action>")

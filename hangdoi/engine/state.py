@@ -8,8 +8,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from ..clock import local_day
+from ..models import ADMIN, MANAGER
 from . import views
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 from .hours import accepts_tickets
 from .policy import policy_for
 from .sql import Tx
@@ -88,6 +89,20 @@ def _recent_calls(tx: Tx, centre_id: int, today) -> list[dict]:
                         "service": views.service_ref(tx, r["service_id"])},
              "counter": views.counter_ref(tx, r["counter_id"]), "recall": r["kind"] == "recalled",
              "at": views.iso_local(tx, centre_id, tx.read_instant(r["at"]))} for r in rows]
+
+
+def counter_watch(db, counter_id: int, officer: dict) -> int:
+    """The counter's centre, if `officer` may watch it: signed in there, or a manager or admin of that
+    centre. The REST route and the socket hub both ask this before reading the counter's state."""
+    with _reading(db) as tx:
+        row = tx.row("SELECT c.centre_id, cs.officer_id FROM counter c LEFT JOIN counter_session cs "
+                     "ON cs.counter_id = c.id AND cs.ended_at IS NULL WHERE c.id = :id", id=counter_id)
+    if row is None:
+        raise NotFound("counter_not_found")
+    supervisor = officer["role"] in (MANAGER, ADMIN) and officer["centre_id"] == row["centre_id"]
+    if row["officer_id"] != officer["id"] and not supervisor:
+        raise Forbidden("not_signed_in_here")
+    return row["centre_id"]
 
 
 def counter_state(db, counter_id: int) -> dict:

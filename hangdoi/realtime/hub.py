@@ -22,7 +22,6 @@ from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..api.errors import STATUS_BY_KIND, error_body
 from ..engine import state
 from ..engine.errors import DomainError, NotFound
-from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, check_object
 from .projection import Projection, centre_room, counter_room, display_room, kiosk_room
 
@@ -100,9 +99,10 @@ class Hub:
             rooms, read = [kiosk_room(centre_id)], lambda: state.kiosk_state(self.db, centre_id)
         elif room.startswith("counter:") and room[8:].isdigit() and int(room[8:]) < 2**31:
             counter_id = int(room[8:])
-            snapshot = state.counter_state(self.db, counter_id)
-            self._require_counter_access(sid, snapshot)
-            centre_id = snapshot["centre_id"]
+            officer = self.identities.get(sid)
+            if officer is None:
+                raise BadInput("auth_required", 401)
+            centre_id = state.counter_watch(self.db, counter_id, officer)
             rooms, read = [counter_room(centre_id, counter_id)], lambda: state.counter_state(self.db, counter_id)
         else:
             raise BadInput("invalid_field", 422, field="room", reason="display, kiosk or counter:<id>")
@@ -124,11 +124,3 @@ class Hub:
         if officer is None:
             raise BadInput("auth_required", 401)
         return run_counter_action(self.db, action, counter_id, officer["id"], payload)
-
-    def _require_counter_access(self, sid: str, snapshot: dict) -> None:
-        officer = self.identities.get(sid)
-        if officer is None:
-            raise BadInput("auth_required", 401)
-        signed_in = (snapshot["counter"]["officer"] or {}).get("id") == officer["id"]
-        if not signed_in and officer["role"] not in (MANAGER, ADMIN):
-            raise BadInput("not_signed_in_here", 403)
