@@ -39,7 +39,7 @@ SERVICES_PER_DOMAIN = 2
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
 
 
-def bench_centre(counters: int) -> dict:
+def bench_centre(counters: int, kiosks: int = 0) -> dict:
     password_hash = hash_password(PASSWORD)
     domains = [{"code": f"D{d}", "name": f"Lĩnh vực {d}",
                 "series": {"first": (d + 1) * 100000, "last": (d + 1) * 100000 + 99999},
@@ -52,6 +52,7 @@ def bench_centre(counters: int) -> dict:
                      for n in range(1, counters + 1)],
         "officers": [{"username": f"cb{n}", "full_name": f"Cán bộ {n}", "password_hash": password_hash}
                      for n in range(1, counters + 1)],
+        "kiosks": [{"name": f"k{k}"} for k in range(kiosks)],
     }
 
 
@@ -164,7 +165,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
     url = f"sqlite:///{data_dir / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
-    ids = create_centre(db, bench_centre(counters))
+    ids = create_centre(db, bench_centre(counters, kiosks))
     db.dispose()
     server = LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0",
                                                    "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0"}).start()

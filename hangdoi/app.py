@@ -21,6 +21,7 @@ class Hangdoi:
     kiosk_limiter: RateLimiter
     login_limiter: RateLimiter
     hub: object = None
+    printing: object = None
     _default_centre: int | None = None
 
     def default_centre_id(self) -> int | None:
@@ -55,8 +56,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     from .api import api, errors
     from .assets import assets
     from .realtime.hub import Hub
+    from kiosk import bp as kiosk_pages
+
+    from .printing import TicketPrinting
     context.hub = Hub(app, db, settings)
+    context.printing = TicketPrinting(db, settings.data_dir, notify=context.hub.device_status)
+    context.hub.devices = context.printing.devices
     app.register_blueprint(api)
+    app.register_blueprint(kiosk_pages)
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
     errors.register(app)

@@ -7,7 +7,8 @@
                   "services": [{"code": "HT01", "name": "Đăng ký khai sinh", "daily_cap": null}]}],
      "counters": [{"number": 1, "name": "Quầy 1", "primary": ["HT"], "backup": ["CT01"]}],
      "officers": [{"username": "canbo1", "full_name": "...", "role": "officer", "password": "..."}],
-     "displays": [{"name": "Sảnh tầng 1", "counters": [1, 2, 3]}]}   # key: generated unless given
+     "displays": [{"name": "Sảnh tầng 1", "counters": [1, 2, 3]}],    # key: generated unless given
+     "kiosks": [{"name": "kiosk-1", "printer": {"transport": "network", "host": "10.0.0.5"}}]}
                                    # (or "password_hash" instead of "password", to skip hashing)
 
 A counter's `primary`/`backup` lists name services by code, or a whole domain by its code.
@@ -25,6 +26,7 @@ from .models import (
     Counter,
     CounterService,
     Display,
+    Kiosk,
     Domain,
     Officer,
     PriorityCategory,
@@ -104,5 +106,11 @@ def create_centre(db, spec: dict) -> dict:
                               counters=d.get("counters", []), options=d.get("options", {}), active=True)
             s.add(display)
             displays[d["name"]] = display.key
+        kiosks = {}
+        for k in spec.get("kiosks", []):
+            kiosk = Kiosk(centre_id=centre.id, name=k["name"], key=k.get("key") or secrets.token_urlsafe(16),
+                          printer=k.get("printer"), options=k.get("options", {}), active=True)
+            s.add(kiosk)
+            kiosks[k["name"]] = kiosk.key
         return {"centre": centre.id, "services": {k: v.id for k, v in services.items()},
-                "counters": counters, "officers": officers, "displays": displays}
+                "counters": counters, "officers": officers, "displays": displays, "kiosks": kiosks}

@@ -77,19 +77,21 @@ def serve(host: str, port: int, no_upgrade: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
     """Create a demo centre on SQLite if there is no centre yet, print its accounts, then serve."""
-    from .demo import demo_credentials, display_links, ensure_demo_centre
+    from .demo import demo_credentials, device_links, ensure_demo_centre
     from .schema import upgrade
     settings, database = _settings_and_db()
     upgrade(settings.resolved_database_url())
     created = ensure_demo_centre(database)
-    links = display_links(database)
+    links = device_links(database)
     database.dispose()
     click.echo("demo centre created" if created else "using the existing centre")
     click.echo("accounts (username / password):")
     for username, password in demo_credentials():
         click.echo(f"{username} / {password}")
-    for name, path in links:
-        click.echo(f"lobby display “{name}”: http://{host}:{port}{path}")
+    kinds = {"kiosk": "kiosk", "display": "lobby display"}
+    for kind, name, path in links:
+        click.echo(f"{kinds[kind]} “{name}”: http://{host}:{port}{path}")
+    click.echo(f"printed tickets (PNG and ESC/POS bytes): {settings.data_dir / 'printed'}")
     _serve(host, port, upgrade_schema=False)
 
 

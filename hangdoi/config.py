@@ -28,6 +28,9 @@ class Settings:
     token_hours: int = 16
     # Largest request body accepted, in bytes.
     max_body_bytes: int = 16 * 1024
+    # The address citizens' phones reach this server at (for the QR code on tickets), e.g.
+    # "http://192.168.1.10:8000". Empty: the address the kiosk itself used.
+    public_url: str = ""
 
     @property
     def sqlite_path(self) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .catalogue import create_centre
-from .models import Centre, Display
+from .models import Centre, Display, Kiosk
 
 DEMO_CENTRE = {
     "name": "Trung tâm Phục vụ hành chính công xã Tân Hòa",
@@ -12,7 +12,9 @@ DEMO_CENTRE = {
     "timezone": "Asia/Ho_Chi_Minh",
     "opening_hours": {"sessions": [["07:30", "11:30"], ["13:30", "17:00"]], "weekdays": [0, 1, 2, 3, 4]},
     # The demo must be usable whenever someone tries it, so it also issues outside office hours.
-    "settings": {"accept_outside_hours": True, "priority_streak_limit": 2},
+    "settings": {"accept_outside_hours": True, "priority_streak_limit": 2,
+                 # Tickets are "printed" into the data directory: a PNG and the ESC/POS bytes each.
+                 "printer": {"transport": "preview", "width": 576}},
     "domains": [
         {"code": "HT", "name": "Tư pháp – Hộ tịch", "series": {"first": 1001, "last": 1999},
          "services": [
@@ -70,6 +72,7 @@ DEMO_CENTRE = {
         {"name": "Sảnh chờ chính"},
         {"name": "Sảnh tầng 1 – Quầy 1 đến 3", "counters": [1, 2, 3]},
     ],
+    "kiosks": [{"name": "Kiosk sảnh chính"}],
     "officers": [
         {"username": "canbo1", "full_name": "Nguyễn Thị Lan", "password": "matkhau1"},
         {"username": "canbo2", "full_name": "Trần Văn Hùng", "password": "matkhau2"},
@@ -92,10 +95,13 @@ def ensure_demo_centre(db) -> bool:
     return True
 
 
-def display_links(db) -> list[tuple[str, str]]:
-    """(name, path) of every lobby display: their keys are random, so the demo prints them."""
+def device_links(db) -> list[tuple[str, str, str]]:
+    """(kind, name, path) of every kiosk and lobby display: their keys are random, so the demo
+    prints them."""
     with db.read() as s:
-        return [(d.name, f"/display/{d.key}") for d in s.scalars(select(Display).order_by(Display.id))]
+        kiosks = [("kiosk", k.name, f"/kiosk/{k.key}") for k in s.scalars(select(Kiosk).order_by(Kiosk.id))]
+        displays = [("display", d.name, f"/display/{d.key}") for d in s.scalars(select(Display).order_by(Display.id))]
+        return kiosks + displays
 
 
 def demo_credentials() -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ticket_not_found": ("Không tìm thấy số thứ tự", "Ticket not found"),
     "priority_not_found": ("Không có đối tượng ưu tiên này", "Unknown priority category"),
     "centre_not_found": ("Không tìm thấy trung tâm", "Centre not found"),
+    "kiosk_not_found": ("Không tìm thấy máy lấy số này", "Kiosk not found"),
     # Issuing
     "service_inactive": ("Thủ tục này hiện không tiếp nhận", "This service is not available"),
     "service_closed_today": ("Thủ tục này đã ngừng nhận hồ sơ hôm nay",
@@ -55,6 +56,67 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "Choose a service or a counter to transfer to"),
     "transfer_same_place": ("Không thể chuyển về chính chỗ hiện tại", "Cannot transfer to where it already is"),
     "not_today": ("Số này không thuộc ngày hôm nay", "This ticket is not from today"),
+    # Printing
+    "print_paper_out": ("Máy in hết giấy — vui lòng ghi nhớ số hoặc quét mã QR",
+                        "The printer is out of paper — please remember your number or scan the QR code"),
+    "print_failed": ("Không in được phiếu — vui lòng ghi nhớ số hoặc quét mã QR",
+                     "The ticket could not be printed — please remember your number or scan the QR code"),
+    # Kiosk
+    "kiosk_title": ("Lấy số thứ tự", "Take a number"),
+    "kiosk_welcome": ("Xin kính chào quý công dân", "Welcome"),
+    "kiosk_choose_domain": ("Vui lòng chọn lĩnh vực cần giải quyết", "Please choose what you have come for"),
+    "kiosk_search": ("Tìm thủ tục (gõ không dấu, ví dụ: khai sinh)", "Search a procedure (e.g. khai sinh)"),
+    "kiosk_search_title": ("Tìm thủ tục", "Search"),
+    "kiosk_no_results": ("Không tìm thấy thủ tục phù hợp", "No procedure matches"),
+    "kiosk_most_used": ("Thủ tục thường dùng", "Most requested"),
+    "kiosk_domains": ("Lĩnh vực", "Fields"),
+    "kiosk_services_count": ("{n} thủ tục", "{n} procedures"),
+    "kiosk_back": ("Quay lại", "Back"),
+    "kiosk_home": ("Về màn hình chính", "Home"),
+    "kiosk_waiting": ("Đang chờ", "Waiting"),
+    "kiosk_people": ("người", "people"),
+    "kiosk_counters": ("Quầy", "Counter"),
+    "kiosk_closed_service": ("Tạm ngừng tiếp nhận", "Not available now"),
+    "kiosk_priority_question": ("Quý vị có thuộc đối tượng ưu tiên không?",
+                                "Do you belong to a priority group?"),
+    "kiosk_priority_none": ("Không — Lấy số ngay", "No — take a number"),
+    "kiosk_priority_hint": ("Đối tượng ưu tiên được gọi trước. Cán bộ có thể kiểm tra giấy tờ.",
+                            "Priority groups are called first. Officers may check your documents."),
+    "kiosk_issuing": ("Đang in phiếu…", "Printing your ticket…"),
+    "kiosk_your_number": ("Số thứ tự của quý vị", "Your number"),
+    "kiosk_please_wait": ("Vui lòng chờ gọi số", "Please wait to be called"),
+    "kiosk_ahead": ("Số người chờ trước", "People ahead"),
+    "kiosk_go_to": ("Đến quầy", "Go to counter"),
+    "kiosk_scan": ("Quét mã để theo dõi số trên điện thoại", "Scan to follow your number on your phone"),
+    "kiosk_done": ("Xong", "Done"),
+    "kiosk_returning": ("Tự động quay lại sau {n} giây", "Returning in {n} s"),
+    "kiosk_closed": ("Ngoài giờ làm việc — vui lòng quay lại trong giờ hành chính",
+                     "Outside opening hours — please come back during office hours"),
+    "kiosk_offline": ("Mất kết nối máy chủ — vui lòng chờ trong giây lát",
+                      "No connection to the server — please wait a moment"),
+    "kiosk_error": ("Không lấy được số — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+                    "Could not take a number — please try again or ask an officer"),
+    "kiosk_forbidden_title": ("Máy lấy số chưa được đăng ký", "Unknown kiosk"),
+    "kiosk_forbidden": ("Địa chỉ máy lấy số không đúng. Vui lòng dùng địa chỉ có mã do quản trị cấp.",
+                        "This kiosk address is not valid. Use the address with the kiosk key from the administrator."),
+    "kiosk_language": ("English", "Tiếng Việt"),
+    "kiosk_hours": ("Giờ làm việc: {hours}", "Opening hours: {hours}"),
+    "kiosk_help": ("Cần hỗ trợ? Xin mời đến quầy hướng dẫn.", "Need help? Please ask at the information desk."),
+    # The citizen's phone
+    "status_title": ("Theo dõi số thứ tự", "Follow your number"),
+    "status_waiting": ("Đang chờ gọi", "Waiting"),
+    "status_ahead": ("Còn {n} người trước bạn", "{n} people ahead of you"),
+    "status_next": ("Sắp đến lượt bạn", "You are next"),
+    "status_called": ("Mời bạn đến quầy {counter}", "Please go to counter {counter}"),
+    "status_serving": ("Đang được phục vụ tại quầy {counter}", "Being served at counter {counter}"),
+    "status_done": ("Đã hoàn thành. Cảm ơn bạn!", "Done. Thank you!"),
+    "status_no_show": ("Bạn đã được gọi nhưng vắng mặt — vui lòng liên hệ quầy hướng dẫn",
+                       "You were called but did not come — please ask at the information desk"),
+    "status_cancelled": ("Số này đã bị hủy", "This ticket was cancelled"),
+    "status_closed": ("Số này đã hết hiệu lực (cuối ngày)", "This ticket expired at the end of the day"),
+    "status_issued": ("Lấy số lúc", "Taken at"),
+    "status_live": ("Tự động cập nhật", "Updates live"),
+    "status_not_found": ("Không tìm thấy số thứ tự này", "This ticket was not found"),
     # Lobby display
     "display_title": ("Bảng hiển thị số thứ tự", "Queue display"),
     "display_invite": ("Mời công dân có số", "Now calling number"),
@@ -84,8 +146,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def texts(prefix: str, lang: str = "vi") -> dict[str, str]:
-    """Every message whose code starts with `prefix`, in one language: what a page's script needs."""
-    return {code: text(code, lang) for code in MESSAGES if code.startswith(prefix)}
+    """Every message whose code starts with `prefix`, in one language: what a page's script needs.
+    Placeholders such as {n} are left for the script to fill."""
+    index = 0 if lang == "vi" else 1
+    return {code: pair[index] for code, pair in MESSAGES.items() if code.startswith(prefix)}
 
 
 # Names that appear inside messages, also in both languages.

@@ -284,3 +284,19 @@ class Display(Base):
     counters: Mapped[list] = mapped_column(JSON, default=list)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Kiosk(Base):
+    """A ticket kiosk. Its page address carries `key`; tickets it issues carry its `name` and print
+    on its `printer` (transport settings, see drivers/printer/transports.py), or on the centre's
+    default printer (`centre.settings["printer"]`) when it has none. `options`: idle_seconds, ..."""
+
+    __tablename__ = "kiosk"
+    __table_args__ = (UniqueConstraint("centre_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    printer: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -36,6 +36,7 @@ SMALL_CENTRE = {
     ],
     "officers": [officer("an"), officer("binh"), officer("chi"), officer("dung", "manager"),
                  officer("quantri", "admin")],
+    "kiosks": [{"name": "k1"}, {"name": "k2"}],
 }
 
 

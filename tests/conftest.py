@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -112,6 +112,7 @@ class CentreIds:
     counters: dict[int, int]
     officers: dict[str, int]
     displays: dict[str, str]
+    kiosks: dict[str, str] = field(default_factory=dict)
 
     def service(self, code: str) -> int:
         return self.services[code]

@@ -56,7 +56,7 @@ def test_services_list(client, ids):
     assert ht01 == {"id": ids.service("HT01"), "code": "HT01", "name": "Đăng ký khai sinh",
                     "instant": False, "domain": {"id": ht01["domain"]["id"], "code": "HT",
                                                  "name": "Tư pháp – Hộ tịch"},
-                    "waiting": 0, "open": True}
+                    "waiting": 0, "counters": [1], "open": True}
     assert next(s for s in services if s["code"] == "XD02")["open"] is False
 
 
@@ -131,6 +131,7 @@ def test_openapi_document_lists_every_route(client, app):
     assert doc["openapi"].startswith("3.")
     documented = {f"/api/v1{p}" for p in doc["paths"]}
     routes = {str(r).replace("<int:counter_id>", "{counter_id}").replace("<public_id>", "{public_id}")
+              .replace("<int:kiosk_id>", "{kiosk_id}")
               for r in app.url_map.iter_rules() if str(r).startswith("/api/v1")}
     expanded = {r for r in routes if "<action>" not in r}
     assert expanded <= documented

@@ -9,6 +9,7 @@ from .. import auth, engine
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..app import hangdoi
 from ..engine import state
+from ..models import ADMIN, MANAGER
 from ..validation import STR, BadInput, Field, check_object
 from .errors import ApiError
 
@@ -71,6 +72,18 @@ def require_id(value: int, code: str) -> int:
     return value
 
 
+def require_manager() -> dict:
+    officer = require_officer()
+    if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id():
+        raise ApiError("forbidden", 403)
+    return officer
+
+
+def public_url() -> str:
+    """Where citizens' phones reach us: configured, else the address this request came to."""
+    return hangdoi().settings.public_url or request.host_url
+
+
 def centre_id() -> int:
     found = hangdoi().default_centre_id()
     if found is None:
@@ -106,7 +119,9 @@ def issue_ticket():
         raise ApiError("rate_limited", 429)
     ticket = engine.issue_ticket(ctx.db, centre_id(), body["service"], priority=body["priority"],
                                  kiosk=body["kiosk"])
-    return jsonify(ticket), 201
+    # The ticket is committed: whatever the printer does now, the citizen has a number.
+    printed = ctx.printing.print_ticket(ticket, body["kiosk"], public_url())
+    return jsonify({**ticket, "print": printed}), 201
 
 
 @api.get("/tickets/<public_id>")
@@ -131,6 +146,19 @@ def counter_action(counter_id: int, action: str):
     officer = require_officer()
     require_id(counter_id, "counter_not_found")
     return jsonify(run_counter_action(hangdoi().db, action, counter_id, officer["id"], json_payload()))
+
+
+@api.get("/kiosks")
+def list_kiosks():
+    require_manager()
+    return jsonify(hangdoi().printing.devices(centre_id()))
+
+
+@api.post("/kiosks/<int:kiosk_id>/reprint")
+def reprint(kiosk_id: int):
+    require_manager()
+    require_id(kiosk_id, "kiosk_not_found")
+    return jsonify(hangdoi().printing.reprint_last(centre_id(), kiosk_id, public_url()))
 
 
 @api.get("/display/state")

@@ -83,6 +83,14 @@ def document() -> dict:
             "summary": "The counter's snapshot: current ticket, queue in call order", "security": bearer,
             "parameters": [_counter_param()],
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/kiosks": {"get": {
+            "summary": "Kiosks with their printer and its last known state (managers)", "security": bearer,
+            "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},
+        "/kiosks/{kiosk_id}/reprint": {"post": {
+            "summary": "Print the kiosk's latest ticket again (managers)", "security": bearer,
+            "parameters": [{"name": "kiosk_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
         "/display/state": {"get": {"summary": "What the lobby display shows",
                                    "responses": {"200": _json(_ref("DisplayState"))}}},
         "/openapi.json": {"get": {"summary": "This document",

@@ -6,9 +6,10 @@ takes a snapshot and then applies every message with a higher seq is never out o
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 from ..clock import local_day
-from ..models import ADMIN, MANAGER
+from ..models import ADMIN, MANAGER, PRIMARY
 from . import views
 from .errors import Forbidden, NotFound
 from .hours import accepts_tickets
@@ -16,6 +17,7 @@ from .policy import policy_for
 from .sql import Tx
 
 RECENT_CALLS = 10
+MOST_USED = 4
 
 
 @contextmanager
@@ -35,6 +37,11 @@ def _seq(tx: Tx, centre_id: int) -> int:
     return tx.value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
 
 
+def centre_seq(db, centre_id: int) -> int:
+    with _reading(db) as tx:
+        return _seq(tx, centre_id)
+
+
 def services(db, centre_id: int) -> list[dict]:
     with _reading(db) as tx:
         return _services(tx, _centre(tx, centre_id), db.clock.now())
@@ -43,6 +50,7 @@ def services(db, centre_id: int) -> list[dict]:
 def _services(tx: Tx, centre: dict, now) -> list[dict]:
     today = local_day(now, centre["timezone"])
     waiting = views.waiting_by_service(tx, centre["id"], today)
+    counters = _serving_counters(tx, centre["id"])
     open_now = accepts_tickets(centre, now)
     rows = tx.rows(
         "SELECT s.id, s.code, s.name, s.instant, s.active, s.closed_on, d.id AS domain_id, "
@@ -52,14 +60,64 @@ def _services(tx: Tx, centre: dict, now) -> list[dict]:
         "id": r["id"], "code": r["code"], "name": r["name"], "instant": bool(r["instant"]),
         "domain": {"id": r["domain_id"], "code": r["domain_code"], "name": r["domain_name"]},
         "waiting": waiting.get(r["id"], 0),
+        "counters": counters.get(r["id"], []),
         "open": open_now and bool(r["active"]) and (r["closed_on"] is None or tx.read_day(r["closed_on"]) != today),
     } for r in rows]
+
+
+def _serving_counters(tx: Tx, centre_id: int) -> dict[int, list[int]]:
+    """Per service, the numbers of the counters a citizen should expect: those serving it as their
+    primary work, or, when none does, those that help out with it."""
+    rows = tx.rows("SELECT cs.service_id, cs.role, c.number FROM counter_service cs JOIN counter c "
+                   "ON c.id = cs.counter_id WHERE c.centre_id = :centre AND c.active = :yes ORDER BY c.number",
+                   centre=centre_id, yes=True)
+    primary: dict[int, list[int]] = {}
+    backup: dict[int, list[int]] = {}
+    for r in rows:
+        (primary if r["role"] == PRIMARY else backup).setdefault(r["service_id"], []).append(r["number"])
+    return {sid: primary.get(sid) or backup.get(sid, []) for sid in {*primary, *backup}}
+
+
+def _priorities(tx: Tx, centre_id: int) -> list[dict]:
+    return tx.rows("SELECT code, name FROM priority_category WHERE centre_id = :centre AND active = :yes "
+                   "ORDER BY position, id", centre=centre_id, yes=True)
 
 
 def kiosk_state(db, centre_id: int) -> dict:
     with _reading(db) as tx:
         centre = _centre(tx, centre_id)
-        return {"seq": _seq(tx, centre_id), "services": _services(tx, centre, db.clock.now())}
+        now = db.clock.now()
+        return {"seq": _seq(tx, centre_id),
+                "centre": {"id": centre["id"], "name": centre["name"], "timezone": centre["timezone"],
+                           "hours": centre["opening_hours"].get("sessions", [])},
+                "open": accepts_tickets(centre, now), "services": _services(tx, centre, now),
+                "priorities": _priorities(tx, centre_id),
+                "most_used": _most_used(tx, centre_id, local_day(now, centre["timezone"]))}
+
+
+def _most_used(tx: Tx, centre_id: int, today, n: int = MOST_USED, days: int = 30) -> list[int]:
+    """The services most asked for lately: the kiosk offers them on its first screen."""
+    rows = tx.rows("SELECT t.service_id, count(*) AS n FROM ticket t JOIN service s ON s.id = t.service_id "
+                   "WHERE t.centre_id = :centre AND t.local_day >= :since AND s.active = :yes "
+                   "GROUP BY t.service_id ORDER BY n DESC, t.service_id LIMIT :limit",
+                   centre=centre_id, since=tx.day(today - timedelta(days=days)), yes=True, limit=n)
+    return [r["service_id"] for r in rows]
+
+
+def ticket_card(db, ticket_id: int) -> dict:
+    """What a ticket says on paper and on the kiosk's screen, beyond the ticket itself."""
+    with _reading(db) as tx:
+        row = tx.row("SELECT t.centre_id, t.service_id, t.priority_id, t.issued_at, s.name AS service, "
+                     "d.name AS domain, p.name AS priority FROM ticket t JOIN service s ON s.id = t.service_id "
+                     "JOIN domain d ON d.id = s.domain_id LEFT JOIN priority_category p ON p.id = t.priority_id "
+                     "WHERE t.id = :id", id=ticket_id)
+        if row is None:
+            raise NotFound("ticket_not_found")
+        centre = _centre(tx, row["centre_id"])
+        return {"centre_id": centre["id"], "centre": centre["name"], "timezone": centre["timezone"], "domain": row["domain"],
+                "service": row["service"], "priority": row["priority"],
+                "counters": _serving_counters(tx, centre["id"]).get(row["service_id"], []),
+                "issued_at": tx.read_instant(row["issued_at"])}
 
 
 def display_state(db, centre_id: int) -> dict:

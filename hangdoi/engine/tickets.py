@@ -51,6 +51,7 @@ def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = 
         if not accepts_tickets(centre, work.now):
             raise Conflict("centre_closed")
         priority_id = _priority_id(tx, centre_id, priority)
+        _require_kiosk(tx, centre_id, kiosk)
         count_issue(tx, svc, today)
         number = next_number(tx, svc, today)
         ticket = {
@@ -72,6 +73,12 @@ def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = 
         return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket)}
 
     return transact(db, body)
+
+
+def _require_kiosk(tx: Tx, centre_id: int, name: str | None) -> None:
+    if name is not None and tx.value("SELECT id FROM kiosk WHERE centre_id = :centre AND name = :name "
+                                     "AND active = :yes", centre=centre_id, name=name, yes=True) is None:
+        raise NotFound("kiosk_not_found")
 
 
 def _priority_id(tx: Tx, centre_id: int, code: str | None) -> int | None:

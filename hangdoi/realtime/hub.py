@@ -2,28 +2,32 @@
 
 Client protocol:
 - connect, optionally with `auth={"token": "<bearer token>"}` (or the web session cookie);
-- emit `subscribe` {"room": "display" | "kiosk" | "counter:<id>"} → the acknowledgement is
+- emit `subscribe` {"room": "display" | "kiosk" | "counter:<id>" | "supervision"} → the acknowledgement is
   {"room", "seq", "snapshot"}; the client joins the room *before* the snapshot is read, so it may
   receive messages with a seq ≤ the snapshot's: those are already in the snapshot, skip them;
 - then `state_changed` / `ticket_called` messages, each with `seq`; a seq more than one past the
   last applied one means something was missed: subscribe again;
+- managers and admins in `supervision` also get `device_status` {"printer", "state", "ok", "at"};
 - emit `counter_action` {"counter": id, "action": "call-next" | ..., ...fields} as a signed-in
   officer → acknowledgement with the same result as the REST call, or {"error": {...}}.
 """
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import request, session
 from flask_socketio import SocketIO, join_room
 
 from .. import auth
+from ..clock import UTC
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..api.errors import STATUS_BY_KIND, error_body
 from ..engine import state
-from ..engine.errors import DomainError, NotFound
+from ..engine.errors import DomainError, Forbidden, NotFound
+from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, check_object
-from .projection import Projection, centre_room, counter_room, display_room, kiosk_room
+from .projection import Projection, centre_room, counter_room, display_room, kiosk_room, supervision_room
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ class Hub:
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
         self.identities: dict[str, dict | None] = {}
+        self.devices = lambda centre_id: []    # the app plugs in what it knows of kiosks and printers
         self.projection = Projection(self.socketio)
         db.on_commit(self.projection)
         self._register()
@@ -104,13 +109,26 @@ class Hub:
                 raise BadInput("auth_required", 401)
             centre_id = state.counter_watch(self.db, counter_id, officer)
             rooms, read = [counter_room(centre_id, counter_id)], lambda: state.counter_state(self.db, counter_id)
+        elif room == "supervision":
+            officer = self.identities.get(sid)
+            if officer is None:
+                raise BadInput("auth_required", 401)
+            if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id:
+                raise Forbidden("forbidden")
+            rooms = [supervision_room(centre_id)]
+            read = lambda: {"seq": state.centre_seq(self.db, centre_id), "devices": self.devices(centre_id)}  # noqa: E731
         else:
-            raise BadInput("invalid_field", 422, field="room", reason="display, kiosk or counter:<id>")
+            raise BadInput("invalid_field", 422, field="room",
+                           reason="display, kiosk, counter:<id> or supervision")
         # Join first, read second: nothing committed in between can be missed.
         for name in (centre_room(centre_id), *rooms):
             join_room(name, sid=sid)
         snapshot = read()
         return {"room": room, "seq": snapshot["seq"], "snapshot": snapshot}
+
+    def device_status(self, centre_id: int, payload: dict) -> None:
+        payload = {**payload, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.socketio.emit("device_status", payload, to=supervision_room(centre_id))
 
     def counter_action(self, sid: str, data) -> dict:
         if not isinstance(data, dict):

@@ -38,6 +38,11 @@ def kiosk_room(centre_id: int) -> str:
     return f"c{centre_id}:kiosk"
 
 
+def supervision_room(centre_id: int) -> str:
+    """Managers and admins: device faults (printers, keypads) and other things to act on."""
+    return f"c{centre_id}:supervision"
+
+
 def counter_room(centre_id: int, counter_id: int) -> str:
     return f"c{centre_id}:counter:{counter_id}"
 

@@ -1,0 +1,93 @@
+"""The citizen kiosk and the citizen's phone.
+
+    /kiosk/<key>            the touchscreen of one registered kiosk (its key is its address)
+    /kiosk/qr/<public_id>   the QR code of a ticket, as SVG, for the kiosk's screen
+    /t/<public_id>          a ticket's live status page, where the printed QR code leads
+"""
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy import select
+
+from hangdoi.app import hangdoi
+from hangdoi.engine import state
+from hangdoi.engine.errors import NotFound
+from hangdoi.messages import MESSAGES, text, texts
+from hangdoi.models import Kiosk
+
+bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/kiosk/static")
+
+PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+IDLE_SECONDS, TICKET_SECONDS = 30, 20
+# Errors an issue can end in, in the citizen's words on the kiosk.
+ISSUE_ERRORS = ("service_not_found", "service_inactive", "service_closed_today", "centre_closed",
+                "daily_cap_reached", "series_exhausted", "rate_limited", "priority_not_found",
+                "kiosk_not_found", "print_paper_out", "print_failed")
+
+
+def labels(prefixes: tuple[str, ...], codes: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
+    """What a page's script says, in both languages: {"vi": {...}, "en": {...}}."""
+    out = {}
+    for lang in ("vi", "en"):
+        found = {}
+        for prefix in prefixes:
+            found.update(texts(prefix, lang))
+        found.update({code: MESSAGES[code][0 if lang == "vi" else 1] for code in codes})
+        out[lang] = found
+    return out
+
+
+def _registered(key: str) -> Kiosk | None:
+    if not key or len(key) > 64:
+        return None
+    with hangdoi().db.read() as s:
+        kiosk = s.scalars(select(Kiosk).where(Kiosk.key == key, Kiosk.active.is_(True))).first()
+        if kiosk is not None:
+            s.expunge(kiosk)
+        return kiosk
+
+
+@bp.get("/kiosk")
+@bp.get("/kiosk/<key>")
+def kiosk_page(key: str = ""):
+    kiosk = _registered(key)
+    if kiosk is None:
+        return render_template("kiosk/forbidden.html", t=text), 403
+    snapshot = state.kiosk_state(hangdoi().db, kiosk.centre_id)
+    options = kiosk.options or {}
+    return render_template("kiosk/kiosk.html", t=text, kiosk=kiosk, snapshot=snapshot,
+                           labels=labels(("kiosk_",), ISSUE_ERRORS),
+                           idle_seconds=int(options.get("idle_seconds", IDLE_SECONDS)),
+                           ticket_seconds=int(options.get("ticket_seconds", TICKET_SECONDS)))
+
+
+@bp.get("/kiosk/qr/<public_id>.svg")
+def ticket_qr(public_id: str):
+    if not PUBLIC_ID.match(public_id):
+        abort(404)
+    base = hangdoi().settings.public_url or request.host_url
+    image = qrcode.make(f"{base.rstrip('/')}/t/{public_id}", image_factory=qrcode.image.svg.SvgPathImage,
+                        border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    out = BytesIO()
+    image.save(out)
+    return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
+@bp.get("/t/<public_id>")
+def ticket_status_page(public_id: str):
+    ticket = None
+    if PUBLIC_ID.match(public_id):
+        try:
+            ticket = state.ticket_status(hangdoi().db, public_id)
+        except NotFound:
+            ticket = None
+    if ticket is None:
+        return render_template("kiosk/status.html", t=text, ticket=None, labels=labels(("status_",))), 404
+    return render_template("kiosk/status.html", t=text, ticket=ticket, labels=labels(("status_",)),
+                           centre=state.ticket_card(hangdoi().db, ticket["id"])["centre"])

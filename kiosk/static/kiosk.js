@@ -1,0 +1,279 @@
+// The kiosk: home (domains, most used, search) → services → priority → ticket, in at most three taps.
+import { Realtime } from "/assets/static/realtime.js";
+
+const LABELS = JSON.parse(document.getElementById("labels").textContent);
+const KIOSK = document.body.dataset.kiosk;
+const IDLE_MS = Number(document.body.dataset.idle) * 1000;
+const TICKET_MS = Number(document.body.dataset.ticketSeconds) * 1000;
+const QUIET_AFTER_TICKET_MS = 800;   // a double tap must not also press what appears under the finger
+const KEYS = ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"];
+
+const kiosk = {
+  snapshot: JSON.parse(document.getElementById("snapshot").textContent),
+  waiting: new Map(), queuesSeq: -1, lang: "vi", screen: "home", previous: "home",
+  domain: null, service: null, query: "", issuing: false, quietUntil: 0, lastTouch: Date.now(),
+  shownAt: 0,
+};
+window.hangdoiKiosk = { lastIssueMs: null, issued: 0 };
+
+const $ = (id) => document.getElementById(id);
+const t = (code, params = {}) => (LABELS[kiosk.lang][code] || LABELS.vi[code] || code)
+  .replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+// "Hộ tịch" → "ho tich": citizens search without diacritics.
+export const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
+
+// -- data ------------------------------------------------------------------------------------
+function applySnapshot(snapshot) {
+  kiosk.snapshot = snapshot;
+  kiosk.waiting = new Map(snapshot.services.map((s) => [s.id, s.waiting]));
+  kiosk.queuesSeq = snapshot.seq;
+  render();
+}
+function applyState(data) {
+  const queues = data.queues;
+  if (!queues || queues.seq <= kiosk.queuesSeq) return;
+  kiosk.queuesSeq = queues.seq;
+  kiosk.waiting = new Map(queues.waiting.map((q) => [q.service_id, q.waiting]));
+  render();
+}
+const services = () => kiosk.snapshot.services;
+const waitingFor = (service) => kiosk.waiting.get(service.id) || 0;
+function domains() {
+  const found = new Map();
+  for (const s of services()) {
+    const d = found.get(s.domain.id) || { ...s.domain, services: [], waiting: 0, open: false };
+    d.services.push(s); d.waiting += waitingFor(s); d.open = d.open || s.open;
+    found.set(s.domain.id, d);
+  }
+  return [...found.values()];
+}
+
+// -- screens ---------------------------------------------------------------------------------
+function show(screen) {
+  if (screen !== kiosk.screen) kiosk.previous = kiosk.screen;
+  kiosk.screen = screen;
+  document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.dataset.screen !== screen; });
+  kiosk.shownAt = Date.now();
+  if (screen === "home") { kiosk.query = ""; kiosk.service = null; }
+  render();
+}
+
+function serviceButton(service) {
+  const button = el("button", `service${service.open ? "" : " closed"}`);
+  button.type = "button";
+  button.dataset.service = service.id;
+  const counters = service.counters.length ? `${t("kiosk_counters")} ${service.counters.join(", ")}` : "";
+  button.append(el("span", "name", service.name));
+  const meta = el("span", "meta");
+  meta.append(el("span", "waiting", `${t("kiosk_waiting")}: ${waitingFor(service)} ${t("kiosk_people")}`));
+  if (counters) meta.append(el("span", "counters", counters));
+  if (!service.open) meta.append(el("span", "closed-note", t("kiosk_closed_service")));
+  button.append(meta);
+  button.addEventListener("click", () => chooseService(service));
+  return button;
+}
+
+function renderHome() {
+  const used = kiosk.snapshot.most_used.map((id) => services().find((s) => s.id === id)).filter(Boolean);
+  $("most-used-block").hidden = used.length === 0;
+  $("most-used").replaceChildren(...used.map((s) => {
+    const b = serviceButton(s); b.classList.add("chip"); return b;
+  }));
+  $("domains").replaceChildren(...domains().map((d) => {
+    const button = el("button", `domain${d.open ? "" : " closed"}`);
+    button.type = "button";
+    button.dataset.domain = d.id;
+    button.append(el("span", "name", d.name),
+                  el("span", "meta", `${t("kiosk_services_count", { n: d.services.length })} · `
+                                     + `${t("kiosk_waiting")}: ${d.waiting}`));
+    button.addEventListener("click", () => { kiosk.domain = d.id; show("services"); });
+    return button;
+  }));
+}
+
+function renderServices() {
+  const d = domains().find((x) => x.id === kiosk.domain);
+  if (!d) return;
+  $("domain-title").textContent = d.name;
+  $("service-list").replaceChildren(...d.services.map(serviceButton));
+}
+
+function renderSearch() {
+  $("search-text").textContent = kiosk.query;
+  $("search-box").classList.toggle("empty", !kiosk.query);
+  const words = fold(kiosk.query).split(/\s+/).filter(Boolean);
+  const compact = words.join("");
+  const found = !words.length ? [] : services().filter((s) => {
+    const hay = fold(`${s.name} ${s.domain.name} ${s.code}`);
+    // "ho tich" and "hotich" both find "Hộ tịch": a missed space is the commonest slip.
+    return words.every((w) => hay.includes(w)) || hay.replace(/\s+/g, "").includes(compact);
+  });
+  const results = $("search-results");
+  if (words.length && !found.length) results.replaceChildren(el("p", "no-results", t("kiosk_no_results")));
+  else results.replaceChildren(...found.slice(0, 6).map(serviceButton));
+}
+
+function renderPriority() {
+  if (!kiosk.service) return;
+  $("priority-service").textContent = kiosk.service.name;
+  $("priorities").replaceChildren(...kiosk.snapshot.priorities.map((p) => {
+    const button = el("button", "priority", p.name);
+    button.type = "button";
+    button.dataset.priority = p.code;
+    button.addEventListener("click", () => issue(kiosk.service, p.code));
+    return button;
+  }));
+}
+
+function renderLabels() {
+  document.documentElement.lang = kiosk.lang;
+  document.querySelectorAll("[data-label]").forEach((node) => { node.textContent = t(node.dataset.label); });
+  $("closed-banner").hidden = kiosk.snapshot.open;
+}
+
+function renderFooter() {
+  const hours = kiosk.snapshot.centre.hours.map(([from, to]) => `${from}–${to}`).join(", ");
+  $("hours").textContent = hours ? t("kiosk_hours", { hours }) : "";
+}
+
+function render() {
+  renderLabels();
+  renderFooter();
+  if (kiosk.screen === "home") renderHome();
+  if (kiosk.screen === "services") renderServices();
+  if (kiosk.screen === "search") renderSearch();
+  if (kiosk.screen === "priority") renderPriority();
+}
+
+// -- choosing and issuing --------------------------------------------------------------------
+function chooseService(service) {
+  if (busy()) return;
+  if (!service.open) { message(kiosk.snapshot.open ? "service_inactive" : "centre_closed"); return; }
+  kiosk.service = service;
+  if (!kiosk.snapshot.priorities.length) { issue(service, null); return; }
+  show("priority");
+}
+
+const busy = () => kiosk.issuing || Date.now() < kiosk.quietUntil;
+
+async function issue(service, priority) {
+  if (busy()) return;            // one tap, one ticket
+  kiosk.issuing = true;
+  const started = performance.now();
+  const spinner = setTimeout(() => { $("busy").hidden = false; }, 150);
+  try {
+    const response = await fetch("/api/v1/tickets", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ service: service.id, priority, kiosk: KIOSK }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 201) showTicket(body, service, priority, started);
+    else message(body.error?.code);
+  } catch (err) {
+    message(null);
+  } finally {
+    clearTimeout(spinner);
+    $("busy").hidden = true;
+    kiosk.issuing = false;
+    kiosk.quietUntil = Date.now() + QUIET_AFTER_TICKET_MS;
+  }
+}
+
+function showTicket(ticket, service, priority, started) {
+  $("ticket-number").textContent = ticket.number;
+  $("ticket-service").textContent = service.name;
+  const category = kiosk.snapshot.priorities.find((p) => p.code === priority);
+  $("ticket-priority").hidden = !category;
+  $("ticket-priority").textContent = category ? category.name : "";
+  $("ticket-counters").textContent = service.counters.join(", ") || "—";
+  $("ticket-ahead").textContent = String(ticket.position);
+  $("ticket-qr").src = `/kiosk/qr/${encodeURIComponent(ticket.public_id)}.svg`;
+  const problem = ticket.print && !ticket.print.printed
+    ? (ticket.print.state === "paper_out" ? "print_paper_out" : "print_failed") : null;
+  $("print-problem").hidden = !problem;
+  $("print-problem").dataset.label = problem || "";
+  $("print-problem").textContent = problem ? t(problem) : "";
+  if (!problem) delete $("print-problem").dataset.label;
+  show("ticket");
+  window.hangdoiKiosk.lastIssueMs = performance.now() - started;
+  window.hangdoiKiosk.issued += 1;
+}
+
+function message(code) {
+  const known = code && LABELS.vi[code] ? code : "kiosk_error";
+  $("message-text").dataset.label = known;
+  $("message-text").textContent = t(known);
+  show("message");
+}
+
+// -- search keyboard -------------------------------------------------------------------------
+function buildKeyboard() {
+  const board = $("keyboard");
+  const press = (key) => {
+    if (key === "⌫") kiosk.query = kiosk.query.slice(0, -1);
+    else if (key === "clear") kiosk.query = "";
+    else if (kiosk.query.length < 40) kiosk.query += key;
+    renderSearch();
+  };
+  const rows = KEYS.map((letters, i) => {
+    const row = el("div", "row");
+    for (const letter of letters) row.append(key(letter.toLowerCase(), letter, press));
+    if (i === 2) row.append(key("⌫", "⌫", press, "wide"));
+    return row;
+  });
+  const last = el("div", "row");
+  last.append(key(" ", "␣", press, "space"), key("clear", "✕", press, "wide"));
+  board.replaceChildren(...rows, last);
+}
+function key(value, label, press, extra = "") {
+  const button = el("button", `key ${extra}`.trim(), label);
+  button.type = "button";
+  button.dataset.key = value;
+  button.addEventListener("click", () => press(value));
+  return button;
+}
+
+// -- idle, clock, language -------------------------------------------------------------------
+function tick() {
+  const now = new Date();
+  const tz = kiosk.snapshot.centre.timezone;
+  $("time").textContent = now.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: tz });
+  $("date").textContent = now.toLocaleDateString(kiosk.lang === "vi" ? "vi-VN" : "en-GB",
+    { weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: tz });
+  if (kiosk.screen === "home" || kiosk.issuing) return;
+  const limit = kiosk.screen === "ticket" ? TICKET_MS : IDLE_MS;
+  const since = kiosk.screen === "ticket" ? kiosk.shownAt : Math.max(kiosk.lastTouch, kiosk.shownAt);
+  const left = Math.ceil((limit - (Date.now() - since)) / 1000);
+  if (kiosk.screen === "ticket") $("countdown").textContent = t("kiosk_returning", { n: Math.max(0, left) });
+  if (left <= 0) { kiosk.lang = "vi"; show("home"); }
+}
+
+document.addEventListener("pointerdown", () => { kiosk.lastTouch = Date.now(); }, true);
+document.addEventListener("contextmenu", (e) => e.preventDefault());   // no long-press menu on a kiosk
+document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => {
+  if (kiosk.issuing) return;
+  const target = b.dataset.go === "back" ? kiosk.previous : b.dataset.go;
+  show(target === "priority" || target === "ticket" ? "home" : target);
+}));
+$("search-open").addEventListener("click", () => show("search"));
+$("no-priority").addEventListener("click", () => issue(kiosk.service, null));
+$("lang").addEventListener("click", () => { kiosk.lang = kiosk.lang === "vi" ? "en" : "vi"; render(); tick(); });
+
+buildKeyboard();
+applySnapshot(kiosk.snapshot);
+tick();
+setInterval(tick, 1000);
+
+const live = new Realtime("kiosk", {
+  onSnapshot: applySnapshot,
+  onState: applyState,
+  onConnection: (up) => { $("offline-banner").hidden = up; },
+});
+// Opening hours change with the clock, not with events: take a fresh snapshot now and then.
+setInterval(() => { if (live.socket.connected) live.subscribe(); }, 60000);
