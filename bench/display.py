@@ -11,41 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import CHROMIUM, CHROMIUM_ARGS, demo_server, spread
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from display.voice import VoicePack, build_call_wav
 
-from display.voice import VoicePack, build_call_wav  # noqa: E402
-from hangdoi.catalogue import create_centre  # noqa: E402
-from hangdoi.clock import SystemClock  # noqa: E402
-from hangdoi.database import Database  # noqa: E402
-from hangdoi.demo import DEMO_CENTRE  # noqa: E402
-from hangdoi.schema import upgrade  # noqa: E402
-from hangdoi.testing import LiveServer  # noqa: E402
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 TARGETS = {"call_to_board_p99_ms": 250, "wav_uncached_ms": 50}
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1) if ordered else None
-
-
 def call_to_board(calls: int) -> list[float]:
-    data_dir = Path(tempfile.mkdtemp(prefix="hangdoi-display-bench-"))
-    url = f"sqlite:///{data_dir / 'hangdoi.sqlite3'}"
-    upgrade(url)
-    db = Database(url, clock=SystemClock())
-    ids = create_centre(db, DEMO_CENTRE)
-    db.dispose()
-    server = LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0"}).start()
+    server, ids = demo_server("hangdoi-display-bench-")
     try:
         tokens = {}
         for n in range(1, 7):
@@ -54,7 +33,7 @@ def call_to_board(calls: int) -> list[float]:
         for i in range(calls):
             server.post("/tickets", json={"service": ["HT01", "CT01", "DD01", "KD01", "LD01", "NN01"][i % 6]})
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.goto(f"{server.url}/display/{ids['displays']['Sảnh chờ chính']}")
             page.wait_for_selector(".card[data-counter='6']")
@@ -92,8 +71,7 @@ def wav_builds() -> dict:
         build_call_wav(pack, str(n), n % 9 + 1)
         cached.append((time.perf_counter() - t0) * 1000)
     return {"first_ever_ms": round(first, 1),
-            "uncached_ms": {"p50": percentile(uncached, 50), "p99": percentile(uncached, 99), "n": len(uncached)},
-            "cached_ms": {"p50": percentile(cached, 50), "p99": percentile(cached, 99), "n": len(cached)}}
+            "uncached_ms": spread(uncached), "cached_ms": spread(cached)}
 
 
 def main() -> None:
@@ -103,8 +81,7 @@ def main() -> None:
     latencies = call_to_board(args.calls)
     wav = wav_builds()
     result = {"benchmark": "lobby display",
-              "call_to_board_ms": {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-                                   "n": len(latencies)},
+              "call_to_board_ms": spread(latencies),
               "wav": wav, "targets": TARGETS}
     result["meets_targets"] = {
         "call_to_board_p99": (result["call_to_board_ms"]["p99"] or 1e9) <= TARGETS["call_to_board_p99_ms"],

@@ -7,13 +7,14 @@ printer fault can never cost a ticket, and the answer comes back within drivers'
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 from sqlalchemy import select
 
 from drivers.printer import status as printer_state
 from drivers.printer.service import PrinterPool
-from drivers.printer.ticket import PrintedTicket
+from drivers.printer.ticket import PrintedTicket, warm_up
 from drivers.printer.transports import SettingsError, check_settings, printer_key
 
 from .clock import local_time
@@ -45,6 +46,7 @@ class TicketPrinting:
         self.notify = notify or (lambda centre_id, payload: None)
         self.pool = PrinterPool(data_dir / "printed", on_status=self._changed)
         self._centres_of_printer: dict[str, set[int]] = {}
+        threading.Thread(target=warm_up, name="printer warm-up", daemon=True).start()
 
     # -- which printer ------------------------------------------------------------------------
     def printer_for(self, centre_id: int, kiosk: str | None) -> dict | None:

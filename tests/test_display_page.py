@@ -14,11 +14,11 @@ from .conftest import build_centre, screenshot
 DISPLAY = {"width": 1920, "height": 1080}
 
 
-def start_demo(tmp_path, extra_env=None):
+def start_demo(tmp_path, extra_env=None, spec=DEMO_CENTRE):
     url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
-    ids = build_centre(db, DEMO_CENTRE)
+    ids = build_centre(db, spec)
     db.dispose()
     return LiveServer(tmp_path, extra_env=extra_env).start(), ids
 

@@ -1,0 +1,177 @@
+"""The kiosk in real Chromium at 1080×1920 (portrait), against a live server."""
+from __future__ import annotations
+
+import pytest
+
+from drivers.printer.fake import TcpFakePrinter
+from hangdoi.demo import DEMO_CENTRE
+
+from .conftest import screenshot
+from .test_display_page import start_demo
+
+KIOSK = {"width": 1080, "height": 1920}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def printer():
+    fake = TcpFakePrinter()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def kiosk_server(tmp_path, printer):
+    spec = {**DEMO_CENTRE, "kiosks": [
+        {"name": "Kiosk sảnh", "printer": printer.settings},
+        {"name": "Kiosk nhanh", "printer": printer.settings, "options": {"idle_seconds": 2, "ticket_seconds": 2}},
+        {"name": "Kiosk hỏng", "printer": {"transport": "network", "host": "127.0.0.1", "port": 9}}]}
+    server, ids = start_demo(tmp_path, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "1000"}, spec=spec)
+    yield server, ids
+    server.stop()
+
+
+def open_kiosk(browser, server, ids, name="Kiosk sảnh"):
+    page = browser.new_page(viewport=KIOSK, has_touch=True)
+    page.goto(f"{server.url}/kiosk/{ids.kiosks[name]}")
+    page.wait_for_selector(".domain")
+    return page
+
+
+def ticket_count(server) -> int:
+    return sum(s["waiting"] for s in server.get("/services").json())
+
+
+def test_idle_to_ticket_in_three_taps(browser, kiosk_server, printer):
+    server, ids = kiosk_server
+    page = open_kiosk(browser, server, ids)
+    screenshot(page, "kiosk-1-home")
+    assert "XÃ TÂN HÒA" in page.locator(".centre").inner_text().upper()
+    page.tap(".domain:has-text('Tư pháp – Hộ tịch')")
+    screenshot(page, "kiosk-2-services")
+    page.tap("#service-list .service:has-text('Đăng ký kết hôn')")
+    screenshot(page, "kiosk-3-priority")
+    page.tap("#no-priority")
+    page.wait_for_selector("#ticket:not([hidden])")
+    screenshot(page, "kiosk-4-ticket")
+    assert page.locator("#ticket-number").inner_text() == "1001"
+    assert page.locator("#ticket-service").inner_text() == "Đăng ký kết hôn"
+    assert page.locator("#ticket-counters").inner_text() == "1, 2"
+    assert page.locator("#ticket-ahead").inner_text() == "0"
+    assert page.locator("#print-problem").is_hidden()
+    assert page.locator("#ticket-qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert len(printer.tickets) == 1
+    # Every touch target is at least 60 px each way.
+    small = page.evaluate("""() => [...document.querySelectorAll('button')].filter(b => b.offsetParent)
+        .map(b => b.getBoundingClientRect()).filter(r => r.width < 60 || r.height < 60).length""")
+    assert small == 0
+
+
+def test_a_priority_citizen_is_marked_and_served_first(browser, kiosk_server):
+    server, ids = kiosk_server
+    server.post("/tickets", json={"service": "HT02"}).raise_for_status()
+    page = open_kiosk(browser, server, ids)
+    page.tap(".domain:has-text('Tư pháp – Hộ tịch')")
+    page.tap("#service-list .service:has-text('Đăng ký kết hôn')")
+    page.tap(".priority:has-text('Người cao tuổi')")
+    page.wait_for_selector("#ticket:not([hidden])")
+    assert page.locator("#ticket-priority").inner_text() == "Người cao tuổi"
+    assert page.locator("#ticket-ahead").inner_text() == "0"     # ahead of the earlier ordinary ticket
+
+
+def test_search_without_diacritics(browser, kiosk_server):
+    server, ids = kiosk_server
+    page = open_kiosk(browser, server, ids)
+    page.tap("#search-open")
+    for key in "ho tich":
+        page.tap(f".key[data-key='{key}']")
+    results = page.locator("#search-results .service .name").all_inner_texts()
+    screenshot(page, "kiosk-5-search")
+    assert len(results) == 5 and "Đăng ký khai sinh" in results       # all of Hộ tịch
+    page.tap(".key[data-key='clear']")
+    for key in "khaitu":
+        page.tap(f".key[data-key='{key}']")
+    assert page.locator("#search-results .service .name").all_inner_texts() == ["Đăng ký khai tử"]
+    for key in "zz":
+        page.tap(f".key[data-key='{key}']")
+    assert page.locator(".no-results").is_visible()
+
+
+def test_a_double_tap_gives_one_ticket(browser, kiosk_server, printer):
+    server, ids = kiosk_server
+    page = open_kiosk(browser, server, ids)
+    page.tap(".domain:has-text('Chứng thực')")
+    page.tap("#service-list .service >> nth=0")
+    page.locator("#no-priority").dblclick()
+    page.wait_for_selector("#ticket:not([hidden])")
+    page.wait_for_timeout(500)
+    assert ticket_count(server) == 1 and len(printer.tickets) == 1
+    assert page.evaluate("window.hangdoiKiosk.issued") == 1
+
+
+def test_printer_trouble_is_told_and_the_number_still_given(browser, kiosk_server, printer):
+    server, ids = kiosk_server
+    printer.paper = False
+    page = open_kiosk(browser, server, ids)
+    page.tap(".domain:has-text('Đất đai')")
+    page.tap("#service-list .service >> nth=0")
+    page.tap("#no-priority")
+    page.wait_for_selector("#ticket:not([hidden])")
+    screenshot(page, "kiosk-6-paper-out")
+    assert page.locator("#ticket-number").inner_text() == "3001"
+    assert page.locator("#print-problem").inner_text() == "Máy in hết giấy — vui lòng ghi nhớ số hoặc quét mã QR"
+    broken = open_kiosk(browser, server, ids, "Kiosk hỏng")
+    broken.tap(".domain:has-text('Đất đai')")
+    broken.tap("#service-list .service >> nth=0")
+    broken.tap("#no-priority")
+    broken.wait_for_selector("#ticket:not([hidden])")
+    assert broken.locator("#ticket-number").inner_text() == "3002"
+    assert "Không in được phiếu" in broken.locator("#print-problem").inner_text()
+
+
+def test_it_returns_to_the_welcome_screen_when_left_alone(browser, kiosk_server):
+    server, ids = kiosk_server
+    page = open_kiosk(browser, server, ids, "Kiosk nhanh")
+    page.tap(".domain >> nth=0")
+    assert page.locator("#services").is_visible()
+    page.wait_for_selector("#home:not([hidden])", timeout=4000)
+    page.tap(".domain >> nth=0")
+    page.tap("#service-list .service >> nth=0")
+    page.tap("#no-priority")
+    page.wait_for_selector("#ticket:not([hidden])")
+    page.wait_for_selector("#home:not([hidden])", timeout=4000)
+
+
+def test_closed_services_and_the_daily_cap_get_a_message_not_a_ticket(browser, kiosk_server):
+    server, ids = kiosk_server
+    for _ in range(40):   # the demo caps DD02 at 40 a day
+        server.post("/tickets", json={"service": "DD02"}).raise_for_status()
+    page = open_kiosk(browser, server, ids)
+    page.tap(".domain:has-text('Đất đai')")
+    page.tap("#service-list .service:has-text('cấp Giấy chứng nhận lần đầu')")
+    page.tap("#no-priority")
+    page.wait_for_selector("#message:not([hidden])")
+    screenshot(page, "kiosk-7-cap-reached")
+    assert page.locator("#message-text").inner_text() == "Đã hết số hôm nay"
+    assert ticket_count(server) == 40
+    page.tap("#message .done")
+    page.tap("#lang")
+    assert page.locator("#home h1").inner_text() == "Welcome"
+
+
+def test_the_status_page_follows_the_ticket_live(browser, kiosk_server):
+    server, ids = kiosk_server
+    ticket = server.post("/tickets", json={"service": "HT01"}).json()
+    server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+    second = server.post("/tickets", json={"service": "HT01"}).json()
+    phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
+    phone.goto(f"{server.url}/t/{second['public_id']}")
+    phone.wait_for_function("() => document.querySelector('#state').textContent.includes('2')")
+    assert phone.locator("#state").inner_text() == "Còn 2 người trước bạn"
+    token = server.login("canbo1", "matkhau1")
+    server.post(f"/counters/{ids.counter(1)}/sign-in", token).raise_for_status()
+    server.post(f"/counters/{ids.counter(1)}/call", token, json={"ticket": second["id"]}).raise_for_status()
+    phone.wait_for_function("() => document.querySelector('#card').dataset.status === 'called'", timeout=3000)
+    assert phone.locator("#state").inner_text() == "Mời bạn đến quầy 1"
+    screenshot(phone, "status-called")
+    assert ticket["number"] == "1001"
