@@ -31,6 +31,7 @@ def race_centre(workers: int) -> dict:
         "counters": [{"number": n, "primary": ["HT"]} for n in range(1, workers + 1)],
         "officers": [{"username": f"cb{n}", "full_name": f"Cán bộ {n}", "password_hash": PASSWORD_HASH}
                      for n in range(1, workers + 1)],
+        "kiosks": [{"name": "k0"}, {"name": "k1"}],
     }
 
 
@@ -40,7 +41,7 @@ def work_at_counter(db, centre_id, counter_id, officer_id, rounds, start=None):
         start.wait()
     issued, called = [], []
     for i in range(rounds):
-        ticket = engine.issue_ticket(db, centre_id, "HT01" if i % 2 else "HT02", kiosk=f"k{counter_id}")
+        ticket = engine.issue_ticket(db, centre_id, "HT01" if i % 2 else "HT02", kiosk=f"k{i % 2}")
         issued.append((ticket["id"], ticket["number"]))
         result = engine.call_next(db, counter_id, officer_id)
         if result["ticket"] is not None:
