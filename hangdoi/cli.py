@@ -143,6 +143,16 @@ def close_day(day) -> None:
         projection.flush()
 
 
+@main.command("hardware")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The bridge's TOML file: server, key, keypads, leds (see drivers/bridge.py).")
+def hardware(config_path: str) -> None:
+    """Run the hardware bridge: serial keypads and counter LED signs, here or on a PC near them."""
+    from drivers.bridge import run
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(config_path)
+
+
 if __name__ == "__main__":
     sys.exit(main())
 

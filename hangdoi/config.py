@@ -31,6 +31,8 @@ class Settings:
     # The address citizens' phones reach this server at (for the QR code on tickets), e.g.
     # "http://192.168.1.10:8000". Empty: the address the kiosk itself used.
     public_url: str = ""
+    # Shared secret of hardware bridges (keypads, LED signs); empty: no bridge may connect.
+    hardware_key: str = ""
 
     @property
     def sqlite_path(self) -> Path:

@@ -171,3 +171,5 @@ def openapi():
     from .openapi import document
     return jsonify(document())
 
+
+from . import hardware  # noqa: E402,F401 — its routes join this blueprint

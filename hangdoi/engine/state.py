@@ -163,6 +163,17 @@ def counter_watch(db, counter_id: int, officer: dict) -> int:
     return row["centre_id"]
 
 
+def counter_at(db, centre_id: int, number: int) -> dict:
+    """A counter by the number on its sign, with whoever is signed in there (keypads know numbers)."""
+    with _reading(db) as tx:
+        row = tx.row("SELECT c.id, cs.officer_id FROM counter c LEFT JOIN counter_session cs "
+                     "ON cs.counter_id = c.id AND cs.ended_at IS NULL WHERE c.centre_id = :centre "
+                     "AND c.number = :number", centre=centre_id, number=number)
+    if row is None:
+        raise NotFound("counter_not_found")
+    return row
+
+
 def counter_state(db, counter_id: int) -> dict:
     with _reading(db) as tx:
         counter = tx.row("SELECT id, centre_id, priority_streak FROM counter WHERE id = :id", id=counter_id)

@@ -1,0 +1,212 @@
+"""The hardware bridge: serial keypads and counter LED signs, wherever they are plugged in.
+
+It talks to the server like any other client, so it runs as well on the server itself as on a
+small PC near the counters (`hangdoi hardware --config bridge.toml`):
+
+- a keypad press becomes `POST /api/v1/hardware/keypad`, which runs the counter action as the
+  officer signed in at that counter (the same engine call as the web button);
+- the LED signs follow the lobby display's feed over Socket.IO: a new call blinks, then stays;
+- a port that is missing, unplugged or babbling is logged, retried with back-off and reported to
+  managers (`POST /api/v1/hardware/status` → `device_status` in the supervision room).
+
+Config (TOML):
+
+    server = "http://192.168.1.10:5000"
+    key = "..."                                   # HANGDOI_HARDWARE_KEY of the server
+    [[keypads]]
+    port = "/dev/ttyUSB0"                         # any pyserial URL
+    baudrate = 9600
+    protocol = "line"
+    [[leds]]
+    port = "/dev/ttyUSB1"
+    protocol = "modbus"                           # or "ascii"
+    counters = [1, 2, 3]                          # the addresses on this line; empty: every counter
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from .keypad import PROTOCOLS as KEYPAD_PROTOCOLS
+from .keypad import BadFrame, KeyPress
+from .led import PROTOCOLS as LED_PROTOCOLS
+from .serial_link import SerialLink
+
+log = logging.getLogger(__name__)
+
+BLINK_SECONDS = 5.0
+KEY_HEADER = "X-Hangdoi-Hardware-Key"
+
+
+@dataclass
+class LineConfig:
+    port: str
+    protocol: str
+    baudrate: int = 9600
+    counters: list[int] = field(default_factory=list)
+
+
+@dataclass
+class BridgeConfig:
+    server: str
+    key: str
+    keypads: list[LineConfig] = field(default_factory=list)
+    leds: list[LineConfig] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path) -> "BridgeConfig":
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "BridgeConfig":
+        def lines(kind, protocols, default):
+            out = []
+            for entry in raw.get(kind, []):
+                line = LineConfig(port=str(entry["port"]), protocol=entry.get("protocol", default),
+                                  baudrate=int(entry.get("baudrate", 9600)),
+                                  counters=[int(c) for c in entry.get("counters", [])])
+                if line.protocol not in protocols:
+                    raise ValueError(f"{kind}: unknown protocol {line.protocol!r} ({', '.join(protocols)})")
+                out.append(line)
+            return out
+        if not raw.get("server") or not raw.get("key"):
+            raise ValueError("the bridge needs `server` and `key`")
+        return cls(server=raw["server"].rstrip("/"), key=raw["key"],
+                   keypads=lines("keypads", KEYPAD_PROTOCOLS, "line"), leds=lines("leds", LED_PROTOCOLS, "ascii"))
+
+
+class HardwareBridge:
+    def __init__(self, config: BridgeConfig):
+        self.config = config
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.keypads = [(SerialLink(c.port, c.baudrate, on_state=self._report("keypad")),
+                         KEYPAD_PROTOCOLS[c.protocol]()) for c in config.keypads]
+        self.leds = [(SerialLink(c.port, c.baudrate, on_state=self._report("led")), LED_PROTOCOLS[c.protocol](),
+                      set(c.counters)) for c in config.leds]
+        self.shown: dict[int, str] = {}        # counter number → what its sign shows
+        self.realtime = None
+        self.presses = 0
+
+    # -- running ------------------------------------------------------------------------------
+    def start(self) -> "HardwareBridge":
+        for link, protocol in self.keypads:
+            thread = threading.Thread(target=self._read_keypads, args=(link, protocol), daemon=True,
+                                      name=f"keypad {link.url}")
+            thread.start()
+            self.threads.append(thread)
+        if self.leds:
+            from hangdoi.realtime.client import RealtimeClient
+            self.realtime = RealtimeClient(self.config.server, "display", on_snapshot=self._on_snapshot,
+                                           on_message=self._on_message)
+            threading.Thread(target=self._connect_realtime, daemon=True, name="bridge realtime").start()
+        return self
+
+    def _connect_realtime(self) -> None:
+        pause = 0.5
+        while not self.stop_event.is_set():
+            try:
+                self.realtime.connect()
+                return
+            except Exception as exc:  # noqa: BLE001 — the server may not be up yet
+                log.warning("bridge cannot reach %s yet: %s", self.config.server, exc)
+                self.stop_event.wait(pause)
+                pause = min(pause * 2, 10)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=2)
+        if self.realtime is not None:
+            self.realtime.close()
+        for link, *_ in self.keypads + self.leds:
+            link.close()
+
+    # -- keypads ------------------------------------------------------------------------------
+    def _read_keypads(self, link: SerialLink, protocol) -> None:
+        while not self.stop_event.is_set():
+            data = link.read()
+            if not data:
+                continue
+            for item in protocol.feed(data):
+                if isinstance(item, BadFrame):
+                    log.warning("keypad %s: dropped %r (%s)", link.url, item.data, item.reason)
+                else:
+                    self.press(item)
+
+    def press(self, key: KeyPress) -> dict | None:
+        self.presses += 1
+        answer = self._post("/api/v1/hardware/keypad",
+                            {"counter": key.counter, "key": key.key, "argument": key.argument})
+        if answer is not None and "error" in answer:
+            log.warning("keypad at counter %s, %s: %s", key.counter, key.key, answer["error"]["message"])
+        return answer
+
+    # -- LED signs ----------------------------------------------------------------------------
+    def _on_snapshot(self, snapshot: dict) -> None:
+        for counter in snapshot.get("counters", []):
+            self._show(counter["number"], counter.get("ticket") or "", blink=False, force=True)
+
+    def _on_message(self, event: str, data: dict) -> None:
+        if event == "ticket_called":
+            number = data["counter"]["number"]
+            self._show(number, data["ticket"]["number"], blink=True, force=True)
+            timer = threading.Timer(BLINK_SECONDS, self._settle, args=(number, data["ticket"]["number"]))
+            timer.daemon = True
+            timer.start()
+        elif event == "state_changed":
+            for counter in data.get("counters", []):
+                self._show(counter["number"], counter.get("ticket") or "", blink=False)
+
+    def _settle(self, number: int, text: str) -> None:
+        if self.shown.get(number) == text:
+            self._show(number, text, blink=False, force=True)
+
+    def _show(self, number: int, text: str, blink: bool, force: bool = False) -> None:
+        if not force and self.shown.get(number) == text:
+            return
+        self.shown[number] = text
+        for link, protocol, counters in self.leds:
+            if not counters or number in counters:
+                link.write(protocol.frame(number, text, blink))
+
+    # -- the server ---------------------------------------------------------------------------
+    def _report(self, device: str):
+        def report(port: str, state: str, detail: str) -> None:
+            threading.Thread(target=self._post, args=("/api/v1/hardware/status",
+                             {"device": device, "port": port, "state": state, "detail": detail[:200]}),
+                             daemon=True).start()
+        return report
+
+    def _post(self, path: str, body: dict) -> dict | None:
+        request = urllib.request.Request(
+            self.config.server + path, data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", KEY_HEADER: self.config.key})
+        try:
+            with urllib.request.urlopen(request, timeout=3) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            try:
+                return json.loads(exc.read())
+            except ValueError:
+                return {"error": {"code": f"http_{exc.code}", "message": str(exc)}}
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            log.warning("bridge could not reach the server: %s", exc)
+            return None
+
+
+def run(config_path: str) -> None:
+    bridge = HardwareBridge(BridgeConfig.load(config_path)).start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        bridge.stop()

@@ -1,0 +1,63 @@
+"""What hardware bridges may do (drivers/bridge.py): press a keypad key, report a device's state.
+
+A bridge proves itself with the server's hardware key in the X-Hangdoi-Hardware-Key header.
+A key press acts as the officer signed in at that counter, through the same counter action as the
+web terminal's button; nobody signed in there means nothing happens.
+"""
+from __future__ import annotations
+
+import hmac
+
+from flask import jsonify, request
+
+from drivers.keypad import KEY_ACTIONS
+
+from ..actions import run_counter_action
+from ..app import hangdoi
+from ..engine import state
+from ..engine.errors import Forbidden
+from ..validation import INT, STR, check_object
+from . import api, centre_id, json_payload
+from .errors import ApiError
+
+KEY_HEADER = "X-Hangdoi-Hardware-Key"
+KEYPAD_FIELDS = {"counter": INT(required=True, description="Counter number, as on its sign"),
+                 "key": STR(required=True, max_length=10, description=", ".join(KEY_ACTIONS)),
+                 "argument": INT(nullable=True, description="TRANSFER: the counter number to send to")}
+STATUS_FIELDS = {"device": STR(required=True, max_length=20), "port": STR(required=True, max_length=200),
+                 "state": STR(required=True, max_length=20), "detail": STR(nullable=True, max_length=200)}
+
+
+def require_bridge() -> None:
+    expected = hangdoi().settings.hardware_key
+    given = request.headers.get(KEY_HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError("forbidden", 403)
+
+
+@api.post("/hardware/keypad")
+def keypad_press():
+    require_bridge()
+    body = check_object(json_payload(), KEYPAD_FIELDS)
+    if body["key"] not in KEY_ACTIONS:
+        raise ApiError("invalid_field", 422, field="key", reason=", ".join(KEY_ACTIONS))
+    db, centre = hangdoi().db, centre_id()
+    counter = state.counter_at(db, centre, body["counter"])
+    if counter["officer_id"] is None:
+        raise Forbidden("not_signed_in_here")
+    payload = {}
+    if body["key"] == "TRANSFER":
+        if body["argument"] is None:
+            raise ApiError("transfer_target_required", 422)
+        payload = {"counter": state.counter_at(db, centre, body["argument"])["id"]}
+    return jsonify(run_counter_action(db, KEY_ACTIONS[body["key"]], counter["id"], counter["officer_id"], payload))
+
+
+@api.post("/hardware/status")
+def hardware_status():
+    require_bridge()
+    body = check_object(json_payload(), STATUS_FIELDS)
+    ok = body["state"] == "online"
+    hangdoi().hub.device_status(centre_id(), {"device": body["device"], "port": body["port"],
+                                              "state": body["state"], "detail": body["detail"], "ok": ok})
+    return jsonify({"ok": True})
