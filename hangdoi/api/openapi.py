@@ -62,6 +62,7 @@ def _body(fields) -> dict:
 
 def document() -> dict:
     from . import LOGIN_FIELDS, TICKET_FIELDS
+    from .hardware import KEYPAD_FIELDS, STATUS_FIELDS
     bearer = [{"bearer": []}]
     paths = {
         "/auth/login": {"post": {
@@ -91,6 +92,15 @@ def document() -> dict:
             "parameters": [{"name": "kiosk_id", "in": "path", "required": True,
                             "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/hardware/keypad": {"post": {
+            "summary": "A keypad key pressed (hardware bridges, X-Hangdoi-Hardware-Key); acts as the officer "
+                       "signed in at that counter",
+            "requestBody": {**_body(KEYPAD_FIELDS), "required": True},
+            "responses": {"200": _json(_ref("ActionResult")), **_errors(403, 404, 409, 415, 422)}}},
+        "/hardware/status": {"post": {
+            "summary": "A device's state changed (hardware bridges); managers are told live",
+            "requestBody": {**_body(STATUS_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **_errors(403, 415, 422)}}},
         "/display/state": {"get": {"summary": "What the lobby display shows",
                                    "responses": {"200": _json(_ref("DisplayState"))}}},
         "/openapi.json": {"get": {"summary": "This document",
