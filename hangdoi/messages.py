@@ -56,6 +56,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "Choose a service or a counter to transfer to"),
     "transfer_same_place": ("Không thể chuyển về chính chỗ hiện tại", "Cannot transfer to where it already is"),
     "not_today": ("Số này không thuộc ngày hôm nay", "This ticket is not from today"),
+    # Ratings
+    "not_rateable": ("Số này chưa được phục vụ xong tại quầy này", "This ticket was not finished at this counter"),
+    "already_rated": ("Số này đã được đánh giá", "This ticket has been rated already"),
+    "rating_too_late": ("Đã quá thời gian đánh giá cho số này", "It is too late to rate this ticket"),
     # Printing
     "print_paper_out": ("Máy in hết giấy — vui lòng ghi nhớ số hoặc quét mã QR",
                         "The printer is out of paper — please remember your number or scan the QR code"),

@@ -35,6 +35,8 @@ class Field:
         if isinstance(value, int) and not self.minimum <= value <= self.maximum:
             raise BadInput("invalid_field", 422, field=name,
                            reason=f"out of range {self.minimum}..{self.maximum}")
+        if isinstance(value, list) and len(value) > self.max_length:
+            raise BadInput("invalid_field", 422, field=name, reason=f"at most {self.max_length} items")
         if isinstance(value, str):
             value = value.strip()
             if not value or len(value) > self.max_length:
@@ -43,10 +45,11 @@ class Field:
         return value
 
     def type_names(self) -> str:
-        return " or ".join({int: "integer", str: "string"}[t] for t in self.types)
+        return " or ".join({int: "integer", str: "string", list: "array"}[t] for t in self.types)
 
     def openapi(self) -> dict:
         variants = [{"type": "integer", "minimum": self.minimum, "maximum": self.maximum} if t is int
+                    else {"type": "array", "items": {"type": "string"}, "maxItems": self.max_length} if t is list
                     else {"type": "string", "minLength": 1, "maxLength": self.max_length}
                     for t in self.types]
         schema = variants[0] if len(variants) == 1 else {"oneOf": variants}

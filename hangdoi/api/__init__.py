@@ -8,9 +8,9 @@ from flask import Blueprint, jsonify, request, session
 from .. import auth, engine
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..app import hangdoi
-from ..engine import state
+from ..engine import ratings, state
 from ..models import ADMIN, MANAGER
-from ..validation import STR, BadInput, Field, check_object
+from ..validation import INT, STR, BadInput, Field, check_object
 from .errors import ApiError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -146,6 +146,28 @@ def counter_action(counter_id: int, action: str):
     officer = require_officer()
     require_id(counter_id, "counter_not_found")
     return jsonify(run_counter_action(hangdoi().db, action, counter_id, officer["id"], json_payload()))
+
+
+RATING_FIELDS = {
+    "counter": INT(required=True, description="Counter id where the ticket was served"),
+    "ticket": STR(required=True, max_length=64, description="The ticket's public_id"),
+    "level": INT(required=True, maximum=3, description="1 Không hài lòng, 2 Hài lòng, 3 Rất hài lòng"),
+    "reasons": Field((list,), nullable=True, max_length=5, description="Reason codes when not satisfied"),
+}
+
+
+@api.post("/ratings")
+def rate():
+    body = json_body(RATING_FIELDS)
+    reasons = body["reasons"] or []
+    if any(r not in ratings.REASONS for r in reasons) or len(set(reasons)) != len(reasons):
+        raise ApiError("invalid_field", 422, field="reasons", reason=", ".join(ratings.REASONS))
+    return jsonify(ratings.rate(hangdoi().db, body["counter"], body["ticket"], body["level"], reasons)), 201
+
+
+@api.get("/officers/me/today")
+def my_day():
+    return jsonify(state.officer_today(hangdoi().db, require_officer()["id"]))
 
 
 @api.get("/kiosks")

@@ -61,7 +61,7 @@ def _body(fields) -> dict:
 
 
 def document() -> dict:
-    from . import LOGIN_FIELDS, TICKET_FIELDS
+    from . import LOGIN_FIELDS, RATING_FIELDS, TICKET_FIELDS
     from .hardware import KEYPAD_FIELDS, STATUS_FIELDS
     bearer = [{"bearer": []}]
     paths = {
@@ -84,6 +84,13 @@ def document() -> dict:
             "summary": "The counter's snapshot: current ticket, queue in call order", "security": bearer,
             "parameters": [_counter_param()],
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/ratings": {"post": {
+            "summary": "A citizen's satisfaction rating of a ticket just finished (the counter's tablet)",
+            "requestBody": {**_body(RATING_FIELDS), "required": True},
+            "responses": {"201": _json({"type": "object"}), **_errors(404, 409, 415, 422)}}},
+        "/officers/me/today": {"get": {
+            "summary": "The signed-in officer's figures for today", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401)}}},
         "/kiosks": {"get": {
             "summary": "Kiosks with their printer and its last known state (managers)", "security": bearer,
             "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},

@@ -6,7 +6,8 @@ takes a snapshot and then applies every message with a higher seq is never out o
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from ..clock import local_day
 from ..models import ADMIN, MANAGER, PRIMARY
@@ -163,6 +164,19 @@ def counter_watch(db, counter_id: int, officer: dict) -> int:
     return row["centre_id"]
 
 
+def counter_centre(db, counter_id: int) -> int:
+    with _reading(db) as tx:
+        found = tx.value("SELECT centre_id FROM counter WHERE id = :id", id=counter_id)
+    if found is None:
+        raise NotFound("counter_not_found")
+    return found
+
+
+def counter_card(db, counter_id: int) -> dict:
+    with _reading(db) as tx:
+        return views.counter_ref(tx, counter_id)
+
+
 def counter_at(db, centre_id: int, number: int) -> dict:
     """A counter by the number on its sign, with whoever is signed in there (keypads know numbers)."""
     with _reading(db) as tx:
@@ -172,6 +186,40 @@ def counter_at(db, centre_id: int, number: int) -> dict:
     if row is None:
         raise NotFound("counter_not_found")
     return row
+
+
+def officer_today(db, officer_id: int) -> dict:
+    """An officer's own figures for today: served, average service time, no-shows, ratings."""
+    with _reading(db) as tx:
+        centre_id = tx.value("SELECT centre_id FROM officer WHERE id = :id", id=officer_id)
+        if centre_id is None:
+            raise NotFound("forbidden")
+        centre = _centre(tx, centre_id)
+        now = db.clock.now()
+        midnight = datetime.combine(local_day(now, centre["timezone"]), time(), ZoneInfo(centre["timezone"]))
+        rows = tx.rows(
+            "SELECT e.ticket_id, e.kind, e.at, e.officer_id, e.data FROM ticket_event e WHERE e.ticket_id IN "
+            "(SELECT ticket_id FROM ticket_event WHERE officer_id = :me AND at >= :since "
+            "AND kind IN ('finished', 'no_show', 'rated')) AND e.kind IN ('called', 'recalled', 'started', "
+            "'finished', 'no_show', 'rated') ORDER BY e.id", me=officer_id, since=tx.instant(midnight))
+    served, no_shows, durations, ratings, started = 0, 0, [], {1: 0, 2: 0, 3: 0}, {}
+    for row in rows:
+        at, mine = tx.read_instant(row["at"]), row["officer_id"] == officer_id
+        if row["kind"] == "called" or (row["kind"] == "started"):
+            started[row["ticket_id"]] = at
+        elif row["kind"] == "finished" and mine and at >= midnight:
+            served += 1
+            if row["ticket_id"] in started:
+                durations.append((at - started[row["ticket_id"]]).total_seconds())
+        elif row["kind"] == "no_show" and mine and at >= midnight:
+            no_shows += 1
+        elif row["kind"] == "rated" and mine:
+            level = (tx.read_json(row["data"]) or {}).get("level")
+            if level in ratings:
+                ratings[level] += 1
+    return {"served": served, "no_shows": no_shows,
+            "average_service_seconds": round(sum(durations) / len(durations)) if durations else None,
+            "ratings": {str(k): v for k, v in ratings.items()}}
 
 
 def counter_state(db, counter_id: int) -> dict:

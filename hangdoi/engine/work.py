@@ -39,6 +39,7 @@ class Change:
     counters: list[dict] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)
     queues: dict[int, int] = field(default_factory=dict)
+    finished: list[dict] = field(default_factory=list)     # tickets finished now: ask for a rating
 
 
 class Work:
@@ -53,12 +54,15 @@ class Work:
         self._tickets: dict[int, dict] = {}
         self._counters: set[int] = set()
         self._calls: list[tuple[dict, int, bool]] = []
+        self._finished: list[int] = []
 
     # -- recording -------------------------------------------------------------------------
     def ticket_event(self, ticket: dict, kind: str, officer_id: int | None = None,
                      counter_id: int | None = None, **data) -> None:
         self._bind_centre(ticket["centre_id"])
         self._tickets[ticket["id"]] = ticket
+        if kind == "finished":
+            self._finished.append(ticket["id"])
         at_counter = counter_id if counter_id is not None else ticket["counter_id"]
         if at_counter is not None:
             self._counters.add(at_counter)
@@ -99,9 +103,11 @@ class Work:
         tx.execute_many(
             "INSERT INTO counter_event (centre_id, counter_id, seq, kind, at, officer_id, data) "
             "VALUES (:centre_id, :counter_id, :seq, :kind, :at, :officer_id, :data)", self._counter_events)
+        tickets = {t["id"]: views.ticket_view(tx, t) for t in self._tickets.values()}
         return Change(
             centre_id=cid, seq=seq, at=self.now,
-            tickets=[views.ticket_view(tx, t) for t in self._tickets.values()],
+            tickets=list(tickets.values()),
+            finished=[tickets[i] for i in self._finished],
             counters=[views.counter_view(tx, c) for c in sorted(self._counters)],
             calls=[views.call_view(tx, t, c, recall) for t, c, recall in self._calls],
             queues=views.waiting_by_service(tx, cid, self.today(cid)))

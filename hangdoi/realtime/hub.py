@@ -7,6 +7,8 @@ Client protocol:
   receive messages with a seq ≤ the snapshot's: those are already in the snapshot, skip them;
 - then `state_changed` / `ticket_called` messages, each with `seq`; a seq more than one past the
   last applied one means something was missed: subscribe again;
+- `rate:<counter id>` (the citizen's tablet at a counter) gets `rating_requested` {ticket, counter}
+  whenever that counter finishes a ticket;
 - managers and admins in `supervision` also get `device_status` {"printer", "state", "ok", "at"};
 - emit `counter_action` {"counter": id, "action": "call-next" | ..., ...fields} as a signed-in
   officer → acknowledgement with the same result as the REST call, or {"error": {...}}.
@@ -27,7 +29,7 @@ from ..engine import state
 from ..engine.errors import DomainError, Forbidden, NotFound
 from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, check_object
-from .projection import Projection, centre_room, counter_room, display_room, kiosk_room, supervision_room
+from .projection import Projection, centre_room, counter_room, display_room, kiosk_room, rating_room, supervision_room
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,12 @@ class Hub:
                 raise BadInput("auth_required", 401)
             centre_id = state.counter_watch(self.db, counter_id, officer)
             rooms, read = [counter_room(centre_id, counter_id)], lambda: state.counter_state(self.db, counter_id)
+        elif room.startswith("rate:") and room[5:].isdigit() and int(room[5:]) < 2**31:
+            counter_id = int(room[5:])
+            centre_id = state.counter_centre(self.db, counter_id)
+            rooms = [rating_room(centre_id, counter_id)]
+            read = lambda: {"seq": state.centre_seq(self.db, centre_id),  # noqa: E731
+                            "counter": state.counter_card(self.db, counter_id)}
         elif room == "supervision":
             officer = self.identities.get(sid)
             if officer is None:
@@ -119,7 +127,7 @@ class Hub:
             read = lambda: {"seq": state.centre_seq(self.db, centre_id), "devices": self.devices(centre_id)}  # noqa: E731
         else:
             raise BadInput("invalid_field", 422, field="room",
-                           reason="display, kiosk, counter:<id> or supervision")
+                           reason="display, kiosk, counter:<id>, rate:<id> or supervision")
         # Join first, read second: nothing committed in between can be missed.
         for name in (centre_room(centre_id), *rooms):
             join_room(name, sid=sid)

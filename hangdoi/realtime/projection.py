@@ -43,6 +43,11 @@ def supervision_room(centre_id: int) -> str:
     return f"c{centre_id}:supervision"
 
 
+def rating_room(centre_id: int, counter_id: int) -> str:
+    """The citizen-facing tablet of one counter, waiting for a finished ticket to rate."""
+    return f"c{centre_id}:rate:{counter_id}"
+
+
 def counter_room(centre_id: int, counter_id: int) -> str:
     return f"c{centre_id}:counter:{counter_id}"
 
@@ -57,6 +62,14 @@ def call_messages(change: Change, extras=()) -> list[tuple[str, dict, list[str]]
             payload.update(extra(change.centre_id, payload))
         messages.append(("ticket_called", payload, [display_room(cid), counter_room(cid, call["counter"]["id"])]))
     return messages
+
+
+def rating_messages(change: Change) -> list[tuple[str, dict, list[str]]]:
+    return [("rating_requested",
+             {"seq": change.seq, "ticket": {k: t[k] for k in ("public_id", "number", "service")},
+              "counter": t["counter"]},
+             [rating_room(change.centre_id, t["counter"]["id"])])
+            for t in change.finished if t["counter"]]
 
 
 class PendingState:
@@ -110,7 +123,7 @@ class Projection:
         self._thread: threading.Thread | None = None
 
     def __call__(self, change: Change) -> None:
-        for event, payload, rooms in call_messages(change, self.call_extras):
+        for event, payload, rooms in call_messages(change, self.call_extras) + rating_messages(change):
             self.emitter.emit(event, payload, to=rooms)
         with self._wake:
             self._pending.setdefault(change.centre_id, PendingState()).add(change)
