@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     from .api import api, errors
     from .assets import assets
     from .realtime.hub import Hub
+    from counter import bp as counter_pages
     from kiosk import bp as kiosk_pages
 
     from .printing import TicketPrinting
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     context.hub.devices = context.printing.devices
     app.register_blueprint(api)
     app.register_blueprint(kiosk_pages)
+    app.register_blueprint(counter_pages)
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
     errors.register(app)

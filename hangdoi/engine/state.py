@@ -174,6 +174,8 @@ def counter_centre(db, counter_id: int) -> int:
 
 def counter_card(db, counter_id: int) -> dict:
     with _reading(db) as tx:
+        if tx.counter(counter_id) is None:
+            raise NotFound("counter_not_found")
         return views.counter_ref(tx, counter_id)
 
 
@@ -231,7 +233,7 @@ def counter_state(db, counter_id: int) -> dict:
         today = local_day(db.clock.now(), centre["timezone"])
         current = views.current_ticket(tx, counter_id)
         queue = policy_for(centre["settings"]).waiting_in_order(tx, counter, today, centre["settings"])
-        return {"seq": _seq(tx, centre["id"]), "centre_id": centre["id"],
+        return {"seq": _seq(tx, centre["id"]), "centre_id": centre["id"], "timezone": centre["timezone"],
                 "counter": views.counter_view(tx, counter_id),
                 "ticket": views.ticket_view(tx, current) if current else None,
                 "waiting": [views.ticket_view(tx, t) for t in queue]}

@@ -1,0 +1,117 @@
+"""The officer's counter terminal, and the citizen's rating tablet at the counter.
+
+    /counter                 sign in, then choose a counter (or go straight back to yours)
+    /counter/<id>            the terminal of a counter you are signed in at
+    /rate/<id>               the tablet facing the citizen: rate the ticket just finished
+
+The pages act through the REST API with the session cookie and follow the realtime hub, so a
+button here runs exactly what a keypad or any API client runs.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from hangdoi import auth, engine
+from hangdoi.app import hangdoi
+from hangdoi.engine import ratings, state
+from hangdoi.engine.errors import DomainError
+from hangdoi.messages import text, texts
+
+bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/counter/static")
+
+
+def _officer() -> dict | None:
+    officer_id = session.get("officer_id")
+    return auth.officer_by_id(hangdoi().db, officer_id) if isinstance(officer_id, int) else None
+
+
+def _labels(prefix: str) -> dict:
+    return {lang: texts(prefix, lang) for lang in ("vi", "en")}
+
+
+@bp.get("/counter")
+def home():
+    officer = _officer()
+    if officer is None:
+        return render_template("counter/sign_in.html", t=text, error=None)
+    counters = state.display_state(hangdoi().db, officer["centre_id"])["counters"]
+    mine = next((c for c in counters if c["officer"] and c["officer"]["id"] == officer["id"]), None)
+    if mine is not None:
+        return redirect(url_for("counter.terminal", counter_id=mine["id"]))
+    return render_template("counter/choose.html", t=text, officer=officer, counters=counters,
+                           error=request.args.get("error"))
+
+
+@bp.post("/counter/login")
+def login():
+    ctx = hangdoi()
+    username = (request.form.get("username") or "").strip()[:64]
+    password = (request.form.get("password") or "")[:200]
+    if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{username}"):
+        return render_template("counter/sign_in.html", t=text, error="rate_limited", username=username), 429
+    officer = auth.authenticate(ctx.db, username, password) if username and password else None
+    if officer is None:
+        return render_template("counter/sign_in.html", t=text, error="bad_credentials", username=username), 401
+    session.clear()
+    session["officer_id"] = officer["id"]
+    return redirect(url_for("counter.home"))
+
+
+@bp.post("/counter/choose")
+def choose():
+    officer = _officer()
+    if officer is None:
+        return redirect(url_for("counter.home"))
+    counter_id = request.form.get("counter", "")
+    if not counter_id.isdigit() or not 0 < int(counter_id) < 2**31:
+        return redirect(url_for("counter.home", error="counter_not_found"))
+    try:
+        engine.sign_in(hangdoi().db, int(counter_id), officer["id"])
+    except DomainError as exc:
+        return redirect(url_for("counter.home", error=exc.code))
+    return redirect(url_for("counter.terminal", counter_id=int(counter_id)))
+
+
+@bp.post("/counter/logout")
+def logout():
+    officer = _officer()
+    if officer is not None:
+        counters = state.display_state(hangdoi().db, officer["centre_id"])["counters"]
+        for c in counters:
+            if c["officer"] and c["officer"]["id"] == officer["id"]:
+                try:
+                    engine.sign_out(hangdoi().db, c["id"], officer["id"])
+                except DomainError as exc:     # still holding a citizen: finish first
+                    return redirect(url_for("counter.terminal", counter_id=c["id"], error=exc.code))
+    session.clear()
+    return redirect(url_for("counter.home"))
+
+
+@bp.get("/counter/<int:counter_id>")
+def terminal(counter_id: int):
+    officer = _officer()
+    if officer is None:
+        return redirect(url_for("counter.home"))
+    try:
+        state.counter_watch(hangdoi().db, counter_id, officer)
+        snapshot = state.counter_state(hangdoi().db, counter_id)
+    except DomainError:
+        return redirect(url_for("counter.home", error="not_signed_in_here"))
+    if snapshot["counter"]["officer"] is None or snapshot["counter"]["officer"]["id"] != officer["id"]:
+        return redirect(url_for("counter.home", error="not_signed_in_here"))
+    return render_template("counter/terminal.html", t=text, officer=officer, snapshot=snapshot,
+                           labels=_labels("terminal_"), error=request.args.get("error"))
+
+
+@bp.get("/rate/<int:counter_id>")
+def rating_tablet(counter_id: int):
+    try:
+        counter = state.counter_card(hangdoi().db, counter_id) if counter_id < 2**31 else None
+    except DomainError:
+        counter = None
+    if counter is None:
+        return render_template("counter/rate.html", t=text, counter=None, labels=_labels("rate_"),
+                               reasons=ratings.REASONS), 404
+    return render_template("counter/rate.html", t=text, counter=counter, labels=_labels("rate_"),
+                           reasons=ratings.REASONS)

@@ -1,0 +1,215 @@
+// The counter terminal: one big "call next", the ticket at the counter, the queue, the day's figures.
+import { Realtime } from "/assets/static/realtime.js";
+
+const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
+const COUNTER = Number(document.body.dataset.counter);
+const API = `/api/v1/counters/${COUNTER}`;
+const RATING_SHOWN_MS = 30000;
+
+const desk = { snapshot: JSON.parse(document.getElementById("snapshot").textContent), busy: false,
+               ratingUntil: 0, fetching: null, fetchAgain: false, services: [], counters: [] };
+window.hangdoiTerminal = { actions: 0, lastAction: null };
+
+const $ = (id) => document.getElementById(id);
+const t = (code, params = {}) => (LABELS[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
+const minutesSince = (iso) => Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
+const hhmm = (iso) => (iso || "").slice(11, 16);
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// -- showing -----------------------------------------------------------------------------------
+function render() {
+  const { counter, ticket, waiting } = desk.snapshot;
+  const paused = counter.status === "paused";
+  $("status-pill").textContent = paused ? t("terminal_paused")
+    : ticket ? t(ticket.status === "serving" ? "terminal_serving" : "terminal_calling") : t("terminal_no_ticket");
+  $("status-pill").className = `pill ${paused ? "paused" : ticket ? ticket.status : "idle"}`;
+  $("current").className = `current ${ticket ? ticket.status : "empty"}`;
+  $("ticket-state").textContent = ticket ? t(ticket.status === "serving" ? "terminal_serving" : "terminal_calling") : "";
+  $("ticket-number").textContent = ticket ? ticket.number : "—";
+  $("ticket-service").textContent = ticket ? ticket.service.name
+    : waiting.length ? t("terminal_no_ticket") : t("terminal_nothing_waiting");
+  $("ticket-priority").hidden = !(ticket && ticket.priority);
+  $("ticket-issued").textContent = ticket
+    ? `${t("terminal_issued", { time: hhmm(ticket.issued_at) })} · ${t("terminal_waited", { m: minutesSince(ticket.issued_at) - minutesSince(ticket.called_at) })}`
+    : "";
+  $("at-counter-block").hidden = !ticket;
+  const can = {
+    recall: ticket?.status === "called", start: ticket?.status === "called",
+    finish: !!ticket, "no-show": ticket?.status === "called", requeue: !!ticket, "call-next": !paused,
+  };
+  document.querySelectorAll("[data-action]").forEach((b) => {
+    if (b.dataset.action in can) b.disabled = desk.busy || !can[b.dataset.action];
+  });
+  $("open-transfer").disabled = desk.busy || !ticket;
+  $("pause").disabled = desk.busy || !!ticket || paused;
+  $("paused").hidden = !paused;
+  $("pause-reason").textContent = counter.pause_reason || "";
+  $("rating-asked").hidden = Date.now() > desk.ratingUntil || !!ticket;
+  renderQueue(waiting);
+  tickTimers();
+}
+
+function renderQueue(waiting) {
+  $("queue-count").textContent = waiting.length;
+  $("queue").replaceChildren(...waiting.slice(0, 30).map((w) => {
+    const item = el("li", w.priority ? "priority" : "");
+    item.dataset.ticket = w.id;
+    item.append(el("span", "number", w.number), el("span", "service", w.service.name),
+                el("span", "waited", t("terminal_minutes", { m: minutesSince(w.issued_at) })));
+    item.addEventListener("click", () => askCall(w));
+    return item;
+  }));
+  const per = new Map();
+  for (const w of waiting) {
+    const row = per.get(w.service.id) || { name: w.service.name, n: 0, oldest: w.issued_at };
+    row.n += 1;
+    if (w.issued_at < row.oldest) row.oldest = w.issued_at;
+    per.set(w.service.id, row);
+  }
+  $("per-service").replaceChildren(...[...per.values()].map((row) => {
+    const item = el("li");
+    item.append(el("span", "name", row.name), el("span", "n", String(row.n)),
+                el("span", "longest", `${t("terminal_longest")}: ${t("terminal_minutes", { m: minutesSince(row.oldest) })}`));
+    return item;
+  }));
+}
+
+function renderToday(day) {
+  $("served").textContent = day.served;
+  $("no-shows").textContent = day.no_shows;
+  const avg = day.average_service_seconds;
+  $("average").textContent = avg == null ? "—" : `${Math.floor(avg / 60)}:${String(avg % 60).padStart(2, "0")}`;
+  const r = day.ratings, total = r["1"] + r["2"] + r["3"];
+  $("ratings").textContent = total ? t("terminal_satisfied", { n: r["2"] + r["3"], total }) : "—";
+}
+
+function tickTimers() {
+  const now = new Date();
+  $("clock").textContent = now.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit",
+                                                             timeZone: desk.snapshot.timezone });
+  const ticket = desk.snapshot.ticket;
+  if (ticket && ticket.called_at) {
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(ticket.called_at)) / 1000));
+    $("at-counter").textContent = `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+  }
+}
+
+function toast(message) {
+  $("toast").textContent = message;
+  $("toast").hidden = false;
+  clearTimeout(desk.toastTimer);
+  desk.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 6000);
+}
+
+// -- fetching ----------------------------------------------------------------------------------
+async function refresh() {
+  if (desk.fetching) { desk.fetchAgain = true; return; }
+  desk.fetching = (async () => {
+    try {
+      const response = await fetch(`${API}/state`);
+      if (response.status === 401 || response.status === 403) { location.href = "/counter"; return; }
+      if (response.ok) { desk.snapshot = await response.json(); render(); }
+    } finally {
+      desk.fetching = null;
+      if (desk.fetchAgain) { desk.fetchAgain = false; refresh(); }
+    }
+  })();
+}
+async function refreshToday() {
+  const response = await fetch("/api/v1/officers/me/today");
+  if (response.ok) renderToday(await response.json());
+}
+// Ratings and others' changes arrive as state messages; the figures need not follow each one.
+function refreshTodaySoon() {
+  if (desk.todayTimer) return;
+  desk.todayTimer = setTimeout(() => { desk.todayTimer = null; refreshToday(); }, 500);
+}
+
+// -- acting ------------------------------------------------------------------------------------
+async function act(action, body = {}) {
+  if (desk.busy) return;              // pressed twice: done once
+  desk.busy = true;
+  render();
+  const holding = desk.snapshot.ticket;
+  try {
+    const response = await fetch(`${API}/${action}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    window.hangdoiTerminal.actions += 1;
+    window.hangdoiTerminal.lastAction = { action, status: response.status, at: Date.now() };
+    if (!response.ok) { toast((answer.error?.message || "").split(" / ")[0]); return; }
+    if (holding && (action === "finish" || action === "call-next")) desk.ratingUntil = Date.now() + RATING_SHOWN_MS;
+    desk.snapshot = { ...desk.snapshot, ticket: answer.ticket, counter: answer.counter };
+    if (action === "call-next" && !answer.ticket) toast(t("terminal_nothing_waiting"));
+  } catch (err) {
+    toast(t("terminal_offline"));
+  } finally {
+    desk.busy = false;
+    render();
+    refresh();
+    refreshToday();
+  }
+}
+
+document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => act(b.dataset.action)));
+
+function askCall(ticket) {
+  if (desk.snapshot.ticket || desk.busy) return;
+  $("call-title").textContent = t("terminal_call_this", { number: ticket.number });
+  $("do-call").onclick = () => { $("call-dialog").close(); act("call", { ticket: ticket.id }); };
+  $("call-dialog").showModal();
+}
+
+$("pause").addEventListener("click", () => $("pause-dialog").showModal());
+document.querySelectorAll("#pause-dialog [data-reason]").forEach((b) => b.addEventListener("click", () => {
+  $("pause-dialog").close();
+  act("pause", { reason: b.dataset.reason });
+}));
+document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
+
+$("open-transfer").addEventListener("click", async () => {
+  const [services, display] = await Promise.all([fetch("/api/v1/services").then((r) => r.json()),
+                                                 fetch("/api/v1/display/state").then((r) => r.json())]);
+  const ticket = desk.snapshot.ticket;
+  if (!ticket) return;
+  $("transfer-title").textContent = t("terminal_transfer_title", { number: ticket.number });
+  const option = (value, label) => { const o = el("option", "", label); o.value = value; return o; };
+  $("transfer-service").replaceChildren(option("", "—"), ...services.filter((s) => s.open && s.id !== ticket.service.id)
+    .map((s) => option(s.id, `${s.domain.name} · ${s.name}`)));
+  $("transfer-counter").replaceChildren(option("", "—"), ...display.counters.filter((c) => c.id !== COUNTER && c.status !== "inactive")
+    .map((c) => option(c.id, `${t("terminal_counter")} ${c.number} · ${c.name}`)));
+  $("transfer-reason").value = "";
+  $("transfer-dialog").showModal();
+});
+$("do-transfer").addEventListener("click", () => {
+  const service = $("transfer-service").value, counter = $("transfer-counter").value;
+  if (!service && !counter) return;
+  $("transfer-dialog").close();
+  act("transfer", { service: service ? Number(service) : null, counter: counter ? Number(counter) : null,
+                    reason: $("transfer-reason").value.trim() || null });
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, select, textarea, dialog") || event.ctrlKey || event.altKey || event.metaKey) return;
+  const key = event.key.toLowerCase();
+  if (key === " " || key === "enter") { event.preventDefault(); if (!$("call-next").disabled) act("call-next"); return; }
+  const button = document.querySelector(`[data-key="${key}"]`);
+  if (button && !button.disabled) { event.preventDefault(); act(button.dataset.action); }
+});
+
+render();
+refreshToday();
+setInterval(tickTimers, 1000);
+setInterval(() => renderQueue(desk.snapshot.waiting), 30000);
+new Realtime(`counter:${COUNTER}`, {
+  onSnapshot: (snapshot) => { desk.snapshot = snapshot; render(); },
+  onState: () => { refresh(); refreshTodaySoon(); },
+  onCall: () => refresh(),
+  onConnection: (up) => { $("offline").hidden = up; document.body.classList.toggle("offline", !up); },
+});

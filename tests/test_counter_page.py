@@ -1,0 +1,171 @@
+"""The officer's terminal and the citizen's rating tablet in real Chromium (1366×768), live server."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import screenshot
+from .test_display_page import DISPLAY, demo_server, open_board  # noqa: F401 — the fixture is used
+
+TERMINAL = {"width": 1366, "height": 768}
+TABLET = {"width": 1024, "height": 768}
+
+
+def open_terminal(browser, server, number: int, username=None, password=None):
+    """Sign in on the page and choose counter `number`; the page once the terminal shows."""
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.goto(f"{server.url}/counter")
+    page.fill("input[name=username]", username or f"canbo{number}")
+    page.fill("input[name=password]", password or f"matkhau{number}")
+    page.click("button[type=submit]")
+    page.click(f".counter-choice[data-counter='{number}']")
+    page.wait_for_selector("body.terminal")
+    page.wait_for_function("() => !document.body.classList.contains('offline') && window.hangdoiTerminal")
+    return page
+
+
+def issue(server, *codes):
+    return [server.post("/tickets", json={"service": code}).json()["number"] for code in codes]
+
+
+def current(page) -> str:
+    return page.locator("#ticket-number").inner_text()
+
+
+def test_a_day_at_the_counter(browser, demo_server):
+    server, ids = demo_server
+    issue(server, "HT01", "HT02", "HT03")
+    board = open_board(browser, server, ids)
+    page = open_terminal(browser, server, 1)
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 3")
+    screenshot(page, "counter-1-idle")
+    tablet = browser.new_page(viewport=TABLET)
+    tablet.goto(f"{server.url}/rate/{ids.counter(1)}")
+    tablet.wait_for_selector("#idle:not([hidden])")
+
+    page.click("#call-next")
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1001'")
+    board.wait_for_function("() => document.querySelector('#latest-number').textContent === '1001'", timeout=2000)
+    assert page.locator("#ticket-state").inner_text().lower() == "đang gọi"
+    screenshot(page, "counter-2-called")
+
+    page.click("[data-action=recall]")
+    board.wait_for_function("() => window.hangdoiAnnouncer.log.filter(e => e.number === '1001').length === 2")
+    page.keyboard.press("s")                                   # start serving, from the keyboard
+    page.wait_for_function("() => document.querySelector('#current').classList.contains('serving')")
+    screenshot(page, "counter-3-serving")
+    page.click("[data-action=finish]")
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '—'")
+
+    # The citizen rates on the tablet turned to them.
+    tablet.wait_for_selector("#ask:not([hidden])", timeout=3000)
+    assert "1001" in tablet.locator("#question").inner_text()
+    screenshot(tablet, "rate-ask")
+    tablet.click(".level[data-level='1']")
+    tablet.click(".reason[data-reason='cho_lau']")
+    tablet.click("#send")
+    tablet.wait_for_selector("#thanks:not([hidden])")
+    tablet.wait_for_function("() => window.hangdoiRating.sent === 1")
+    page.wait_for_function("() => document.querySelector('#served').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('#ratings').textContent.startsWith('0/1')")
+
+    page.keyboard.press("Space")                               # next, from the keyboard
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1002'")
+    page.click("[data-action=no-show]")
+    page.wait_for_function("() => document.querySelector('#no-shows').textContent === '1'")
+
+    # Pause for a meeting, then back.
+    page.click("#pause")
+    page.click("#pause-dialog [data-reason='Họp']")
+    page.wait_for_selector("#paused:not([hidden])")
+    assert page.locator("#pause-reason").inner_text() == "Họp"
+    screenshot(page, "counter-4-paused")
+    page.click("#paused [data-action=resume]")
+    page.wait_for_selector("#paused", state="hidden")
+
+    # Call a chosen ticket from the list, then transfer it to counter 3 with a reason.
+    page.click("#queue li:has-text('1003')")
+    page.click("#do-call")
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1003'")
+    page.click("#open-transfer")
+    page.select_option("#transfer-counter", str(ids.counter(3)))
+    page.fill("#transfer-reason", "Cần cán bộ chứng thực")
+    screenshot(page, "counter-5-transfer")
+    page.click("#do-transfer")
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '—'")
+    token3 = server.login("canbo3", "matkhau3")
+    server.post(f"/counters/{ids.counter(3)}/sign-in", token3).raise_for_status()
+    assert server.post(f"/counters/{ids.counter(3)}/call-next", token3).json()["ticket"]["number"] == "1003"
+
+
+def test_a_counter_in_use_cannot_be_taken(browser, demo_server):
+    server, ids = demo_server
+    open_terminal(browser, server, 1)
+    other = browser.new_context(viewport=TERMINAL).new_page()
+    other.goto(f"{server.url}/counter")
+    other.fill("input[name=username]", "canbo2")
+    other.fill("input[name=password]", "matkhau2")
+    other.click("button[type=submit]")
+    assert other.locator(".counter-choice[data-counter='1']").is_disabled()
+    screenshot(other, "counter-choose")
+    other.goto(f"{server.url}/counter/{ids.counter(1)}")          # straight to the address: refused
+    assert other.url.endswith("error=not_signed_in_here")
+    assert "Bạn chưa đăng nhập tại quầy này" in other.content()
+    assert other.request.post(f"{server.url}/api/v1/counters/{ids.counter(1)}/call-next",
+                              headers={"Content-Type": "application/json"}, data="{}").status == 403
+
+
+def test_wrong_password_is_told_and_nothing_opens(browser, demo_server):
+    server, _ = demo_server
+    page = browser.new_page(viewport=TERMINAL)
+    page.goto(f"{server.url}/counter")
+    page.fill("input[name=username]", "canbo1")
+    page.fill("input[name=password]", "sai-mat-khau")
+    page.click("button[type=submit]")
+    assert page.locator(".error").inner_text() == "Sai tên đăng nhập hoặc mật khẩu"
+    screenshot(page, "counter-sign-in")
+
+
+def test_two_counters_pressing_next_at_once_get_different_tickets(browser, demo_server):
+    server, ids = demo_server
+    issue(server, "HT01", "HT02")
+    first, second = open_terminal(browser, server, 1), open_terminal(browser, server, 2)
+    for page in (first, second):
+        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
+    # Both clicks are dispatched before either answer can come back.
+    first.evaluate("() => setTimeout(() => document.querySelector('#call-next').click(), 300)")
+    second.evaluate("() => setTimeout(() => document.querySelector('#call-next').click(), 300)")
+    for page in (first, second):
+        page.wait_for_function("() => document.querySelector('#ticket-number').textContent !== '—'")
+    assert {current(first), current(second)} == {"1001", "1002"}
+
+
+def test_a_double_press_calls_one_ticket(browser, demo_server):
+    server, ids = demo_server
+    issue(server, "HT01", "HT02")
+    page = open_terminal(browser, server, 1)
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
+    page.locator("#call-next").dblclick()
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1001'")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.hangdoiTerminal.actions") == 1
+    assert page.locator("#queue li").count() == 1
+
+
+def test_the_terminal_rides_out_a_server_restart(browser, demo_server):
+    server, ids = demo_server
+    page = open_terminal(browser, server, 1)
+    server.kill()
+    page.wait_for_selector("#offline:not([hidden])", timeout=15000)
+    screenshot(page, "counter-offline")
+    server.start()
+    page.wait_for_selector("#offline", state="hidden", timeout=15000)
+    issue(server, "HT01")                                     # seen without reloading the page
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 1", timeout=5000)
+    page.click("#call-next")
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1001'")
+
+
+def test_an_unknown_counter_has_no_rating_page(browser, demo_server):
+    server, _ = demo_server
+    assert browser.new_page().goto(f"{server.url}/rate/999").status == 404
