@@ -1,0 +1,96 @@
+"""Ratings and an officer's day, on SQLite and PostgreSQL, through the API: right once, wrong never."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from hangdoi import engine
+from hangdoi.app import create_app
+from hangdoi.config import load_settings
+from hangdoi.engine import ratings, state
+from hangdoi.models import TicketEvent
+
+from .centres import PASSWORD, SMALL_CENTRE
+from .conftest import build_centre
+
+
+@pytest.fixture
+def served(db, clock):
+    """Counter 1 has served 1001 (finished) and marked 1002 no-show."""
+    ids = build_centre(db, SMALL_CENTRE)
+    counter, officer = ids.counter(1), ids.officer("an")
+    engine.sign_in(db, counter, officer)
+    first = engine.issue_ticket(db, ids.centre, "HT01")
+    engine.issue_ticket(db, ids.centre, "HT01")
+    engine.call_next(db, counter, officer)
+    clock.advance(minutes=1)
+    engine.start(db, counter, officer)
+    clock.advance(minutes=4)
+    engine.call_next(db, counter, officer)      # finishes 1001 after 4 minutes of service
+    engine.no_show(db, counter, officer)
+    return ids, first
+
+
+@pytest.fixture
+def client(db, tmp_path):
+    return create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db).test_client()
+
+
+def rated_events(db) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == "rated"))
+
+
+def test_a_finished_ticket_is_rated_once(db, served, client):
+    ids, first = served
+    body = {"counter": ids.counter(1), "ticket": first["public_id"], "level": 1, "reasons": ["cho_lau", "thai_do"]}
+    answer = client.post("/api/v1/ratings", json=body)
+    assert answer.status_code == 201 and answer.json == {"ticket": "1001", "level": 1, "reasons": ["cho_lau", "thai_do"]}
+    again = client.post("/api/v1/ratings", json={**body, "level": 3, "reasons": []})
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_rated"
+    assert rated_events(db) == 1
+    with db.read() as s:
+        event = s.scalars(select(TicketEvent).where(TicketEvent.kind == "rated")).one()
+        assert event.officer_id == ids.officer("an") and event.data == {"level": 1, "reasons": ["cho_lau", "thai_do"]}
+
+
+@pytest.mark.parametrize("change, status, code", [
+    ({"level": 0}, 422, "invalid_field"),
+    ({"level": 4}, 422, "invalid_field"),
+    ({"level": "3"}, 422, "invalid_field"),
+    ({"reasons": ["bad"]}, 422, "invalid_field"),
+    ({"reasons": ["khac", "khac"]}, 422, "invalid_field"),
+    ({"reasons": "cho_lau"}, 422, "invalid_field"),
+    ({"ticket": "nobody-has-this-id"}, 404, "ticket_not_found"),
+    ({"extra": 1}, 422, "unknown_field"),
+])
+def test_bad_ratings_change_nothing(db, served, client, change, status, code):
+    ids, first = served
+    body = {"counter": ids.counter(1), "ticket": first["public_id"], "level": 2, "reasons": [], **change}
+    answer = client.post("/api/v1/ratings", json=body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
+    assert rated_events(db) == 0
+
+
+def test_only_at_that_counter_only_when_done_only_soon(db, clock, served, client):
+    ids, first = served
+    elsewhere = client.post("/api/v1/ratings", json={"counter": ids.counter(2), "ticket": first["public_id"], "level": 3})
+    assert elsewhere.status_code == 409 and elsewhere.json["error"]["code"] == "not_rateable"
+    waiting = engine.issue_ticket(db, ids.centre, "HT01")
+    not_done = client.post("/api/v1/ratings", json={"counter": ids.counter(1), "ticket": waiting["public_id"], "level": 3})
+    assert not_done.json["error"]["code"] == "not_rateable"
+    clock.advance(minutes=ratings.RATING_MINUTES + 1)
+    late = client.post("/api/v1/ratings", json={"counter": ids.counter(1), "ticket": first["public_id"], "level": 3})
+    assert late.status_code == 409 and late.json["error"]["code"] == "rating_too_late"
+    assert rated_events(db) == 0
+
+
+def test_an_officers_day_counts_what_they_did(db, served, client):
+    ids, first = served
+    client.post("/api/v1/ratings", json={"counter": ids.counter(1), "ticket": first["public_id"], "level": 3})
+    day = state.officer_today(db, ids.officer("an"))
+    assert day == {"served": 1, "no_shows": 1, "average_service_seconds": 240, "ratings": {"1": 0, "2": 0, "3": 1}}
+    token = client.post("/api/v1/auth/login", json={"username": "an", "password": PASSWORD}).json["token"]
+    assert client.get("/api/v1/officers/me/today", headers={"Authorization": f"Bearer {token}"}).json == day
+    assert client.get("/api/v1/officers/me/today").status_code == 401
+    assert state.officer_today(db, ids.officer("binh"))["served"] == 0
