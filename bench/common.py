@@ -30,7 +30,7 @@ def spread(values, digits: int = 1) -> dict:
     return {"p50": percentile(values, 50, digits), "p99": percentile(values, 99, digits), "n": len(values)}
 
 
-def demo_server(prefix: str, spec=DEMO_CENTRE) -> tuple[LiveServer, dict]:
+def demo_server(prefix: str, spec=DEMO_CENTRE, extra_env: dict | None = None) -> tuple[LiveServer, dict]:
     """A fresh SQLite demo centre behind a live server, without the kiosk rate limit."""
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     url = f"sqlite:///{data_dir / 'hangdoi.sqlite3'}"
@@ -38,4 +38,5 @@ def demo_server(prefix: str, spec=DEMO_CENTRE) -> tuple[LiveServer, dict]:
     db = Database(url, clock=SystemClock())
     ids = create_centre(db, spec)
     db.dispose()
-    return LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0"}).start(), ids
+    env = {"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0", **(extra_env or {})}
+    return LiveServer(data_dir, extra_env=env).start(), ids

@@ -91,6 +91,7 @@ def demo(host: str, port: int) -> None:
     kinds = {"kiosk": "kiosk", "display": "lobby display"}
     for kind, name, path in links:
         click.echo(f"{kinds[kind]} “{name}”: http://{host}:{port}{path}")
+    click.echo(f"counter terminal: http://{host}:{port}/counter   (rating tablet of counter N: /rate/N)")
     click.echo(f"printed tickets (PNG and ESC/POS bytes): {settings.data_dir / 'printed'}")
     _serve(host, port, upgrade_schema=False)
 

@@ -155,3 +155,25 @@ def test_bridge_config_is_checked():
         BridgeConfig.from_dict({"server": "http://x"})
     with pytest.raises(ValueError):
         BridgeConfig.from_dict({"server": "http://x", "key": "k", "leds": [{"port": "/dev/x", "protocol": "morse"}]})
+
+
+def test_keypads_of_several_counters_share_one_line(wiring):
+    server, ids, keypad, led, bridge = wiring
+    led.frames(count=2)
+    tokens = {1: server.login("an", PASSWORD), 2: server.login("binh", PASSWORD)}
+    for n, token in tokens.items():
+        server.post(f"/counters/{ids.counter(n)}/sign-in", token).raise_for_status()
+    for _ in range(3):
+        server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+    keypad.send(line_frame(1, "NEXT") + line_frame(2, "NEXT"))      # one burst on the RS-485 line
+    shown = {address: text for address, text, blink in led.frames(count=2) if blink}
+    assert set(shown) == {1, 2} and sorted(shown.values()) == ["1001", "1002"]
+    moved = shown[1]
+    keypad.send(line_frame(1, "TRANSFER", 2))                        # counter 1 sends its citizen to 2
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if server.get(f"/counters/{ids.counter(1)}/state", tokens[1]).json()["ticket"] is None:
+            break
+        time.sleep(0.05)
+    queue = server.get(f"/counters/{ids.counter(2)}/state", tokens[2]).json()["waiting"]
+    assert queue[0]["number"] == moved and queue[0]["target_counter"]["number"] == 2
