@@ -47,6 +47,9 @@ COUNTER_ACTIONS: dict[str, CounterAction] = {
     "pause": CounterAction(lambda db, c, o, a: engine.pause(db, c, o, a["reason"]), {"reason": REASON},
                            summary="Pause the counter (break, meeting, …)"),
     "resume": CounterAction(lambda db, c, o, a: engine.resume(db, c, o), summary="Resume after a pause"),
+    "end-session": CounterAction(lambda db, c, o, a: engine.end_session(db, c, o),
+                                 summary="A manager frees the counter: whoever is signed in there is signed "
+                                         "out, the ticket they held goes back to the queue"),
 }
 
 

@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "forbidden": ("Bạn không có quyền thực hiện thao tác này", "You are not allowed to do this"),
     "not_signed_in_here": ("Bạn chưa đăng nhập tại quầy này", "You are not signed in at this counter"),
     "counter_taken": ("Quầy đang có cán bộ khác làm việc", "Another officer is signed in at this counter"),
+    "session_ended": ("Phiên làm việc tại quầy đã được lãnh đạo kết thúc",
+                      "A manager has ended your session at this counter"),
     "officer_elsewhere": ("Bạn đang đăng nhập tại quầy khác", "You are signed in at another counter"),
     # Things that do not exist
     "service_not_found": ("Không tìm thấy thủ tục", "Service not found"),

@@ -169,3 +169,20 @@ def test_the_terminal_rides_out_a_server_restart(browser, demo_server):
 def test_an_unknown_counter_has_no_rating_page(browser, demo_server):
     server, _ = demo_server
     assert browser.new_page().goto(f"{server.url}/rate/999").status == 404
+
+
+def test_a_manager_frees_a_counter_and_the_officer_is_told(browser, demo_server):
+    server, ids = demo_server
+    issue(server, "HT01")
+    page = open_terminal(browser, server, 1)
+    page.click("#call-next")
+    page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1001'")
+    officer2 = server.login("canbo2", "matkhau2")
+    assert server.post(f"/counters/{ids.counter(1)}/end-session", officer2).status_code == 403
+    manager = server.login("lanhdao", "lanhdao123")
+    assert server.post(f"/counters/{ids.counter(1)}/end-session", manager).status_code == 200
+    page.wait_for_url("**/counter?error=session_ended", timeout=5000)
+    assert "đã được lãnh đạo kết thúc" in page.content()
+    # The citizen went back to the queue, and the counter is free for someone else.
+    assert server.post(f"/counters/{ids.counter(1)}/sign-in", officer2).status_code == 200
+    assert server.post(f"/counters/{ids.counter(1)}/call-next", officer2).json()["ticket"]["number"] == "1001"

@@ -185,3 +185,42 @@ def test_wrong_printer_settings_are_refused_by_name(settings, field):
 def test_usb_ids_may_be_written_in_hex():
     assert check_settings({"transport": "usb", "vendor_id": "0x0416", "product_id": 20497}) == {
         "transport": "usb", "width": 576, "status_query": True, "vendor_id": 0x0416, "product_id": 0x5011}
+
+
+class FakeUsbBus:
+    """The one thing that cannot exist here is a USB bus: this stands in for pyusb's device under
+    python-escpos, with the printer behind it being the same FakePrinter the other transports use."""
+
+    def __init__(self, printer):
+        self.printer = printer
+        # What pyusb's dispose_resources reaches for when python-escpos lets go of the device.
+        self._ctx = type("Context", (), {"dispose": lambda *args, **kwargs: None})()
+
+    def write(self, endpoint, data, timeout=None):
+        self.printer.take(bytes(data))
+        return len(data)
+
+    def read(self, endpoint, size, timeout=None):
+        answer = self.printer.answers()
+        if not answer:
+            import usb.core
+            raise usb.core.USBTimeoutError("timeout", 110, 110)
+        return answer[:size]
+
+
+def test_usb_printers_print_and_report_through_python_escpos(pool, monkeypatch):
+    from escpos.printer import Usb
+
+    from drivers.printer.fake import FakePrinter
+
+    fake = FakePrinter()
+
+    def plug_in(self, raise_not_found=True):
+        self._device, self.in_ep, self.out_ep = FakeUsbBus(fake), 0x82, 0x01
+    monkeypatch.setattr(Usb, "open", plug_in)
+    monkeypatch.setattr(Usb, "close", lambda self: None)
+    settings = check_settings({"transport": "usb", "vendor_id": "0x0416", "product_id": "0x5011"})
+    result = pool.print(settings, TICKET)
+    assert result.printed and result.state == st.READY and len(fake.tickets) == 1
+    fake.paper = False
+    assert pool.print(settings, TICKET).state == st.PAPER_OUT

@@ -3,6 +3,7 @@ import { Realtime } from "/assets/static/realtime.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
 const COUNTER = Number(document.body.dataset.counter);
+const OFFICER = Number(document.body.dataset.officer);
 const API = `/api/v1/counters/${COUNTER}`;
 const RATING_SHOWN_MS = 30000;
 
@@ -24,6 +25,7 @@ function el(tag, className, text) {
 // -- showing -----------------------------------------------------------------------------------
 function render() {
   const { counter, ticket, waiting } = desk.snapshot;
+  if (counter.officer?.id !== OFFICER) { location.href = "/counter?error=session_ended"; return; }
   const paused = counter.status === "paused";
   $("status-pill").textContent = paused ? t("terminal_paused")
     : ticket ? t(ticket.status === "serving" ? "terminal_serving" : "terminal_calling") : t("terminal_no_ticket");
@@ -112,7 +114,7 @@ async function refresh() {
   desk.fetching = (async () => {
     try {
       const response = await fetch(`${API}/state`);
-      if (response.status === 401 || response.status === 403) { location.href = "/counter"; return; }
+      if (response.status === 401 || response.status === 403) { location.href = "/counter?error=session_ended"; return; }
       if (response.ok) { desk.snapshot = await response.json(); render(); }
     } finally {
       desk.fetching = null;
