@@ -6,6 +6,7 @@ import sys
 
 import click
 from sqlalchemy import select
+from werkzeug.serving import WSGIRequestHandler
 
 from .config import load_settings
 from .database import Database
@@ -60,7 +61,15 @@ def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
     app = create_app(settings)
     hub = app.extensions["hangdoi"].hub
     click.echo(f"hangdoi serving on http://{host}:{port}/  (data: {settings.data_dir})")
-    hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+    hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False,
+                     request_handler=KeepAliveHandler)
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1, so a kiosk or a terminal keeps one connection (and one server thread) for all its
+    requests instead of opening a new one for each."""
+
+    protocol_version = "HTTP/1.1"
 
 
 @main.command()

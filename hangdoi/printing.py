@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from .models import Centre, Kiosk, Ticket
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-NOT_PRINTED = "not_printed"
+SETTINGS_SECONDS = 10
 
 
 def printed_time(instant: datetime, timezone: str) -> str:
@@ -46,10 +47,25 @@ class TicketPrinting:
         self.notify = notify or (lambda centre_id, payload: None)
         self.pool = PrinterPool(data_dir / "printed", on_status=self._changed)
         self._centres_of_printer: dict[str, set[int]] = {}
+        self._settings: dict[tuple, tuple[float, dict | None]] = {}
         threading.Thread(target=warm_up, name="printer warm-up", daemon=True).start()
 
     # -- which printer ------------------------------------------------------------------------
     def printer_for(self, centre_id: int, kiosk: str | None) -> dict | None:
+        """The printer settings, read at most every SETTINGS_SECONDS: a busy kiosk should not pay a
+        database read per ticket for something that changes once a year."""
+        key, now = (centre_id, kiosk), time.monotonic()
+        cached = self._settings.get(key)
+        if cached is None or now - cached[0] > SETTINGS_SECONDS:
+            cached = (now, self._read_printer(centre_id, kiosk))
+            self._settings[key] = cached
+        return cached[1]
+
+    def forget(self) -> None:
+        """Printer settings were changed: read them again on the next ticket."""
+        self._settings.clear()
+
+    def _read_printer(self, centre_id: int, kiosk: str | None) -> dict | None:
         with self.db.read() as s:
             raw = None
             if kiosk is not None:
@@ -68,22 +84,23 @@ class TicketPrinting:
         return settings
 
     # -- printing -----------------------------------------------------------------------------
-    def print_ticket(self, ticket: dict, kiosk: str | None, base_url: str) -> dict | None:
-        """Print an issued ticket; the answer for the kiosk: None when there is no printer."""
-        card = state.ticket_card(self.db, ticket["id"])
-        settings = self.printer_for(card["centre_id"], kiosk)
+    def print_ticket(self, centre_id: int, ticket: dict, kiosk: str | None, base_url) -> dict | None:
+        """Print an issued ticket; the answer for the kiosk: None when there is no printer.
+        `base_url()` gives the address for the QR code (asked only when there is something to print)."""
+        settings = self.printer_for(centre_id, kiosk)
         if settings is None:
             return None
         if settings.get("invalid"):
             return {"printed": False, "state": printer_state.ERROR, "printer": None}
+        card = state.ticket_card(self.db, ticket["id"])
         paper = PrintedTicket(
             centre=card["centre"], domain=card["domain"], service=card["service"], number=ticket["number"],
             issued_at=printed_time(card["issued_at"], card["timezone"]),
-            status_url=f"{base_url.rstrip('/')}/t/{ticket['public_id']}",
+            status_url=f"{base_url().rstrip('/')}/t/{ticket['public_id']}",
             people_ahead=ticket.get("position", 0), priority=card["priority"], counters=tuple(card["counters"]))
         return self.pool.print(settings, paper, label=ticket["number"]).as_dict()
 
-    def reprint_last(self, centre_id: int, kiosk_id: int, base_url: str) -> dict:
+    def reprint_last(self, centre_id: int, kiosk_id: int, base_url) -> dict:
         """Print again the kiosk's latest ticket (a manager's button, after the paper is refilled)."""
         with self.db.read() as s:
             kiosk = s.get(Kiosk, kiosk_id)
@@ -95,7 +112,7 @@ class TicketPrinting:
         if public_id is None:
             raise NotFound("ticket_not_found")
         ticket = state.ticket_status(self.db, public_id)
-        return {"ticket": ticket, "print": self.print_ticket(ticket, name, base_url)}
+        return {"ticket": ticket, "print": self.print_ticket(centre_id, ticket, name, base_url)}
 
     # -- what managers see --------------------------------------------------------------------
     def devices(self, centre_id: int) -> list[dict]:

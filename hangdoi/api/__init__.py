@@ -117,10 +117,10 @@ def issue_ticket():
     keys = [f"ip:{request.remote_addr}"] + ([f"kiosk:{body['kiosk']}"] if body["kiosk"] else [])
     if not ctx.kiosk_limiter.allow(*keys):
         raise ApiError("rate_limited", 429)
-    ticket = engine.issue_ticket(ctx.db, centre_id(), body["service"], priority=body["priority"],
-                                 kiosk=body["kiosk"])
+    centre = centre_id()
+    ticket = engine.issue_ticket(ctx.db, centre, body["service"], priority=body["priority"], kiosk=body["kiosk"])
     # The ticket is committed: whatever the printer does now, the citizen has a number.
-    printed = ctx.printing.print_ticket(ticket, body["kiosk"], public_url())
+    printed = ctx.printing.print_ticket(centre, ticket, body["kiosk"], public_url)
     return jsonify({**ticket, "print": printed}), 201
 
 
@@ -180,7 +180,7 @@ def list_kiosks():
 def reprint(kiosk_id: int):
     require_manager()
     require_id(kiosk_id, "kiosk_not_found")
-    return jsonify(hangdoi().printing.reprint_last(centre_id(), kiosk_id, public_url()))
+    return jsonify(hangdoi().printing.reprint_last(centre_id(), kiosk_id, public_url))
 
 
 @api.get("/display/state")
