@@ -49,13 +49,21 @@ def login():
     username = (request.form.get("username") or "").strip()[:64]
     password = (request.form.get("password") or "")[:200]
     if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{username}"):
-        return render_template("counter/sign_in.html", t=text, error="rate_limited", username=username), 429
+        return render_template("counter/sign_in.html", t=text, error="rate_limited", username=username,
+                               next=_next()), 429
     officer = auth.authenticate(ctx.db, username, password) if username and password else None
     if officer is None:
-        return render_template("counter/sign_in.html", t=text, error="bad_credentials", username=username), 401
+        return render_template("counter/sign_in.html", t=text, error="bad_credentials", username=username,
+                               next=_next()), 401
     session.clear()
     session["officer_id"] = officer["id"]
-    return redirect(url_for("counter.home"))
+    return redirect(_next() or url_for("counter.home"))
+
+
+def _next() -> str | None:
+    """Where to go after signing in: only a path on this server (never //elsewhere)."""
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") and len(target) < 200 else None
 
 
 @bp.post("/counter/choose")

@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     from counter import bp as counter_pages
     from kiosk import bp as kiosk_pages
 
+    from .admin import bp as admin_pages
     from .printing import TicketPrinting
     context.hub = Hub(app, db, settings)
     context.printing = TicketPrinting(db, settings.data_dir, notify=context.hub.device_status)
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.register_blueprint(api)
     app.register_blueprint(kiosk_pages)
     app.register_blueprint(counter_pages)
+    app.register_blueprint(admin_pages)
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
     errors.register(app)

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request, session
 from .. import auth, engine
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..app import hangdoi
-from ..engine import ratings, state
+from ..engine import ratings, services, state
 from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, Field, check_object
 from .errors import ApiError
@@ -168,6 +168,28 @@ def rate():
 @api.get("/officers/me/today")
 def my_day():
     return jsonify(state.officer_today(hangdoi().db, require_officer()["id"]))
+
+
+@api.get("/supervision")
+def supervision():
+    require_manager()
+    ctx = hangdoi()
+    return jsonify({**state.supervision(ctx.db, centre_id()), "devices": ctx.printing.devices(centre_id())})
+
+
+@api.post("/services/<int:service_id>/<change>")
+def open_or_close_service(service_id: int, change: str):
+    if change not in ("close-today", "reopen"):
+        raise ApiError("not_found", 404)
+    manager = require_manager()
+    require_id(service_id, "service_not_found")
+    return jsonify(services.set_open_today(hangdoi().db, service_id, manager["id"], change == "reopen"))
+
+
+@api.post("/close-day")
+def close_day():
+    require_manager()
+    return jsonify(engine.close_day(hangdoi().db, centre_id()))
 
 
 @api.get("/kiosks")

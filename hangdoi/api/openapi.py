@@ -91,6 +91,22 @@ def document() -> dict:
         "/officers/me/today": {"get": {
             "summary": "The signed-in officer's figures for today", "security": bearer,
             "responses": {"200": _json({"type": "object"}), **_errors(401)}}},
+        "/supervision": {"get": {
+            "summary": "The manager's live view: queues, oldest waits, counters, devices", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
+        "/services/{service_id}/close-today": {"post": {
+            "summary": "Stop issuing tickets for a service for the rest of the day (managers)", "security": bearer,
+            "parameters": [{"name": "service_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/services/{service_id}/reopen": {"post": {
+            "summary": "Issue tickets for the service again today (managers)", "security": bearer,
+            "parameters": [{"name": "service_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/close-day": {"post": {
+            "summary": "Close every ticket still open and free every counter (managers)", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
         "/kiosks": {"get": {
             "summary": "Kiosks with their printer and its last known state (managers)", "security": bearer,
             "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},

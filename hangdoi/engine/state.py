@@ -19,6 +19,8 @@ from .sql import Tx
 
 RECENT_CALLS = 10
 MOST_USED = 4
+# A wait longer than this is an alert on the manager's screen (centre.settings.sla_minutes).
+SLA_MINUTES = 30
 
 
 @contextmanager
@@ -162,6 +164,33 @@ def counter_watch(db, counter_id: int, officer: dict) -> int:
     if row["officer_id"] != officer["id"] and not supervisor:
         raise Forbidden("not_signed_in_here")
     return row["centre_id"]
+
+
+def supervision(db, centre_id: int) -> dict:
+    """The manager's live view: every service's queue and oldest wait, every counter and how long
+    its citizen has been there."""
+    with _reading(db) as tx:
+        centre = _centre(tx, centre_id)
+        now = db.clock.now()
+        today = local_day(now, centre["timezone"])
+        oldest = {r["service_id"]: tx.read_instant(r["oldest"]) for r in tx.rows(
+            "SELECT service_id, min(issued_at) AS oldest FROM ticket WHERE centre_id = :centre AND local_day = :day "
+            "AND status = 'waiting' GROUP BY service_id", centre=centre_id, day=tx.day(today))}
+        services = _services(tx, centre, now)
+        for service in services:
+            since = oldest.get(service["id"])
+            service["longest_wait_minutes"] = int((now - since).total_seconds() // 60) if since else None
+        counters = views.counter_views(tx, "c.centre_id = :centre", centre=centre_id)
+        called = {r["counter_id"]: tx.read_instant(r["called_at"]) for r in tx.rows(
+            "SELECT counter_id, called_at FROM ticket WHERE centre_id = :centre AND status IN ('called', 'serving')",
+            centre=centre_id)}
+        for counter in counters:
+            at = called.get(counter["id"])
+            counter["at_counter_seconds"] = int((now - at).total_seconds()) if at else None
+        return {"seq": _seq(tx, centre_id),
+                "centre": {"id": centre_id, "name": centre["name"], "timezone": centre["timezone"]},
+                "sla_minutes": int(centre["settings"].get("sla_minutes", SLA_MINUTES)),
+                "services": services, "counters": counters}
 
 
 def counter_centre(db, counter_id: int) -> int:

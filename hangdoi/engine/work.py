@@ -82,6 +82,10 @@ class Work:
         self._bind_centre(counter["centre_id"])
         self._counters.add(counter["id"])
 
+    def centre_changed(self, centre_id: int) -> None:
+        """Something every screen should re-read (a service closed, say): bump the seq."""
+        self._bind_centre(centre_id)
+
     def announce_call(self, ticket: dict, counter_id: int, recall: bool) -> None:
         self._calls.append((ticket, counter_id, recall))
 

@@ -124,7 +124,7 @@ class Hub:
             if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id:
                 raise Forbidden("forbidden")
             rooms = [supervision_room(centre_id)]
-            read = lambda: {"seq": state.centre_seq(self.db, centre_id), "devices": self.devices(centre_id)}  # noqa: E731
+            read = lambda: {**state.supervision(self.db, centre_id), "devices": self.devices(centre_id)}  # noqa: E731
         else:
             raise BadInput("invalid_field", 422, field="room",
                            reason="display, kiosk, counter:<id>, rate:<id> or supervision")

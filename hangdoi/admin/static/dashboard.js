@@ -1,0 +1,155 @@
+// The manager's live view: it re-reads /api/v1/supervision whenever the centre changes.
+import { Realtime } from "/assets/static/realtime.js";
+
+const LABELS = JSON.parse(document.getElementById("labels").textContent);
+const board = { data: null, deviceNews: new Map(), fetching: false, again: false };
+window.hangdoiDashboard = { renders: 0 };
+
+const $ = (id) => document.getElementById(id);
+const t = (code, params = {}) => (LABELS[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+const mmss = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+const stateWord = (state) => t(`device_state_${state}`) || state;
+
+function toast(message) {
+  $("toast").textContent = message;
+  $("toast").hidden = false;
+  clearTimeout(board.toastTimer);
+  board.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 5000);
+}
+
+async function post(path, confirmText) {
+  if (confirmText && !window.confirm(confirmText)) return;
+  const response = await fetch(`/api/v1${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    toast((body.error?.message || "").split(" / ")[0]);
+  }
+  refresh();
+}
+
+function render() {
+  const data = board.data;
+  if (!data) return;
+  $("centre-name").textContent = data.centre.name;
+  renderCounters(data.counters);
+  renderServices(data.services, data.sla_minutes);
+  renderDevices(data.devices);
+  renderAlerts(data);
+  tick();
+  window.hangdoiDashboard.renders += 1;
+}
+
+function renderCounters(counters) {
+  $("counters").replaceChildren(...counters.map((c) => {
+    const card = el("div", `counter ${c.status}`);
+    card.dataset.counter = c.number;
+    const head = el("div", "head");
+    head.append(el("span", "number", String(c.number)), el("span", "pill", t(`counter_status_${c.status}`)));
+    card.append(head, el("div", "name", c.name), el("div", "officer", c.officer ? c.officer.full_name : "—"));
+    const now = el("div", "now");
+    if (c.ticket) now.append(el("strong", "", c.ticket), el("span", "", ` · ${mmss(c.at_counter_seconds || 0)}`));
+    else if (c.status === "paused") now.textContent = c.pause_reason || "";
+    card.append(now);
+    if (c.officer) {
+      const end = el("button", "small", t("admin_end_session"));
+      end.type = "button";
+      end.addEventListener("click", () => post(`/counters/${c.id}/end-session`,
+        t("admin_confirm_end_session", { name: c.officer.full_name, number: c.number })));
+      card.append(end);
+    }
+    return card;
+  }));
+}
+
+function renderServices(services, sla) {
+  $("services").replaceChildren(...services.map((s) => {
+    const row = el("tr", s.open ? "" : "closed");
+    row.dataset.service = s.code;
+    const name = el("td", "name");
+    name.append(el("span", "", s.name), el("small", "", s.domain.name));
+    const longest = el("td", "longest", s.longest_wait_minutes == null ? "—" : t("admin_minutes", { m: s.longest_wait_minutes }));
+    if (s.longest_wait_minutes != null && s.longest_wait_minutes >= sla) longest.classList.add("late");
+    const action = el("td", "action");
+    const button = el("button", "small", s.open ? t("admin_close_service") : t("admin_reopen_service"));
+    button.type = "button";
+    button.addEventListener("click", () => post(`/services/${s.id}/${s.open ? "close-today" : "reopen"}`));
+    action.append(button);
+    row.append(name, el("td", "waiting", String(s.waiting)), longest, action);
+    return row;
+  }));
+}
+
+function renderDevices(devices) {
+  $("devices").replaceChildren(...devices.map((d) => {
+    const item = el("li", `device ${d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state) ? "bad" : ""}`);
+    item.dataset.kiosk = d.name;
+    item.append(el("span", "name", d.name),
+                el("span", "state", d.printer ? `${t("admin_printer_state")}: ${stateWord(d.printer_state || "unknown")}` : t("admin_no_printer")));
+    if (d.printer) {
+      const button = el("button", "small", t("admin_reprint"));
+      button.type = "button";
+      button.addEventListener("click", () => post(`/kiosks/${d.id}/reprint`));
+      item.append(button);
+    }
+    return item;
+  }));
+}
+
+function renderAlerts(data) {
+  const alerts = [];
+  for (const s of data.services) {
+    if (s.longest_wait_minutes != null && s.longest_wait_minutes >= data.sla_minutes) {
+      alerts.push(t("admin_wait_alert", { service: s.name, m: s.longest_wait_minutes, sla: data.sla_minutes }));
+    }
+  }
+  for (const d of data.devices) {
+    if (d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state)) {
+      alerts.push(t("admin_device_alert", { device: d.name, state: stateWord(d.printer_state) }));
+    }
+  }
+  for (const [port, news] of board.deviceNews) {
+    if (!news.ok && news.device) alerts.push(t("admin_device_alert", { device: `${news.device} ${port}`, state: stateWord(news.state) }));
+  }
+  $("alerts").replaceChildren(...(alerts.length ? alerts.map((a) => el("div", "alert", a))
+                                                  : [el("div", "calm", t("admin_no_alerts"))]));
+}
+
+async function refresh() {
+  if (board.fetching) { board.again = true; return; }
+  board.fetching = true;
+  try {
+    const response = await fetch("/api/v1/supervision");
+    if (response.status === 401 || response.status === 403) { location.href = "/admin"; return; }
+    if (response.ok) { board.data = await response.json(); render(); }
+  } finally {
+    board.fetching = false;
+    if (board.again) { board.again = false; setTimeout(refresh, 200); }
+  }
+}
+
+$("close-day").addEventListener("click", () => post("/close-day", t("admin_confirm_close_day")));
+// Hoisted: render() calls it as soon as the centre's time zone is known.
+function tick() {
+  $("clock").textContent = new Date().toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit",
+                                                                    timeZone: board.data?.centre.timezone });
+}
+tick();
+setInterval(tick, 1000);
+setInterval(refresh, 30000);     // waits grow with the clock, not only with events
+
+const live = new Realtime("supervision", {
+  onSnapshot: (snapshot) => { board.data = snapshot; render(); },
+  onState: () => refresh(),
+  onCall: () => refresh(),
+  onConnection: (up) => { $("offline").hidden = up; },
+});
+live.socket.on("device_status", (news) => {
+  if (news.printer) refresh();
+  else { board.deviceNews.set(news.port, news); render(); }
+});

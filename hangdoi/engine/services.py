@@ -1,0 +1,28 @@
+"""What a manager does to a service during the day: stop taking tickets for it, or start again.
+
+Tickets already waiting stay and are served; only new ones are refused ("service_closed_today").
+"""
+from __future__ import annotations
+
+from ..models import ADMIN, MANAGER
+from .errors import Forbidden, NotFound
+from .work import Work, transact
+
+
+def set_open_today(db, service_id: int, manager_id: int, open_: bool) -> dict:
+    def body(work: Work) -> dict:
+        tx = work.tx
+        service = tx.service(service_id)
+        manager = tx.row("SELECT centre_id, role FROM officer WHERE id = :id AND active = :yes",
+                         id=manager_id, yes=True)
+        if service is None or manager is None or manager["centre_id"] != service["centre_id"]:
+            raise NotFound("service_not_found")
+        if manager["role"] not in (MANAGER, ADMIN):
+            raise Forbidden("forbidden")
+        today = work.today(service["centre_id"])
+        tx.execute("UPDATE service SET closed_on = :day WHERE id = :id",
+                   day=None if open_ else tx.day(today), id=service_id)
+        work.centre_changed(service["centre_id"])
+        return {"service": service_id, "open_today": open_}
+
+    return transact(db, body)

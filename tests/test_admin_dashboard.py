@@ -1,0 +1,97 @@
+"""The manager's live dashboard and its actions: permissions, bad input, and in real Chromium."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from drivers.printer.fake import TcpFakePrinter
+from hangdoi.demo import DEMO_CENTRE
+
+from .conftest import screenshot
+from .test_display_page import start_demo
+
+DESKTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def printer():
+    fake = TcpFakePrinter()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def centre(tmp_path, printer):
+    spec = {**DEMO_CENTRE, "settings": {**DEMO_CENTRE["settings"], "sla_minutes": 0},
+            "kiosks": [{"name": "Kiosk sảnh", "printer": printer.settings}]}
+    server, ids = start_demo(tmp_path, spec=spec)
+    yield server, ids
+    server.stop()
+
+
+def sign_in(browser, server, username, password):
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    page.goto(f"{server.url}/admin")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_only_managers_and_admins_get_the_dashboard(browser, centre):
+    server, ids = centre
+    officer = sign_in(browser, server, "canbo1", "matkhau1")
+    assert "dành cho lãnh đạo" in officer.content()
+    for who in (None, server.login("canbo1", "matkhau1")):
+        headers = {"Authorization": f"Bearer {who}"} if who else {}
+        assert requests.get(f"{server.url}/api/v1/supervision", headers=headers).status_code in (401, 403)
+        for path in (f"/services/{ids.service('HT01')}/close-today", "/close-day"):
+            assert requests.post(f"{server.url}/api/v1{path}", headers=headers).status_code in (401, 403)
+    assert server.post("/tickets", json={"service": "HT01"}).status_code == 201   # nothing was closed
+
+
+def test_bad_service_actions_are_refused(centre):
+    server, ids = centre
+    manager = server.login("lanhdao", "lanhdao123")
+    assert server.post("/services/999999/close-today", manager).status_code == 404
+    assert server.post(f"/services/{ids.service('HT01')}/delete", manager).status_code == 404
+    assert server.post("/services/0/close-today", manager).status_code == 404
+
+
+def test_a_manager_watches_and_acts_live(browser, centre, printer):
+    server, ids = centre
+    officer = server.login("canbo1", "matkhau1")
+    server.post(f"/counters/{ids.counter(1)}/sign-in", officer).raise_for_status()
+    for code in ("HT01", "HT02", "DD01"):
+        server.post("/tickets", json={"service": code}).raise_for_status()
+    page = sign_in(browser, server, "lanhdao", "lanhdao123")
+    page.wait_for_selector(".counter[data-counter='1'] .officer:has-text('Nguyễn Thị Lan')")
+    # A call elsewhere shows up without reloading.
+    server.post(f"/counters/{ids.counter(1)}/call-next", officer).raise_for_status()
+    page.wait_for_selector(".counter[data-counter='1'].calling")
+    # Waits over the target (0 minutes here) are alerts.
+    page.wait_for_selector(".alert:has-text('Đăng ký biến động')")
+    # A printer running out of paper is an alert the moment it happens.
+    printer.paper = False
+    server.post("/tickets", json={"service": "HT01", "kiosk": "Kiosk sảnh"}).raise_for_status()
+    page.wait_for_selector(".alert:has-text('Kiosk sảnh: hết giấy')", timeout=5000)
+    page.wait_for_timeout(300)
+    screenshot(page, "admin-dashboard")
+    # Refill, reprint the last ticket from here.
+    printer.paper = True
+    page.click(".device[data-kiosk='Kiosk sảnh'] button")
+    page.wait_for_function("() => !document.querySelector('.device.bad')", timeout=5000)
+    assert len(printer.tickets) == 1
+    # Close a service for the day: the kiosk refuses it from now on.
+    page.click("tr[data-service='XD01'] button")
+    page.wait_for_selector("tr[data-service='XD01'].closed")
+    refused = server.post("/tickets", json={"service": "XD01"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "service_closed_today"
+    page.click("tr[data-service='XD01'] button")
+    page.wait_for_selector("tr[data-service='XD01']:not(.closed)")
+    assert server.post("/tickets", json={"service": "XD01"}).status_code == 201
+    # End the officer's session at counter 1: the citizen goes back to the queue.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(".counter[data-counter='1'] button")
+    page.wait_for_selector(".counter[data-counter='1'].closed")
+    assert server.get(f"/counters/{ids.counter(1)}/state", server.login("lanhdao", "lanhdao123")).json()["ticket"] is None
