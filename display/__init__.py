@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from sqlalchemy import select
 
 from hangdoi.app import hangdoi
+from hangdoi.devices import registered
 from hangdoi.engine import state
 from hangdoi.messages import text, texts
 from hangdoi.models import Centre, Counter, Display
@@ -72,7 +73,7 @@ def _pack() -> VoicePack:
 @bp.get("/display/<key>")
 def board(key: str | None = None):
     ctx = hangdoi()
-    display = _registered(key)
+    display = registered(Display, key)
     if display is None:
         return render_template("display/forbidden.html", t=text), 403
     snapshot = state.display_state(ctx.db, display.centre_id)
@@ -84,16 +85,6 @@ def board(key: str | None = None):
                            queues_by=display.options.get("queues_by", "service"),
                            labels={**texts("display_"), **texts("counter_status_")},
                            timezone=timezone, voice_available=_pack().available)
-
-
-def _registered(key: str | None) -> Display | None:
-    if not key or len(key) > 64:
-        return None
-    with hangdoi().db.read() as s:
-        display = s.scalars(select(Display).where(Display.key == key, Display.active.is_(True))).first()
-        if display is not None:
-            s.expunge(display)
-        return display
 
 
 @bp.get("/display/audio/call.wav")

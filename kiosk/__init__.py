@@ -12,9 +12,9 @@ from io import BytesIO
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, render_template, request
-from sqlalchemy import select
 
 from hangdoi.app import hangdoi
+from hangdoi.devices import registered
 from hangdoi.engine import state
 from hangdoi.engine.errors import NotFound
 from hangdoi.messages import MESSAGES, text, texts
@@ -43,20 +43,10 @@ def labels(prefixes: tuple[str, ...], codes: tuple[str, ...] = ()) -> dict[str, 
     return out
 
 
-def _registered(key: str) -> Kiosk | None:
-    if not key or len(key) > 64:
-        return None
-    with hangdoi().db.read() as s:
-        kiosk = s.scalars(select(Kiosk).where(Kiosk.key == key, Kiosk.active.is_(True))).first()
-        if kiosk is not None:
-            s.expunge(kiosk)
-        return kiosk
-
-
 @bp.get("/kiosk")
 @bp.get("/kiosk/<key>")
 def kiosk_page(key: str = ""):
-    kiosk = _registered(key)
+    kiosk = registered(Kiosk, key)
     if kiosk is None:
         return render_template("kiosk/forbidden.html", t=text), 403
     snapshot = state.kiosk_state(hangdoi().db, kiosk.centre_id)

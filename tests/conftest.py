@@ -180,3 +180,32 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+@pytest.fixture
+def printer():
+    """A network ticket printer on a loopback port (drivers/printer/fake.py)."""
+    from drivers.printer.fake import TcpFakePrinter
+    fake = TcpFakePrinter()
+    yield fake
+    fake.close()
+
+
+def start_demo(tmp_path, extra_env=None, spec=None):
+    """The demo centre (or `spec`) on SQLite behind a live server process; real time."""
+    from hangdoi.clock import SystemClock
+    from hangdoi.demo import DEMO_CENTRE
+    from hangdoi.testing import LiveServer
+    url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
+    upgrade(url)
+    db = Database(url, clock=SystemClock())
+    ids = build_centre(db, spec or DEMO_CENTRE)
+    db.dispose()
+    return LiveServer(tmp_path, extra_env=extra_env).start(), ids
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    server, ids = start_demo(tmp_path)
+    yield server, ids
+    server.stop()

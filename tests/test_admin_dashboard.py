@@ -4,20 +4,12 @@ from __future__ import annotations
 import pytest
 import requests
 
-from drivers.printer.fake import TcpFakePrinter
 from hangdoi.demo import DEMO_CENTRE
 
-from .conftest import screenshot
-from .test_display_page import start_demo
+from .conftest import screenshot, start_demo
 
 DESKTOP = {"width": 1366, "height": 768}
 
-
-@pytest.fixture
-def printer():
-    fake = TcpFakePrinter()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture

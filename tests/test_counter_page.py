@@ -1,10 +1,8 @@
 """The officer's terminal and the citizen's rating tablet in real Chromium (1366×768), live server."""
 from __future__ import annotations
 
-import pytest
-
 from .conftest import screenshot
-from .test_display_page import DISPLAY, demo_server, open_board  # noqa: F401 — the fixture is used
+from .test_display_page import open_board
 
 TERMINAL = {"width": 1366, "height": 768}
 TABLET = {"width": 1024, "height": 768}
@@ -22,6 +20,12 @@ def open_terminal(browser, server, number: int, username=None, password=None):
     page.wait_for_selector("body.terminal")
     page.wait_for_function("() => !document.body.classList.contains('offline') && window.hangdoiTerminal")
     return page
+
+
+def ready(page, selector):
+    """Wait until the button takes presses again (a key pressed while the last action is on its
+    way is ignored on purpose: one press, one action)."""
+    page.wait_for_function("s => !document.querySelector(s).disabled", arg=selector)
 
 
 def issue(server, *codes):
@@ -51,6 +55,7 @@ def test_a_day_at_the_counter(browser, demo_server):
 
     page.click("[data-action=recall]")
     board.wait_for_function("() => window.hangdoiAnnouncer.log.filter(e => e.number === '1001').length === 2")
+    ready(page, "[data-action=start]")
     page.keyboard.press("s")                                   # start serving, from the keyboard
     page.wait_for_function("() => document.querySelector('#current').classList.contains('serving')")
     screenshot(page, "counter-3-serving")
@@ -69,6 +74,7 @@ def test_a_day_at_the_counter(browser, demo_server):
     page.wait_for_function("() => document.querySelector('#served').textContent === '1'")
     page.wait_for_function("() => document.querySelector('#ratings').textContent.startsWith('0/1')")
 
+    ready(page, "#call-next")
     page.keyboard.press("Space")                               # next, from the keyboard
     page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1002'")
     page.click("[data-action=no-show]")
@@ -161,7 +167,7 @@ def test_the_terminal_rides_out_a_server_restart(browser, demo_server):
     server.start()
     page.wait_for_selector("#offline", state="hidden", timeout=15000)
     issue(server, "HT01")                                     # seen without reloading the page
-    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 1", timeout=5000)
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 1", timeout=10000)
     page.click("#call-next")
     page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1001'")
 

@@ -1,33 +1,15 @@
 """The lobby board in real Chromium at 1920×1080, against a live server."""
 from __future__ import annotations
 
-import pytest
-
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
 from hangdoi.demo import DEMO_CENTRE
 from hangdoi.schema import upgrade
 from hangdoi.testing import LiveServer
 
-from .conftest import build_centre, screenshot
+from .conftest import build_centre, screenshot, start_demo
 
 DISPLAY = {"width": 1920, "height": 1080}
-
-
-def start_demo(tmp_path, extra_env=None, spec=DEMO_CENTRE):
-    url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
-    upgrade(url)
-    db = Database(url, clock=SystemClock())
-    ids = build_centre(db, spec)
-    db.dispose()
-    return LiveServer(tmp_path, extra_env=extra_env).start(), ids
-
-
-@pytest.fixture
-def demo_server(tmp_path):
-    server, ids = start_demo(tmp_path)
-    yield server, ids
-    server.stop()
 
 
 def open_board(browser, server, ids, display="Sảnh chờ chính", last_counter=6):

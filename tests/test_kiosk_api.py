@@ -7,7 +7,6 @@ import pytest
 import socketio
 from sqlalchemy import func, select
 
-from drivers.printer.fake import TcpFakePrinter
 from hangdoi.app import create_app
 from hangdoi.clock import SystemClock
 from hangdoi.config import load_settings
@@ -19,12 +18,6 @@ from hangdoi.testing import LiveServer
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre
 
-
-@pytest.fixture
-def printer():
-    fake = TcpFakePrinter()
-    yield fake
-    fake.close()
 
 
 def centre_with_printers(printer, default_printer=None):

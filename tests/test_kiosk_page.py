@@ -3,21 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.printer.fake import TcpFakePrinter
 from hangdoi.demo import DEMO_CENTRE
 
-from .conftest import screenshot
-from .test_display_page import start_demo
+from .conftest import screenshot, start_demo
 
 KIOSK = {"width": 1080, "height": 1920}
 PHONE = {"width": 390, "height": 844}
 
-
-@pytest.fixture
-def printer():
-    fake = TcpFakePrinter()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 // The tablet facing the citizen: after each finished ticket, three faces; reasons when not satisfied.
 import { Realtime } from "/assets/static/realtime.js";
+import { $ } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
 const COUNTER = Number(document.body.dataset.counter);
@@ -7,7 +8,6 @@ const TIMEOUT_MS = 30000, THANKS_MS = 4000;
 let ticket = null, timer = null;
 window.hangdoiRating = { sent: 0 };
 
-const $ = (id) => document.getElementById(id);
 function show(section) {
   for (const id of ["idle", "ask", "why", "thanks"]) $(id).hidden = id !== section;
   clearTimeout(timer);

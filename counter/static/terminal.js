@@ -1,5 +1,6 @@
 // The counter terminal: one big "call next", the ticket at the counter, the queue, the day's figures.
 import { Realtime } from "/assets/static/realtime.js";
+import { $, el } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
 const COUNTER = Number(document.body.dataset.counter);
@@ -11,16 +12,9 @@ const desk = { snapshot: JSON.parse(document.getElementById("snapshot").textCont
                ratingUntil: 0, fetching: null, fetchAgain: false, services: [], counters: [] };
 window.hangdoiTerminal = { actions: 0, lastAction: null };
 
-const $ = (id) => document.getElementById(id);
 const t = (code, params = {}) => (LABELS[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
 const minutesSince = (iso) => Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
 const hhmm = (iso) => (iso || "").slice(11, 16);
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // -- showing -----------------------------------------------------------------------------------
 function render() {

@@ -1,5 +1,6 @@
 // The lobby board: a snapshot on (re)connect, then live changes and calls.
 import { Realtime, newer } from "/assets/static/realtime.js";
+import { $, el } from "/assets/static/dom.js";
 import { Announcer } from "./announcer.js";
 
 const labels = JSON.parse(document.getElementById("labels").textContent);
@@ -12,13 +13,6 @@ const byDomain = document.body.dataset.queuesBy === "domain";
 const announcer = new Announcer({ serverVoice: document.body.dataset.voice === "server" });
 const board = { counters: new Map(), services: [], waiting: new Map(), queuesSeq: -1, recent: [] };
 
-const $ = (id) => document.getElementById(id);
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function renderCounters() {
   const grid = $("counters");

@@ -1,5 +1,6 @@
 // The kiosk: home (domains, most used, search) → services → priority → ticket, in at most three taps.
 import { Realtime } from "/assets/static/realtime.js";
+import { $, el } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
 const KIOSK = document.body.dataset.kiosk;
@@ -16,15 +17,8 @@ const kiosk = {
 };
 window.hangdoiKiosk = { lastIssueMs: null, issued: 0 };
 
-const $ = (id) => document.getElementById(id);
 const t = (code, params = {}) => (LABELS[kiosk.lang][code] || LABELS.vi[code] || code)
   .replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 // "Hộ tịch" → "ho tich": citizens search without diacritics.
 export const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
 

@@ -1,18 +1,12 @@
 // The manager's live view: it re-reads /api/v1/supervision whenever the centre changes.
 import { Realtime } from "/assets/static/realtime.js";
+import { $, el } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
 const board = { data: null, deviceNews: new Map(), fetching: false, again: false };
 window.hangdoiDashboard = { renders: 0 };
 
-const $ = (id) => document.getElementById(id);
 const t = (code, params = {}) => (LABELS[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 const mmss = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 const stateWord = (state) => t(`device_state_${state}`) || state;
 
