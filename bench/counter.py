@@ -30,6 +30,7 @@ from drivers.led import ModbusLed
 TARGETS = {"keypad_to_led_p99_ms": 100, "button_to_display_p50_ms": 150}
 KEY = "bench-hardware-key"
 MODBUS_FRAME = 17
+CLICK_NEXT = "() => { const t = Date.now(); document.querySelector('#call-next').click(); return t; }"
 
 
 def pty(name: str, folder: str):
@@ -109,8 +110,9 @@ def button_to_display(clicks: int) -> list[float]:
             latencies = []
             for i in range(clicks + 1):
                 number = str(1001 + i)
-                clicked = terminal.evaluate("() => { const t = Date.now(); document.querySelector('#call-next').click(); return t; }")
-                board.wait_for_function("n => window.hangdoiAnnouncer.log.some(e => e.number === n)", arg=number, polling=5)
+                clicked = terminal.evaluate(CLICK_NEXT)
+                board.wait_for_function("n => window.hangdoiAnnouncer.log.some(e => e.number === n)",
+                                        arg=number, polling=5)
                 shown = board.evaluate("n => window.hangdoiAnnouncer.log.find(e => e.number === n).at", number)
                 if i:
                     latencies.append(shown - clicked)

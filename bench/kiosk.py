@@ -93,7 +93,7 @@ def main() -> None:
     result = {"benchmark": "kiosk and ticket printer", "render_encode": rendering,
               "tap_to_ticket_ms": spread(taps), "targets": TARGETS}
     result["meets_targets"] = {
-        "render_encode_p99": all(r["ms"]["p99"] <= TARGETS["render_encode_p99_ms"] and r["first_ms"] <= TARGETS["render_encode_p99_ms"]
+        "render_encode_p99": all(max(r["ms"]["p99"], r["first_ms"]) <= TARGETS["render_encode_p99_ms"]
                                  for k, r in rendering.items() if k.endswith("_dots")),
         "ticket_80mm_bytes": max(rendering["576_dots"]["bytes"]["max"], rendering["512_dots"]["bytes"]["max"])
         <= TARGETS["ticket_80mm_bytes"],

@@ -8,7 +8,8 @@ A printer is described by plain settings (kiosk or centre configuration):
     {"transport": "usb", "vendor_id": "0x0416", "product_id": "0x5011"}
     {"transport": "device", "device": "/dev/usb/lp0"}
 
-`width` (384, 512 or 576 dots) and `status_query` (default true) are common to all. `check_settings` validates and normalises them.
+`width` (384, 512 or 576 dots) and `status_query` (default true) are common to all.
+`check_settings` validates and normalises them.
 """
 from __future__ import annotations
 

@@ -117,8 +117,8 @@ def ticket_card(db, ticket_id: int) -> dict:
         if row is None:
             raise NotFound("ticket_not_found")
         centre = _centre(tx, row["centre_id"])
-        return {"centre_id": centre["id"], "centre": centre["name"], "timezone": centre["timezone"], "domain": row["domain"],
-                "service": row["service"], "priority": row["priority"],
+        return {"centre_id": centre["id"], "centre": centre["name"], "timezone": centre["timezone"],
+                "domain": row["domain"], "service": row["service"], "priority": row["priority"],
                 "counters": _serving_counters(tx, centre["id"]).get(row["service_id"], []),
                 "issued_at": tx.read_instant(row["issued_at"])}
 
@@ -236,7 +236,7 @@ def officer_today(db, officer_id: int) -> dict:
     served, no_shows, durations, ratings, started = 0, 0, [], {1: 0, 2: 0, 3: 0}, {}
     for row in rows:
         at, mine = tx.read_instant(row["at"]), row["officer_id"] == officer_id
-        if row["kind"] == "called" or (row["kind"] == "started"):
+        if row["kind"] in ("called", "started"):
             started[row["ticket_id"]] = at
         elif row["kind"] == "finished" and mine and at >= midnight:
             served += 1

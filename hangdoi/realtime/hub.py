@@ -2,14 +2,16 @@
 
 Client protocol:
 - connect, optionally with `auth={"token": "<bearer token>"}` (or the web session cookie);
-- emit `subscribe` {"room": "display" | "kiosk" | "counter:<id>" | "supervision"} → the acknowledgement is
-  {"room", "seq", "snapshot"}; the client joins the room *before* the snapshot is read, so it may
-  receive messages with a seq ≤ the snapshot's: those are already in the snapshot, skip them;
+- emit `subscribe` {"room": "display" | "kiosk" | "counter:<id>" | "rate:<id>" | "supervision"} →
+  the acknowledgement is {"room", "seq", "snapshot"}; the client joins the room *before* the
+  snapshot is read, so it may receive messages with a seq ≤ the snapshot's: those are already in
+  the snapshot, skip them;
 - then `state_changed` / `ticket_called` messages, each with `seq`; a seq more than one past the
   last applied one means something was missed: subscribe again;
 - `rate:<counter id>` (the citizen's tablet at a counter) gets `rating_requested` {ticket, counter}
   whenever that counter finishes a ticket;
-- managers and admins in `supervision` also get `device_status` {"printer", "state", "ok", "at"};
+- managers and admins in `supervision` also get `device_status` {"printer" or "device" and "port",
+  "state", "ok", "at"};
 - emit `counter_action` {"counter": id, "action": "call-next" | ..., ...fields} as a signed-in
   officer → acknowledgement with the same result as the REST call, or {"error": {...}}.
 """
@@ -22,14 +24,22 @@ from flask import request, session
 from flask_socketio import SocketIO, join_room
 
 from .. import auth
-from ..clock import UTC
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..api.errors import STATUS_BY_KIND, error_body
+from ..clock import UTC
 from ..engine import state
 from ..engine.errors import DomainError, Forbidden, NotFound
 from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, check_object
-from .projection import Projection, centre_room, counter_room, display_room, kiosk_room, rating_room, supervision_room
+from .projection import (
+    Projection,
+    centre_room,
+    counter_room,
+    display_room,
+    kiosk_room,
+    rating_room,
+    supervision_room,
+)
 
 log = logging.getLogger(__name__)
 
