@@ -76,7 +76,7 @@ def test_a_dead_printer_answers_within_three_seconds(app, db, printer):
     printer.stalled = True
     started = time.monotonic()
     response = app.test_client().post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"})
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < 3.0      # the kiosk never waits more than 3 s
     assert response.status_code == 201 and response.json["print"]["printed"] is False
     assert tickets_in(db) == 1
 
