@@ -30,6 +30,13 @@ def open_kiosk(browser, server, ids, name="Kiosk sảnh"):
     return page
 
 
+def take_ticket(page, domain: str, service: str | None = None) -> None:
+    """The three taps: a domain, a service (the first one unless named), no priority."""
+    page.tap(f".domain:has-text('{domain}')")
+    page.tap(f"#service-list .service:has-text('{service}')" if service else "#service-list .service >> nth=0")
+    page.tap("#no-priority")
+
+
 def ticket_count(server) -> int:
     return sum(s["waiting"] for s in server.get("/services").json())
 
@@ -105,17 +112,13 @@ def test_printer_trouble_is_told_and_the_number_still_given(browser, kiosk_serve
     server, ids = kiosk_server
     printer.paper = False
     page = open_kiosk(browser, server, ids)
-    page.tap(".domain:has-text('Đất đai')")
-    page.tap("#service-list .service >> nth=0")
-    page.tap("#no-priority")
+    take_ticket(page, "Đất đai")
     page.wait_for_selector("#ticket:not([hidden])")
     screenshot(page, "kiosk-6-paper-out")
     assert page.locator("#ticket-number").inner_text() == "3001"
     assert page.locator("#print-problem").inner_text() == "Máy in hết giấy — vui lòng ghi nhớ số hoặc quét mã QR"
     broken = open_kiosk(browser, server, ids, "Kiosk hỏng")
-    broken.tap(".domain:has-text('Đất đai')")
-    broken.tap("#service-list .service >> nth=0")
-    broken.tap("#no-priority")
+    take_ticket(broken, "Đất đai")
     broken.wait_for_selector("#ticket:not([hidden])")
     assert broken.locator("#ticket-number").inner_text() == "3002"
     assert "Không in được phiếu" in broken.locator("#print-problem").inner_text()
@@ -127,9 +130,7 @@ def test_it_returns_to_the_welcome_screen_when_left_alone(browser, kiosk_server)
     page.tap(".domain >> nth=0")
     assert page.locator("#services").is_visible()
     page.wait_for_selector("#home:not([hidden])", timeout=4000)
-    page.tap(".domain >> nth=0")
-    page.tap("#service-list .service >> nth=0")
-    page.tap("#no-priority")
+    take_ticket(page, "Tư pháp – Hộ tịch")
     page.wait_for_selector("#ticket:not([hidden])")
     page.wait_for_selector("#home:not([hidden])", timeout=4000)
 
@@ -139,9 +140,7 @@ def test_closed_services_and_the_daily_cap_get_a_message_not_a_ticket(browser, k
     for _ in range(40):   # the demo caps DD02 at 40 a day
         server.post("/tickets", json={"service": "DD02"}).raise_for_status()
     page = open_kiosk(browser, server, ids)
-    page.tap(".domain:has-text('Đất đai')")
-    page.tap("#service-list .service:has-text('cấp Giấy chứng nhận lần đầu')")
-    page.tap("#no-priority")
+    take_ticket(page, "Đất đai", "cấp Giấy chứng nhận lần đầu")
     page.wait_for_selector("#message:not([hidden])")
     screenshot(page, "kiosk-7-cap-reached")
     assert page.locator("#message-text").inner_text() == "Đã hết số hôm nay"
