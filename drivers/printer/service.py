@@ -46,7 +46,7 @@ class Job:
     label: str
     deadline: float
     future: Future
-    sent: bool = False      # every byte handed to the printer; only its after-check is left
+    writing: bool = False   # the ticket is going out: a slow line may take longer than the kiosk waits
 
 
 class PrinterWorker:
@@ -81,8 +81,8 @@ class PrinterWorker:
                 return PrintResult(False, before.state, self.key)
             if time.monotonic() >= job.deadline:
                 return PrintResult(False, TIMEOUT, self.key)
+            job.writing = True
             transport.write(data)
-            job.sent = True
             # The printer answers once it has worked through the ticket: allow for a slow line.
             after = (st.query(transport, 0.8 + transport.seconds_to_send(len(data))) if asks
                      else st.PrinterStatus(st.UNKNOWN))
@@ -121,7 +121,7 @@ class PrinterPool:
             return job.future.result(timeout=self.limit)
         except FutureTimeout:
             key = printer_key(settings)
-            if job.sent:    # on its way out of a slow printer: the citizen will have it
+            if job.writing:    # on its way out of a slow printer: the citizen will have it
                 return PrintResult(True, SENT, key)
             self.record(key, TIMEOUT)
             return PrintResult(False, TIMEOUT, key)

@@ -199,7 +199,12 @@ class SerialTransport(EscposTransport):
         super().open()
         port = self.printer.device
         port.rtscts = self.flow == "rtscts"
-        port.write_timeout = IO_TIMEOUT   # a printer holding flow control must not hold us forever
+
+    def write(self, data: bytes) -> None:
+        # A printer holding flow control must not hold us forever, but a slow line needs its time:
+        # 14 KB take 15 s at 9600 baud.
+        self.printer.device.write_timeout = IO_TIMEOUT + self.seconds_to_send(len(data))
+        super().write(data)
 
     def read(self, size: int, timeout: float) -> bytes:
         port = self.printer.device
