@@ -204,6 +204,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "device_state_unknown": ("không rõ", "unknown"),
     "device_state_online": ("đã kết nối", "connected"),
     "device_state_sent": ("đang in", "printing"),
+    # Reports
+    "report_bad_date": ("Ngày “{field}” không hợp lệ (dạng YYYY-MM-DD)", "Date “{field}” is invalid (use YYYY-MM-DD)"),
+    "report_dates_reversed": ("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc",
+                              "The start date must not be after the end date"),
+    "report_range_too_long": ("Khoảng thời gian báo cáo tối đa {days} ngày", "A report covers at most {days} days"),
+    "report_bad_grouping": ("Cách nhóm không hợp lệ (chọn: {choices})", "Unknown grouping (choose: {choices})"),
+    "report_bad_format": ("Định dạng xuất không hợp lệ (csv hoặc xlsx)", "Unknown export format (csv or xlsx)"),
     # Rating tablet
     "rate_title": ("Đánh giá mức độ hài lòng", "How satisfied are you?"),
     "rate_idle": ("Cảm ơn quý vị đã đến làm thủ tục", "Thank you for coming"),

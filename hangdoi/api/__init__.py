@@ -216,4 +216,4 @@ def openapi():
     return jsonify(document())
 
 
-from . import hardware  # noqa: E402,F401 — its routes join this blueprint
+from . import hardware, reports  # noqa: E402,F401 — their routes join this blueprint

@@ -1,0 +1,55 @@
+"""Reports for managers: figures as JSON, or the same table as CSV/XLSX.
+
+    GET /api/v1/reports?from=2026-11-01&to=2026-11-30&by=service
+    GET /api/v1/reports/export.xlsx?from=...&to=...&by=...      (or export.csv)
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, jsonify, request
+
+from ..app import hangdoi
+from ..reports import build_report, export
+from . import api, centre_id, require_manager
+from .errors import ApiError
+
+QUERY = ("from", "to", "by")
+EXPORTS = {"csv": ("text/csv; charset=utf-8", export.to_csv),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export.to_xlsx)}
+
+
+def report_from_query() -> dict:
+    """The report the query string asks for; the range defaults to today, the grouping to day."""
+    require_manager()
+    for key in request.args:
+        if key not in QUERY:
+            raise ApiError("unknown_field", 422, field=key[:40])
+    return build_report(hangdoi().db, centre_id(), _day("from"), _day("to"), request.args.get("by", "day"))
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError("report_bad_date", 422, field=name) from None
+
+
+@api.get("/reports")
+def report():
+    return jsonify(report_from_query())
+
+
+@api.get("/reports/export.<fmt>")
+def report_export(fmt: str):
+    if fmt not in EXPORTS:
+        raise ApiError("report_bad_format", 404)
+    figures = report_from_query()
+    mimetype, write = EXPORTS[fmt]
+    return Response(write(figures), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{export.filename(figures, fmt)}"'})
