@@ -11,7 +11,8 @@ FONT_DIR = Path(fontpkg_be_vietnam_pro.__file__).parent / "files"
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 FONT_WEIGHTS = {"regular": "Regular", "medium": "Medium", "semibold": "SemiBold", "bold": "Bold",
                 "extrabold": "ExtraBold"}
-VENDOR = {"socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist"}
+VENDOR = {"socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist",
+          "chart.umd.min.js": NODE_MODULES / "chart.js" / "dist"}
 CACHE_SECONDS = 24 * 3600
 
 assets = Blueprint("assets", __name__, url_prefix="/assets", static_folder="static", static_url_path="/static")

@@ -1,9 +1,13 @@
 """A realistic commune-level centre for trying the system: 7 domains, 22 procedures, 6 counters."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from .catalogue import create_centre
+from .clock import local_day
+from .history import write_history
 from .models import Centre, Display, Kiosk
 
 DEMO_CENTRE = {
@@ -91,7 +95,10 @@ def ensure_demo_centre(db) -> bool:
     with db.read() as s:
         if s.scalars(select(Centre.id)).first() is not None:
             return False
-    create_centre(db, DEMO_CENTRE)
+    ids = create_centre(db, DEMO_CENTRE)
+    # A month behind it, so the reports have something to show on the first day.
+    today = local_day(db.clock.now(), DEMO_CENTRE["timezone"])
+    write_history(db, ids["centre"], today - timedelta(days=30), today - timedelta(days=1), tickets_per_day=160)
     return True
 
 

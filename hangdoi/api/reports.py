@@ -5,12 +5,10 @@
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, jsonify, request
 
 from ..app import hangdoi
-from ..reports import build_report, export
+from ..reports import build_report, export, parse_day
 from . import api, centre_id, require_manager
 from .errors import ApiError
 
@@ -25,19 +23,8 @@ def report_from_query() -> dict:
     for key in request.args:
         if key not in QUERY:
             raise ApiError("unknown_field", 422, field=key[:40])
-    return build_report(hangdoi().db, centre_id(), _day("from"), _day("to"), request.args.get("by", "day"))
-
-
-def _day(name: str) -> date | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError("report_bad_date", 422, field=name) from None
+    return build_report(hangdoi().db, centre_id(), parse_day(request.args.get("from"), "from"),
+                        parse_day(request.args.get("to"), "to"), request.args.get("by", "day"))
 
 
 @api.get("/reports")

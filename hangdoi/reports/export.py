@@ -59,7 +59,7 @@ def to_xlsx(report: dict) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Báo cáo"
-    sheet.append([f"{report['centre']['name']} — báo cáo từ {_vn(report['from'])} đến {_vn(report['to'])}"])
+    sheet.append([f"{report['centre']['name']} — báo cáo từ {vn_date(report['from'])} đến {vn_date(report['to'])}"])
     sheet["A1"].font = Font(bold=True, size=13)
     rows = table(report)
     for row in rows:
@@ -76,6 +76,7 @@ def to_xlsx(report: dict) -> bytes:
     return out.getvalue()
 
 
-def _vn(iso_day: str) -> str:
+def vn_date(iso_day: str) -> str:
+    """2026-11-23 → 23/11/2026."""
     year, month, day = iso_day.split("-")
     return f"{day}/{month}/{year}"

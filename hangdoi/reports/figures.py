@@ -31,8 +31,14 @@ def build_report(db, centre_id: int, first: date | None = None, last: date | Non
                  by: str = "day") -> dict:
     """Figures for the local days first..last (both included); without dates, the centre's today,
     and without `last`, the one day `first`."""
-    if by not in GROUPINGS:
-        raise Invalid("report_bad_grouping", choices=", ".join(GROUPINGS))
+    return build_reports(db, centre_id, first, last, (by,))[by]
+
+
+def build_reports(db, centre_id: int, first: date | None, last: date | None, groupings) -> dict[str, dict]:
+    """The same range grouped several ways, reading the timeline once: {grouping: report}."""
+    for by in groupings:
+        if by not in GROUPINGS:
+            raise Invalid("report_bad_grouping", choices=", ".join(GROUPINGS))
     with db.read() as session:
         tx = Tx(session)
         centre = tx.centre(centre_id)
@@ -47,21 +53,38 @@ def build_report(db, centre_id: int, first: date | None = None, last: date | Non
         names = _Names(tx, centre_id)
         found = visits(tx, centre_id, first, last, centre["timezone"])
     sla = int(centre["settings"].get("sla_minutes", state.SLA_MINUTES))
+    totals = summarise(found, sla)
+    head = {"centre": {"name": centre["name"], "timezone": centre["timezone"]},
+            "from": first.isoformat(), "to": last.isoformat(), "sla_minutes": sla}
+    return {by: {**head, "by": by, "totals": totals, "rows": _rows(by, found, first, last, centre, names, sla),
+                 "reasons": REASONS} for by in groupings}
+
+
+def _rows(by: str, found: list[Visit], first: date, last: date, centre: dict, names: "_Names", sla: int) -> list:
     key_of, periods = _grouping(by, first, last, centre, names)
     groups: dict = {key: [] for key in periods}
     for visit in found:
         groups.setdefault(key_of(visit), []).append(visit)
-    rows = [{"key": _plain(key), "label": names.label(by, key), **summarise(members, sla)}
+    return [{"key": _plain(key), "label": names.label(by, key), **summarise(members, sla)}
             for key, members in _ordered(groups, by, names)]
-    return {"centre": {"name": centre["name"], "timezone": centre["timezone"]},
-            "from": first.isoformat(), "to": last.isoformat(), "by": by, "sla_minutes": sla,
-            "totals": summarise(found, sla), "rows": rows, "reasons": REASONS}
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD date from a query string; None when not given."""
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("report_bad_date", field=field) from None
 
 
 def summarise(members: list[Visit], sla_minutes: int) -> dict:
     endings = Counter(v.outcome for v in members)
-    waits = [v.wait_seconds for v in members if v.called]
-    services = [v.service_seconds for v in members if v.outcome == "done"]
+    waits = [v.wait_ms / 1000 for v in members if v.called]
+    services = [v.service_ms / 1000 for v in members if v.outcome == "done"]
     rated = [v for v in members if v.rating is not None]
     reasons = Counter(r for v in rated for r in v.reasons)
     return {

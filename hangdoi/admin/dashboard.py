@@ -1,0 +1,17 @@
+"""/admin: queues and oldest waits per service, every counter, kiosks and printers, alerts; end a
+counter's session, close a service for the day, reprint, close the day."""
+from __future__ import annotations
+
+from flask import render_template
+
+from ..messages import text, texts
+from . import bp, manager_or_sign_in
+
+
+@bp.get("/admin")
+def dashboard():
+    officer, refusal = manager_or_sign_in("/admin")
+    if refusal is not None:
+        return refusal
+    labels = {**texts("admin_"), **texts("device_state_"), **texts("counter_status_")}
+    return render_template("admin/dashboard.html", t=text, officer=officer, labels=labels)
