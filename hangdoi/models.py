@@ -132,6 +132,9 @@ class Counter(Base):
     pause_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Priority tickets called in a row here, for the priority/normal interleave.
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+    # {"serial_port", "keypad_address", "led_protocol": "ascii"|"modbus", "led_address"}: shown to
+    # the hardware bridge (drivers/bridge.py) and the admin pages.
+    hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class CounterService(Base):
@@ -300,3 +303,19 @@ class Kiosk(Base):
     printer: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditLog(Base):
+    """Every administrative change: who, when, what it was before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_centre_id_at", "centre_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)

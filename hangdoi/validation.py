@@ -23,20 +23,24 @@ class Field:
     minimum: int = 1
     maximum: int = 2**31 - 1
     description: str = ""
+    items: str = "string"          # a list's item type, for the OpenAPI document
 
     def check(self, name: str, value):
         if value is None:
             if self.nullable:
                 return None
             raise BadInput("invalid_field", 422, field=name, reason="null")
-        # bool is an int in Python; JSON true is never a valid id.
-        if isinstance(value, bool) or not isinstance(value, self.types):
+        # bool is an int in Python; JSON true is never a valid id, nor 1 a valid true.
+        if isinstance(value, bool) != (bool in self.types) or not isinstance(value, self.types):
             raise BadInput("invalid_field", 422, field=name, reason=f"expected {self.type_names()}")
-        if isinstance(value, int) and not self.minimum <= value <= self.maximum:
+        if type(value) is int and not self.minimum <= value <= self.maximum:
             raise BadInput("invalid_field", 422, field=name,
                            reason=f"out of range {self.minimum}..{self.maximum}")
         if isinstance(value, list) and len(value) > self.max_length:
             raise BadInput("invalid_field", 422, field=name, reason=f"at most {self.max_length} items")
+        if isinstance(value, list) and self.items == "integer" and not all(
+                type(item) is int and 0 < item <= self.maximum for item in value):
+            raise BadInput("invalid_field", 422, field=name, reason="expected positive integers")
         if isinstance(value, str):
             value = value.strip()
             if not value or len(value) > self.max_length:
@@ -45,11 +49,14 @@ class Field:
         return value
 
     def type_names(self) -> str:
-        return " or ".join({int: "integer", str: "string", list: "array"}[t] for t in self.types)
+        return " or ".join({int: "integer", str: "string", list: "array", bool: "boolean", dict: "object"}[t]
+                           for t in self.types)
 
     def openapi(self) -> dict:
         variants = [{"type": "integer", "minimum": self.minimum, "maximum": self.maximum} if t is int
-                    else {"type": "array", "items": {"type": "string"}, "maxItems": self.max_length} if t is list
+                    else {"type": "array", "items": {"type": self.items}, "maxItems": self.max_length} if t is list
+                    else {"type": "boolean"} if t is bool
+                    else {"type": "object"} if t is dict
                     else {"type": "string", "minLength": 1, "maxLength": self.max_length}
                     for t in self.types]
         schema = variants[0] if len(variants) == 1 else {"oneOf": variants}
@@ -66,6 +73,19 @@ def INT(**kw) -> Field:
 
 def STR(**kw) -> Field:
     return Field((str,), **kw)
+
+
+def BOOL(**kw) -> Field:
+    return Field((bool,), **kw)
+
+
+def OBJ(**kw) -> Field:
+    return Field((dict,), **kw)
+
+
+def IDS(**kw) -> Field:
+    """A list of ids (or numbers): positive integers."""
+    return Field((list,), items="integer", **kw)
 
 
 def check_object(payload, fields: dict[str, Field]) -> dict:

@@ -216,4 +216,4 @@ def openapi():
     return jsonify(document())
 
 
-from . import hardware, reports  # noqa: E402,F401 — their routes join this blueprint
+from . import admin, hardware, reports  # noqa: E402,F401 — their routes join this blueprint

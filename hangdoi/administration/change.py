@@ -1,0 +1,61 @@
+"""One administrative change = one transaction = one audit record per thing changed.
+
+`administer(db, officer_id, body, role=ADMIN)` runs `body(change)` in an engine transaction (so the
+screens hear of it through the realtime projection), after checking that the officer may do it.
+The body reads and writes with `change.tx` and calls `change.audit(...)` for what it changed.
+"""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from ..engine.errors import Forbidden
+from ..engine.work import Work, transact
+from ..models import ADMIN, MANAGER
+
+T = TypeVar("T")
+ALLOWED = {ADMIN: (ADMIN,), MANAGER: (MANAGER, ADMIN)}
+
+
+class Change:
+    def __init__(self, work: Work, officer: dict):
+        self.work, self.tx, self.officer = work, work.tx, officer
+        self.centre_id: int = officer["centre_id"]
+
+    def audit(self, entity: str, entity_id: int | None, action: str, before: dict | None, after: dict | None) -> None:
+        self.tx.execute(
+            "INSERT INTO audit_log (centre_id, officer_id, at, entity, entity_id, action, before, after) "
+            "VALUES (:centre, :officer, :at, :entity, :entity_id, :action, :before, :after)",
+            centre=self.centre_id, officer=self.officer["id"], at=self.tx.instant(self.work.now),
+            entity=entity, entity_id=entity_id, action=action,
+            before=None if before is None else self.tx.json(before),
+            after=None if after is None else self.tx.json(after))
+        # Kiosks, displays and counters re-read what they show.
+        self.work.centre_changed(self.centre_id)
+
+
+def administer(db, officer_id: int, body: Callable[[Change], T], role: str = ADMIN) -> T:
+    def run(work: Work) -> T:
+        officer = work.tx.row("SELECT id, centre_id, role FROM officer WHERE id = :id AND active = :yes",
+                              id=officer_id, yes=True)
+        if officer is None or officer["role"] not in ALLOWED[role]:
+            raise Forbidden("forbidden")
+        return body(Change(work, officer))
+
+    return transact(db, run)
+
+
+def audit_log(db, centre_id: int, limit: int = 200, before_id: int | None = None) -> list[dict]:
+    """The newest changes first, with who made them."""
+    from ..engine.sql import Tx
+    with db.read() as session:
+        tx = Tx(session)
+        rows = tx.rows(
+            "SELECT a.id, a.at, a.entity, a.entity_id, a.action, a.before, a.after, o.username, o.full_name "
+            "FROM audit_log a LEFT JOIN officer o ON o.id = a.officer_id WHERE a.centre_id = :centre "
+            "AND a.id < :before ORDER BY a.id DESC LIMIT :limit",
+            centre=centre_id, before=before_id or 2**62, limit=limit)
+    for row in rows:
+        row["at"] = Tx.read_instant(row["at"]).isoformat()
+        row["before"], row["after"] = Tx.read_json(row["before"]), Tx.read_json(row["after"])
+        row["officer"] = {"username": row.pop("username"), "full_name": row.pop("full_name")}
+    return rows
