@@ -3,6 +3,7 @@
     /admin                 live supervision (dashboard.py)
     /admin/reports         figures, charts and exports for any range and grouping (reports.py)
     /admin/reports/daily   the printable A4 report of one day (reports.py)
+    /admin/settings        the admin's editors; /admin/audit, the audit log (settings.py)
 
 Pages act through the REST API with the session cookie; the dashboard follows the `supervision`
 realtime room.
@@ -33,4 +34,4 @@ def manager_or_sign_in(next_path: str):
     return officer, None
 
 
-from . import dashboard, reports  # noqa: E402,F401 — their routes join this blueprint
+from . import dashboard, reports, settings  # noqa: E402,F401 — their routes join this blueprint

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
+from ..clock import local_time
 from ..engine.errors import Forbidden
+from ..engine.sql import Tx
 from ..engine.work import Work, transact
 from ..models import ADMIN, MANAGER
 
@@ -46,7 +48,6 @@ def administer(db, officer_id: int, body: Callable[[Change], T], role: str = ADM
 
 def audit_log(db, centre_id: int, limit: int = 200, before_id: int | None = None) -> list[dict]:
     """The newest changes first, with who made them."""
-    from ..engine.sql import Tx
     with db.read() as session:
         tx = Tx(session)
         rows = tx.rows(
@@ -54,8 +55,10 @@ def audit_log(db, centre_id: int, limit: int = 200, before_id: int | None = None
             "FROM audit_log a LEFT JOIN officer o ON o.id = a.officer_id WHERE a.centre_id = :centre "
             "AND a.id < :before ORDER BY a.id DESC LIMIT :limit",
             centre=centre_id, before=before_id or 2**62, limit=limit)
+        timezone = tx.centre(centre_id)["timezone"]
     for row in rows:
-        row["at"] = Tx.read_instant(row["at"]).isoformat()
+        at = Tx.read_instant(row["at"])
+        row["at"], row["local"] = at.isoformat(), local_time(at, timezone).strftime("%H:%M:%S %d/%m/%Y")
         row["before"], row["after"] = Tx.read_json(row["before"]), Tx.read_json(row["after"])
         row["officer"] = {"username": row.pop("username"), "full_name": row.pop("full_name")}
     return rows

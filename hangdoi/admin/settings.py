@@ -1,0 +1,46 @@
+"""/admin/settings: the admin's editors (centre, fields and services with import/export, counters,
+officers, kiosks, displays), a script over /api/v1/admin/*; /admin/audit: who changed what."""
+from __future__ import annotations
+
+from flask import render_template
+
+from ..administration.change import audit_log
+from ..app import hangdoi
+from ..messages import text, texts
+from ..models import ADMIN
+from . import bp, manager_or_sign_in
+
+ENTITY_LABELS = {"centre": "settings_tab_centre", "domain": "settings_list_domains", "service": "settings_list_services",
+                 "counter": "settings_list_counters", "officer": "settings_list_officers", "kiosk": "settings_list_kiosks",
+                 "display": "settings_list_displays", "catalogue": "settings_list_services"}
+
+
+@bp.get("/admin/settings")
+def settings_page():
+    officer, refusal = manager_or_sign_in("/admin/settings")
+    if refusal is not None:
+        return refusal
+    if officer["role"] != ADMIN:
+        return render_template("counter/sign_in.html", t=text, title="settings_title", next="/admin/settings",
+                               error="forbidden"), 403
+    return render_template("admin/settings.html", t=text, officer=officer,
+                           labels={**texts("settings_"), "forbidden": text("forbidden")})
+
+
+@bp.get("/admin/audit")
+def audit_page():
+    officer, refusal = manager_or_sign_in("/admin/audit")
+    if refusal is not None:
+        return refusal
+    ctx = hangdoi()
+    entries = audit_log(ctx.db, ctx.default_centre_id(), limit=300)
+    for entry in entries:
+        entry["changes"] = _differences(entry["before"], entry["after"])
+    return render_template("admin/audit.html", t=text, officer=officer, entries=entries, entity_labels=ENTITY_LABELS)
+
+
+def _differences(before: dict | None, after: dict | None) -> list[tuple[str, object, object]]:
+    """(field, was, now) for every field that changed; for a creation, every field."""
+    before, after = before or {}, after or {}
+    return [(key, before.get(key), after.get(key)) for key in dict.fromkeys([*before, *after])
+            if key != "id" and before.get(key) != after.get(key)]
