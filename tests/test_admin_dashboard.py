@@ -75,11 +75,11 @@ def test_a_manager_watches_and_acts_live(browser, centre, printer):
     page.wait_for_function("() => !document.querySelector('.device.bad')", timeout=5000)
     assert len(printer.tickets) == 1
     # Close a service for the day: the kiosk refuses it from now on.
-    page.click("tr[data-service='XD01'] button")
+    page.click("tr[data-service='XD01'] button >> nth=0")
     page.wait_for_selector("tr[data-service='XD01'].closed")
     refused = server.post("/tickets", json={"service": "XD01"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "service_closed_today"
-    page.click("tr[data-service='XD01'] button")
+    page.click("tr[data-service='XD01'] button >> nth=0")
     page.wait_for_selector("tr[data-service='XD01']:not(.closed)")
     assert server.post("/tickets", json={"service": "XD01"}).status_code == 201
     # End the officer's session at counter 1: the citizen goes back to the queue.
@@ -87,3 +87,18 @@ def test_a_manager_watches_and_acts_live(browser, centre, printer):
     page.click(".counter[data-counter='1'] button")
     page.wait_for_selector(".counter[data-counter='1'].closed")
     assert server.get(f"/counters/{ids.counter(1)}/state", server.login("lanhdao", "lanhdao123")).json()["ticket"] is None
+
+
+def test_a_manager_moves_the_waiting_tickets_of_a_service_to_another(browser, centre):
+    server, ids = centre
+    first = server.post("/tickets", json={"service": "HT04"}).json()
+    server.post("/tickets", json={"service": "HT04"}).raise_for_status()
+    page = sign_in(browser, server, "lanhdao", "lanhdao123")
+    page.click("tr[data-service='HT04'] [data-move]")
+    assert "2" in page.locator("#move-title").inner_text()
+    page.select_option("#move-target", label="HT01 — Đăng ký khai sinh")
+    screenshot(page, "admin-dashboard-move")
+    page.click("#move-confirm")
+    page.wait_for_selector("tr[data-service='HT04'] td.waiting:has-text('0')")
+    page.wait_for_selector("tr[data-service='HT01'] td.waiting:has-text('2')")
+    assert server.get(f"/tickets/{first['public_id']}").json()["service"]["code"] == "HT01"

@@ -17,9 +17,10 @@ function toast(message) {
   board.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 5000);
 }
 
-async function post(path, confirmText) {
+async function post(path, confirmText, body = {}) {
   if (confirmText && !window.confirm(confirmText)) return;
-  const response = await fetch(`/api/v1${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  const response = await fetch(`/api/v1${path}`, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                   body: JSON.stringify(body) });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     toast((body.error?.message || "").split(" / ")[0]);
@@ -74,9 +75,27 @@ function renderServices(services, sla) {
     button.type = "button";
     button.addEventListener("click", () => post(`/services/${s.id}/${s.open ? "close-today" : "reopen"}`));
     action.append(button);
+    if (s.waiting > 0) {
+      const move = el("button", "small", t("admin_move"));
+      move.type = "button";
+      move.dataset.move = s.code;
+      move.addEventListener("click", () => openMove(s, services));
+      action.append(move);
+    }
     row.append(name, el("td", "waiting", String(s.waiting)), longest, action);
     return row;
   }));
+}
+
+function openMove(source, services) {
+  $("move-title").textContent = t("admin_move_title", { n: source.waiting, service: source.name });
+  $("move-target").replaceChildren(...services.filter((s) => s.id !== source.id).map((s) => {
+    const option = el("option", "", `${s.code} — ${s.name}`);
+    option.value = s.id;
+    return option;
+  }));
+  board.moving = source;
+  $("move").showModal();
 }
 
 function renderDevices(devices) {
@@ -128,6 +147,12 @@ async function refresh() {
 }
 
 $("close-day").addEventListener("click", () => post("/close-day", t("admin_confirm_close_day")));
+$("move-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  $("move").close();
+  post(`/services/${board.moving.id}/move-waiting`, null, { to_service: Number($("move-target").value) });
+});
+$("move-cancel").addEventListener("click", () => $("move").close());
 // Hoisted: render() calls it as soon as the centre's time zone is known.
 function tick() {
   $("clock").textContent = new Date().toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit",
