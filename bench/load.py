@@ -5,7 +5,9 @@ on Socket.IO, kiosks issuing and counters calling at the same time. Prints one J
 
 Figures: issue and call-next latency (HTTP round trip, p50/p99), call-to-display latency (from
 sending the call request to a display's socket receiving `ticket_called`, over every display),
-tickets issued per second, the server's peak RSS. The listening clients run in a process of their
+call-to-dashboard latency (to a manager's dashboard having re-read /api/v1/supervision after the
+call, as the page does: one read at a time, the next as soon as it ends), tickets issued per
+second, the server's peak RSS. The listening clients run in a process of their
 own, on one asyncio loop, so that neither they nor the load generator delay what they measure.
 """
 from __future__ import annotations
@@ -50,8 +52,9 @@ def bench_centre(counters: int, kiosks: int = 0) -> dict:
         "domains": domains,
         "counters": [{"number": n, "primary": [f"D{n % DOMAINS}"], "backup": [f"D{(n + 1) % DOMAINS}"]}
                      for n in range(1, counters + 1)],
-        "officers": [{"username": f"cb{n}", "full_name": f"Cán bộ {n}", "password_hash": password_hash}
-                     for n in range(1, counters + 1)],
+        "officers": [*({"username": f"cb{n}", "full_name": f"Cán bộ {n}", "password_hash": password_hash}
+                       for n in range(1, counters + 1)),
+                     {"username": "lanhdao", "full_name": "Lãnh đạo", "role": "manager", "password_hash": password_hash}],
         "kiosks": [{"name": f"k{k}"} for k in range(kiosks)],
     }
 
@@ -68,23 +71,45 @@ def summary(values: list[float]) -> dict:
 
 
 # -- the listening side, in its own process ----------------------------------------------------
-def listeners(url: str, tokens: dict[int, str], displays: int, counter_listeners: int, ready, stop,
-              out) -> None:
+def listeners(url: str, tokens: dict[int, str], manager: str, displays: int, counter_listeners: int, ready,
+              stop, out) -> None:
     """70 sockets in one asyncio loop: as threads, the clients would cost more than the server."""
-    asyncio.run(_listen(url, tokens, displays, counter_listeners, ready, stop, out))
+    asyncio.run(_listen(url, tokens, manager, displays, counter_listeners, ready, stop, out))
 
 
-async def _listen(url, tokens, displays, counter_listeners, ready, stop, out) -> None:
+async def _listen(url, tokens, manager, displays, counter_listeners, ready, stop, out) -> None:
     received: list[tuple[str, float]] = []
+    dashboard: list[tuple[str, float]] = []
+    pending: list[str] = []
+    reading = asyncio.Event()
+
+    async def on_dashboard_state(data):
+        # The page re-reads on every state_changed (coalesced by the server to one per 100 ms).
+        pending.extend(t["number"] for t in data.get("tickets", []) if t.get("status") == "called")
+        reading.set()
+
+    async def read_dashboard(http: aiohttp.ClientSession) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(reading.wait(), 0.1)
+            except asyncio.TimeoutError:
+                continue
+            reading.clear()
+            numbers = list(pending)
+            pending.clear()
+            async with http.get(f"{url}/api/v1/supervision", headers={"Authorization": f"Bearer {manager}"}) as r:
+                await r.read()
+            done = time.monotonic()
+            dashboard.extend((number, done) for number in numbers)
 
     async def on_called(data):
         if not data.get("recall"):
             received.append((data["ticket"]["number"], time.monotonic()))
 
-    async def connect(room: str, token: str | None, record: bool) -> socketio.AsyncClient:
+    async def connect(room: str, token: str | None, record) -> socketio.AsyncClient:
         client = socketio.AsyncClient(reconnection=False)
         if record:
-            client.on("ticket_called", on_called)
+            client.on("ticket_called", record)
         await client.connect(url, transports=["websocket"], auth={"token": token} if token else None)
         ack = await client.call("subscribe", {"room": room}, timeout=30)
         if "error" in ack:
@@ -92,17 +117,23 @@ async def _listen(url, tokens, displays, counter_listeners, ready, stop, out) ->
         return client
 
     clients = []
+    http = aiohttp.ClientSession()
     try:
         for _ in range(displays):
-            clients.append(await connect("display", None, True))
+            clients.append(await connect("display", None, on_called))
         for counter_id, token in list(tokens.items())[:counter_listeners]:
-            clients.append(await connect(f"counter:{counter_id}", token, False))
+            clients.append(await connect(f"counter:{counter_id}", token, None))
+        clients.append(await connect("supervision", manager, None))
+        clients[-1].on("state_changed", on_dashboard_state)
+        reader = asyncio.create_task(read_dashboard(http))
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # let the last messages arrive
+        await reader
     finally:
-        out.put(list(received))
+        await http.close()
+        out.put((list(received), list(dashboard)))
         for client in clients:
             await client.disconnect()
 
@@ -176,10 +207,11 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
             tokens[counter_id] = server.login(f"cb{n}", PASSWORD)
             server.post(f"/counters/{counter_id}/sign-in", tokens[counter_id]).raise_for_status()
 
+        manager = server.login("lanhdao", PASSWORD)
         ctx = multiprocessing.get_context("spawn")
         ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
         listener = ctx.Process(target=listeners,
-                               args=(server.url, tokens, displays, listening_counters, ready, stop, out))
+                               args=(server.url, tokens, manager, displays, listening_counters, ready, stop, out))
         listener.start()
         if not ready.wait(120):
             raise TimeoutError("listeners did not connect")
@@ -200,12 +232,13 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
         sampling.clear()
         sampler.join()
         stop.set()
-        received = out.get(timeout=60)
+        received, dashboard = out.get(timeout=60)
         listener.join(timeout=30)
         issue_ms, call_ms, sent_at, errors, elapsed = (load[k] for k in ("issue_ms", "call_ms", "sent_at",
                                                                          "errors", "elapsed"))
 
         display_ms = [(at - sent_at[number]) * 1000 for number, at in received if number in sent_at]
+        dashboard_ms = [(at - sent_at[number]) * 1000 for number, at in dashboard if number in sent_at]
         result = {
             "benchmark": "core load (SQLite, one process)",
             "seconds": round(elapsed, 1), "kiosks": kiosks, "counters": counters,
@@ -214,6 +247,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
             "tickets_issued": len(issue_ms), "tickets_per_second": round(len(issue_ms) / elapsed, 1),
             "calls": len(call_ms), "issue_ms": summary(issue_ms), "call_next_ms": summary(call_ms),
             "call_to_display_ms": summary(display_ms),
+            "call_to_dashboard_ms": summary(dashboard_ms),
             "display_deliveries_expected": len(sent_at) * displays, "display_deliveries": len(display_ms),
             "peak_rss_mb": round(max(peak_rss) / 2**20, 1), "errors": len(errors),
             "targets": TARGETS,
