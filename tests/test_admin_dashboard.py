@@ -1,8 +1,11 @@
 """The manager's live dashboard and its actions: permissions, bad input, and in real Chromium."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
+import socketio
 
 from hangdoi.demo import DEMO_CENTRE
 
@@ -72,7 +75,8 @@ def test_a_manager_watches_and_acts_live(browser, centre, printer):
     # Refill, reprint the last ticket from here.
     printer.paper = True
     page.click(".device[data-kiosk='Kiosk sảnh'] button")
-    page.wait_for_function("() => !document.querySelector('.device.bad')", timeout=5000)
+    page.wait_for_function("() => !document.querySelector(\".device[data-kiosk='Kiosk sảnh'] .state\")"
+                           ".textContent.includes('hết giấy')", timeout=5000)
     assert len(printer.tickets) == 1
     # Close a service for the day: the kiosk refuses it from now on.
     page.click("tr[data-service='XD01'] button >> nth=0")
@@ -102,3 +106,38 @@ def test_a_manager_moves_the_waiting_tickets_of_a_service_to_another(browser, ce
     page.wait_for_selector("tr[data-service='HT04'] td.waiting:has-text('0')")
     page.wait_for_selector("tr[data-service='HT01'] td.waiting:has-text('2')")
     assert server.get(f"/tickets/{first['public_id']}").json()["service"]["code"] == "HT01"
+
+
+def wait_for(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_managers_see_kiosks_and_displays_come_online_and_go_offline(centre):
+    server, ids = centre
+    manager_token = server.login("lanhdao", "lanhdao123")
+    news, manager, screen, stranger = [], socketio.Client(), socketio.Client(), socketio.Client()
+    manager.on("device_status", news.append)
+    try:
+        manager.connect(server.url, transports=["websocket"], auth={"token": manager_token})
+        snapshot = manager.call("subscribe", {"room": "supervision"})["snapshot"]
+        assert [(d["name"], d["online"]) for d in snapshot["displays"]][0] == ("Sảnh chờ chính", False)
+        screen.connect(server.url, transports=["websocket"])
+        assert "snapshot" in screen.call("subscribe", {"room": "display", "device": ids.displays["Sảnh chờ chính"]})
+        assert wait_for(lambda: any(n.get("presence") == "display" and n["online"] for n in news))
+        listed = server.get("/supervision", manager_token).json()["displays"]
+        assert {d["name"]: d["online"] for d in listed}["Sảnh chờ chính"] is True
+        stranger.connect(server.url, transports=["websocket"])
+        refused = stranger.call("subscribe", {"room": "display", "device": "not-a-key"})
+        assert refused["status"] == 422 and refused["error"]["code"] == "invalid_field"
+        assert stranger.call("subscribe", {"room": "supervision", "device": "x"})["status"] == 401
+        screen.disconnect()
+        assert wait_for(lambda: any(n.get("presence") == "display" and not n["online"] for n in news))
+        listed = server.get("/supervision", manager_token).json()["displays"]
+        assert {d["name"]: d["online"] for d in listed}["Sảnh chờ chính"] is False
+    finally:
+        for client in (manager, screen, stranger):
+            if client.connected:
+                client.disconnect()

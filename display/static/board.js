@@ -114,6 +114,7 @@ tick();
 setInterval(tick, 1000);
 window.hangdoiAnnouncer = announcer;
 window.hangdoiBoard = new Realtime("display", {
+  device: location.pathname.split("/")[2],
   onSnapshot, onState, onCall,
   onConnection: (online) => document.body.classList.toggle("offline", !online),
 });

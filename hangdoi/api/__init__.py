@@ -174,7 +174,7 @@ def my_day():
 def supervision():
     require_manager()
     ctx = hangdoi()
-    return jsonify({**state.supervision(ctx.db, centre_id()), "devices": ctx.printing.devices(centre_id())})
+    return jsonify({**state.supervision(ctx.db, centre_id()), **ctx.hub.device_overview(centre_id())})
 
 
 @api.post("/services/<int:service_id>/<change>")

@@ -193,6 +193,19 @@ def supervision(db, centre_id: int) -> dict:
                 "services": services, "counters": counters}
 
 
+def device_by_key(db, table: str, centre_id: int, key: str) -> dict | None:
+    """The active kiosk or display of this centre with this key (`table`: "kiosk" or "display")."""
+    with _reading(db) as tx:
+        return tx.row(f"SELECT id, name FROM {table} WHERE key = :key AND centre_id = :centre AND active = :yes",
+                      key=key, centre=centre_id, yes=True)
+
+
+def displays(db, centre_id: int) -> list[dict]:
+    with _reading(db) as tx:
+        return tx.rows("SELECT id, name FROM display WHERE centre_id = :centre AND active = :yes ORDER BY id",
+                       centre=centre_id, yes=True)
+
+
 def counter_centre(db, counter_id: int) -> int:
     with _reading(db) as tx:
         found = tx.value("SELECT centre_id FROM counter WHERE id = :id", id=counter_id)

@@ -31,6 +31,7 @@ from ..engine import state
 from ..engine.errors import DomainError, Forbidden, NotFound
 from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, check_object
+from .presence import Presence
 from .projection import (
     Projection,
     centre_room,
@@ -44,7 +45,10 @@ from .projection import (
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_FIELDS = {"room": STR(required=True, max_length=40),
-                    "centre": INT(nullable=True, description="Centre id; default: the first centre")}
+                    "centre": INT(nullable=True, description="Centre id; default: the first centre"),
+                    "device": STR(nullable=True, max_length=64,
+                                  description="A kiosk's or display's key, to be shown online to managers")}
+DEVICE_TABLES = {"kiosk": "kiosk", "display": "display"}
 
 
 class Hub:
@@ -59,6 +63,7 @@ class Hub:
         self.identities: dict[str, dict | None] = {}
         self.devices = lambda centre_id: []    # the app plugs in what it knows of kiosks and printers
         self.projection = Projection(self.socketio)
+        self.presence = Presence()
         db.on_commit(self.projection)
         self._register()
 
@@ -81,6 +86,9 @@ class Hub:
         @sio.on("disconnect")
         def _disconnect(*_args):
             self.identities.pop(request.sid, None)
+            gone = self.presence.leave(request.sid)
+            if gone is not None:
+                self._presence_news(*gone, online=False)
 
         @sio.on("subscribe")
         def _subscribe(data=None):
@@ -134,15 +142,35 @@ class Hub:
             if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id:
                 raise Forbidden("forbidden")
             rooms = [supervision_room(centre_id)]
-            read = lambda: {**state.supervision(self.db, centre_id), "devices": self.devices(centre_id)}  # noqa: E731
+            read = lambda: {**state.supervision(self.db, centre_id), **self.device_overview(centre_id)}  # noqa: E731
         else:
             raise BadInput("invalid_field", 422, field="room",
                            reason="display, kiosk, counter:<id>, rate:<id> or supervision")
+        if args["device"] is not None:
+            self._device_arrives(sid, centre_id, room, args["device"])
         # Join first, read second: nothing committed in between can be missed.
         for name in (centre_room(centre_id), *rooms):
             join_room(name, sid=sid)
         snapshot = read()
         return {"room": room, "seq": snapshot["seq"], "snapshot": snapshot}
+
+    def device_overview(self, centre_id: int) -> dict:
+        """Kiosks with their printers, and displays, each marked online while it holds a socket here."""
+        kiosks = [{**k, "online": self.presence.online("kiosk", k["id"])} for k in self.devices(centre_id)]
+        screens = [{**d, "online": self.presence.online("display", d["id"])} for d in state.displays(self.db, centre_id)]
+        return {"devices": kiosks, "displays": screens}
+
+    def _device_arrives(self, sid: str, centre_id: int, room: str, key: str) -> None:
+        if room not in DEVICE_TABLES:
+            raise BadInput("invalid_field", 422, field="device", reason="only kiosks and displays")
+        device = state.device_by_key(self.db, DEVICE_TABLES[room], centre_id, key)
+        if device is None:
+            raise BadInput("invalid_field", 422, field="device", reason="no such device")
+        if self.presence.arrive(sid, centre_id, room, device["id"], device["name"]):
+            self._presence_news(centre_id, room, device["id"], device["name"], online=True)
+
+    def _presence_news(self, centre_id: int, kind: str, device_id: int, name: str, online: bool) -> None:
+        self.device_status(centre_id, {"presence": kind, "id": device_id, "name": name, "online": online})
 
     def device_status(self, centre_id: int, payload: dict) -> None:
         payload = {**payload, "at": datetime.now(UTC).isoformat(timespec="seconds")}

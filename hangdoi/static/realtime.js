@@ -3,8 +3,10 @@
 const GAP_GRACE_MS = 1000;
 
 export class Realtime {
-  constructor(room, { onSnapshot, onState, onCall, onConnection } = {}) {
+  // `device`: a kiosk's or display's key, so managers see it online.
+  constructor(room, { onSnapshot, onState, onCall, onConnection, device } = {}) {
     this.room = room;
+    this.device = device;
     this.handlers = { onSnapshot, onState, onCall, onConnection };
     this.seq = null;          // every change up to here is held
     this.snapshotSeq = 0;
@@ -21,7 +23,7 @@ export class Realtime {
 
   subscribe() {
     this.seq = null;
-    this.socket.emit("subscribe", { room: this.room }, (ack) => {
+    this.socket.emit("subscribe", this.device ? { room: this.room, device: this.device } : { room: this.room }, (ack) => {
       if (!ack || ack.error) { console.error("subscribe refused", ack && ack.error); return; }
       this.seq = ack.seq; this.snapshotSeq = ack.seq; this.ahead.clear();
       this.call("onSnapshot", ack.snapshot);

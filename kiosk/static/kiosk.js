@@ -265,6 +265,7 @@ tick();
 setInterval(tick, 1000);
 
 const live = new Realtime("kiosk", {
+  device: location.pathname.split("/")[2],
   onSnapshot: applySnapshot,
   onState: applyState,
   onConnection: (up) => { $("offline-banner").hidden = up; },

@@ -34,7 +34,7 @@ function render() {
   $("centre-name").textContent = data.centre.name;
   renderCounters(data.counters);
   renderServices(data.services, data.sla_minutes);
-  renderDevices(data.devices);
+  renderDevices(data.devices, data.displays || []);
   renderAlerts(data);
   tick();
   window.hangdoiDashboard.renders += 1;
@@ -98,11 +98,12 @@ function openMove(source, services) {
   $("move").showModal();
 }
 
-function renderDevices(devices) {
-  $("devices").replaceChildren(...devices.map((d) => {
-    const item = el("li", `device ${d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state) ? "bad" : ""}`);
+function renderDevices(devices, displays) {
+  const online = (d) => el("span", `presence ${d.online ? "up" : "down"}`, t(d.online ? "admin_online" : "admin_offline_device"));
+  const kiosks = devices.map((d) => {
+    const item = el("li", `device ${printerBad(d) || !d.online ? "bad" : ""}`);
     item.dataset.kiosk = d.name;
-    item.append(el("span", "name", d.name),
+    item.append(online(d), el("span", "name", d.name),
                 el("span", "state", d.printer ? `${t("admin_printer_state")}: ${stateWord(d.printer_state || "unknown")}` : t("admin_no_printer")));
     if (d.printer) {
       const button = el("button", "small", t("admin_reprint"));
@@ -111,8 +112,17 @@ function renderDevices(devices) {
       item.append(button);
     }
     return item;
-  }));
+  });
+  const screens = displays.map((d) => {
+    const item = el("li", `device ${d.online ? "" : "bad"}`);
+    item.dataset.display = d.name;
+    item.append(online(d), el("span", "name", d.name), el("span", "kind", t("admin_display")));
+    return item;
+  });
+  $("devices").replaceChildren(...kiosks, ...screens);
 }
+
+const printerBad = (d) => d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state);
 
 function renderAlerts(data) {
   const alerts = [];
@@ -122,9 +132,10 @@ function renderAlerts(data) {
     }
   }
   for (const d of data.devices) {
-    if (d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state)) {
-      alerts.push(t("admin_device_alert", { device: d.name, state: stateWord(d.printer_state) }));
-    }
+    if (printerBad(d)) alerts.push(t("admin_device_alert", { device: d.name, state: stateWord(d.printer_state) }));
+  }
+  for (const d of [...data.devices, ...(data.displays || [])]) {
+    if (!d.online) alerts.push(t("admin_device_alert", { device: d.name, state: t("admin_offline_device") }));
   }
   for (const [port, news] of board.deviceNews) {
     if (!news.ok && news.device) alerts.push(t("admin_device_alert", { device: `${news.device} ${port}`, state: stateWord(news.state) }));
@@ -169,6 +180,6 @@ const live = new Realtime("supervision", {
   onConnection: (up) => { $("offline").hidden = up; },
 });
 live.socket.on("device_status", (news) => {
-  if (news.printer) refresh();
+  if (news.printer || news.presence) refresh();
   else { board.deviceNews.set(news.port, news); render(); }
 });
