@@ -102,6 +102,8 @@ def demo(host: str, port: int) -> None:
         click.echo(f"{kinds[kind]} “{name}”: http://{host}:{port}{path}")
     click.echo(f"counter terminal: http://{host}:{port}/counter   (rating tablet of counter N: /rate/N)")
     click.echo(f"manager's dashboard: http://{host}:{port}/admin   (lanhdao or admin)")
+    click.echo(f"reports:             http://{host}:{port}/admin/reports")
+    click.echo(f"settings:            http://{host}:{port}/admin/settings   (admin)")
     click.echo(f"printed tickets (PNG and ESC/POS bytes): {settings.data_dir / 'printed'}")
     _serve(host, port, upgrade_schema=False)
 
