@@ -132,10 +132,15 @@ def test_openapi_document_lists_every_route(client, app):
     documented = {f"/api/v1{p}" for p in doc["paths"]}
     routes = {str(r).replace("<int:counter_id>", "{counter_id}").replace("<public_id>", "{public_id}")
               .replace("<int:kiosk_id>", "{kiosk_id}").replace("<int:service_id>", "{service_id}")
+              .replace("<int:item_id>", "{item_id}").replace("<int:officer_id>", "{officer_id}")
               for r in app.url_map.iter_rules() if str(r).startswith("/api/v1")}
-    expanded = {r for r in routes if "<action>" not in r and "<change>" not in r}
+    generic = ("<action>", "<change>", "<kind>", "<fmt>")
+    expanded = {r for r in routes if not any(g in r for g in generic)}
     assert expanded <= documented
     assert "/api/v1/counters/{counter_id}/call-next" in documented
+    for kind in ("domains", "services", "counters", "officers", "kiosks", "displays"):
+        assert {f"/api/v1/admin/{kind}", f"/api/v1/admin/{kind}/{{item_id}}"} <= documented
+    assert {"/api/v1/reports/export.csv", "/api/v1/admin/catalogue.xlsx"} <= documented
 
 
 # -- bad input: clear 4xx, nothing changed -----------------------------------------------------

@@ -129,6 +129,8 @@ def document() -> dict:
         "/openapi.json": {"get": {"summary": "This document",
                                   "responses": {"200": _json({"type": "object"})}}},
     }
+    paths.update(_report_paths(bearer))
+    paths.update(_admin_paths(bearer))
     for name, action in COUNTER_ACTIONS.items():
         paths[f"/counters/{{counter_id}}/{name}"] = {"post": {
             "summary": action.summary, "security": bearer, "parameters": [_counter_param()],
@@ -150,3 +152,69 @@ def document() -> dict:
 def _counter_param() -> dict:
     return {"name": "counter_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _id_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _report_paths(bearer) -> dict:
+    query = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+             {"name": "by", "in": "query", "schema": {"enum": ["day", "week", "month", "hour", "domain", "service",
+                                                              "counter", "officer", "priority"]}}]
+    paths = {"/reports": {"get": {
+        "summary": "Report figures over local days, grouped one way (managers)", "security": bearer,
+        "parameters": query, "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 422)}}}}
+    for fmt, mimetype in (("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        paths[f"/reports/export.{fmt}"] = {"get": {
+            "summary": f"The report's table as {fmt.upper()}, Vietnamese headers (managers)", "security": bearer,
+            "parameters": query, "responses": {"200": {"description": "OK", "content": {mimetype: {}}},
+                                               **_errors(401, 403, 422)}}}
+    return paths
+
+
+def _admin_paths(bearer) -> dict:
+    from .admin import CENTRE_FIELDS, KINDS, MOVE_FIELDS, PASSWORD_FIELDS
+    write_errors = _errors(400, 401, 403, 404, 409, 413, 415, 422)
+    paths = {}
+    for kind, spec in KINDS.items():
+        paths[f"/admin/{kind}"] = {"post": {
+            "summary": f"Create {spec.summary} (admins; audited)", "security": bearer,
+            "requestBody": {**_body(spec.fields), "required": True},
+            "responses": {"201": _json({"type": "object"}), **write_errors}}}
+        paths[f"/admin/{kind}/{{item_id}}"] = {"put": {
+            "summary": f"Replace {spec.summary} (admins; audited)", "security": bearer,
+            "parameters": [_id_param("item_id")], "requestBody": {**_body(spec.fields), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}}
+    catalogue_types = {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}
+    paths.update({
+        "/admin/centre": {"put": {"summary": "The centre's settings (admins; audited)", "security": bearer,
+                                  "requestBody": {**_body(CENTRE_FIELDS), "required": True},
+                                  "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/officers/{officer_id}/password": {"post": {
+            "summary": "Reset an officer's password; their tokens stop working (admins)", "security": bearer,
+            "parameters": [_id_param("officer_id")], "requestBody": {**_body(PASSWORD_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/setup": {"get": {"summary": "Everything an admin edits (admins)", "security": bearer,
+                                 "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
+        "/admin/catalogue": {"post": {
+            "summary": "Import the service catalogue (CSV or XLSX; all or nothing; managers and admins)",
+            "security": bearer, "requestBody": {"required": True, "content": catalogue_types},
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 409, 413, 415, 422)}}},
+        "/admin/audit": {"get": {"summary": "The audit log, newest first (managers)", "security": bearer,
+                                 "parameters": [{"name": "limit", "in": "query",
+                                                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                                 "responses": {"200": _json({"type": "array"}), **_errors(401, 403, 422)}}},
+        "/services/{service_id}/move-waiting": {"post": {
+            "summary": "Move every ticket waiting for a service to another, keeping their places (managers)",
+            "security": bearer, "parameters": [_id_param("service_id")],
+            "requestBody": {**_body(MOVE_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
+    })
+    for fmt, mimetype in catalogue_types.items():
+        name = "csv" if fmt == "text/csv" else "xlsx"
+        paths[f"/admin/catalogue.{name}"] = {"get": {
+            "summary": f"The service catalogue as {name.upper()} (managers)", "security": bearer,
+            "responses": {"200": {"description": "OK", "content": {fmt: mimetype}}, **_errors(401, 403)}}}
+    return paths
