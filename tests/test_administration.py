@@ -255,3 +255,21 @@ def test_unreadable_or_wrongly_shaped_files_are_refused(client, admin):
     empty.save(out)
     assert client.post("/api/v1/admin/catalogue", headers={**admin, "Content-Type": XLSX},
                        data=out.getvalue()).json["error"]["code"] == "import_bad_header"
+
+
+def test_the_dashboard_estimates_a_newcomers_wait_from_open_counters(client, db, ids):
+    manager = bearer(client, "dung")
+    for _ in range(3):
+        client.post("/api/v1/tickets", json={"service": "HT01"})
+
+    def estimates():
+        view = client.get("/api/v1/supervision", headers=manager).json
+        return {s["code"]: s["estimated_wait_minutes"] for s in view["services"]}
+
+    assert estimates()["HT01"] is None                         # nobody is at a counter yet
+    engine.sign_in(db, ids.counter(1), ids.officer("an"))      # HT primary, CT backup
+    assert (estimates()["HT01"], estimates()["CT01"], estimates()["DD01"]) == (24, 0, None)   # 3 × 8 min ÷ 1
+    engine.sign_in(db, ids.counter(2), ids.officer("binh"))    # CT primary, HT backup: half a counter more
+    assert estimates()["HT01"] == 16
+    engine.pause(db, ids.counter(2), ids.officer("binh"), "break")
+    assert estimates()["HT01"] == 24

@@ -1,6 +1,6 @@
 // The counter terminal: one big "call next", the ticket at the counter, the queue, the day's figures.
 import { Realtime } from "/assets/static/realtime.js";
-import { $, el } from "/assets/static/dom.js";
+import { $, el, toast } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
 const COUNTER = Number(document.body.dataset.counter);
@@ -95,12 +95,6 @@ function tickTimers() {
   }
 }
 
-function toast(message) {
-  $("toast").textContent = message;
-  $("toast").hidden = false;
-  clearTimeout(desk.toastTimer);
-  desk.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 6000);
-}
 
 // -- fetching ----------------------------------------------------------------------------------
 async function refresh() {
@@ -139,12 +133,12 @@ async function act(action, body = {}) {
     const answer = await response.json().catch(() => ({}));
     window.hangdoiTerminal.actions += 1;
     window.hangdoiTerminal.lastAction = { action, status: response.status, at: Date.now() };
-    if (!response.ok) { toast((answer.error?.message || "").split(" / ")[0]); return; }
+    if (!response.ok) { toast((answer.error?.message || "").split(" / ")[0], 6000); return; }
     if (holding && (action === "finish" || action === "call-next")) desk.ratingUntil = Date.now() + RATING_SHOWN_MS;
     desk.snapshot = { ...desk.snapshot, ticket: answer.ticket, counter: answer.counter };
-    if (action === "call-next" && !answer.ticket) toast(t("terminal_nothing_waiting"));
+    if (action === "call-next" && !answer.ticket) toast(t("terminal_nothing_waiting"), 6000);
   } catch (err) {
-    toast(t("terminal_offline"));
+    toast(t("terminal_offline"), 6000);
   } finally {
     desk.busy = false;
     render();

@@ -31,13 +31,7 @@ def save_kiosk(change: Change, fields: dict, kiosk_id: int | None = None) -> dic
     active = True if fields["active"] is None else fields["active"]
     values = {"name": fields["name"], "printer": None if printer is None else tx.json(printer),
               "options": tx.json(options), "active": active}
-    if before is None:
-        kiosk_id = tx.value("INSERT INTO kiosk (centre_id, name, key, printer, options, active) VALUES "
-                            "(:c, :name, :key, :printer, :options, :active) RETURNING id",
-                            c=change.centre_id, key=secrets.token_urlsafe(16), **values)
-    else:
-        tx.execute("UPDATE kiosk SET name = :name, printer = :printer, options = :options, active = :active "
-                   "WHERE id = :id", id=kiosk_id, **values)
+    kiosk_id = _store(change, "kiosk", kiosk_id, values)
     after = kiosk_row(change, kiosk_id)
     change.audit("kiosk", kiosk_id, "update" if before else "create", _no_key(before), _no_key(after))
     return after
@@ -72,16 +66,22 @@ def save_display(change: Change, fields: dict, display_id: int | None = None) ->
     options = {"ticker": fields["ticker"]} if fields["ticker"] else {}
     active = True if fields["active"] is None else fields["active"]
     values = {"name": fields["name"], "counters": tx.json(numbers), "options": tx.json(options), "active": active}
-    if before is None:
-        display_id = tx.value("INSERT INTO display (centre_id, name, key, counters, options, active) VALUES "
-                              "(:c, :name, :key, :counters, :options, :active) RETURNING id",
-                              c=change.centre_id, key=secrets.token_urlsafe(16), **values)
-    else:
-        tx.execute("UPDATE display SET name = :name, counters = :counters, options = :options, active = :active "
-                   "WHERE id = :id", id=display_id, **values)
+    display_id = _store(change, "display", display_id, values)
     after = display_row(change, display_id)
     change.audit("display", display_id, "update" if before else "create", _no_key(before), _no_key(after))
     return after
+
+
+def _store(change: Change, table: str, device_id: int | None, values: dict) -> int:
+    """Update the device, or register it with a new key; its id either way."""
+    if device_id is not None:
+        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        change.tx.execute(f"UPDATE {table} SET {assignments} WHERE id = :id", id=device_id, **values)
+        return device_id
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{name}" for name in values)
+    return change.tx.value(f"INSERT INTO {table} (centre_id, key, {columns}) VALUES (:centre, :key, {placeholders}) "
+                           "RETURNING id", centre=change.centre_id, key=secrets.token_urlsafe(16), **values)
 
 
 def _no_key(row: dict | None) -> dict | None:

@@ -11,6 +11,7 @@ from ..app import hangdoi
 from ..engine import ratings, services, state
 from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, Field, check_object
+from ..waits import supervision_view
 from .errors import ApiError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -174,7 +175,7 @@ def my_day():
 def supervision():
     require_manager()
     ctx = hangdoi()
-    return jsonify({**state.supervision(ctx.db, centre_id()), **ctx.hub.device_overview(centre_id())})
+    return jsonify(supervision_view(ctx, centre_id()))
 
 
 @api.post("/services/<int:service_id>/<change>")

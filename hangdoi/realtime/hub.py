@@ -31,6 +31,7 @@ from ..engine import state
 from ..engine.errors import DomainError, Forbidden, NotFound
 from ..models import ADMIN, MANAGER
 from ..validation import INT, STR, BadInput, check_object
+from ..waits import supervision_view
 from .presence import Presence
 from .projection import (
     Projection,
@@ -142,7 +143,7 @@ class Hub:
             if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id:
                 raise Forbidden("forbidden")
             rooms = [supervision_room(centre_id)]
-            read = lambda: {**state.supervision(self.db, centre_id), **self.device_overview(centre_id)}  # noqa: E731
+            read = lambda: supervision_view(self.app.extensions["hangdoi"], centre_id)  # noqa: E731
         else:
             raise BadInput("invalid_field", 422, field="room",
                            reason="display, kiosk, counter:<id>, rate:<id> or supervision")

@@ -32,6 +32,8 @@ COLUMNS = [
     ("Không hài lòng", lambda f: f["ratings"]["1"]),
     ("Hài lòng", lambda f: f["ratings"]["2"]),
     ("Rất hài lòng", lambda f: f["ratings"]["3"]),
+    ("Hài lòng trở lên (%)", lambda f: None if not f["ratings"]["total"]
+     else round((f["ratings"]["share"]["2"] + f["ratings"]["share"]["3"]) * 100, 1)),
 ]
 TOTAL_LABEL = "Tổng cộng"
 

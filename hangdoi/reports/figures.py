@@ -97,10 +97,16 @@ def summarise(members: list[Visit], sla_minutes: int) -> dict:
         "service_minutes": _spread(services),
         "within_target": (round(sum(1 for w in waits if w <= sla_minutes * 60) / len(waits), 4)
                           if waits else None),
-        "ratings": {"1": sum(1 for v in rated if v.rating == 1), "2": sum(1 for v in rated if v.rating == 2),
-                    "3": sum(1 for v in rated if v.rating == 3), "total": len(rated),
-                    "reasons": dict(sorted(reasons.items()))},
+        "ratings": _ratings(rated, reasons),
     }
+
+
+def _ratings(rated: list[Visit], reasons: Counter) -> dict:
+    counts = Counter(v.rating for v in rated)
+    total = len(rated)
+    return {"1": counts[1], "2": counts[2], "3": counts[3], "total": total,
+            "share": {level: round(counts[int(level)] / total, 4) if total else None for level in ("1", "2", "3")},
+            "reasons": dict(sorted(reasons.items()))}
 
 
 def _spread(seconds: list[float]) -> dict:

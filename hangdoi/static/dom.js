@@ -7,3 +7,14 @@ export function el(tag, className, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+let toastTimer = null;
+
+// A short message in the page's #toast element, gone after `ms`.
+export function toast(message, ms = 5000) {
+  const box = $("toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, ms);
+}

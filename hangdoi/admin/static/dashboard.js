@@ -1,6 +1,6 @@
 // The manager's live view: it re-reads /api/v1/supervision whenever the centre changes.
 import { Realtime } from "/assets/static/realtime.js";
-import { $, el } from "/assets/static/dom.js";
+import { $, el, toast } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
 const board = { data: null, deviceNews: new Map(), fetching: false, again: false };
@@ -10,12 +10,6 @@ const t = (code, params = {}) => (LABELS[code] || code).replace(/\{(\w+)\}/g, (_
 const mmss = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 const stateWord = (state) => t(`device_state_${state}`) || state;
 
-function toast(message) {
-  $("toast").textContent = message;
-  $("toast").hidden = false;
-  clearTimeout(board.toastTimer);
-  board.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 5000);
-}
 
 async function post(path, confirmText, body = {}) {
   if (confirmText && !window.confirm(confirmText)) return;
@@ -82,7 +76,8 @@ function renderServices(services, sla) {
       move.addEventListener("click", () => openMove(s, services));
       action.append(move);
     }
-    row.append(name, el("td", "waiting", String(s.waiting)), longest, action);
+    const estimate = el("td", "estimate", s.estimated_wait_minutes == null ? "—" : t("admin_minutes", { m: s.estimated_wait_minutes }));
+    row.append(name, el("td", "waiting", String(s.waiting)), longest, estimate, action);
     return row;
   }));
 }

@@ -1,7 +1,7 @@
 // The admin's editors: one list and one form per kind of thing, all over /api/v1/admin/*.
 // A form sends the whole object (PUT replaces); the server checks everything and answers a
 // bilingual error, shown in the form, which stays open so nothing typed is lost.
-import { $, el } from "/assets/static/dom.js";
+import { $, el, toast } from "/assets/static/dom.js";
 
 const L = JSON.parse($("labels").textContent);
 const t = (code, params = {}) => (L[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
@@ -18,12 +18,6 @@ async function api(method, path, body, contentType = "application/json") {
   return answer;
 }
 
-function toast(message) {
-  $("toast").textContent = message;
-  $("toast").hidden = false;
-  clearTimeout(state.toastTimer);
-  state.toastTimer = setTimeout(() => { $("toast").hidden = true; }, 4000);
-}
 
 async function load() {
   state.setup = await api("GET", "/admin/setup");
@@ -219,10 +213,10 @@ async function importCatalogue(file) {
   const type = file.name.toLowerCase().endsWith(".xlsx") ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv";
   try {
     const result = await api("POST", "/admin/catalogue", await file.arrayBuffer(), type);
-    toast(t("settings_imported", result));
+    toast(t("settings_imported", result), 4000);
     await load();
   } catch (error) {
-    toast(error.message);
+    toast(error.message, 4000);
   }
 }
 
@@ -273,7 +267,7 @@ function centreForm() {
     try {
       await api("PUT", "/admin/centre", body);
       error.hidden = true;
-      toast(t("settings_saved"));
+      toast(t("settings_saved"), 4000);
       await load();
     } catch (problem) {
       error.textContent = problem.message;
@@ -317,7 +311,7 @@ async function saveEditor(event) {
   try {
     await api(item ? "PUT" : "POST", item ? `/admin/${kind}/${item.id}` : `/admin/${kind}`, body);
     $("editor").close();
-    toast(t("settings_saved"));
+    toast(t("settings_saved"), 4000);
     await load();
   } catch (problem) {
     $("editor-error").textContent = problem.message;
@@ -396,4 +390,4 @@ for (const button of $("tabs").children) {
 }
 $("editor-form").addEventListener("submit", saveEditor);
 $("editor-cancel").addEventListener("click", () => $("editor").close());
-load().catch((problem) => toast(problem.message));
+load().catch((problem) => toast(problem.message, 4000));
