@@ -4,7 +4,9 @@
 
 A centre with 15 counters gets one month of history (hangdoi/history.py: about 1,360 tickets on
 each of 22 working days, their whole timelines), then the month's report is built `runs` times per
-grouping. Target: every grouping's median ≤ 1 s. Prints JSON.
+grouping, cold (a fresh Database each time, so every timeline is read: the first report after a
+start) and warm (settled days already in memory: hangdoi/reports/settled.py). Target: every
+grouping's cold median ≤ 1 s. Prints JSON.
 """
 from __future__ import annotations
 
@@ -45,17 +47,23 @@ def measure(url: str, tickets: int, runs: int) -> dict:
     written = write_history(db, centre, FIRST, LAST, tickets_per_day=tickets // WORKING_DAYS)
     figures = {"tickets": written, "history_write_s": round(time.perf_counter() - started, 1)}
     for by in GROUPINGS:
-        times = []
+        cold, warm = [], []
         for _ in range(runs):
+            fresh = Database(url)
             started = time.perf_counter()
-            report = build_report(db, centre, FIRST, LAST, by)
-            times.append(time.perf_counter() - started)
+            report = build_report(fresh, centre, FIRST, LAST, by)
+            cold.append(time.perf_counter() - started)
+            fresh.dispose()
+            started = time.perf_counter()
+            build_report(db, centre, FIRST, LAST, by)
+            warm.append(time.perf_counter() - started)
         assert report["totals"]["issued"] == written
-        figures[f"month_by_{by}_s"] = {"median": round(statistics.median(times), 3), "max": round(max(times), 3)}
+        figures[f"month_by_{by}_s"] = {"cold_median": round(statistics.median(cold), 3), "cold_max": round(max(cold), 3),
+                                        "warm_median": round(statistics.median(warm), 3)}
     started = time.perf_counter()
     export.to_xlsx(build_report(db, centre, FIRST, LAST, "service"))
     figures["month_by_service_xlsx_s"] = round(time.perf_counter() - started, 3)
-    figures["meets_1s"] = all(figures[f"month_by_{by}_s"]["median"] <= 1.0 for by in GROUPINGS)
+    figures["meets_1s"] = all(figures[f"month_by_{by}_s"]["cold_median"] <= 1.0 for by in GROUPINGS)
     db.dispose()
     return figures
 

@@ -34,6 +34,8 @@ class Database:
         self._writer_lock = threading.Lock() if self.is_sqlite else nullcontext()
         # The engine's SQLite writer thread (hangdoi/engine/group_commit.py), made on first use.
         self.group_commit = None
+        # Reports' memory of days that can no longer change (hangdoi/reports/settled.py).
+        self.settled_days = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:

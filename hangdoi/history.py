@@ -54,7 +54,9 @@ def write_history(db, centre_id: int, first: date, last: date, tickets_per_day: 
                 ticket_id += len(made)
             day += timedelta(days=1)
         _insert(Tx(s), tickets, events, plan)
-        return len(tickets)
+    analyse(db)
+    db.settled_days = None      # these days were empty when a report last looked
+    return len(tickets)
 
 
 def _insert(tx: Tx, tickets: list[dict], events: list[dict], plan: "_Plan") -> None:
@@ -81,6 +83,16 @@ def _insert(tx: Tx, tickets: list[dict], events: list[dict], plan: "_Plan") -> N
                     [{"service_id": sid, "day": tx.day(day), "n": n} for (sid, day), n in plan.issued.items()])
     if tx.postgres:  # explicit ids above: move the sequence past them
         tx.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
+
+
+def analyse(db) -> None:
+    """After a bulk load PostgreSQL's planner still thinks the tables are empty until autovacuum
+    gets round to them; tell it now."""
+    if not db.is_sqlite:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE ticket")
+            connection.exec_driver_sql("ANALYZE ticket_event")
+            connection.commit()
 
 
 class _Plan:

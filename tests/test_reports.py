@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from hangdoi import engine
 from hangdoi.app import create_app
 from hangdoi.config import load_settings
+from hangdoi.database import Database
 from hangdoi.engine import ratings
 from hangdoi.engine.errors import Invalid
 from hangdoi.reports import build_report
@@ -213,3 +214,23 @@ def test_reports_are_for_managers_only(db, timeline, client):
     assert client.get("/api/v1/reports", headers=sign_in(client, "an")).status_code == 403
     assert client.get("/api/v1/reports/export.csv", headers=sign_in(client, "an")).status_code == 403
     assert client.get("/api/v1/reports/export.pdf", headers=sign_in(client, "dung")).status_code == 404
+
+
+def test_days_still_changing_are_read_afresh_and_settled_days_from_memory(db, clock, timeline):
+    at(clock, TUESDAY, "07:00")
+    before = build_report(db, timeline.centre, MONDAY, TUESDAY)["rows"]
+    assert before[0]["open"] == 1                                   # 1005 still waits: Monday is not settled
+    assert db.settled_days.get(timeline.centre, MONDAY) is None
+    engine.close_day(db, timeline.centre)                           # closes Monday's 1005 and Tuesday's nothing
+    after = build_report(db, timeline.centre, MONDAY, TUESDAY)["rows"]
+    assert (after[0]["open"], after[0]["closed"]) == (0, 2)
+    assert db.settled_days.get(timeline.centre, MONDAY) is not None  # over, nothing open, ratings window past
+    assert db.settled_days.get(timeline.centre, TUESDAY) is None     # today is never settled
+    engine.issue_ticket(db, timeline.centre, "HT01")                 # today keeps changing
+    assert build_report(db, timeline.centre, MONDAY, TUESDAY)["rows"][1]["issued"] == 2
+    fresh = Database(db.url, clock=clock)                            # another process reads the same
+    try:
+        assert build_report(fresh, timeline.centre, MONDAY, TUESDAY)["rows"] == \
+            build_report(db, timeline.centre, MONDAY, TUESDAY)["rows"]
+    finally:
+        fresh.dispose()

@@ -19,7 +19,8 @@ from ..engine.errors import Invalid, NotFound
 from ..engine.hours import DEFAULT_HOURS
 from ..engine.ratings import REASONS
 from ..engine.sql import Tx
-from .timeline import Visit, visits
+from .settled import visits_of_days
+from .timeline import Visit
 
 GROUPINGS = ("day", "week", "month", "hour", "domain", "service", "counter", "officer", "priority")
 MAX_DAYS = 731
@@ -51,7 +52,7 @@ def build_reports(db, centre_id: int, first: date | None, last: date | None, gro
         if (last - first).days >= MAX_DAYS:
             raise Invalid("report_range_too_long", days=MAX_DAYS)
         names = _Names(tx, centre_id)
-        found = visits(tx, centre_id, first, last, centre["timezone"])
+        found = visits_of_days(db, tx, centre_id, first, last, centre["timezone"])
     sla = int(centre["settings"].get("sla_minutes", state.SLA_MINUTES))
     totals = summarise(found, sla)
     head = {"centre": {"name": centre["name"], "timezone": centre["timezone"]},

@@ -43,7 +43,7 @@ class Visit:
 # Likewise a rating's level is read by the database; only the rare unhappy one's reasons are parsed here.
 # Whole milliseconds, so sums and means come out exact.
 EPOCH = {"sqlite": "CAST(round((julianday(at) - 2440587.5) * 86400000.0) AS INTEGER)",
-         "postgresql": "round(EXTRACT(EPOCH FROM at) * 1000)::bigint"}
+         "postgresql": "(date_part('epoch', at) * 1000)::bigint"}
 LEVEL = {"sqlite": "json_extract(data, '$.level')", "postgresql": "(data->>'level')::int"}
 TICKETS_SQL = ("SELECT id, local_day, priority_id, service_id, {epoch} FROM ticket "
                "WHERE centre_id = :centre AND local_day >= :first AND local_day <= :last ORDER BY id")
@@ -64,11 +64,13 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
     tz = ZoneInfo(tz_name)
     dialect = "postgresql" if tx.postgres else "sqlite"
     days: dict = {}
-    found = {ticket_id: Visit(ticket_id, days.get(day) or days.setdefault(day, Tx.read_day(day)),
-                              datetime.fromtimestamp(issued / 1000, tz).hour, priority, service_id, issued_at=issued)
-             for ticket_id, day, priority, service_id, issued in _fetch(
-                 tx, TICKETS_SQL.format(epoch=EPOCH[dialect].replace("at)", "issued_at)")),
-                 centre=centre_id, first=tx.day(first), last=tx.day(last))}
+    found = {}
+    for ticket_id, day, priority, service_id, issued in _fetch(
+            tx, TICKETS_SQL.format(epoch=EPOCH[dialect].replace("at)", "issued_at)")),
+            centre=centre_id, first=tx.day(first), last=tx.day(last)):
+        local, offset_ms = days.get(day) or days.setdefault(day, _day_and_offset(day, tz))
+        found[ticket_id] = Visit(ticket_id, local, (issued + offset_ms) // 3_600_000 % 24, priority, service_id,
+                                 issued_at=issued)
     if not found:
         return []
     events = _fetch(tx, EVENTS_SQL.format(epoch=EPOCH[dialect], level=LEVEL[dialect]),
@@ -109,3 +111,9 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
 def _fetch(tx: Tx, sql: str, **params):
     tx.cursor.execute(tx._dialect(sql), params)
     return tx.cursor.fetchall()
+
+
+def _day_and_offset(day, tz: ZoneInfo) -> tuple[date, int]:
+    """The local day, and its offset from UTC in milliseconds (taken at noon: clocks change at night)."""
+    local = Tx.read_day(day)
+    return local, int(tz.utcoffset(datetime(local.year, local.month, local.day, 12)).total_seconds() * 1000)
