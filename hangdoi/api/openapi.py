@@ -199,7 +199,7 @@ def _admin_paths(bearer) -> dict:
         "/admin/setup": {"get": {"summary": "Everything an admin edits (admins)", "security": bearer,
                                  "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
         "/admin/catalogue": {"post": {
-            "summary": "Import the service catalogue (CSV or XLSX; all or nothing; managers and admins)",
+            "summary": "Import the service catalogue (CSV or XLSX; all or nothing; admins; audited)",
             "security": bearer, "requestBody": {"required": True, "content": catalogue_types},
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 409, 413, 415, 422)}}},
         "/admin/audit": {"get": {"summary": "The audit log, newest first (managers)", "security": bearer,
