@@ -163,9 +163,10 @@ class _Plan:
         timeline.append(self._event(ticket, "started", started, "serving", counter, officer))
         if roll < CANCEL_SHARE + NO_SHOW_SHARE + TRANSFER_SHARE:
             timeline.append(self._event(ticket, "transferred", finished, "waiting", counter, officer))
-            recalled = finished + timedelta(minutes=rng.uniform(2, 12))
-            timeline.append(self._event(ticket, "called", recalled, "called", counter, officer))
-            finished = recalled + timedelta(minutes=rng.uniform(3, 10))
+            called_again = finished + timedelta(minutes=rng.uniform(2, 12))
+            timeline.append(self._event(ticket, "called", called_again, "called", counter, officer))
+            ticket["call_count"] = 2
+            finished = called_again + timedelta(minutes=rng.uniform(3, 10))
         ticket["status"] = "done"
         timeline.append(self._event(ticket, "finished", finished, "done", counter, officer))
         free_at[counter] = finished
