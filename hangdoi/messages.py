@@ -277,6 +277,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report_reasons": ("Lý do chưa hài lòng", "Reasons for dissatisfaction"),
     "report_no_ratings": ("Chưa có đánh giá", "No ratings yet"),
     "report_table": ("Chi tiết", "Details"),
+    "report_total": ("Tổng cộng", "Total"),
+    "report_col_wait_mean": ("Chờ TB (phút)", "Mean wait (min)"),
+    "report_col_wait_p90": ("Chờ P90 (phút)", "P90 wait (min)"),
+    "report_col_service_mean": ("Phục vụ TB (phút)", "Mean service (min)"),
     "report_per_service": ("Theo thủ tục", "Per service"),
     "report_per_counter": ("Theo quầy", "Per counter"),
     "report_definitions": ("Thời gian chờ: từ lúc lấy số đến khi được gọi (cộng cả lần chờ lại sau khi chuyển). "

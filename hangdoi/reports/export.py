@@ -8,6 +8,8 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from ..messages import text
+
 GROUP_HEADERS = {"day": "Ngày", "week": "Tuần", "month": "Tháng", "hour": "Giờ lấy số",
                  "domain": "Lĩnh vực", "service": "Thủ tục", "counter": "Quầy", "officer": "Cán bộ",
                  "priority": "Đối tượng ưu tiên"}
@@ -35,7 +37,7 @@ COLUMNS = [
     ("Hài lòng trở lên (%)", lambda f: None if not f["ratings"]["total"]
      else round((f["ratings"]["share"]["2"] + f["ratings"]["share"]["3"]) * 100, 1)),
 ]
-TOTAL_LABEL = "Tổng cộng"
+TOTAL_LABEL = text("report_total")
 
 
 def table(report: dict) -> list[list]:
