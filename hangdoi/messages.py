@@ -407,6 +407,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit_import": ("Nhập danh mục", "Imported"),
     "audit_reset_password": ("Đặt lại mật khẩu", "Password reset"),
     "audit_move_waiting": ("Chuyển số đang chờ", "Moved waiting tickets"),
+    "audit_close_today": ("Ngừng nhận hôm nay", "Closed for today"),
+    "audit_reopen_today": ("Mở lại hôm nay", "Reopened today"),
+    "audit_end_session": ("Kết thúc phiên tại quầy", "Ended a counter session"),
+    "audit_close_day": ("Đóng ngày làm việc", "Closed the day"),
     # Rating tablet
     "rate_title": ("Đánh giá mức độ hài lòng", "How satisfied are you?"),
     "rate_idle": ("Cảm ơn quý vị đã đến làm thủ tục", "Thank you for coming"),

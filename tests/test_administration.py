@@ -273,3 +273,16 @@ def test_the_dashboard_estimates_a_newcomers_wait_from_open_counters(client, db,
     assert estimates()["HT01"] == 16
     engine.pause(db, ids.counter(2), ids.officer("binh"), "break")
     assert estimates()["HT01"] == 24
+
+
+def test_a_managers_day_actions_are_in_the_audit_log(client, db, ids, admin):
+    manager = bearer(client, "dung")
+    engine.sign_in(db, ids.counter(1), ids.officer("an"))
+    assert client.post(f"/api/v1/services/{ids.service('HT01')}/close-today", headers=manager).status_code == 200
+    assert client.post(f"/api/v1/services/{ids.service('HT01')}/reopen", headers=manager).status_code == 200
+    assert client.post(f"/api/v1/counters/{ids.counter(1)}/end-session", headers=manager).status_code == 200
+    assert client.post("/api/v1/close-day", headers=manager).status_code == 200
+    log = client.get("/api/v1/admin/audit", headers=manager).json
+    assert [(e["action"], e["officer"]["username"]) for e in log[:4]] == [
+        ("close_day", "dung"), ("end_session", "dung"), ("reopen_today", "dung"), ("close_today", "dung")]
+    assert log[1]["before"]["officer"] == ids.officer("an")

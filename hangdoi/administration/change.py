@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from ..clock import local_time
+from ..engine import audit
 from ..engine.errors import Forbidden
 from ..engine.sql import Tx
 from ..engine.work import Work, transact
@@ -24,15 +25,7 @@ class Change:
         self.centre_id: int = officer["centre_id"]
 
     def audit(self, entity: str, entity_id: int | None, action: str, before: dict | None, after: dict | None) -> None:
-        self.tx.execute(
-            "INSERT INTO audit_log (centre_id, officer_id, at, entity, entity_id, action, before, after) "
-            "VALUES (:centre, :officer, :at, :entity, :entity_id, :action, :before, :after)",
-            centre=self.centre_id, officer=self.officer["id"], at=self.tx.instant(self.work.now),
-            entity=entity, entity_id=entity_id, action=action,
-            before=None if before is None else self.tx.json(before),
-            after=None if after is None else self.tx.json(after))
-        # Kiosks, displays and counters re-read what they show.
-        self.work.centre_changed(self.centre_id)
+        audit.record(self.work, self.centre_id, self.officer["id"], entity, entity_id, action, before, after)
 
 
 def administer(db, officer_id: int, body: Callable[[Change], T], role: str = ADMIN) -> T:

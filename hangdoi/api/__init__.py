@@ -189,8 +189,8 @@ def open_or_close_service(service_id: int, change: str):
 
 @api.post("/close-day")
 def close_day():
-    require_manager()
-    return jsonify(engine.close_day(hangdoi().db, centre_id()))
+    manager = require_manager()
+    return jsonify(engine.close_day(hangdoi().db, centre_id(), officer_id=manager["id"]))
 
 
 @api.get("/kiosks")

@@ -5,12 +5,14 @@ from datetime import date
 
 from ..models import CLOSED
 from . import views
+from . import audit
 from .errors import NotFound
 from .work import Work, transact
 
 
-def close_day(db, centre_id: int, day: date | None = None) -> dict:
-    """Close open tickets of `day` (default: today, local) and earlier; end every counter session."""
+def close_day(db, centre_id: int, day: date | None = None, officer_id: int | None = None) -> dict:
+    """Close open tickets of `day` (default: today, local) and earlier; end every counter session.
+    `officer_id`: the manager who asked, for the audit log (None from the command line)."""
     def body(work: Work) -> dict:
         tx = work.tx
         if tx.centre(centre_id) is None:
@@ -33,7 +35,8 @@ def close_day(db, centre_id: int, day: date | None = None) -> dict:
                        no=False, id=signed["counter_id"])
             work.counter_event({"id": signed["counter_id"], "centre_id": centre_id}, "session_ended",
                                officer=signed["officer_id"], reason="day_closed")
-        return {"day": last_day.isoformat(), "closed_tickets": len(tickets),
-                "ended_sessions": len(sessions)}
+        summary = {"day": last_day.isoformat(), "closed_tickets": len(tickets), "ended_sessions": len(sessions)}
+        audit.record(work, centre_id, officer_id, "centre", centre_id, "close_day", None, summary)
+        return summary
 
     return transact(db, body)

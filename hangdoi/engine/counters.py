@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..models import ADMIN, MANAGER
-from . import views
+from . import audit, views
 from .errors import Conflict, Forbidden, NotFound
 from .sql import Tx
 from .tickets import acting_counter, back_to_queue, locked_counter, result, signed_in_officer
@@ -76,6 +76,8 @@ def end_session(db, counter_id: int, manager_id: int) -> dict:
             work.ticket_event(current, "requeued", officer_id=manager_id, counter_id=counter_id,
                               reason="session_ended")
         _end(work, counter, manager_id, "session_ended", officer=officer)
+        audit.record(work, counter["centre_id"], manager_id, "counter", counter_id, "end_session",
+                     {"officer": officer, "ticket": current["display_number"] if current else None}, None)
         return result(tx, None, counter)
 
     return transact(db, body)
