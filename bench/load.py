@@ -6,7 +6,7 @@ on Socket.IO, kiosks issuing and counters calling at the same time. Prints one J
 Figures: issue and call-next latency (HTTP round trip, p50/p99), call-to-display latency (from
 sending the call request to a display's socket receiving `ticket_called`, over every display),
 call-to-dashboard latency (to a manager's dashboard having re-read /api/v1/supervision after the
-call, as the page does: one read at a time, the next as soon as it ends), tickets issued per
+call, as the page does: one read at a time, at most one a second), tickets issued per
 second, the server's peak RSS. The listening clients run in a process of their
 own, on one asyncio loop, so that neither they nor the load generator delay what they measure.
 """
@@ -38,6 +38,7 @@ from hangdoi.testing import LiveServer  # noqa: E402
 PASSWORD = "bench-password"
 DOMAINS = 5
 SERVICES_PER_DOMAIN = 2
+DASHBOARD_READ_INTERVAL = 1.0   # as hangdoi/admin/static/dashboard.js
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
 
 
@@ -89,12 +90,15 @@ async def _listen(url, tokens, manager, displays, counter_listeners, ready, stop
         reading.set()
 
     async def read_dashboard(http: aiohttp.ClientSession) -> None:
+        last_read = 0.0
         while not stop.is_set():
             try:
                 await asyncio.wait_for(reading.wait(), 0.1)
             except asyncio.TimeoutError:
                 continue
+            await asyncio.sleep(max(0.0, last_read + DASHBOARD_READ_INTERVAL - time.monotonic()))
             reading.clear()
+            last_read = time.monotonic()
             numbers = list(pending)
             pending.clear()
             async with http.get(f"{url}/api/v1/supervision", headers={"Authorization": f"Bearer {manager}"}) as r:

@@ -3,7 +3,7 @@ import { Realtime } from "/assets/static/realtime.js";
 import { $, el, toast } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
-const board = { data: null, deviceNews: new Map(), fetching: false, again: false };
+const board = { data: null, deviceNews: new Map(), fetching: false, again: false, timer: null, lastRead: 0 };
 window.hangdoiDashboard = { renders: 0 };
 
 const t = (code, params = {}) => (LABELS[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
@@ -139,16 +139,24 @@ function renderAlerts(data) {
                                                   : [el("div", "calm", t("admin_no_alerts"))]));
 }
 
+// One read at a time and at most one a second: under a busy morning the centre changes ten times
+// a second, and a manager needs the picture fresh, not every frame of it.
+const MIN_READ_INTERVAL_MS = 1000;
+
 async function refresh() {
-  if (board.fetching) { board.again = true; return; }
+  if (board.fetching || board.timer) { board.again = true; return; }
+  const wait = board.lastRead + MIN_READ_INTERVAL_MS - Date.now();
+  if (wait > 0) { board.timer = setTimeout(() => { board.timer = null; refresh(); }, wait); return; }
   board.fetching = true;
+  board.again = false;
+  board.lastRead = Date.now();
   try {
     const response = await fetch("/api/v1/supervision");
     if (response.status === 401 || response.status === 403) { location.href = "/admin"; return; }
     if (response.ok) { board.data = await response.json(); render(); }
   } finally {
     board.fetching = false;
-    if (board.again) { board.again = false; setTimeout(refresh, 200); }
+    if (board.again) { board.again = false; refresh(); }
   }
 }
 
