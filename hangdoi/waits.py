@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 
 from .clock import local_day
+from .engine import state
 from .engine.sql import Tx
 from .reports.timeline import visits
 
@@ -80,7 +81,6 @@ def service_estimates(db, centre_id: int, services: list[dict], means: dict[int,
 def supervision_view(ctx, centre_id: int) -> dict:
     """What the manager's dashboard shows: the engine's supervision snapshot, each service's
     estimated wait, and every device with its state."""
-    from .engine import state
     view = state.supervision(ctx.db, centre_id)
     estimates = service_estimates(ctx.db, centre_id, view["services"], ctx.service_times.means(centre_id))
     for service in view["services"]:

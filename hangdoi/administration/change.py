@@ -3,6 +3,7 @@
 `administer(db, officer_id, body, role=ADMIN)` runs `body(change)` in an engine transaction (so the
 screens hear of it through the realtime projection), after checking that the officer may do it.
 The body reads and writes with `change.tx` and calls `change.audit(...)` for what it changed.
+`inspect(...)` runs a body that only reads the same way, in a read transaction: no write lock, no seq.
 """
 from __future__ import annotations
 
@@ -28,15 +29,31 @@ class Change:
         audit.record(self.work, self.centre_id, self.officer["id"], entity, entity_id, action, before, after)
 
 
+class Reading:
+    """What a read-only body sees: the same `tx` and `centre_id` as a Change, nothing to audit."""
+
+    def __init__(self, tx: Tx, officer: dict):
+        self.tx, self.officer, self.centre_id = tx, officer, officer["centre_id"]
+
+
 def administer(db, officer_id: int, body: Callable[[Change], T], role: str = ADMIN) -> T:
     def run(work: Work) -> T:
-        officer = work.tx.row("SELECT id, centre_id, role FROM officer WHERE id = :id AND active = :yes",
-                              id=officer_id, yes=True)
-        if officer is None or officer["role"] not in ALLOWED[role]:
-            raise Forbidden("forbidden")
-        return body(Change(work, officer))
+        return body(Change(work, _allowed(work.tx, officer_id, role)))
 
     return transact(db, run)
+
+
+def inspect(db, officer_id: int, body: Callable[[Reading], T], role: str = ADMIN) -> T:
+    with db.read() as session:
+        tx = Tx(session)
+        return body(Reading(tx, _allowed(tx, officer_id, role)))
+
+
+def _allowed(tx: Tx, officer_id: int, role: str) -> dict:
+    officer = tx.row("SELECT id, centre_id, role FROM officer WHERE id = :id AND active = :yes", id=officer_id, yes=True)
+    if officer is None or officer["role"] not in ALLOWED[role]:
+        raise Forbidden("forbidden")
+    return officer
 
 
 def audit_log(db, centre_id: int, limit: int = 200, before_id: int | None = None) -> list[dict]:

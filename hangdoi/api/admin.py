@@ -19,7 +19,7 @@ from typing import Callable
 from flask import Response, jsonify, request
 
 from ..administration import catalogue_file, centre, counters, devices, officers, services
-from ..administration.change import administer, audit_log
+from ..administration.change import administer, audit_log, inspect
 from ..app import hangdoi
 from ..models import MANAGER, ROLES
 from ..validation import BOOL, IDS, INT, OBJ, STR, Field
@@ -78,6 +78,11 @@ MOVE_FIELDS = {"to_service": INT(required=True, description="Service id the wait
 def _admin(body, role: str = "admin"):
     officer = require_manager()
     return administer(hangdoi().db, officer["id"], body, role=role)
+
+
+def _read(body, role: str = "admin"):
+    officer = require_manager()
+    return inspect(hangdoi().db, officer["id"], body, role=role)
 
 
 def _after_device_change() -> None:
@@ -143,14 +148,14 @@ def setup():
                 "officers": [officers.officer_row(change, i) for i in ids("officer")],
                 "kiosks": [devices.kiosk_row(change, i) for i in ids("kiosk")],
                 "displays": [devices.display_row(change, i) for i in ids("display")]}
-    return jsonify(_admin(read))
+    return jsonify(_read(read))
 
 
 @api.get("/admin/catalogue.<fmt>")
 def export_catalogue(fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise ApiError("report_bad_format", 404)
-    rows = _admin(catalogue_file.catalogue_rows, role=MANAGER)
+    rows = _read(catalogue_file.catalogue_rows, role=MANAGER)
     data = catalogue_file.to_csv(rows) if fmt == "csv" else catalogue_file.to_xlsx(rows)
     return Response(data, mimetype="text/csv; charset=utf-8" if fmt == "csv" else XLSX,
                     headers={"Content-Disposition": f'attachment; filename="danh-muc-thu-tuc.{fmt}"'})
