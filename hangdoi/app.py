@@ -22,7 +22,7 @@ class Hangdoi:
     login_limiter: RateLimiter
     hub: object = None
     printing: object = None
-    service_times: object = None
+    estimates: object = None
     _default_centre: int | None = None
 
     def default_centre_id(self) -> int | None:
@@ -62,11 +62,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
 
     from .admin import bp as admin_pages
     from .printing import TicketPrinting
-    from .waits import ServiceTimes
+    from .estimates.live import LiveEstimates
     context.hub = Hub(app, db, settings)
     context.printing = TicketPrinting(db, settings.data_dir, notify=context.hub.device_status)
     context.hub.devices = context.printing.devices
-    context.service_times = ServiceTimes(db)
+    context.estimates = LiveEstimates(db, emit=context.hub.estimates_changed)
+    db.on_commit(context.estimates.on_commit)
     app.register_blueprint(api)
     app.register_blueprint(kiosk_pages)
     app.register_blueprint(counter_pages)

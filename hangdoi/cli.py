@@ -1,4 +1,4 @@
-"""The `hangdoi` command: serve, demo, db upgrade, create-admin, close-day."""
+"""The `hangdoi` command: serve, demo, db upgrade, create-admin, close-day, hardware, simulate."""
 from __future__ import annotations
 
 import logging
@@ -164,6 +164,28 @@ def hardware(config_path: str) -> None:
     from drivers.bridge import run
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run(config_path)
+
+
+@main.command("simulate")
+@click.option("--scenario", "scenario_path", required=True, type=click.Path(dir_okay=False),
+              help="The scenario's JSON file (see bench/scenarios/README.md).")
+@click.option("--days", type=click.IntRange(1, 100_000), default=None, help="Working days (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(0), default=None, help="Random seed (default: the scenario's).")
+@click.option("--progress", is_flag=True, help="Print each finished day on stderr.")
+def simulate(scenario_path: str, days: int | None, seed: int | None, progress: bool) -> None:
+    """Play whole days of a centre through the engine and score every wait-time estimator (JSON)."""
+    import json
+
+    from .simulation.run import simulate as run
+    from .simulation.scenario import ScenarioError, load
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        scenario = load(scenario_path)
+    except ScenarioError as exc:
+        raise click.UsageError(f"scenario {scenario_path}: {exc}") from exc
+    report = run(scenario, days=days, seed=seed,
+                 progress=(lambda n, total: click.echo(f"day {n}/{total}", err=True)) if progress else None)
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ class TicketPrinting:
             centre=card["centre"], domain=card["domain"], service=card["service"], number=ticket["number"],
             issued_at=printed_time(card["issued_at"], card["timezone"]),
             status_url=f"{base_url().rstrip('/')}/t/{ticket['public_id']}",
-            people_ahead=ticket.get("position", 0), priority=card["priority"], counters=tuple(card["counters"]))
+            people_ahead=ticket.get("position", 0), priority=card["priority"], counters=tuple(card["counters"]),
+            wait=((ticket.get("estimated_wait") or {}).get("text") or {}).get("vi"))
         return self.pool.print(settings, paper, label=ticket["number"]).as_dict()
 
     def reprint_last(self, centre_id: int, kiosk_id: int, base_url) -> dict:

@@ -52,7 +52,7 @@ def kiosk_page(key: str = ""):
     snapshot = state.kiosk_state(hangdoi().db, kiosk.centre_id)
     options = kiosk.options or {}
     return render_template("kiosk/kiosk.html", t=text, kiosk=kiosk, snapshot=snapshot,
-                           labels=labels(("kiosk_",), ISSUE_ERRORS),
+                           labels=labels(("kiosk_", "wait_"), ISSUE_ERRORS),
                            idle_seconds=int(options.get("idle_seconds", IDLE_SECONDS)),
                            ticket_seconds=int(options.get("ticket_seconds", TICKET_SECONDS)))
 
@@ -75,9 +75,10 @@ def ticket_status_page(public_id: str):
     if PUBLIC_ID.match(public_id):
         try:
             ticket = state.ticket_status(hangdoi().db, public_id)
+            ticket = hangdoi().estimates.with_estimate(ticket, ticket["centre_id"])
         except NotFound:
             ticket = None
     if ticket is None:
-        return render_template("kiosk/status.html", t=text, ticket=None, labels=labels(("status_",))), 404
-    return render_template("kiosk/status.html", t=text, ticket=ticket, labels=labels(("status_",)),
+        return render_template("kiosk/status.html", t=text, ticket=None, labels=labels(("status_", "wait_"))), 404
+    return render_template("kiosk/status.html", t=text, ticket=ticket, labels=labels(("status_", "wait_")),
                            centre=state.ticket_card(hangdoi().db, ticket["id"])["centre"])

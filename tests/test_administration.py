@@ -259,6 +259,7 @@ def test_unreadable_or_wrongly_shaped_files_are_refused(client, admin):
 
 def test_the_dashboard_estimates_a_newcomers_wait_from_open_counters(client, db, ids):
     manager = bearer(client, "dung")
+    client.application.extensions["hangdoi"].estimates.min_interval = 0   # every change is read at once here
     for _ in range(3):
         client.post("/api/v1/tickets", json={"service": "HT01"})
 
@@ -268,11 +269,15 @@ def test_the_dashboard_estimates_a_newcomers_wait_from_open_counters(client, db,
 
     assert estimates()["HT01"] is None                         # nobody is at a counter yet
     engine.sign_in(db, ids.counter(1), ids.officer("an"))      # HT primary, CT backup
-    assert (estimates()["HT01"], estimates()["CT01"], estimates()["DD01"]) == (24, 0, None)   # 3 × 8 min ÷ 1
-    engine.sign_in(db, ids.counter(2), ids.officer("binh"))    # CT primary, HT backup: half a counter more
-    assert estimates()["HT01"] == 16
+    alone = estimates()
+    assert 18 <= alone["HT01"] <= 34                           # three citizens of about 8 minutes each
+    assert alone["CT01"] >= alone["HT01"] - 2                  # counter 1 helps with CT only after HT
+    assert alone["DD01"] is None                               # no counter serves land matters
+    engine.sign_in(db, ids.counter(2), ids.officer("binh"))    # CT primary, HT backup
+    helped = estimates()
+    assert helped["HT01"] < alone["HT01"] - 5 and helped["CT01"] == 0
     engine.pause(db, ids.counter(2), ids.officer("binh"), "break")
-    assert estimates()["HT01"] == 24
+    assert estimates()["HT01"] > helped["HT01"]
 
 
 def test_a_managers_day_actions_are_in_the_audit_log(client, db, ids, admin):

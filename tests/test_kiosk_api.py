@@ -156,3 +156,27 @@ def test_a_printer_fault_reaches_managers_live(tmp_path, printer):
         manager.disconnect()
         officer.disconnect()
         server.stop()
+
+
+def test_the_printed_ticket_says_the_same_wait_as_the_answer(app, db, printer):
+    ids = build_centre(db, centre_with_printers(printer))
+    from hangdoi import engine
+    engine.sign_in(db, ids.counter(1), ids.officer("an"))
+    client = app.test_client()
+    printed = []
+    pool = app.extensions["hangdoi"].printing.pool
+    real_print = pool.print
+
+    def spy(settings, paper, **kwargs):         # the real printer still prints; we keep what it was given
+        printed.append(paper)
+        return real_print(settings, paper, **kwargs)
+
+    pool.print = spy
+    answers = [client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"}).json for _ in range(4)]
+    assert len(printer.tickets) == 4
+    for answer, paper in zip(answers, printed, strict=True):
+        assert answer["estimated_wait"]["text"]["vi"] and paper.wait == answer["estimated_wait"]["text"]["vi"]
+    assert answers[0]["estimated_wait"]["text"]["vi"] == "dưới 5 phút"            # the counter is free
+    # The citizen's phone shows the same figure as long as nothing has moved.
+    status = client.get(f"/api/v1/tickets/{answers[-1]['public_id']}").json
+    assert status["estimated_wait"] == answers[-1]["estimated_wait"]

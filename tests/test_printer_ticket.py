@@ -19,7 +19,7 @@ UPDATE = os.environ.get("HANGDOI_UPDATE_GOLDEN") == "1"
 TICKET = PrintedTicket(
     centre="Trung tâm Phục vụ hành chính công xã Tân Hòa", domain="Tư pháp – Hộ tịch",
     service="Cấp giấy xác nhận tình trạng hôn nhân", number="1005", issued_at="09:12 · Thứ Hai, 23/11/2026",
-    status_url="http://192.168.1.10:8000/t/AbCdEfGhIjKlMnOp", people_ahead=12, wait_minutes=25,
+    status_url="http://192.168.1.10:8000/t/AbCdEfGhIjKlMnOp", people_ahead=12, wait="khoảng 25 phút",
     priority="Người cao tuổi", counters=(1, 2))
 
 BASES = "aăâeêioôơuưy"

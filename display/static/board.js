@@ -11,7 +11,7 @@ const shown = new Set(JSON.parse(document.body.dataset.counters || "[]"));
 const mine = (counter) => !shown.size || shown.has(counter.number);
 const byDomain = document.body.dataset.queuesBy === "domain";
 const announcer = new Announcer({ serverVoice: document.body.dataset.voice === "server" });
-const board = { counters: new Map(), services: [], waiting: new Map(), queuesSeq: -1, recent: [] };
+const board = { counters: new Map(), services: [], waiting: new Map(), estimates: {}, queuesSeq: -1, recent: [] };
 
 
 function renderCounters() {
@@ -35,8 +35,12 @@ function queueRows() {
   const rows = new Map();
   for (const s of board.services) {
     const key = byDomain ? `d${s.domain.id}` : `s${s.service_id}`;
-    const row = rows.get(key) || { name: byDomain ? s.domain.name : s.name, waiting: 0 };
+    const row = rows.get(key) || { name: byDomain ? s.domain.name : s.name, waiting: 0, estimate: null };
     row.waiting += board.waiting.get(s.service_id) || 0;
+    // A domain shows its longest newcomer wait: the figure nobody will find too short.
+    const estimate = board.estimates[s.service_id];
+    if (estimate && estimate.text && estimate.text.vi
+        && (!row.estimate || (estimate.minutes ?? Infinity) > (row.estimate.minutes ?? Infinity))) row.estimate = estimate;
     rows.set(key, row);
   }
   return [...rows.values()];
@@ -48,6 +52,7 @@ function renderQueues() {
   $("queues").replaceChildren(...rows.map((row) => {
     const item = el("li", row.waiting ? "" : "none");
     item.append(el("span", "name", row.name), el("span", "count", `${row.waiting} ${labels.display_people}`));
+    if (row.waiting && row.estimate) item.append(el("span", "estimate", `${labels.display_wait} ${row.estimate.text.vi}`));
     return item;
   }));
 }
@@ -78,6 +83,7 @@ function onSnapshot(snapshot) {
   board.services = snapshot.queues;
   board.waiting = new Map(snapshot.queues.map((q) => [q.service_id, q.waiting]));
   board.queuesSeq = snapshot.seq;
+  board.estimates = snapshot.estimates || {};
   board.recent = snapshot.recent_calls.filter((call) => mine(call.counter));
   if (board.recent.length) showLatest(board.recent[0], false);
   renderCounters(); renderQueues(); renderRecent();
@@ -92,6 +98,11 @@ function onState(change) {
     board.waiting = new Map(change.queues.waiting.map((q) => [q.service_id, q.waiting]));
   }
   renderCounters(); renderQueues();
+}
+
+function onEstimates(estimates) {
+  board.estimates = estimates;
+  renderQueues();
 }
 
 function onCall(call) {
@@ -115,6 +126,6 @@ setInterval(tick, 1000);
 window.hangdoiAnnouncer = announcer;
 window.hangdoiBoard = new Realtime("display", {
   device: location.pathname.split("/")[2],
-  onSnapshot, onState, onCall,
+  onSnapshot, onState, onCall, onEstimates,
   onConnection: (online) => document.body.classList.toggle("offline", !online),
 });

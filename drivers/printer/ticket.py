@@ -30,7 +30,7 @@ class PrintedTicket:
     issued_at: str                      # local time as printed, e.g. "09:12 · 23/11/2026"
     status_url: str
     people_ahead: int
-    wait_minutes: int | None = None     # None until there is an estimate
+    wait: str | None = None             # the estimated wait in words ("khoảng 25 phút"); None: no line
     priority: str | None = None         # the category's name
     counters: tuple[int, ...] = ()
     footer: tuple[str, ...] = field(default=("Vui lòng chờ gọi số. Xin cảm ơn!",))
@@ -230,8 +230,8 @@ def render(ticket: PrintedTicket, width: int = 576) -> Image.Image:
     if ticket.counters:
         page.text("Quầy phục vụ: " + ", ".join(str(n) for n in ticket.counters), "SemiBold", 22)
     page.text(f"Số người đang chờ trước bạn: {ticket.people_ahead}", "Medium", 22)
-    if ticket.wait_minutes is not None:
-        page.text(f"Thời gian chờ dự kiến: khoảng {ticket.wait_minutes} phút", "Medium", 22)
+    if ticket.wait:
+        page.text(f"Thời gian chờ dự kiến: {ticket.wait}", "Medium", 22)
     page.text(f"Giờ lấy số: {ticket.issued_at}", "Regular", 20)
     page.gap(8)
     page.doubled(qr_half(ticket.status_url, 3 if width > 384 else 2))
@@ -248,6 +248,6 @@ def warm_up() -> None:
     longer than the others (the first ticket otherwise costs four times as much)."""
     sample = PrintedTicket(centre="Trung tâm", domain="Lĩnh vực", service="Thủ tục", number="1000",
                            issued_at="00:00 · Thứ Hai, 01/01/2026", status_url="http://hangdoi/t/0",
-                           people_ahead=0, wait_minutes=0, priority="Ưu tiên", counters=(1,))
+                           people_ahead=0, wait="khoảng 25 phút", priority="Ưu tiên", counters=(1,))
     for width in WIDTHS:
         render(sample, width)

@@ -120,6 +120,7 @@ def issue_ticket():
         raise ApiError("rate_limited", 429)
     centre = centre_id()
     ticket = engine.issue_ticket(ctx.db, centre, body["service"], priority=body["priority"], kiosk=body["kiosk"])
+    ticket = ctx.estimates.with_estimate(ticket, centre)
     # The ticket is committed: whatever the printer does now, the citizen has a number.
     printed = ctx.printing.print_ticket(centre, ticket, body["kiosk"], public_url)
     return jsonify({**ticket, "print": printed}), 201
@@ -129,7 +130,9 @@ def issue_ticket():
 def ticket_status(public_id: str):
     if len(public_id) > 64:
         raise ApiError("ticket_not_found", 404)
-    return jsonify(state.ticket_status(hangdoi().db, public_id))
+    ctx = hangdoi()
+    ticket = state.ticket_status(ctx.db, public_id)
+    return jsonify(ctx.estimates.with_estimate(ticket, ticket["centre_id"]))
 
 
 @api.get("/counters/<int:counter_id>/state")

@@ -286,4 +286,5 @@ def ticket_status(db, public_id: str) -> dict:
         ticket = views.select_ticket(tx, "public_id = :public_id", public_id=public_id)
         if ticket is None:
             raise NotFound("ticket_not_found")
-        return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket)}
+        return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket),
+                "centre_id": ticket["centre_id"]}

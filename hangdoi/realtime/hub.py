@@ -119,10 +119,13 @@ class Hub:
         room = args["room"]
         if centre_id is None:
             raise NotFound("centre_not_found")
+        estimates = self.app.extensions["hangdoi"].estimates
         if room == "display":
-            rooms, read = [display_room(centre_id)], lambda: state.display_state(self.db, centre_id)
+            rooms = [display_room(centre_id)]
+            read = lambda: estimates.attach(state.display_state(self.db, centre_id), centre_id)  # noqa: E731
         elif room == "kiosk":
-            rooms, read = [kiosk_room(centre_id)], lambda: state.kiosk_state(self.db, centre_id)
+            rooms = [kiosk_room(centre_id)]
+            read = lambda: estimates.attach(state.kiosk_state(self.db, centre_id), centre_id)  # noqa: E731
         elif room.startswith("counter:") and room[8:].isdigit() and int(room[8:]) < 2**31:
             counter_id = int(room[8:])
             officer = self.identities.get(sid)
@@ -172,6 +175,10 @@ class Hub:
 
     def _presence_news(self, centre_id: int, kind: str, device_id: int, name: str, online: bool) -> None:
         self.device_status(centre_id, {"presence": kind, "id": device_id, "name": name, "online": online})
+
+    def estimates_changed(self, centre_id: int, payload: dict) -> None:
+        """New waiting-time estimates per service: the kiosks' buttons and the lobby boards show them."""
+        self.socketio.emit("estimates", payload, to=[kiosk_room(centre_id), display_room(centre_id)])
 
     def device_status(self, centre_id: int, payload: dict) -> None:
         payload = {**payload, "at": datetime.now(UTC).isoformat(timespec="seconds")}

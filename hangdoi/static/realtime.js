@@ -4,10 +4,11 @@ const GAP_GRACE_MS = 1000;
 
 export class Realtime {
   // `device`: a kiosk's or display's key, so managers see it online.
-  constructor(room, { onSnapshot, onState, onCall, onConnection, device } = {}) {
+  // `onEstimates`: new waiting-time estimates per service (whole, not seq-ordered: the latest wins).
+  constructor(room, { onSnapshot, onState, onCall, onConnection, onEstimates, device } = {}) {
     this.room = room;
     this.device = device;
-    this.handlers = { onSnapshot, onState, onCall, onConnection };
+    this.handlers = { onSnapshot, onState, onCall, onConnection, onEstimates };
     this.seq = null;          // every change up to here is held
     this.snapshotSeq = 0;
     this.ahead = new Set();   // seqs received beyond this.seq
@@ -17,6 +18,7 @@ export class Realtime {
     this.socket.on("disconnect", () => { this.seq = null; this.call("onConnection", false); });
     this.socket.on("state_changed", (data) => this.receive("state_changed", data));
     this.socket.on("ticket_called", (data) => this.receive("ticket_called", data));
+    this.socket.on("estimates", (data) => { if (data && data.services) this.call("onEstimates", data.services); });
   }
 
   call(name, ...args) { const handler = this.handlers[name]; if (handler) handler(...args); }

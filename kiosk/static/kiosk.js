@@ -11,7 +11,7 @@ const KEYS = ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"];
 
 const kiosk = {
   snapshot: JSON.parse(document.getElementById("snapshot").textContent),
-  waiting: new Map(), queuesSeq: -1, lang: "vi", screen: "home", previous: "home",
+  waiting: new Map(), estimates: {}, queuesSeq: -1, lang: "vi", screen: "home", previous: "home",
   domain: null, service: null, query: "", issuing: false, quietUntil: 0, lastTouch: Date.now(),
   shownAt: 0,
 };
@@ -26,9 +26,16 @@ export const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").re
 function applySnapshot(snapshot) {
   kiosk.snapshot = snapshot;
   kiosk.waiting = new Map(snapshot.services.map((s) => [s.id, s.waiting]));
+  kiosk.estimates = snapshot.estimates || {};
   kiosk.queuesSeq = snapshot.seq;
   render();
 }
+function applyEstimates(estimates) {
+  kiosk.estimates = estimates;
+  if (kiosk.screen !== "ticket") render();
+}
+// An estimate in the kiosk's language; null when there is nothing honest to say.
+const waitWords = (estimate) => (estimate && estimate.text ? estimate.text[kiosk.lang] : null);
 function applyState(data) {
   const queues = data.queues;
   if (!queues || queues.seq <= kiosk.queuesSeq) return;
@@ -66,6 +73,8 @@ function serviceButton(service) {
   button.append(el("span", "name", service.name));
   const meta = el("span", "meta");
   meta.append(el("span", "waiting", `${t("kiosk_waiting")}: ${waitingFor(service)} ${t("kiosk_people")}`));
+  const wait = service.open ? waitWords(kiosk.estimates[service.id]) : null;
+  if (wait) meta.append(el("span", "estimate", `${t("kiosk_estimate")} ${wait}`));
   if (counters) meta.append(el("span", "counters", counters));
   if (!service.open) meta.append(el("span", "closed-note", t("kiosk_closed_service")));
   button.append(meta);
@@ -129,6 +138,7 @@ function renderLabels() {
   document.documentElement.lang = kiosk.lang;
   document.querySelectorAll("[data-label]").forEach((node) => { node.textContent = t(node.dataset.label); });
   $("closed-banner").hidden = kiosk.snapshot.open;
+  if (kiosk.ticketWait) $("ticket-wait").textContent = waitWords(kiosk.ticketWait) || "";
 }
 
 function renderFooter() {
@@ -187,6 +197,10 @@ function showTicket(ticket, service, priority, started) {
   $("ticket-priority").textContent = category ? category.name : "";
   $("ticket-counters").textContent = service.counters.join(", ") || "—";
   $("ticket-ahead").textContent = String(ticket.position);
+  const wait = waitWords(ticket.estimated_wait);
+  $("ticket-wait-fact").hidden = !wait;
+  $("ticket-wait").textContent = wait || "";
+  kiosk.ticketWait = ticket.estimated_wait;
   $("ticket-qr").src = `/kiosk/qr/${encodeURIComponent(ticket.public_id)}.svg`;
   const problem = ticket.print && !ticket.print.printed
     ? (ticket.print.state === "paper_out" ? "print_paper_out" : "print_failed") : null;
@@ -268,6 +282,7 @@ const live = new Realtime("kiosk", {
   device: location.pathname.split("/")[2],
   onSnapshot: applySnapshot,
   onState: applyState,
+  onEstimates: applyEstimates,
   onConnection: (up) => { $("offline-banner").hidden = up; },
 });
 // Opening hours change with the clock, not with events: take a fresh snapshot now and then.

@@ -29,6 +29,10 @@ function render() {
   document.getElementById("state").textContent = stateText(ticket, say("vi"));
   document.getElementById("state-en").textContent = stateText(ticket, say("en"));
   document.getElementById("issued").textContent = (ticket.issued_at || "").slice(11, 16);
+  const wait = ticket.status === "waiting" && ticket.estimated_wait && ticket.estimated_wait.text.vi;
+  document.getElementById("wait").hidden = !wait;
+  document.getElementById("wait-vi").textContent = wait ? ticket.estimated_wait.text.vi : "";
+  document.getElementById("wait-en").textContent = wait ? ticket.estimated_wait.text.en : "";
   if (ticket.status === "called" && was !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
 }
 
@@ -41,6 +45,8 @@ async function refresh() {
 const soon = () => { if (!pending) pending = setTimeout(refresh, 250); };
 
 render();
+// Waits change as time passes, even when nothing else moves.
+setInterval(soon, 60000);
 new Realtime("kiosk", {
   onSnapshot: soon, onState: soon, onCall: soon,
   onConnection: (up) => document.body.classList.toggle("offline", !up),

@@ -1,0 +1,188 @@
+"""The wait-time forecast on hand-built queues whose answers are known, and its baselines."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hangdoi.estimates.baselines import (
+    HeadOfLine,
+    LastToEnterService,
+    Naive,
+    RollingAverage,
+    ServiceQueueLength,
+)
+from hangdoi.estimates.forecast import Estimate, Forecast
+from hangdoi.estimates.model import Lognormal, Model
+from hangdoi.estimates.state import OpenCounter, QueueState, WaitingTicket
+from hangdoi.estimates.wording import wait_text, wait_view
+
+MORNING, AFTERNOON = (450.0, 690.0), (810.0, 1020.0)       # 07:30–11:30, 13:30–17:00
+A, B = 1, 2
+
+
+def counter(cid, primary=(A,), backup=(), busy=None, since=None, paused=False, streak=0, officer=None):
+    return OpenCounter(cid, officer or cid, tuple(primary), tuple(backup), paused, busy, since, streak)
+
+
+def tickets(n, service=A, start_id=1, queued_from=500.0, priority=False):
+    return [WaitingTicket(start_id + i, service, priority, queued_from + i, queued_from + i, None) for i in range(n)]
+
+
+def state(waiting, counters, now=600.0, sessions=(MORNING, AFTERNOON), services=(A, B), streak_limit=0):
+    return QueueState(centre_id=1, day=date(2026, 11, 23), now=now, sessions=list(sessions),
+                      counters=list(counters), waiting=list(waiting), services=list(services),
+                      priority_streak_limit=streak_limit)
+
+
+def model(mean=6.0, sd=6.0, **extra):
+    return Model(prior=Lognormal.from_mean_sd(mean, sd), gap_minutes=0.0, **extra)
+
+
+def fixed(minutes):
+    """Service times that hardly vary: the answer is arithmetic."""
+    return model(mean=minutes, sd=minutes * 0.001)
+
+
+def test_one_counter_n_ahead_waits_about_n_times_the_mean():
+    waiting = tickets(10)
+    found = Forecast(runs=400).estimate(state(waiting, [counter(1)]), model(mean=6.0, sd=6.0))
+    # The 11th citizen waits for ten services: about 10 × 6 minutes (the median of a sum of ten
+    # exponential-like times sits a little below its mean).
+    last = found.tickets[waiting[-1].id].minutes
+    assert 50 <= last <= 62
+    assert found.tickets[waiting[0].id].minutes == pytest.approx(0, abs=0.01)      # the counter is free now
+    # Every later place in line waits longer, and the range holds the median.
+    minutes = [found.tickets[t.id].minutes for t in waiting]
+    assert minutes == sorted(minutes)
+    e = found.tickets[waiting[5].id]
+    assert e.low <= e.minutes <= e.high and e.high - e.low > 5
+
+
+def test_a_newcomer_waits_behind_everyone_already_there():
+    waiting = tickets(4)
+    found = Forecast().estimate(state(waiting, [counter(1)]), fixed(5.0))
+    assert found.services[A].minutes == pytest.approx(20.0, abs=0.1)
+    assert found.tickets[waiting[-1].id].minutes == pytest.approx(15.0, abs=0.1)
+
+
+def test_the_lunch_break_is_waited_out():
+    # 11:20, sessions end at 11:30 and resume at 13:30; each citizen takes 8 minutes.
+    waiting = tickets(4, queued_from=650.0)
+    found = Forecast().estimate(state(waiting, [counter(1)], now=680.0), fixed(8.0))
+    minutes = [round(found.tickets[t.id].minutes) for t in waiting]
+    assert minutes == [0, 8, 130, 138]             # the third is called at 13:30, the fourth at 13:38
+    assert found.tickets[waiting[3].id].after_break and not found.tickets[waiting[1].id].after_break
+    assert wait_text(found.tickets[waiting[3].id]) == "hơn 2 giờ — có thể quay lại vào buổi chiều"
+
+
+def test_a_ticket_not_reached_before_closing_says_so():
+    waiting = tickets(6, queued_from=990.0)
+    found = Forecast().estimate(state(waiting, [counter(1)], now=1000.0), fixed(8.0))   # 16:40, closes 17:00
+    assert found.tickets[waiting[0].id].minutes == pytest.approx(0, abs=0.1)
+    assert found.tickets[waiting[5].id] == Estimate(None, None, None, beyond_closing=True)
+    assert wait_text(found.tickets[waiting[5].id]) == "có thể không kịp trong hôm nay"
+
+
+def test_a_priority_ticket_issued_behind_normal_ones_overtakes_them():
+    normal = tickets(5)
+    late_priority = WaitingTicket(99, A, True, 590.0, 590.0, None)
+    busy = counter(1, busy=A, since=598.0)
+    found = Forecast().estimate(state([*normal, late_priority], [busy]), fixed(6.0))
+    assert found.tickets[99].minutes == pytest.approx(4.0, abs=0.1)     # right after the current citizen
+    assert found.tickets[normal[0].id].minutes == pytest.approx(10.0, abs=0.1)
+
+
+def test_with_a_priority_streak_limit_a_normal_ticket_goes_first_after_the_streak():
+    normal = tickets(1)
+    priority = tickets(2, start_id=50, queued_from=550.0, priority=True)
+    streaked = counter(1, streak=2)
+    found = Forecast().estimate(state([*normal, *priority], [streaked], streak_limit=2), fixed(5.0))
+    assert found.tickets[normal[0].id].minutes == pytest.approx(0, abs=0.1)
+    assert found.tickets[50].minutes == pytest.approx(5.0, abs=0.1)
+
+
+def test_a_backup_counter_with_nothing_of_its_own_halves_the_wait():
+    waiting = tickets(12)
+    alone = Forecast().estimate(state(waiting, [counter(1)]), fixed(6.0))
+    helped = Forecast().estimate(state(waiting, [counter(1), counter(2, primary=(B,), backup=(A,))]), fixed(6.0))
+    last = waiting[-1].id
+    assert alone.tickets[last].minutes == pytest.approx(66.0, abs=0.2)
+    assert helped.tickets[last].minutes == pytest.approx(30.0, abs=0.2)
+
+
+def test_a_backup_counter_serves_its_own_queue_first():
+    own = tickets(3, service=B, start_id=100, queued_from=560.0)
+    waiting = tickets(4, queued_from=500.0)
+    counters = [counter(1), counter(2, primary=(B,), backup=(A,))]
+    found = Forecast().estimate(state([*waiting, *own], counters), fixed(10.0))
+    # Counter 2 spends 30 minutes on its own three B citizens before it helps with A.
+    assert found.tickets[waiting[2].id].minutes == pytest.approx(20.0, abs=0.2)
+    assert found.tickets[waiting[3].id].minutes == pytest.approx(30.0, abs=0.2)
+
+
+def test_a_service_already_running_is_counted_from_where_it_is():
+    waiting = tickets(1)
+    busy = counter(1, busy=A, since=590.0)           # serving for 10 minutes of a typical 8
+    found = Forecast(runs=400).estimate(state(waiting, [busy]), model(mean=8.0, sd=4.0))
+    assert 0 < found.tickets[1].minutes < 8
+
+
+def test_a_paused_counter_comes_back_after_a_typical_pause():
+    waiting = tickets(1)
+    found = Forecast().estimate(state(waiting, [counter(1, paused=True)]), fixed(5.0))
+    assert found.tickets[1].minutes == pytest.approx(10.0, abs=0.1)     # DEFAULT_PAUSE_MINUTES
+
+
+def test_no_counter_open_for_the_service_means_no_estimate():
+    waiting = tickets(2, service=B)
+    found = Forecast().estimate(state(waiting, [counter(1)]), fixed(5.0))
+    assert found.tickets[1] == Estimate(None, None, None)
+    assert found.services[B] == Estimate(None, None, None)
+    assert wait_text(found.services[B]) is None and wait_view(found.services[B])["text"] == {"vi": None, "en": None}
+
+
+def test_the_same_state_gives_the_same_answer():
+    waiting = tickets(30)
+    counters = [counter(1), counter(2, primary=(B,), backup=(A,))]
+    first = Forecast().estimate(state(waiting, counters), model())
+    assert Forecast().estimate(state(waiting, counters), model()) == first
+
+
+def test_later_arrivals_of_a_backup_counters_own_service_slow_the_help_down():
+    waiting = tickets(12)
+    counters = [counter(1), counter(2, primary=(B,), backup=(A,))]
+    quiet = Forecast().estimate(state(waiting, counters), fixed(6.0))
+    rates = [0.0] * 24
+    rates[10] = rates[11] = 8.0                 # eight B citizens an hour keep counter 2 busy
+    busy = Forecast().estimate(state(waiting, counters), Model(prior=Lognormal.from_mean_sd(6.0, 0.006),
+                                                              gap_minutes=0.0, arrivals_per_hour={B: rates}))
+    assert busy.tickets[waiting[-1].id].minutes > quiet.tickets[waiting[-1].id].minutes + 5
+
+
+def test_baselines_on_a_plain_queue():
+    waiting = [*tickets(4), *tickets(2, service=B, start_id=10)]
+    counters = [counter(1), counter(2, primary=(B,), backup=(A,))]
+    s = state(waiting, counters)
+    s.recent_calls = {A: [(595.0, 12.0), (590.0, 20.0)]}
+    m = fixed(6.0)
+    assert Naive().estimate(s, m).tickets[4].minutes == pytest.approx(3 * 6.0 / 2)
+    assert ServiceQueueLength().estimate(s, m).tickets[4].minutes == pytest.approx(3 * 6.0 / 1.5)
+    assert LastToEnterService().estimate(s, m).tickets[4].minutes == 12.0
+    assert HeadOfLine().estimate(s, m).tickets[4].minutes == 100.0                  # queued at 08:20
+    assert RollingAverage().estimate(s, m).tickets[4].minutes == 16.0
+    assert LastToEnterService().estimate(s, m).tickets[11].minutes == pytest.approx(1 * 6.0 / 1)   # no call yet
+
+
+@pytest.mark.parametrize("minutes, after_break, words", [
+    (2.2, False, "dưới 5 phút"), (23.0, False, "khoảng 25 phút"), (61.0, False, "khoảng 1 giờ"),
+    (80.0, False, "khoảng 1 giờ 15 phút"), (150.0, True, "hơn 2 giờ — có thể quay lại vào buổi chiều")])
+def test_waits_are_said_in_round_human_figures(minutes, after_break, words):
+    assert wait_text(Estimate(minutes, minutes, minutes, after_break=after_break)) == words
+
+
+def test_english_wording():
+    assert wait_text(Estimate(23.0, 20.0, 30.0), "en") == "about 25 minutes"
+    assert wait_view(Estimate(23.4, 18.6, 30.2)) == {
+        "minutes": 23, "low": 19, "high": 30, "beyond_closing": False, "after_break": False,
+        "text": {"vi": "khoảng 25 phút", "en": "about 25 minutes"}}

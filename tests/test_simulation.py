@@ -1,0 +1,88 @@
+"""`hangdoi simulate`: whole days through the real engine, every estimator scored on the same citizens."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from hangdoi.cli import main
+from hangdoi.simulation.run import ESTIMATOR_ORDER, simulate
+from hangdoi.simulation.scenario import ScenarioError, load, parse
+from hangdoi.simulation.scores import scores
+
+TINY = {
+    "name": "Xã thử nghiệm", "timezone": "Asia/Ho_Chi_Minh",
+    "sessions": [["07:30", "09:00"], ["13:30", "14:30"]],
+    "services": [
+        {"code": "HT", "domain": "Tư pháp – Hộ tịch",
+         "service_minutes": {"dist": "lognormal", "mean": 6.0, "sd": 3.0},
+         "arrivals_per_hour": {"07": 10, "08": 14, "13": 8, "14": 6}},
+        {"code": "CT", "domain": "Chứng thực", "service_minutes": {"dist": "gamma", "mean": 3.0, "sd": 1.0},
+         "arrivals_per_hour": {"07": 8, "08": 10, "13": 6}},
+        {"code": "DD", "domain": "Đất đai", "service_minutes": {"dist": "exponential", "mean": 10.0},
+         "arrivals_per_hour": {"08": 2}}],
+    "counters": [{"number": 1, "primary": ["HT"], "backup": ["CT"]},
+                 {"number": 2, "primary": ["CT"], "backup": ["HT", "DD"], "speed": 1.2,
+                  "absent": [["07:30", "08:00"]]}],
+    "priority_share": 0.1, "no_show_prob": 0.1, "abandon_patience_minutes": 40, "days": 2, "seed": 7,
+}
+KEYS = {"mae_min", "rmse_min", "p90_abs_min", "bias_min", "under5_rate", "within5_rate"}
+
+
+def test_a_seed_replays_the_same_days_and_the_same_figures():
+    first = simulate(parse(TINY))
+    assert first == simulate(parse(TINY))
+    assert first["tickets"] > 40 and first["days"] == 2
+    assert simulate(parse(TINY), seed=8) != first
+
+
+def test_the_command_prints_every_estimator_in_the_documented_shape(tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", "--scenario", str(path), "--days", "1", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"scenario", "days", "tickets", "estimators"} <= set(report)
+    assert report["scenario"] == "Xã thử nghiệm" and report["days"] == 1 and report["tickets"] > 0
+    assert list(report["estimators"]) == list(ESTIMATOR_ORDER)
+    for figures in report["estimators"].values():
+        assert set(figures) == KEYS
+        assert 0 <= figures["under5_rate"] <= 1 and 0 <= figures["within5_rate"] <= 1
+        assert figures["mae_min"] <= figures["rmse_min"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"sessions": [["09:00", "08:00"]]}, "sessions[0]: spans must run forwards"),
+    ({"sessions": [["7h30", "11:30"]]}, "sessions[0]: expected a time as HH:MM"),
+    ({"timezone": "Mars/Olympus"}, "timezone: unknown time zone"),
+    ({"services": []}, "services: expected a non-empty list"),
+    ({"counters": [{"number": 1, "primary": ["XX"]}]}, "counters[0].primary"),
+    ({"priority_share": 1.5}, "priority_share: expected a number from 0 to 1"),
+    ({"days": 0}, "days: expected a whole number"),
+    ({"colour": "red"}, "unknown field “colour”"),
+])
+def test_a_scenario_that_cannot_be_simulated_is_refused_by_name(change, message):
+    with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse({**TINY, **change})
+
+
+def test_the_command_refuses_a_bad_file_with_a_clear_message(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", "--scenario", str(path)])
+    assert result.exit_code == 2 and "not valid JSON" in result.output
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("name", ["rural-commune", "urban-ward-busy", "counter-absent-morning"])
+def test_the_shipped_scenarios_are_valid(name):
+    scenario = load(f"bench/scenarios/{name}.json")
+    assert scenario.days >= 200 and len(scenario.counters) >= 3
+
+
+def test_scores_from_known_pairs():
+    figures = scores([(10, 10), (10, 20), (20, 10), (5, 6)])
+    assert figures == {"mae_min": 5.25, "rmse_min": 7.089, "p90_abs_min": 10, "bias_min": -0.25,
+                       "under5_rate": 0.25, "within5_rate": 0.5}
