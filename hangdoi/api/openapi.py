@@ -25,7 +25,17 @@ SCHEMAS = {
                    "issued_at": {"type": "string", "format": "date-time"},
                    "called_at": {"type": ["string", "null"], "format": "date-time"},
                    "call_count": {"type": "integer"},
-                   "position": {"type": "integer", "description": "People ahead in this service"}}},
+                   "position": {"type": "integer", "description": "People ahead in this service"},
+                   "estimated_wait": {"oneOf": [{"$ref": "#/components/schemas/Wait"}, {"type": "null"}],
+                                      "description": "While waiting (issue and status answers); null otherwise"}}},
+    "Wait": {"type": "object", "required": ["minutes", "low", "high", "beyond_closing", "after_break", "text"],
+             "description": "Estimated wait from now (hangdoi/estimates/): P60 of simulated futures, P20–P80 range",
+             "properties": {
+                 "minutes": {"type": ["integer", "null"], "description": "null: not before closing, or no counter open"},
+                 "low": {"type": ["integer", "null"]}, "high": {"type": ["integer", "null"]},
+                 "beyond_closing": {"type": "boolean"}, "after_break": {"type": "boolean"},
+                 "text": {"type": "object", "properties": {"vi": NULLABLE_STR, "en": NULLABLE_STR},
+                          "description": "As citizens read it, e.g. “khoảng 25 phút”"}}},
     "Counter": {"type": "object", "properties": {
         "id": {"type": "integer"}, "number": {"type": "integer"}, "name": {"type": "string"},
         "status": {"enum": ["inactive", "closed", "open", "paused", "calling", "serving"]},
