@@ -459,7 +459,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "display_queues": ("Đang chờ theo thủ tục", "Waiting per service"),
     "display_queues_by_domain": ("Đang chờ theo lĩnh vực", "Waiting per field"),
     "display_people": ("người", "people"),
-    "display_wait": ("Người mới đến chờ", "A newcomer waits"),
+    "display_wait": ("Dự kiến chờ", "Expected wait"),
     "display_offline": ("Mất kết nối", "Connection lost"),
     "display_forbidden_title": ("Màn hình chưa được đăng ký", "Unknown display"),
     "display_forbidden": ("Địa chỉ màn hình không đúng. Vui lòng dùng địa chỉ có mã màn hình do quản trị cấp.",

@@ -186,3 +186,11 @@ def test_english_wording():
     assert wait_view(Estimate(23.4, 18.6, 30.2)) == {
         "minutes": 23, "low": 19, "high": 30, "beyond_closing": False, "after_break": False,
         "text": {"vi": "khoảng 25 phút", "en": "about 25 minutes"}}
+
+
+def test_a_centre_open_at_all_hours_keeps_estimating_in_the_evening():
+    waiting = tickets(3, queued_from=1100.0)
+    evening = state(waiting, [counter(1)], now=1110.0)                   # 18:30, after the last session
+    assert Forecast().estimate(evening, fixed(5.0)).tickets[3].beyond_closing
+    evening.open_all_hours = True
+    assert Forecast().estimate(evening, fixed(5.0)).tickets[3].minutes == pytest.approx(10.0, abs=0.1)

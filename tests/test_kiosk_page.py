@@ -166,3 +166,30 @@ def test_the_status_page_follows_the_ticket_live(browser, kiosk_server):
     assert phone.locator("#state").inner_text() == "Mời bạn đến quầy 1"
     screenshot(phone, "status-called")
     assert ticket["number"] == "1001"
+
+
+def test_the_estimated_wait_is_on_the_buttons_and_the_ticket(browser, kiosk_server):
+    server, ids = kiosk_server
+    token = server.login("canbo1", "matkhau1")                       # counter 1: Hộ tịch
+    assert server.post(f"/counters/{ids.counter(1)}/sign-in", token).status_code == 200
+    for _ in range(5):
+        server.post("/tickets", json={"service": "HT01"})
+    page = open_kiosk(browser, server, ids)
+    page.tap(".domain:has-text('Tư pháp – Hộ tịch')")
+    button = page.locator("#service-list .service:has-text('Đăng ký khai sinh')")
+    button.locator(".estimate").wait_for()
+    assert button.locator(".estimate").inner_text().startswith("Chờ khoảng")
+    # Land matters have no counter open: nothing is promised there.
+    page = open_kiosk(browser, server, ids)
+    page.tap(".domain:has-text('Đất đai')")
+    assert page.locator("#service-list .service").count() > 0
+    assert page.locator("#service-list .service .estimate").count() == 0
+    page = open_kiosk(browser, server, ids)
+    take_ticket(page, "Tư pháp – Hộ tịch", "Đăng ký khai sinh")
+    page.wait_for_selector("#ticket:not([hidden])")
+    wait = page.locator("#ticket-wait").inner_text()
+    assert page.locator("#ticket-wait-fact").is_visible() and wait.startswith("khoảng")
+    public_id = page.locator("#ticket-qr").get_attribute("src").split("/")[-1].removesuffix(".svg")
+    assert server.get(f"/tickets/{public_id}").json()["estimated_wait"]["text"]["vi"] == wait
+    page.tap("#lang")
+    assert page.locator("#ticket-wait").inner_text().startswith("about")

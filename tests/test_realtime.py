@@ -179,6 +179,27 @@ def test_reconnect_after_a_server_restart_resyncs(server, prepared):
         client.close()
 
 
+def test_kiosks_and_boards_get_new_estimates_after_a_change(server, prepared):
+    _, ids = prepared
+    sign_in(server, ids)                                        # counter 1: HT primary, CT backup
+    client, recorder = subscriber(server, room="kiosk")
+    received: queue.Queue = queue.Queue()
+    client.sio.on("estimates", received.put)
+    ht, dd = str(ids.service("HT01")), str(ids.service("DD01"))
+    try:
+        assert recorder.snapshots[0]["estimates"][ht]["text"]["vi"] == "dưới 5 phút"
+        for _ in range(6):
+            server.post("/tickets", json={"service": "HT01"})
+        deadline = time.monotonic() + 10
+        latest = received.get(timeout=10)["services"]
+        while latest[ht]["minutes"] < 30 and time.monotonic() < deadline:   # six citizens of ~8 minutes ahead
+            latest = received.get(timeout=10)["services"]
+        assert latest[ht]["minutes"] >= 30 and latest[ht]["text"]["vi"].startswith("khoảng")
+        assert latest[dd]["minutes"] is None and latest[dd]["text"]["vi"] is None    # no counter for land
+    finally:
+        client.close()
+
+
 def test_counter_actions_over_the_socket(server, prepared):
     _, ids = prepared
     token = sign_in(server, ids)

@@ -90,10 +90,12 @@ class Forecast:
 
 
 def working_spans(state: QueueState) -> list[tuple[float, float]]:
-    """The rest of today's sessions; with no sessions at all (a centre open at any hour), the day."""
+    """The rest of today's sessions. A centre with no sessions today, or one that issues tickets at
+    any hour and is outside its sessions now, works until midnight: someone is there to call."""
     spans = [(max(a, state.now), b) for a, b in state.sessions if b > state.now]
-    if not state.sessions:
-        spans = [(state.now, 24 * 60.0)]
+    inside = any(a <= state.now < b for a, b in state.sessions)
+    if not state.sessions or (state.open_all_hours and not inside):
+        return [(state.now, 24 * 60.0)]
     return spans
 
 

@@ -1,10 +1,13 @@
 """The estimates every screen reads, per centre, kept fresh without costing the queue its speed.
 
 Estimates are recomputed from the database when something changed (at most once every
-MIN_INTERVAL seconds: a busy minute brings many changes and one recomputation covers them) or
-when they are older than MAX_AGE (time passing changes waits too). The learned model is re-learned
-every MODEL_REFRESH seconds. After a change a publisher thread sends the new per-service figures to
-every screen of the centre as `estimates`; tickets' own figures are read through the API.
+MIN_INTERVAL seconds, and never taking more than CPU_SHARE of the time: a long queue costs more to
+play forward, so a big centre on a busy morning recomputes less often rather than slowing the
+kiosks; in a burst of tickets one recomputation covers several) or when they are
+older than MAX_AGE (time passing changes waits too). The learned model is re-learned every
+MODEL_REFRESH seconds. After a change a publisher thread sends the new per-service figures to every
+screen of the centre as `estimates`, at most once every PUBLISH_INTERVAL seconds; tickets' own
+figures are read through the API.
 
 A ticket just issued is estimated with the figures of the moment: when they are too recent to be
 recomputed, its estimate is the newcomer estimate its kiosk button showed, so the ticket, the
@@ -26,7 +29,9 @@ from .wording import wait_view
 
 log = logging.getLogger(__name__)
 
-MIN_INTERVAL = 1.0
+MIN_INTERVAL = 0.25
+CPU_SHARE = 0.1
+PUBLISH_INTERVAL = 1.0
 MAX_AGE = 30.0
 MODEL_REFRESH = 600.0
 
@@ -36,6 +41,7 @@ class Snapshot:
     seq: int
     computed: float                  # time.monotonic()
     estimates: Estimates
+    cost: float = 0.0                # seconds the computation took
 
 
 class LiveEstimates:
@@ -47,6 +53,7 @@ class LiveEstimates:
         self._lock = threading.Lock()
         self._snapshots: dict[int, Snapshot] = {}
         self._models: dict[int, tuple[float, Model]] = {}
+        self._learning: set[int] = set()
         self._dirty: set[int] = set()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -81,37 +88,55 @@ class LiveEstimates:
             cached = self._snapshots.get(centre_id)
             seq = self._seq(centre_id)
             age = time.monotonic() - cached.computed if cached else None
-            if cached is None or age >= MAX_AGE or (cached.seq != seq and age >= self.min_interval):
+            if cached is None or age >= MAX_AGE or (cached.seq != seq and age >= self._interval(cached)):
                 cached = self._compute(centre_id)
                 self._snapshots[centre_id] = cached
             return cached
+
+    def _interval(self, cached: Snapshot) -> float:
+        if not self.min_interval:
+            return 0.0                   # every change read at once (tests)
+        return max(self.min_interval, cached.cost / CPU_SHARE)
 
     def _seq(self, centre_id: int) -> int:
         with self.db.read() as session:
             return Tx(session).value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
 
     def _compute(self, centre_id: int) -> Snapshot:
+        started = time.monotonic()
         with self.db.read() as session:
             tx = Tx(session)
             seq = tx.value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
             now = self.db.clock.now()
             model = self._model(tx, centre_id, now)
             state = read_state(tx, centre_id, now)
-        return Snapshot(seq, time.monotonic(), self.forecast.estimate(state, model))
+        estimates = self.forecast.estimate(state, model)
+        done = time.monotonic()
+        return Snapshot(seq, done, estimates, done - started)
 
     def _model(self, tx: Tx, centre_id: int, now) -> Model:
+        """The centre's learned model. Learning reads two weeks of timeline: the first time it is done
+        here; later refreshes run in the background while the previous model goes on serving."""
         learned = self._models.get(centre_id)
-        if learned is None or time.monotonic() - learned[0] >= MODEL_REFRESH:
+        if learned is None:
             today = local_day(now, tx.centre(centre_id)["timezone"])
             learned = (time.monotonic(), learn(tx, centre_id, today))
             self._models[centre_id] = learned
+        elif time.monotonic() - learned[0] >= MODEL_REFRESH and centre_id not in self._learning:
+            self._learning.add(centre_id)
+            threading.Thread(target=self._relearn, args=(centre_id,), name="hangdoi-learn", daemon=True).start()
         return learned[1]
 
-    def forget_model(self, centre_id: int) -> None:
-        """Re-learn at the next read (settings changed, or a test moved the clock)."""
-        with self._lock:
-            self._models.pop(centre_id, None)
-            self._snapshots.pop(centre_id, None)
+    def _relearn(self, centre_id: int) -> None:
+        try:
+            with self.db.read() as session:
+                tx = Tx(session)
+                today = local_day(self.db.clock.now(), tx.centre(centre_id)["timezone"])
+                self._models[centre_id] = (time.monotonic(), learn(tx, centre_id, today))
+        except Exception:  # noqa: BLE001 — the previous model stays; the next refresh tries again
+            log.exception("could not re-learn the wait model of centre %s", centre_id)
+        finally:
+            self._learning.discard(centre_id)
 
     # -- publishing ------------------------------------------------------------------------
     def on_commit(self, change) -> None:
@@ -137,4 +162,4 @@ class LiveEstimates:
                     self.emit(centre_id, {"services": self.services_view(centre_id)})
                 except Exception:  # noqa: BLE001 — a failed estimate must never stop the queue
                     log.exception("could not publish estimates for centre %s", centre_id)
-            time.sleep(self.min_interval)
+            time.sleep(PUBLISH_INTERVAL)

@@ -46,6 +46,7 @@ class QueueState:
     waiting: list[WaitingTicket]               # in queue order (queued time, then id)
     services: list[int]
     priority_streak_limit: int = 0
+    open_all_hours: bool = False                # the centre issues tickets at any hour
     # Per service, today's calls, latest first: (called, waited) in minutes.
     recent_calls: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
 
@@ -90,6 +91,7 @@ def read_state(tx: Tx, centre_id: int, now: datetime) -> QueueState:
         services=[r["id"] for r in tx.rows("SELECT id FROM service WHERE centre_id = :centre AND active = :yes "
                                            "ORDER BY id", centre=centre_id, yes=True)],
         priority_streak_limit=int(centre["settings"].get("priority_streak_limit") or 0),
+        open_all_hours=bool(centre["settings"].get("accept_outside_hours")),
         recent_calls=_recent_calls(tx, centre_id, day, minutes))
 
 

@@ -11,15 +11,16 @@ const mmss = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s %
 const stateWord = (state) => t(`device_state_${state}`) || state;
 
 
-async // The median wait, with the range 20–80% of simulated futures fall in.
-function estimateText(e) {
-  if (!e) return "—";
-  if (e.minutes == null) return e.beyond_closing ? e.text.vi : "—";
-  const range = e.low != null && e.high != null && e.high > e.low ? ` (${e.low}–${e.high})` : "";
-  return t("admin_minutes", { m: e.minutes }) + range;
+// The estimate (P60 of simulated futures), and under it the range 20–80% of them fall in.
+function estimateCell(e) {
+  const cell = el("td", "estimate");
+  if (!e || e.minutes == null) { cell.textContent = e && e.beyond_closing ? e.text.vi : "—"; return cell; }
+  cell.append(t("admin_minutes", { m: e.minutes }));
+  if (e.low != null && e.high != null && e.high > e.low) cell.append(el("small", "range", `${e.low}–${e.high}`));
+  return cell;
 }
 
-function post(path, confirmText, body = {}) {
+async function post(path, confirmText, body = {}) {
   if (confirmText && !window.confirm(confirmText)) return;
   const response = await fetch(`/api/v1${path}`, { method: "POST", headers: { "Content-Type": "application/json" },
                                                    body: JSON.stringify(body) });
@@ -84,7 +85,7 @@ function renderServices(services, sla) {
       move.addEventListener("click", () => openMove(s, services));
       action.append(move);
     }
-    const estimate = el("td", "estimate", estimateText(s.estimated_wait));
+    const estimate = estimateCell(s.estimated_wait);
     row.append(name, el("td", "waiting", String(s.waiting)), longest, estimate, action);
     return row;
   }));
