@@ -206,3 +206,19 @@ def test_when_the_browser_blocks_sound_one_tap_turns_it_on(browser, demo_server)
     page.wait_for_selector("body:not(.needs-sound)")
     assert page.evaluate("localStorage.getItem('hangdoi.display.sound')") == "on"
     page.close()
+
+
+def test_the_board_shows_a_newcomers_expected_wait_where_people_wait(browser, demo_server):
+    server, ids = demo_server
+    sign_in(server, ids, 1)                                     # counter 1: Hộ tịch
+    page = open_board(browser, server, ids)
+    for _ in range(4):
+        server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+    server.post("/tickets", json={"service": "KD01"}).raise_for_status()   # no counter open for it
+    row = page.locator("#queues li:has-text('Đăng ký khai sinh')")
+    row.locator(".estimate").wait_for(timeout=10_000)          # the next `estimates` message
+    assert row.locator(".estimate").inner_text().startswith("Dự kiến chờ khoảng")
+    business = page.locator("#queues li:has-text('Đăng ký thành lập hộ kinh doanh')")
+    business.locator(".count:has-text('1 người')").wait_for()
+    assert business.locator(".estimate").count() == 0
+    assert page.locator("#queues li.none .estimate").count() == 0  # nobody waiting: nothing to say
