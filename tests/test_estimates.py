@@ -194,3 +194,12 @@ def test_a_centre_open_at_all_hours_keeps_estimating_in_the_evening():
     assert Forecast().estimate(evening, fixed(5.0)).tickets[3].beyond_closing
     evening.open_all_hours = True
     assert Forecast().estimate(evening, fixed(5.0)).tickets[3].minutes == pytest.approx(10.0, abs=0.1)
+
+
+def test_a_ticket_transferred_to_a_closed_counter_gets_no_estimate():
+    moved = WaitingTicket(7, A, False, 590.0, 520.0, target_counter=9)
+    mine = WaitingTicket(8, A, False, 595.0, 595.0, target_counter=1)
+    found = Forecast().estimate(state([*tickets(2), moved, mine], [counter(1)]), fixed(5.0))
+    assert found.tickets[7] == Estimate(None, None, None)
+    assert found.tickets[8].minutes == pytest.approx(0, abs=0.1)        # transferred here: called first
+    assert found.tickets[1].minutes == pytest.approx(5.0, abs=0.1)

@@ -78,13 +78,8 @@ class Forecast:
                 times[key].append(called.get(key, math.inf) - state.now)
         break_at = spans[0][1] - state.now if len(spans) > 1 else math.inf
         summary = {key: _summarise(values, break_at) for key, values in times.items()}
-        served = plan.helpers
-        for t in state.waiting:
-            if t.service_id not in served and t.target_counter not in plan.serves:
-                summary[t.id] = NO_COUNTER
-        for s in state.services:
-            if s not in served:
-                summary[-s] = NO_COUNTER
+        for key in plan.uncallable:
+            summary[key] = NO_COUNTER
         return Estimates(tickets={t.id: summary[t.id] for t in state.waiting},
                          services={s: summary[-s] for s in state.services})
 
@@ -133,16 +128,28 @@ class _Plan:
         # counter the tickets transferred to it; each service ends with a watched newcomer.
         self.initial_queues: dict[int, tuple[list, list]] = {}
         self.initial_targeted: dict[int, list] = {c.id: [] for c in state.counters}
+        # Tickets no open counter may call (their service has none; or they were transferred to a
+        # counter that is closed) and newcomers to such services get no estimate, and no run waits
+        # for them.
+        self.uncallable: list[int] = []
         for t in state.waiting:
-            if t.target_counter is not None and t.target_counter in self.initial_targeted:
-                self.initial_targeted[t.target_counter].append((t.queued, t.id))
-            else:
+            if t.target_counter is not None:
+                if t.target_counter in self.initial_targeted:
+                    self.initial_targeted[t.target_counter].append((t.queued, t.id))
+                else:
+                    self.uncallable.append(t.id)
+            elif t.service_id in self.helpers:
                 self.initial_queues.setdefault(t.service_id, ([], []))[0 if t.priority else 1].append((t.queued, t.id))
+            else:
+                self.uncallable.append(t.id)
         for s in {*state.services, *self.arrivals}:
             self.initial_queues.setdefault(s, ([], []))
         for s in state.services:
-            self.initial_queues[s][1].append((state.now, -s))
-        self.tracked = len(state.waiting) + len(state.services)
+            if s in self.helpers:
+                self.initial_queues[s][1].append((state.now, -s))
+            else:
+                self.uncallable.append(-s)
+        self.tracked = len(state.waiting) + len(state.services) - len(self.uncallable)
 
     def run(self, rng: random.Random, spans: list[tuple[float, float]]) -> dict[int, float]:
         """One possible rest of the day: when each tracked ticket is called. Kept flat and with local
