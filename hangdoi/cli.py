@@ -1,4 +1,5 @@
-"""The `hangdoi` command: serve, demo, db upgrade, create-admin, close-day, hardware, simulate."""
+"""The `hangdoi` command: serve, demo, db upgrade, create-admin, close-day, backup, restore, hardware,
+simulate."""
 from __future__ import annotations
 
 import logging
@@ -154,6 +155,41 @@ def close_day(day) -> None:
                    f"ended {result['ended_sessions']} counter sessions ({result['day']})")
     if projection is not None:
         projection.flush()
+
+
+@main.command("backup")
+@click.option("--to", "folder", type=click.Path(file_okay=False), default=None,
+              help="Folder for the backup file (default: <data dir>/backups).")
+def backup_command(folder: str | None) -> None:
+    """Copy the whole database into one file (SQLite online backup, or pg_dump)."""
+    from pathlib import Path
+
+    from .backup import BackupError, backup
+    settings = load_settings()
+    try:
+        target = backup(settings.resolved_database_url(), Path(folder) if folder else settings.data_dir / "backups")
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written to {target}")
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Yes, replace everything in the database with the backup.")
+def restore_command(source: str, yes: bool) -> None:
+    """Replace the whole database with a backup file. Stop the server first."""
+    from pathlib import Path
+
+    from .backup import BackupError, restore
+    if not yes:
+        raise click.UsageError("restoring replaces every ticket and setting in the database with the "
+                               "backup's; stop the server, then run again with --yes")
+    settings = load_settings()
+    try:
+        restore(settings.resolved_database_url(), Path(source))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"database restored from {source}")
 
 
 @main.command("hardware")
