@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
 
     from display import bp as display_pages
 
+    from . import security
     from .api import api, errors
     from .assets import assets
     from .realtime.hub import Hub
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
     errors.register(app)
+    security.register(app)
     return app
 
 
