@@ -16,6 +16,7 @@ from hangdoi.app import hangdoi
 from hangdoi.engine import ratings, state
 from hangdoi.engine.errors import DomainError
 from hangdoi.messages import text, texts
+from hangdoi.security import csrf_ok
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
                static_url_path="/counter/static")
@@ -48,6 +49,9 @@ def login():
     ctx = hangdoi()
     username = (request.form.get("username") or "").strip()[:64]
     password = (request.form.get("password") or "")[:200]
+    if not csrf_ok():
+        return render_template("counter/sign_in.html", t=text, error="form_expired", username=username,
+                               next=_next()), 400
     if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{username}"):
         return render_template("counter/sign_in.html", t=text, error="rate_limited", username=username,
                                next=_next()), 429
@@ -71,6 +75,8 @@ def choose():
     officer = _officer()
     if officer is None:
         return redirect(url_for("counter.home"))
+    if not csrf_ok():
+        return redirect(url_for("counter.home", error="form_expired"))
     counter_id = request.form.get("counter", "")
     if not counter_id.isdigit() or not 0 < int(counter_id) < 2**31:
         return redirect(url_for("counter.home", error="counter_not_found"))
@@ -83,6 +89,8 @@ def choose():
 
 @bp.post("/counter/logout")
 def logout():
+    if not csrf_ok():
+        return redirect(url_for("counter.home"))
     officer = _officer()
     if officer is not None:
         counters = state.display_state(hangdoi().db, officer["centre_id"])["counters"]

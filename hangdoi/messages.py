@@ -21,6 +21,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Authentication and permission
     "auth_required": ("Cần đăng nhập", "Sign-in required"),
     "invalid_token": ("Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "The token is invalid or has expired"),
+    "form_expired": ("Trang đã mở quá lâu — vui lòng thử lại", "This page has expired — please try again"),
     "bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
     "forbidden": ("Bạn không có quyền thực hiện thao tác này", "You are not allowed to do this"),
     "not_signed_in_here": ("Bạn chưa đăng nhập tại quầy này", "You are not signed in at this counter"),

@@ -1,29 +1,59 @@
-"""Security headers on every answer: what a browser may load and run on our pages.
+"""What protects the pages in a browser.
 
-The pages run only our own scripts from files (data travels in `<script type="application/json">`,
-which no browser runs), load nothing from elsewhere (the centre has no internet anyway), and may not
-be framed by another site. The socket connects back to the same host.
+- Security headers on every answer: the pages run only our own scripts from files (data travels in
+  `<script type="application/json">`, which no browser runs), load nothing from elsewhere (the centre
+  has no internet anyway), and may not be framed by another site.
+- A CSRF token in every HTML form that changes something (sign in, choose a counter, sign out): a
+  page elsewhere cannot post them for an officer. The JSON API needs no token: it accepts only
+  `application/json` bodies, which no other site's page can send here without a CORS preflight we
+  never grant, and the session cookie is SameSite=Lax.
 """
 from __future__ import annotations
 
-from flask import Flask
+import hmac
+import secrets
 
+from flask import Flask, request, session
+
+# Chromium does not count the socket's ws:// address as 'self' when it reconnects: it is named.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-    "media-src 'self'", "font-src 'self'", "connect-src 'self'", "object-src 'none'",
+    "media-src 'self'", "font-src 'self'", "connect-src 'self' ws://{host} wss://{host}", "object-src 'none'",
     "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
 ])
 HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
 
 
+CSRF_FIELD = "csrf_token"
+
+
+def csrf_token() -> str:
+    """This session's form token (made on first use); templates put it in a hidden field."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def csrf_ok() -> bool:
+    expected, sent = session.get("csrf"), request.form.get(CSRF_FIELD, "")
+    return bool(expected) and isinstance(sent, str) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
     @app.after_request
     def _security_headers(response):
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        response.headers.setdefault("Content-Security-Policy", content_policy(request.host))
         return response
+
+
+def content_policy(host: str) -> str:
+    return CONTENT_SECURITY_POLICY.format(host="".join(c for c in host if c.isalnum() or c in ".-:[]"))

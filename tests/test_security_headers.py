@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from hangdoi.security import HEADERS
+from hangdoi.security import HEADERS, content_policy
 
 from .conftest import screenshot  # noqa: F401 — pages here are looked at by other tests
 
@@ -18,8 +18,10 @@ def test_pages_api_answers_and_errors_carry_the_headers(demo_server):
         response = requests.get(server.url + path, timeout=10)
         for name, value in HEADERS.items():
             assert response.headers.get(name) == value, (path, name)
-    assert "script-src 'self'" in HEADERS["Content-Security-Policy"]
-    assert "unsafe-inline" not in HEADERS["Content-Security-Policy"]
+        policy = response.headers["Content-Security-Policy"]
+        assert policy == content_policy(f"127.0.0.1:{server.port}")
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+    assert f"connect-src 'self' ws://127.0.0.1:{server.port} wss://127.0.0.1:{server.port};" in policy
 
 
 def test_no_page_breaks_the_content_policy(browser, demo_server):
@@ -41,3 +43,33 @@ def test_no_page_breaks_the_content_policy(browser, demo_server):
     page.goto(f"{server.url}/admin/reports")
     page.wait_for_selector("canvas")                           # the charts drew under the policy
     assert violations == []
+
+
+def hidden_token(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def test_forms_that_change_something_need_the_pages_token(demo_server):
+    server, ids = demo_server
+    visitor = requests.Session()
+    sign_in_page = visitor.get(f"{server.url}/counter", timeout=10).text
+    # A page elsewhere posting the sign-in form gets nowhere, and no session is opened.
+    forged = visitor.post(f"{server.url}/counter/login", data={"username": "canbo1", "password": "matkhau1"},
+                          timeout=10, allow_redirects=False)
+    assert forged.status_code == 400 and "Trang đã mở quá lâu" in forged.text
+    assert "counter-grid" not in visitor.get(f"{server.url}/counter", timeout=10).text
+    signed = visitor.post(f"{server.url}/counter/login", timeout=10, allow_redirects=True,
+                          data={"username": "canbo1", "password": "matkhau1", "csrf_token": hidden_token(sign_in_page)})
+    assert signed.status_code == 200 and "counter-grid" in signed.text
+    # Choosing a counter without the token signs in nowhere; with it, at counter 1.
+    visitor.post(f"{server.url}/counter/choose", data={"counter": ids.counter(1)}, timeout=10)
+    assert all(c["status"] == "closed" for c in server.get("/display/state").json()["counters"])
+    visitor.post(f"{server.url}/counter/choose", timeout=10,
+                 data={"counter": ids.counter(1), "csrf_token": hidden_token(signed.text)})
+    states = {c["number"]: c["status"] for c in server.get("/display/state").json()["counters"]}
+    assert states[1] == "open"
+    # A forged sign-out leaves the officer at the counter.
+    visitor.post(f"{server.url}/counter/logout", timeout=10)
+    assert {c["number"]: c["status"] for c in server.get("/display/state").json()["counters"]}[1] == "open"
