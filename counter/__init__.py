@@ -55,12 +55,17 @@ def login():
     if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{username}"):
         return render_template("counter/sign_in.html", t=text, error="rate_limited", username=username,
                                next=_next()), 429
-    officer = auth.authenticate(ctx.db, username, password) if username and password else None
+    try:
+        officer = auth.authenticate(ctx.db, username, password) if username and password else None
+    except auth.AccountLocked:
+        return render_template("counter/sign_in.html", t=text, error="account_locked", username=username,
+                               next=_next(), error_params={"m": auth.LOCK_MINUTES}), 429
     if officer is None:
         return render_template("counter/sign_in.html", t=text, error="bad_credentials", username=username,
                                next=_next()), 401
     session.clear()
     session["officer_id"] = officer["id"]
+    session.permanent = True                 # expires after the token lifetime (hangdoi/app.py)
     return redirect(_next() or url_for("counter.home"))
 
 

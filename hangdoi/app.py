@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # A signed-in page stays signed in for a working day at most, like a bearer token.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.token_hours),
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False

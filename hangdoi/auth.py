@@ -1,4 +1,9 @@
-"""Officer credentials and bearer tokens (stored hashed in the database, so every process agrees)."""
+"""Officer credentials and bearer tokens (stored hashed in the database, so every process agrees).
+
+After LOCK_AFTER wrong passwords in a row an account refuses every sign-in for LOCK_MINUTES, even
+with the right password, whichever process or address the attempts came from; an administrator's
+password reset unlocks it at once. (Per address and per username the sign-ins are also rate-limited
+per minute: hangdoi/ratelimit.py.)"""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +17,16 @@ from .models import ApiToken, Officer
 
 # A hash to compare against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+LOCK_AFTER = 5
+LOCK_MINUTES = 15
+
+
+class AccountLocked(Exception):
+    """Too many wrong passwords: no sign-in until `until` (an aware UTC datetime)."""
+
+    def __init__(self, until):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
 
 
 def hash_password(password: str) -> str:
@@ -24,13 +39,21 @@ def officer_view(officer: Officer) -> dict:
 
 
 def authenticate(db, username: str, password: str) -> dict | None:
-    with db.read() as s:
+    """The officer, or None for a wrong username or password; raises AccountLocked."""
+    now = db.clock.now()
+    with db.write() as s:
         officer = s.scalars(select(Officer).where(Officer.username == username)).first()
         if officer is None:
             check_password_hash(_DUMMY_HASH, password)
             return None
+        if officer.locked_until is not None and officer.locked_until > now:
+            raise AccountLocked(officer.locked_until)
         if not officer.active or not check_password_hash(officer.password_hash, password):
+            officer.failed_logins = (officer.failed_logins or 0) + 1
+            if officer.failed_logins >= LOCK_AFTER:
+                officer.failed_logins, officer.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
             return None
+        officer.failed_logins, officer.locked_until = 0, None
         return officer_view(officer)
 
 

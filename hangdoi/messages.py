@@ -21,6 +21,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Authentication and permission
     "auth_required": ("Cần đăng nhập", "Sign-in required"),
     "invalid_token": ("Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "The token is invalid or has expired"),
+    "account_locked": ("Tài khoản tạm khoá {m} phút vì nhập sai mật khẩu nhiều lần; quản trị viên có thể "
+                       "đặt lại mật khẩu để mở ngay",
+                       "This account is locked for {m} minutes after repeated wrong passwords; an administrator "
+                       "can reset the password to unlock it now"),
     "form_expired": ("Trang đã mở quá lâu — vui lòng thử lại", "This page has expired — please try again"),
     "bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
     "forbidden": ("Bạn không có quyền thực hiện thao tác này", "You are not allowed to do this"),

@@ -153,6 +153,9 @@ class Officer(Base):
     role: Mapped[str] = mapped_column(String(16), default=OFFICER)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wrong passwords in a row, and until when the account refuses every sign-in (hangdoi/auth.py).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PriorityCategory(Base):

@@ -3,6 +3,7 @@
 - Security headers on every answer: the pages run only our own scripts from files (data travels in
   `<script type="application/json">`, which no browser runs), load nothing from elsewhere (the centre
   has no internet anyway), and may not be framed by another site.
+- Session cookies: HttpOnly, SameSite=Lax, Secure over TLS, expiring after the token lifetime.
 - A CSRF token in every HTML form that changes something (sign in, choose a counter, sign out): a
   page elsewhere cannot post them for an officer. The JSON API needs no token: it accepts only
   `application/json` bodies, which no other site's page can send here without a CORS preflight we
@@ -14,6 +15,7 @@ import hmac
 import secrets
 
 from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 # Chromium does not count the socket's ws:// address as 'self' when it reconnects: it is named.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -44,8 +46,17 @@ def csrf_ok() -> bool:
     return bool(expected) and isinstance(sent, str) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the page came over TLS (directly, or through a proxy
+    that says so and that the deployment trusts), so it never travels in clear afterwards."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.session_interface = SessionCookies()
 
     @app.after_request
     def _security_headers(response):

@@ -60,8 +60,9 @@ def reset_password(change: Change, officer_id: int, password: str) -> dict:
 
 
 def _set_password(change: Change, officer_id: int, password: str) -> None:
-    change.tx.execute("UPDATE officer SET password_hash = :hash WHERE id = :id",
-                      hash=hash_password(_checked_password(password)), id=officer_id)
+    # A new password also unlocks an account locked after wrong passwords.
+    change.tx.execute("UPDATE officer SET password_hash = :hash, failed_logins = 0, locked_until = NULL "
+                      "WHERE id = :id", hash=hash_password(_checked_password(password)), id=officer_id)
     change.tx.execute("UPDATE api_token SET revoked = :yes WHERE officer_id = :id", yes=True, id=officer_id)
 
 

@@ -99,7 +99,10 @@ def login():
     body = json_body(LOGIN_FIELDS)
     if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{body['username']}"):
         raise ApiError("rate_limited", 429)
-    officer = auth.authenticate(ctx.db, body["username"], body["password"])
+    try:
+        officer = auth.authenticate(ctx.db, body["username"], body["password"])
+    except auth.AccountLocked:
+        raise ApiError("account_locked", 429, m=auth.LOCK_MINUTES) from None
     if officer is None:
         raise ApiError("bad_credentials", 401)
     token = auth.issue_token(ctx.db, officer["id"], ctx.settings.token_hours)
