@@ -1,6 +1,7 @@
 """Input checking for JSON bodies and socket payloads. The same field lists produce the OpenAPI schemas."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from .messages import bilingual
@@ -46,6 +47,10 @@ class Field:
             if not value or len(value) > self.max_length:
                 raise BadInput("invalid_field", 422, field=name,
                                reason=f"length must be 1..{self.max_length}")
+            # Control characters and lone surrogates print as garbage, break spreadsheets and
+            # cannot be encoded: no name, code or password needs them.
+            if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+                raise BadInput("invalid_field", 422, field=name, reason="control characters are not allowed")
         return value
 
     def type_names(self) -> str:

@@ -203,3 +203,24 @@ def test_a_ticket_transferred_to_a_closed_counter_gets_no_estimate():
     assert found.tickets[7] == Estimate(None, None, None)
     assert found.tickets[8].minutes == pytest.approx(0, abs=0.1)        # transferred here: called first
     assert found.tickets[1].minutes == pytest.approx(5.0, abs=0.1)
+
+
+def test_a_counter_that_usually_opens_in_the_afternoon_is_expected_then():
+    from hangdoi.estimates.state import ClosedCounter
+    waiting = tickets(30, queued_from=600.0)
+    morning = state(waiting, [counter(1)], now=640.0)                       # 10:40, one counter open
+    alone = Forecast().estimate(morning, fixed(10.0)).tickets[30]
+    morning.closed = [ClosedCounter(2, (A,), ())]
+    learned = Model(prior=Lognormal.from_mean_sd(10.0, 0.01), gap_minutes=0.0, usual_opening={2: 810.0})
+    helped = Forecast().estimate(morning, learned).tickets[30]
+    assert alone.beyond_closing or alone.minutes > helped.minutes + 60
+    # Five more before the break, then two counters from 13:30: the 30th is called at about 15:50.
+    assert 800 - 640 < helped.minutes < 1000 - 640 and helped.after_break
+
+
+def test_a_paused_counter_returns_after_the_learned_pause_less_what_has_passed():
+    waiting = tickets(1)
+    away = counter(1, paused=True)
+    away = OpenCounter(away.id, away.officer_id, away.primary, away.backup, True, None, None, 0, paused_since=570.0)
+    learned = Model(prior=Lognormal.from_mean_sd(5.0, 0.005), gap_minutes=0.0, pause_minutes=90.0)
+    assert Forecast().estimate(state(waiting, [away]), learned).tickets[1].minutes == pytest.approx(60.0, abs=0.1)

@@ -61,6 +61,8 @@ def test_a_finished_ticket_is_rated_once(db, served, client):
     ({"reasons": ["bad"]}, 422, "invalid_field"),
     ({"reasons": ["khac", "khac"]}, 422, "invalid_field"),
     ({"reasons": "cho_lau"}, 422, "invalid_field"),
+    ({"reasons": [{}]}, 422, "invalid_field"),                   # found by schemathesis: was a 500
+    ({"reasons": [["cho_lau"]]}, 422, "invalid_field"),
     ({"ticket": "nobody-has-this-id"}, 404, "ticket_not_found"),
     ({"extra": 1}, 422, "unknown_field"),
 ])

@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from ..engine.errors import DomainError, Invalid
 from ..messages import text
+from ..spreadsheet import cells
 from .change import Change
 from .services import save_domain, save_service
 
@@ -44,7 +45,7 @@ def to_xlsx(rows: list[list]) -> bytes:
     sheet = book.active
     sheet.title = "Thủ tục"
     for row in rows:
-        sheet.append(row)
+        sheet.append(cells(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -167,7 +167,7 @@ RATING_FIELDS = {
 def rate():
     body = json_body(RATING_FIELDS)
     reasons = body["reasons"] or []
-    if any(r not in ratings.REASONS for r in reasons) or len(set(reasons)) != len(reasons):
+    if any(not isinstance(r, str) or r not in ratings.REASONS for r in reasons) or len(set(reasons)) != len(reasons):
         raise ApiError("invalid_field", 422, field="reasons", reason=", ".join(ratings.REASONS))
     return jsonify(ratings.rate(hangdoi().db, body["counter"], body["ticket"], body["level"], reasons)), 201
 

@@ -109,25 +109,31 @@ class _Plan:
     def __init__(self, state: QueueState, model: Model):
         self.state, self.model = state, model
         self.counters = state.counters
-        self.serves = {c.id: (c.primary, c.backup) for c in state.counters}
+        # Closed counters that usually open later today join then (an officer out every morning).
+        self.expected = [(model.usual_opening[c.id], c.id) for c in state.closed
+                         if model.usual_opening.get(c.id, -1.0) > state.now]
+        coming = {counter for _, counter in self.expected}
+        later = {c.id: c for c in state.closed if c.id in coming}
+        self.serves = {c.id: (c.primary, c.backup) for c in [*state.counters, *later.values()]}
         self.helpers: dict[int, list[int]] = {}     # service → the counters that may call it
-        for c in state.counters:
+        for c in [*state.counters, *later.values()]:
             for s in (*c.primary, *c.backup):
                 self.helpers.setdefault(s, []).append(c.id)
         self.service_of = {t.id: t.service_id for t in state.waiting}
         self.occupancy = {s: model.occupancy(s) for s in {*state.services, *(t.service_id for t in state.waiting)}}
         self.officer = {c.id: model.officer_log_factor.get(c.officer_id, 0.0) for c in state.counters}
+        self.officer.update({c: 0.0 for _, c in self.expected})
         self.hour = [model.hour_log_factor.get(h, 0.0) for h in range(24)]
         self.tails = {c.id: self._tail(c, state.now) for c in state.counters if c.busy_since is not None}
         self.arrivals = {s: [r / 60 for r in rates] for s, rates in model.arrivals_per_hour.items()
                          if any(rates) and s in self.helpers}
         self.now = state.now
         self.streak_limit = state.priority_streak_limit
-        self.initial_streak = {c.id: c.priority_streak for c in state.counters}
+        self.initial_streak = {c: 0 for c in self.serves} | {c.id: c.priority_streak for c in state.counters}
         # The queues as they stand, copied into each run: per service [priority, normal], and per
         # counter the tickets transferred to it; each service ends with a watched newcomer.
         self.initial_queues: dict[int, tuple[list, list]] = {}
-        self.initial_targeted: dict[int, list] = {c.id: [] for c in state.counters}
+        self.initial_targeted: dict[int, list] = {c: [] for c in self.serves}
         # Tickets no open counter may call (their service has none; or they were transferred to a
         # counter that is closed) and newcomers to such services get no estimate, and no run waits
         # for them.
@@ -166,10 +172,13 @@ class _Plan:
         for c in self.counters:
             start = now
             if c.paused:
-                start = now + model.pause_minutes
+                paused_for = now - c.paused_since if c.paused_since is not None else 0.0
+                start = now + max(model.pause_minutes - paused_for, 1.0)
             elif c.busy_since is not None:
                 start = now + self._rest_of_service(rng, c.id)
             events.append((start, next(order), 0, c.id))
+        for opens, counter in self.expected:
+            events.append((opens, next(order), 0, counter))
         close = spans[-1][1] if spans else now
         for s, rates in self.arrivals.items():
             first = _next_arrival(rng, rates, now, close)

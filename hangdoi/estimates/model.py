@@ -4,7 +4,9 @@
   officer and per hour of the day (some officers are quicker; late-morning files are heavier);
 - the pause between finishing one citizen and calling the next;
 - how often a called citizen does not come, and how long the officer waits before giving up;
-- how many citizens arrive per service and hour, and how many of them are priority.
+- how many citizens arrive per service and hour, and how many of them are priority;
+- when each counter usually opens (an officer who is out every morning comes in the afternoon),
+  and how long a pause usually lasts.
 
 A new centre has no timeline yet: every figure starts from a prior (the centre's
 `settings.service_minutes`, 8 by default) and the learned figures take over as tickets are served.
@@ -60,6 +62,7 @@ class Model:
     arrivals_per_hour: dict[int, list[float]] = field(default_factory=dict)   # service → 24 rates
     priority_share: float = 0.0
     served: int = 0                                                            # tickets learned from
+    usual_opening: dict[int, float] = field(default_factory=dict)   # counter → minutes since midnight
 
     def occupancy(self, service_id: int) -> Lognormal:
         return self.service.get(service_id, self.prior)
@@ -97,6 +100,7 @@ def learn(tx: Tx, centre_id: int, today: date, lookback_days: int = LOOKBACK_DAY
     offset_ms = int(tz.utcoffset(datetime(today.year, today.month, today.day, 12)).total_seconds() * 1000)
     dialect = "postgresql" if tx.postgres else "sqlite"
     _learn_arrivals(tx, model, centre_id, first, today, offset_ms, dialect)
+    _learn_staffing(tx, model, centre_id, first, today, offset_ms, dialect)
     events = tx.rows(
         f"SELECT e.ticket_id, e.kind, {EPOCH[dialect].replace('at)', 'e.at)')} AS at_ms, e.service_id, "
         "e.counter_id, e.officer_id FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id "
@@ -153,6 +157,38 @@ def _learn_arrivals(tx: Tx, model: Model, centre_id: int, first: date, today: da
         model.arrivals_per_hour.setdefault(r["service_id"], [0.0] * 24)[hour] += 1 / len(days)
         priority += r["priority_id"] is not None
     model.priority_share = priority / len(rows)
+
+
+def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: date, offset_ms: int,
+                    dialect: str) -> None:
+    """When each counter is first signed in on the days it opens (kept for counters open on at least
+    half of the days seen), and the median length of a pause."""
+    since = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo("UTC"))
+    rows = tx.rows(
+        f"SELECT counter_id, kind, {EPOCH[dialect]} AS at_ms FROM counter_event WHERE centre_id = :centre "
+        "AND at >= :since AND kind IN ('signed_in', 'paused', 'resumed') ORDER BY id",
+        centre=centre_id, since=tx.instant(since))
+    first_sign_in: dict[tuple[int, int], float] = {}
+    paused_at: dict[int, int] = {}
+    pauses: list[float] = []
+    today_number = (datetime(today.year, today.month, today.day, tzinfo=ZoneInfo("UTC")).timestamp() * 1000
+                    ) // 86_400_000
+    for r in rows:
+        local_ms = int(r["at_ms"]) + offset_ms
+        day = local_ms // 86_400_000
+        if r["kind"] == "signed_in" and day < today_number:
+            first_sign_in.setdefault((r["counter_id"], day), local_ms % 86_400_000 / 60000)
+        elif r["kind"] == "paused":
+            paused_at[r["counter_id"]] = int(r["at_ms"])
+        elif r["counter_id"] in paused_at:
+            pauses.append((int(r["at_ms"]) - paused_at.pop(r["counter_id"])) / 60000)
+    days = {day for _, day in first_sign_in}
+    by_counter: dict[int, list[float]] = {}
+    for (counter, _), minute in first_sign_in.items():
+        by_counter.setdefault(counter, []).append(minute)
+    model.usual_opening = {c: _median(m) for c, m in by_counter.items() if len(m) * 2 >= len(days)}
+    if pauses:
+        model.pause_minutes = _median(pauses)
 
 
 def _learn_service_times(model: Model, served: list[_Served]) -> None:

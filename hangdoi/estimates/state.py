@@ -34,6 +34,16 @@ class OpenCounter:
     busy_service: int | None       # the ticket it holds (called or being served), if any
     busy_since: float | None       # when that ticket was called
     priority_streak: int
+    paused_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedCounter:
+    """A counter nobody is signed in at now: it may open later today (hangdoi/estimates/model.py
+    learns when each counter usually opens)."""
+    id: int
+    primary: tuple[int, ...]
+    backup: tuple[int, ...]
 
 
 @dataclass(slots=True)
@@ -44,7 +54,8 @@ class QueueState:
     sessions: list[tuple[float, float]]
     counters: list[OpenCounter]
     waiting: list[WaitingTicket]               # in queue order (queued time, then id)
-    services: list[int]
+    closed: list[ClosedCounter] = field(default_factory=list)
+    services: list[int] = field(default_factory=list)
     priority_streak_limit: int = 0
     open_all_hours: bool = False                # the centre issues tickets at any hour
     # Per service, today's calls, latest first: (called, waited) in minutes.
@@ -79,10 +90,10 @@ def read_state(tx: Tx, centre_id: int, now: datetime) -> QueueState:
     def minutes(value) -> float:
         return minutes_since_midnight(tx.read_instant(value), midnight)
 
+    counters, closed = _counters(tx, centre_id, minutes)
     return QueueState(
         centre_id=centre_id, day=day, now=minutes_since_midnight(now, midnight),
-        sessions=today_sessions(centre, day),
-        counters=_open_counters(tx, centre_id, minutes),
+        sessions=today_sessions(centre, day), counters=counters, closed=closed,
         waiting=[WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, minutes(r["queued_at"]),
                                minutes(r["issued_at"]), r["target_counter_id"]) for r in tx.rows(
             "SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id FROM ticket "
@@ -95,10 +106,11 @@ def read_state(tx: Tx, centre_id: int, now: datetime) -> QueueState:
         recent_calls=_recent_calls(tx, centre_id, day, minutes))
 
 
-def _open_counters(tx: Tx, centre_id: int, minutes) -> list[OpenCounter]:
+def _counters(tx: Tx, centre_id: int, minutes) -> tuple[list[OpenCounter], list[ClosedCounter]]:
     rows = tx.rows(
-        "SELECT c.id, c.paused, c.priority_streak, s.officer_id, t.service_id AS busy_service, t.called_at "
-        "FROM counter c JOIN counter_session s ON s.counter_id = c.id AND s.ended_at IS NULL "
+        "SELECT c.id, c.paused, c.priority_streak, s.officer_id, t.service_id AS busy_service, t.called_at, "
+        "(SELECT max(e.at) FROM counter_event e WHERE e.counter_id = c.id AND e.kind = 'paused') AS paused_at "
+        "FROM counter c LEFT JOIN counter_session s ON s.counter_id = c.id AND s.ended_at IS NULL "
         "LEFT JOIN ticket t ON t.counter_id = c.id AND t.status IN ('called', 'serving') "
         "WHERE c.centre_id = :centre AND c.active = :yes ORDER BY c.number, c.id", centre=centre_id, yes=True)
     links = tx.rows("SELECT cs.counter_id, cs.service_id, cs.role FROM counter_service cs JOIN counter c "
@@ -106,10 +118,17 @@ def _open_counters(tx: Tx, centre_id: int, minutes) -> list[OpenCounter]:
     roles: dict[tuple[int, str], list[int]] = {}
     for link in links:
         roles.setdefault((link["counter_id"], link["role"]), []).append(link["service_id"])
-    return [OpenCounter(r["id"], r["officer_id"], tuple(roles.get((r["id"], PRIMARY), ())),
-                        tuple(roles.get((r["id"], BACKUP), ())), bool(r["paused"]), r["busy_service"],
-                        minutes(r["called_at"]) if r["called_at"] is not None else None, r["priority_streak"])
-            for r in rows]
+    open_, closed = [], []
+    for r in rows:
+        primary, backup = tuple(roles.get((r["id"], PRIMARY), ())), tuple(roles.get((r["id"], BACKUP), ()))
+        if r["officer_id"] is None:
+            closed.append(ClosedCounter(r["id"], primary, backup))
+            continue
+        paused_since = minutes(r["paused_at"]) if r["paused"] and r["paused_at"] is not None else None
+        open_.append(OpenCounter(r["id"], r["officer_id"], primary, backup, bool(r["paused"]), r["busy_service"],
+                                 minutes(r["called_at"]) if r["called_at"] is not None else None,
+                                 r["priority_streak"], paused_since))
+    return open_, closed
 
 
 def _recent_calls(tx: Tx, centre_id: int, day: date, minutes) -> dict[int, list[tuple[float, float]]]:

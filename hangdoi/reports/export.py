@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from ..messages import text
+from ..spreadsheet import cells
 
 GROUP_HEADERS = {"day": "Ngày", "week": "Tuần", "month": "Tháng", "hour": "Giờ lấy số",
                  "domain": "Lĩnh vực", "service": "Thủ tục", "counter": "Quầy", "officer": "Cán bộ",
@@ -67,7 +68,7 @@ def to_xlsx(report: dict) -> bytes:
     sheet["A1"].font = Font(bold=True, size=13)
     rows = table(report)
     for row in rows:
-        sheet.append(row)
+        sheet.append(cells(row))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -1,7 +1,8 @@
 """One simulated day through the real engine: a heap of what happens next, the clock set to each
 moment before the engine is asked to act.
 
-Officers sign in at the start of the day (or when their absence ends), call as soon as they are
+Officers sign in at the start of the day (or when their absence ends; an absence later in the day
+is a pause of the counter), call as soon as they are
 free within a session, wait `walk_minutes` for the citizen to sit down, serve for a time drawn from
 the service's distribution divided by the counter's speed, finish, and call again after
 `gap_minutes`. A called citizen who does not come is marked a no-show after `no_show_wait_minutes`.
@@ -26,7 +27,7 @@ from ..estimates.state import read_state
 from .scenario import Scenario, ServiceSpec
 
 # Events that share a moment happen in this order: officers arrive before the first citizens.
-SIGN_IN, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(7)
+SIGN_IN, RESUME, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(8)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,9 @@ class Day:
             self._issue(at, *what)
         elif kind == SIGN_IN:
             engine.sign_in(self.db, self._counter_id(what), self._officer_id(what))
+            self.push(at, FREE, what)
+        elif kind == RESUME:
+            engine.resume(self.db, self._counter_id(what), self._officer_id(what))
             self.push(at, FREE, what)
         elif kind == FREE:
             self._call(at, what)
@@ -149,6 +153,11 @@ class Day:
 
     # -- officers --------------------------------------------------------------------------
     def _call(self, at: float, number: int) -> None:
+        back = self._away_until(at, number)
+        if back is not None:             # away for a while: the officer pauses the counter, as they should
+            engine.pause(self.db, self._counter_id(number), self._officer_id(number), "absent")
+            self.push(back, RESUME, number)
+            return
         working = self._working_time(at, number)
         if working is None:
             return
@@ -174,6 +183,12 @@ class Day:
                     if away_from <= at < away_to:
                         return self._working_time(away_to, number)
                 return at
+        return None
+
+    def _away_until(self, at: float, number: int) -> float | None:
+        for away_from, away_to in self.counters[number].absent:
+            if away_from <= at < away_to:
+                return away_to
         return None
 
     def _arrives_at(self, counter) -> float:
