@@ -1,6 +1,8 @@
 """`hangdoi backup` / `hangdoi restore` round-trip a day of tickets, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from click.testing import CliRunner
 
@@ -9,6 +11,8 @@ from hangdoi.backup import BackupError, backup, restore
 from hangdoi.cli import main
 from hangdoi.engine.sql import Tx
 from hangdoi.engine.replay import mismatches
+
+from .conftest import service_missing
 
 
 def day_of_work(db, clock, ids) -> None:
@@ -29,6 +33,12 @@ def contents(db) -> dict:
                 "events": tx.rows("SELECT ticket_id, kind, seq FROM ticket_event ORDER BY id"),
                 "seq": tx.value("SELECT seq FROM centre"),
                 "numbering": tx.rows("SELECT * FROM series_day ORDER BY series_id, local_day")}
+
+
+@pytest.fixture(autouse=True)
+def tools(db_url):
+    if db_url.startswith("postgresql") and shutil.which("pg_dump") is None:
+        service_missing("pg_dump is not installed (Debian package postgresql-client)")
 
 
 def test_a_day_survives_a_backup_and_restore(db, db_url, clock, centre, tmp_path):
