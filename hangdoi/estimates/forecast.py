@@ -8,7 +8,9 @@ services, priority first, then the longest waiting; its backup services only whe
 there; the interleave limit on priority streaks), holds each citizen for a time drawn from the
 learned model for that service, officer and hour, and now and then gets a no-show. Citizens keep
 arriving at the learned rates, so later priority tickets overtake and a backup counter's own queue
-refills, just as in the lobby. Counters stop at the end of a session and resume after the break.
+refills, just as in the lobby. Counters stop at the end of a session and resume after the break,
+and a counter whose officer is usually away at some hour (learned: a site visit every afternoon)
+stops then too.
 
 A run records when each waiting ticket is called, and when a newcomer to each service would be
 (a newcomer who takes no counter time, so it changes no one else's run). Over the runs, the 60th
@@ -128,6 +130,9 @@ class _Plan:
         self.arrivals = {s: [r / 60 for r in rates] for s, rates in model.arrivals_per_hour.items()
                          if any(rates) and s in self.helpers}
         self.now = state.now
+        # Usual pauses still ahead (one already under way is the counter's own pause, or was skipped today).
+        self.away = {c: [(a, b) for a, b in spans if a >= state.now]
+                     for c, spans in model.usual_away.items() if c in self.serves}
         self.streak_limit = state.priority_streak_limit
         self.initial_streak = {c: 0 for c in self.serves} | {c.id: c.priority_streak for c in state.counters}
         # The queues as they stand, copied into each run: per service [priority, normal], and per
@@ -209,6 +214,10 @@ class _Plan:
             if at < span_start:
                 heappush(events, (span_start, next(order), 0, key))
                 continue
+            back = _away_until(self.away.get(key), at)
+            if back is not None:                                 # the officer is usually away now
+                heappush(events, (back, next(order), 0, key))
+                continue
             picked = self._pick(key, queues, targeted, streak, limit)
             if picked is None:
                 idle.add(key)
@@ -267,6 +276,13 @@ class _Plan:
         mu, sigma, elapsed, tail_from = self.tails[counter]
         u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-9)
         return math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed + self.model.gap_minutes
+
+
+def _away_until(spans, at: float) -> float | None:
+    for start, end in spans or ():
+        if start <= at < end:
+            return end
+    return None
 
 
 def _next_arrival(rng: random.Random, per_minute: list[float], after: float, close: float) -> float | None:

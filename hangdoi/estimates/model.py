@@ -31,7 +31,8 @@ FACTOR_PRIOR_WEIGHT = 20            # an officer's or an hour's factor starts at
 DEFAULT_GAP_MINUTES = 0.3
 DEFAULT_NO_SHOW_MINUTES = 1.5
 DEFAULT_PAUSE_MINUTES = 10.0
-MAX_GAP_MINUTES = 3.0               # a longer pause before the next call was idling, not turnaround
+MAX_GAP_MINUTES = 3.0
+SLOT_MINUTES = 15                   # pauses are learned per quarter of an hour of the day               # a longer pause before the next call was idling, not turnaround
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Model:
     priority_share: float = 0.0
     served: int = 0                                                            # tickets learned from
     usual_opening: dict[int, float] = field(default_factory=dict)   # counter → minutes since midnight
+    usual_away: dict[int, list[tuple[float, float]]] = field(default_factory=dict)   # counter → paused spans
 
     def occupancy(self, service_id: int) -> Lognormal:
         return self.service.get(service_id, self.prior)
@@ -162,7 +164,9 @@ def _learn_arrivals(tx: Tx, model: Model, centre_id: int, first: date, today: da
 def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: date, offset_ms: int,
                     dialect: str) -> None:
     """When each counter is first signed in on the days it opens (kept for counters open on at least
-    half of the days seen), and the median length of a pause."""
+    half of the days seen), when it is usually paused (the quarter hours it was paused on at least
+    half of the days it worked: an officer who leaves for a site visit every afternoon), and the
+    median length of a pause."""
     since = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo("UTC"))
     rows = tx.rows(
         f"SELECT counter_id, kind, {EPOCH[dialect]} AS at_ms FROM counter_event WHERE centre_id = :centre "
@@ -171,6 +175,7 @@ def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: da
     first_sign_in: dict[tuple[int, int], float] = {}
     paused_at: dict[int, int] = {}
     pauses: list[float] = []
+    paused_slots: dict[int, dict[int, int]] = {}          # counter → slot of the day → days paused then
     today_number = (datetime(today.year, today.month, today.day, tzinfo=ZoneInfo("UTC")).timestamp() * 1000
                     ) // 86_400_000
     for r in rows:
@@ -181,12 +186,30 @@ def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: da
         elif r["kind"] == "paused":
             paused_at[r["counter_id"]] = int(r["at_ms"])
         elif r["counter_id"] in paused_at:
-            pauses.append((int(r["at_ms"]) - paused_at.pop(r["counter_id"])) / 60000)
+            since = paused_at.pop(r["counter_id"])
+            pauses.append((int(r["at_ms"]) - since) / 60000)
+            if day < today_number:
+                slots = paused_slots.setdefault(r["counter_id"], {})
+                first_slot = (since + offset_ms) % 86_400_000 // (SLOT_MINUTES * 60000)
+                for slot in range(int(first_slot), int(local_ms % 86_400_000 // (SLOT_MINUTES * 60000))):
+                    slots[slot] = slots.get(slot, 0) + 1
     days = {day for _, day in first_sign_in}
     by_counter: dict[int, list[float]] = {}
     for (counter, _), minute in first_sign_in.items():
         by_counter.setdefault(counter, []).append(minute)
     model.usual_opening = {c: _median(m) for c, m in by_counter.items() if len(m) * 2 >= len(days)}
+    for counter, slots in paused_slots.items():
+        worked = len(by_counter.get(counter, ()))
+        usual = sorted(slot for slot, n in slots.items() if worked and n * 2 >= worked)
+        spans: list[tuple[float, float]] = []
+        for slot in usual:
+            start = slot * SLOT_MINUTES
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], start + SLOT_MINUTES)
+            else:
+                spans.append((start, start + SLOT_MINUTES))
+        if spans:
+            model.usual_away[counter] = spans
     if pauses:
         model.pause_minutes = _median(pauses)
 

@@ -27,7 +27,7 @@ from ..estimates.state import read_state
 from .scenario import Scenario, ServiceSpec
 
 # Events that share a moment happen in this order: officers arrive before the first citizens.
-SIGN_IN, RESUME, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(8)
+SIGN_IN, RESUME, AWAY, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(9)
 
 
 @dataclass(slots=True)
@@ -59,7 +59,11 @@ class Day:
         with self.db.read() as session:
             self.model = learn(Tx(session), self.ids["centre"], self.day)
         for counter in self.scenario.counters:
-            self.push(self._arrives_at(counter), SIGN_IN, counter.number)
+            arrives = self._arrives_at(counter)
+            self.push(arrives, SIGN_IN, counter.number)
+            for away_from, _ in counter.absent:
+                if away_from > arrives:
+                    self.push(away_from, AWAY, counter.number)
         for at, code, priority in self._arrivals():
             self.push(at, ARRIVE, (code, priority))
         while self.events:
@@ -80,6 +84,10 @@ class Day:
         elif kind == SIGN_IN:
             engine.sign_in(self.db, self._counter_id(what), self._officer_id(what))
             self.push(at, FREE, what)
+        elif kind == AWAY:
+            if what in self.idle:        # an officer with nobody to call leaves now; a busy one after this citizen
+                self.idle.discard(what)
+                self._call(at, what)
         elif kind == RESUME:
             engine.resume(self.db, self._counter_id(what), self._officer_id(what))
             self.push(at, FREE, what)
@@ -153,16 +161,16 @@ class Day:
 
     # -- officers --------------------------------------------------------------------------
     def _call(self, at: float, number: int) -> None:
-        back = self._away_until(at, number)
-        if back is not None:             # away for a while: the officer pauses the counter, as they should
-            engine.pause(self.db, self._counter_id(number), self._officer_id(number), "absent")
-            self.push(back, RESUME, number)
-            return
-        working = self._working_time(at, number)
+        working = self._session_time(at)
         if working is None:
             return
         if working > at:
             self.push(working, FREE, number)
+            return
+        back = self._away_until(at, number)
+        if back is not None:             # away for a while: the officer pauses the counter, as they should
+            engine.pause(self.db, self._counter_id(number), self._officer_id(number), "absent")
+            self.push(back, RESUME, number)
             return
         result = engine.call_next(self.db, self._counter_id(number), self._officer_id(number))
         ticket = result["ticket"]
@@ -172,6 +180,13 @@ class Day:
             self.push(at + self.scenario.no_show_wait_minutes, NO_SHOW, number)
         else:
             self.push(at + self.scenario.walk_minutes, START, (number, ticket["service"]["code"]))
+
+    def _session_time(self, at: float) -> float | None:
+        """`at` if it is inside a session; else the next session's start; None after the last."""
+        for start, end in self.scenario.sessions:
+            if at < end:
+                return max(at, start)
+        return None
 
     def _working_time(self, at: float, number: int) -> float | None:
         """`at` if this officer calls then; else when they next may; None when their day is over."""
