@@ -224,3 +224,15 @@ def test_a_paused_counter_returns_after_the_learned_pause_less_what_has_passed()
     away = OpenCounter(away.id, away.officer_id, away.primary, away.backup, True, None, None, 0, paused_since=570.0)
     learned = Model(prior=Lognormal.from_mean_sd(5.0, 0.005), gap_minutes=0.0, pause_minutes=90.0)
     assert Forecast().estimate(state(waiting, [away]), learned).tickets[1].minutes == pytest.approx(60.0, abs=0.1)
+
+
+def test_a_counter_whose_officer_is_usually_away_after_lunch_stops_then():
+    waiting = tickets(12, queued_from=600.0)
+    counters = [counter(1), counter(2)]
+    usual = Forecast().estimate(state(waiting, counters, now=645.0), fixed(10.0)).tickets[12]
+    learned = Model(prior=Lognormal.from_mean_sd(10.0, 0.01), gap_minutes=0.0, usual_away={2: [(810.0, 900.0)]})
+    away = Forecast().estimate(state(waiting, counters, now=645.0), learned).tickets[12]
+    # Ten are called before the break. At 13:30 both counters call the last two; with counter 2's
+    # officer usually away until 15:00, counter 1 calls them one after the other.
+    assert usual.minutes == pytest.approx(810 - 645, abs=0.5)
+    assert away.minutes == pytest.approx(810 - 645 + 10, abs=0.5)

@@ -1,0 +1,45 @@
+"""What the wait model learns from a centre's own timeline (real SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hangdoi import engine
+from hangdoi.engine.sql import Tx
+from hangdoi.estimates.model import learn
+
+from .centres import MONDAY_9AM
+
+
+def at(clock, day: int, hhmm: str) -> None:
+    """Set the clock to a local time (Hà Nội, UTC+7) on MONDAY_9AM's day + `day`."""
+    hours, minutes = map(int, hhmm.split(":"))
+    local_midnight = MONDAY_9AM - timedelta(hours=9)
+    clock.set(local_midnight + timedelta(days=day, hours=hours, minutes=minutes))
+
+
+def test_it_learns_service_times_when_counters_open_and_usual_absences(db, clock, centre):
+    for day in range(3):                                        # Monday to Wednesday
+        at(clock, day, "07:30")
+        engine.sign_in(db, centre.counter(1), centre.officer("an"))
+        for n in range(6):
+            at(clock, day, f"08:{n * 10:02d}")
+            engine.issue_ticket(db, centre.centre, "HT01")
+            engine.call_next(db, centre.counter(1), centre.officer("an"))
+            at(clock, day, f"08:{n * 10 + 6:02d}")              # six minutes each
+            engine.finish(db, centre.counter(1), centre.officer("an"))
+        at(clock, day, "13:30")
+        engine.sign_in(db, centre.counter(2), centre.officer("binh"))   # counter 2 opens after lunch
+        engine.pause(db, centre.counter(1), centre.officer("an"), "site visit")
+        at(clock, day, "15:00")
+        engine.resume(db, centre.counter(1), centre.officer("an"))
+        at(clock, day, "17:00")
+        engine.close_day(db, centre.centre)
+    with db.read() as session:
+        model = learn(Tx(session), centre.centre, (MONDAY_9AM + timedelta(days=3)).date())
+    assert model.served == 18
+    # Six minutes each, pulled a little towards the configured 8 while there are few tickets.
+    assert 6.0 < model.occupancy(centre.service("HT01")).mean < 7.0 < model.prior.mean
+    assert model.usual_opening == {centre.counter(1): 450.0, centre.counter(2): 810.0}
+    assert model.usual_away == {centre.counter(1): [(810.0, 900.0)]}
+    assert model.pause_minutes == 90.0
+    assert abs(sum(model.arrivals_per_hour[centre.service("HT01")]) - 6) < 1e-9   # six a day
