@@ -46,13 +46,13 @@ def fill_editor(page, values: dict) -> None:
 def save_editor(page) -> None:
     loads = page.evaluate("window.hangdoiSettings.loads")
     page.click("#editor-save")
-    page.wait_for_function(f"window.hangdoiSettings.loads > {loads}")
+    page.wait_for_function(f"() => window.hangdoiSettings.loads > {loads}")
 
 
 def test_an_admin_creates_a_field_a_service_and_a_counter_and_they_reach_kiosk_and_display(browser, demo):
     server, ids = demo
     page = signed_in(browser, server)
-    page.wait_for_function("window.hangdoiSettings && window.hangdoiSettings.loads > 0")
+    page.wait_for_function("() => window.hangdoiSettings && window.hangdoiSettings.loads > 0")
     page.click("[data-tab=services]")
     page.click("[data-add=domains]")
     fill_editor(page, {"code": "GD", "name": "Giáo dục và Đào tạo", "prefix": "G", "first": "1", "last": "300"})
@@ -99,7 +99,7 @@ def test_an_admin_creates_a_field_a_service_and_a_counter_and_they_reach_kiosk_a
 def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     server, _ = demo
     page = signed_in(browser, server)
-    page.wait_for_function("window.hangdoiSettings && window.hangdoiSettings.loads > 0")
+    page.wait_for_function("() => window.hangdoiSettings && window.hangdoiSettings.loads > 0")
     page.fill(".centre-form [name=morning_from]", "11:45")            # after its own end
     page.click(".centre-form button[type=submit]")
     page.wait_for_selector(".centre-form .form-error:not([hidden])")
@@ -108,7 +108,7 @@ def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     page.fill(".centre-form [name=sla_minutes]", "20")
     loads = page.evaluate("window.hangdoiSettings.loads")
     page.click(".centre-form button[type=submit]")
-    page.wait_for_function(f"window.hangdoiSettings.loads > {loads}")
+    page.wait_for_function(f"() => window.hangdoiSettings.loads > {loads}")
     assert page.locator(".centre-form [name=morning_from]").input_value() == "07:00"
     screenshot(page, "admin-settings-centre-1366x768")
 
@@ -121,7 +121,7 @@ def test_reports_and_the_daily_report_draw_their_charts(browser, demo, tmp_path)
     db.dispose()
     first, last = (today - timedelta(days=14)).isoformat(), (today - timedelta(days=1)).isoformat()
     page = signed_in(browser, server, "lanhdao", "lanhdao123", f"/admin/reports?from={first}&to={last}&by=service")
-    page.wait_for_function("window.hangdoiReports && window.hangdoiReports.drawn >= 3")
+    page.wait_for_function("() => window.hangdoiReports && window.hangdoiReports.drawn >= 3")
     issued = int(page.locator("[data-kpi=issued]").inner_text().replace(".", ""))
     assert issued > 1000
     assert page.locator("table.figures tbody tr").count() >= 20
@@ -131,7 +131,7 @@ def test_reports_and_the_daily_report_draw_their_charts(browser, demo, tmp_path)
     page.wait_for_selector("table.figures tbody tr >> nth=13")
     assert page.locator("table.figures tbody tr").count() == 14       # every day, weekends as zero rows
     page.goto(f"{server.url}/admin/reports/daily?day={last if today.weekday() not in (0, 6) else first}")
-    page.wait_for_function("window.hangdoiReports && window.hangdoiReports.drawn >= 3")
+    page.wait_for_function("() => window.hangdoiReports && window.hangdoiReports.drawn >= 3")
     assert "Báo cáo ngày" in page.locator(".letterhead").inner_text()
     screenshot(page, "admin-daily-report-1366x768")
     page.goto(f"{server.url}/admin/reports?from={last}&to={first}")
