@@ -5,8 +5,6 @@ import requests
 
 from hangdoi.security import HEADERS, content_policy
 
-from .conftest import screenshot  # noqa: F401 — pages here are looked at by other tests
-
 PAGES = ["/kiosk/{kiosk}", "/display/{display}", "/counter", "/admin", "/admin/reports", "/admin/settings",
          "/admin/audit", "/rate/1"]
 

@@ -109,7 +109,7 @@ class _Plan:
     """What every run shares: who serves what, in which tier, and the learned figures."""
 
     def __init__(self, state: QueueState, model: Model):
-        self.state, self.model = state, model
+        self.model = model
         self.counters = state.counters
         # Closed counters that usually open later today join then (an officer out every morning).
         self.expected = [(model.usual_opening[c.id], c.id) for c in state.closed

@@ -31,8 +31,8 @@ FACTOR_PRIOR_WEIGHT = 20            # an officer's or an hour's factor starts at
 DEFAULT_GAP_MINUTES = 0.3
 DEFAULT_NO_SHOW_MINUTES = 1.5
 DEFAULT_PAUSE_MINUTES = 10.0
-MAX_GAP_MINUTES = 3.0
-SLOT_MINUTES = 15                   # pauses are learned per quarter of an hour of the day               # a longer pause before the next call was idling, not turnaround
+MAX_GAP_MINUTES = 3.0               # a longer pause before the next call was idling, not turnaround
+SLOT_MINUTES = 15                   # pauses are learned per quarter of an hour of the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +181,9 @@ def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: da
     for r in rows:
         local_ms = int(r["at_ms"]) + offset_ms
         day = local_ms // 86_400_000
-        if r["kind"] == "signed_in" and day < today_number:
-            first_sign_in.setdefault((r["counter_id"], day), local_ms % 86_400_000 / 60000)
+        if r["kind"] == "signed_in":
+            if day < today_number:
+                first_sign_in.setdefault((r["counter_id"], day), local_ms % 86_400_000 / 60000)
         elif r["kind"] == "paused":
             paused_at[r["counter_id"]] = int(r["at_ms"])
         elif r["counter_id"] in paused_at:

@@ -177,14 +177,19 @@ def _sessions(value) -> tuple[tuple[float, float], ...]:
     return sessions
 
 
-def _services(value) -> tuple[ServiceSpec, ...]:
+def _objects(value, name: str):
+    """(where, item) for each object of a non-empty list, `where` naming it for error messages."""
     if not isinstance(value, list) or not value:
-        raise ScenarioError("services: expected a non-empty list")
-    services, seen = [], set()
+        raise ScenarioError(f"{name}: expected a non-empty list")
     for i, item in enumerate(value):
-        where = f"services[{i}]"
         if not isinstance(item, dict):
-            raise ScenarioError(f"{where}: expected an object")
+            raise ScenarioError(f"{name}[{i}]: expected an object")
+        yield f"{name}[{i}]", item
+
+
+def _services(value) -> tuple[ServiceSpec, ...]:
+    services, seen = [], set()
+    for where, item in _objects(value, "services"):
         code = item.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,20}", code) or code in seen:
             raise ScenarioError(f"{where}.code: expected a unique code of letters and digits")
@@ -208,13 +213,8 @@ def _services(value) -> tuple[ServiceSpec, ...]:
 
 
 def _counters(value, codes: set[str]) -> tuple[CounterSpec, ...]:
-    if not isinstance(value, list) or not value:
-        raise ScenarioError("counters: expected a non-empty list")
     counters, numbers = [], set()
-    for i, item in enumerate(value):
-        where = f"counters[{i}]"
-        if not isinstance(item, dict):
-            raise ScenarioError(f"{where}: expected an object")
+    for where, item in _objects(value, "counters"):
         number = int(_number(item, "number", low=1, high=999, integer=True))
         if number in numbers:
             raise ScenarioError(f"{where}.number: counter {number} appears twice")

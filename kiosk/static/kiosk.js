@@ -13,7 +13,7 @@ const kiosk = {
   snapshot: JSON.parse(document.getElementById("snapshot").textContent),
   waiting: new Map(), estimates: {}, queuesSeq: -1, lang: "vi", screen: "home", previous: "home",
   domain: null, service: null, query: "", issuing: false, quietUntil: 0, lastTouch: Date.now(),
-  shownAt: 0,
+  shownAt: 0, ticketWait: null,
 };
 window.hangdoiKiosk = { lastIssueMs: null, issued: 0 };
 
