@@ -36,6 +36,7 @@ class Database:
         self.group_commit = None
         # Reports' memory of days that can no longer change (hangdoi/reports/settled.py).
         self.settled_days = None
+        self.closed = False
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -58,6 +59,8 @@ class Database:
             listener(change)
 
     def dispose(self) -> None:
+        """Close the connections; background readers (hangdoi/estimates/live.py) stop."""
+        self.closed = True
         self.engine.dispose()
 
 

@@ -57,3 +57,24 @@ def test_engine_calls_on_sqlite_go_through_the_writer_thread(sqlite_url, clock):
     engine.issue_ticket(db, ids.centre, "HT01")
     assert db.group_commit is not None and db.group_commit._thread.is_alive()
     db.dispose()
+
+
+def test_the_queues_are_counted_once_per_batch_after_the_centres_last_change(sqlite_url, clock):
+    from hangdoi.database import Database
+    from hangdoi.realtime.projection import PendingState
+    db = Database(sqlite_url, clock=clock)
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    writer = GroupCommit(db, Work)
+    jobs = [_Job(issue_body(db, ids.centre, code)) for code in ("HT01", "HT01", "CT01", "NOPE")]
+    writer._commit(jobs)
+    changes = [j.change for j in jobs]
+    assert [c.queues for c in changes[:2]] == [None, None] and changes[3] is None
+    assert changes[2].queues == {ids.service("HT01"): 2, ids.service("CT01"): 1}
+    # Screens keep the newest count they were sent; a message without one says nothing of queues.
+    early = PendingState()
+    early.add(changes[0])
+    assert early.message()["queues"] is None
+    early.add(changes[2])
+    assert early.message()["queues"] == {"seq": changes[2].seq, "waiting": [
+        {"service_id": sid, "waiting": n} for sid, n in sorted(changes[2].queues.items())]}
+    db.dispose()

@@ -68,8 +68,8 @@ class GroupCommit:
     def _commit(self, batch: list[_Job]) -> None:
         try:
             with self.db.write() as session:
-                for job in batch:
-                    self._run_one(session, job)
+                works = [self._run_one(session, job) for job in batch]
+                self._count_queues(batch, works)
         except BaseException as exc:  # noqa: BLE001 — the commit failed: nothing in the batch happened
             log.exception("group commit of %d changes failed", len(batch))
             for job in batch:
@@ -82,14 +82,25 @@ class GroupCommit:
                     log.exception("publishing change %s failed", job.change.seq)
             job.done.set()
 
-    def _run_one(self, session, job: _Job) -> None:
+    def _run_one(self, session, job: _Job):
         work = self.make_work(session, self.db.clock.now())
         cursor = work.tx.cursor
         cursor.execute("SAVEPOINT change")
         try:
             job.result = job.body(work)
-            job.change = work.seal()
+            job.change = work.seal(count_queues=False)
         except Exception as exc:  # noqa: BLE001 — handed to the caller as raised
             cursor.execute("ROLLBACK TO change")
             job.error, job.result, job.change = exc, None, None
         cursor.execute("RELEASE change")
+        return work
+
+    @staticmethod
+    def _count_queues(batch: list[_Job], works: list) -> None:
+        """Count the waiting tickets once per centre, after its last change in the batch: the count
+        scans the day's queue, and screens only keep the newest one anyway."""
+        counted: set[int] = set()
+        for job, work in reversed(list(zip(batch, works))):
+            if job.change is not None and job.change.centre_id not in counted:
+                counted.add(job.change.centre_id)
+                job.change.queues = work.count_queues(job.change.centre_id)

@@ -38,7 +38,9 @@ class Change:
     tickets: list[dict] = field(default_factory=list)
     counters: list[dict] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)
-    queues: dict[int, int] = field(default_factory=dict)
+    # Tickets waiting per service after this change; None when a later change in the same group
+    # commit (hangdoi/engine/group_commit.py) carries the count instead.
+    queues: dict[int, int] | None = field(default_factory=dict)
     finished: list[dict] = field(default_factory=list)     # tickets finished now: ask for a rating
 
 
@@ -93,7 +95,7 @@ class Work:
         return local_day(self.now, self.tx.centre(centre_id)["timezone"])
 
     # -- sealing ---------------------------------------------------------------------------
-    def seal(self) -> Change | None:
+    def seal(self, count_queues: bool = True) -> Change | None:
         if self._centre_id is None:
             return None
         tx, cid = self.tx, self._centre_id
@@ -114,7 +116,10 @@ class Work:
             finished=[tickets[i] for i in self._finished],
             counters=[views.counter_view(tx, c) for c in sorted(self._counters)],
             calls=[views.call_view(tx, t, c, recall) for t, c, recall in self._calls],
-            queues=views.waiting_by_service(tx, cid, self.today(cid)))
+            queues=self.count_queues(cid) if count_queues else None)
+
+    def count_queues(self, centre_id: int) -> dict[int, int]:
+        return views.waiting_by_service(self.tx, centre_id, self.today(centre_id))
 
     def _bind_centre(self, centre_id: int) -> None:
         if self._centre_id not in (None, centre_id):

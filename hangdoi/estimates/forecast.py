@@ -28,6 +28,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Callable
 
 from .model import Model
 from .state import QueueState
@@ -39,6 +40,7 @@ MIN_RUNS = 16
 WORK_BUDGET = 2000
 SEED = 20251
 POINT_QUANTILE = 0.6
+SUMMARY_PIECE = 500          # tickets summarised between two pauses
 UNIT_NORMAL = NormalDist()
 
 
@@ -67,7 +69,8 @@ class Forecast:
     def __init__(self, runs: int | None = None, seed: int = SEED):
         self.runs, self.seed = runs, seed
 
-    def estimate(self, state: QueueState, model: Model) -> Estimates:
+    def estimate(self, state: QueueState, model: Model, pause: Callable[[], None] = lambda: None) -> Estimates:
+        """`pause` is called between pieces of the work (the live server lets requests run then)."""
         spans = working_spans(state)
         tracked = [t.id for t in state.waiting] + [-s for s in state.services]
         runs = self.runs or max(MIN_RUNS, min(MAX_RUNS, WORK_BUDGET // max(1, len(tracked))))
@@ -78,8 +81,13 @@ class Forecast:
             called = plan.run(rng, spans)
             for key in tracked:
                 times[key].append(called.get(key, math.inf) - state.now)
+            pause()
         break_at = spans[0][1] - state.now if len(spans) > 1 else math.inf
-        summary = {key: _summarise(values, break_at) for key, values in times.items()}
+        summary = {}
+        for i, (key, values) in enumerate(times.items()):
+            summary[key] = _summarise(values, break_at)
+            if i % SUMMARY_PIECE == SUMMARY_PIECE - 1:
+                pause()
         for key in plan.uncallable:
             summary[key] = NO_COUNTER
         return Estimates(tickets={t.id: summary[t.id] for t in state.waiting},

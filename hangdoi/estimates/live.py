@@ -1,17 +1,18 @@
 """The estimates every screen reads, per centre, kept fresh without costing the queue its speed.
 
-Estimates are recomputed from the database when something changed (at most once every
-MIN_INTERVAL seconds, and never taking more than CPU_SHARE of the time: a long queue costs more to
-play forward, so a big centre on a busy morning recomputes less often rather than slowing the
-kiosks; in a burst of tickets one recomputation covers several) or when they are
-older than MAX_AGE (time passing changes waits too). The learned model is re-learned every
-MODEL_REFRESH seconds. After a change a publisher thread sends the new per-service figures to every
-screen of the centre as `estimates`, at most once every PUBLISH_INTERVAL seconds; tickets' own
-figures are read through the API.
+Requests never compute: they read the centre's latest figures, which one background thread keeps
+fresh. It notices a change (its own process's commits at once, other processes' through the
+centre's seq, read every MIN_INTERVAL seconds) and recomputes at most once every MIN_INTERVAL
+seconds, never taking more than CPU_SHARE of the time: a long queue costs more to play forward, so a
+big centre on a busy morning recomputes less often rather than slowing the kiosks, and in a burst of
+tickets one recomputation covers several. Figures older than MAX_AGE are recomputed anyway, since
+time passing changes waits too. The learned model is re-learned every MODEL_REFRESH seconds. New
+figures go to every screen of the centre as `estimates`, at most once every PUBLISH_INTERVAL
+seconds; tickets' own figures are read through the API.
 
-A ticket just issued is estimated with the figures of the moment: when they are too recent to be
-recomputed, its estimate is the newcomer estimate its kiosk button showed, so the ticket, the
-kiosk and the API always agree.
+A ticket just issued is estimated with the figures of the moment: until they are recomputed, its
+estimate is the newcomer estimate its kiosk button showed, so the ticket, the kiosk and the API
+always agree.
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.25
 CPU_SHARE = 0.1
+# The forecast is pure Python: while it runs, request threads wait for the interpreter. In the
+# background it works in slices of at most SLICE seconds and rests between them, so that no request
+# waits for more than one slice.
+SLICE = 0.002
 PUBLISH_INTERVAL = 1.0
 MAX_AGE = 30.0
 MODEL_REFRESH = 600.0
@@ -42,6 +47,7 @@ class Snapshot:
     computed: float                  # time.monotonic()
     estimates: Estimates
     cost: float = 0.0                # seconds the computation took
+    published: bool = False
 
 
 class LiveEstimates:
@@ -50,11 +56,13 @@ class LiveEstimates:
         self.emit = emit             # emit(centre_id, payload): the realtime hub sends `estimates`
         self.forecast = forecast or Forecast()
         self.min_interval = MIN_INTERVAL
-        self._lock = threading.Lock()
+        self._compute_lock = threading.Lock()
         self._snapshots: dict[int, Snapshot] = {}
         self._models: dict[int, tuple[float, Model]] = {}
         self._learning: set[int] = set()
-        self._dirty: set[int] = set()
+        self._watched: set[int] = set()
+        self._changed: set[int] = set()
+        self._last_published: dict[int, float] = {}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -84,35 +92,101 @@ class LiveEstimates:
         return snapshot
 
     def _snapshot(self, centre_id: int) -> Snapshot:
-        with self._lock:
-            cached = self._snapshots.get(centre_id)
-            seq = self._seq(centre_id)
-            age = time.monotonic() - cached.computed if cached else None
-            if cached is None or age >= MAX_AGE or (cached.seq != seq and age >= self._interval(cached)):
-                cached = self._compute(centre_id)
-                self._snapshots[centre_id] = cached
-            return cached
+        cached = self._snapshots.get(centre_id)
+        if cached is None or not self.min_interval:
+            # The first read of a centre, or every read in tests (min_interval 0): computed here.
+            with self._compute_lock:
+                cached = self._snapshots.get(centre_id)
+                if cached is None or cached.seq != self._seq(centre_id):
+                    cached = self._store(centre_id, self._compute(centre_id))
+        self._watch(centre_id)
+        return cached
 
-    def _interval(self, cached: Snapshot) -> float:
-        if not self.min_interval:
-            return 0.0                   # every change read at once (tests)
-        return max(self.min_interval, cached.cost / CPU_SHARE)
+    # -- keeping fresh ---------------------------------------------------------------------
+    def on_commit(self, change) -> None:
+        with self._wake:
+            self._changed.add(change.centre_id)
+        self._watch(change.centre_id)
+
+    def _watch(self, centre_id: int) -> None:
+        if centre_id in self._watched and self._thread is not None:
+            return
+        with self._wake:
+            self._watched.add(centre_id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._refresh_loop, name="hangdoi-estimates", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _refresh_loop(self) -> None:
+        while not self.db.closed:
+            with self._wake:
+                changed, self._changed = self._changed, set()
+                watched = sorted(self._watched)
+            wait = MAX_AGE
+            for centre_id in watched:
+                try:
+                    wait = min(wait, self._refresh(centre_id, centre_id in changed))
+                    wait = min(wait, self._publish(centre_id))
+                except Exception:  # noqa: BLE001 — a failed estimate must never stop the queue
+                    log.exception("could not refresh the estimates of centre %s", centre_id)
+                    wait = min(wait, MAX_AGE)
+            with self._wake:
+                if not self._changed:
+                    self._wake.wait(timeout=max(wait, 0.01))
+
+    def _refresh(self, centre_id: int, changed: bool) -> float:
+        """Recompute when due; the seconds until this centre should be looked at again."""
+        cached = self._snapshots.get(centre_id)
+        interval = self._interval(cached)
+        if cached is not None:
+            age = time.monotonic() - cached.computed
+            if age < interval:
+                return interval - age
+            if age < MAX_AGE and not changed and cached.seq == self._seq(centre_id):
+                return min(interval, MAX_AGE - age)
+        with self._compute_lock:
+            fresh = self._store(centre_id, self._compute(centre_id, Pacer(SLICE, CPU_SHARE)))
+        return self._interval(fresh)
+
+    def _publish(self, centre_id: int) -> float:
+        """Send new figures to the centre's screens at most every PUBLISH_INTERVAL seconds; the
+        seconds until unsent figures may go."""
+        cached = self._snapshots.get(centre_id)
+        if self.emit is None or cached is None or cached.published:
+            return MAX_AGE
+        wait = self._last_published.get(centre_id, 0.0) + PUBLISH_INTERVAL - time.monotonic()
+        if wait > 0:
+            return wait
+        cached.published = True
+        self._last_published[centre_id] = time.monotonic()
+        self.emit(centre_id, {"services": self.services_view(centre_id)})
+        return MAX_AGE
+
+    def _store(self, centre_id: int, snapshot: Snapshot) -> Snapshot:
+        self._snapshots[centre_id] = snapshot
+        return snapshot
+
+    def _interval(self, cached: Snapshot | None) -> float:
+        if cached is None:
+            return 0.0
+        return max(self.min_interval or MIN_INTERVAL, cached.cost / CPU_SHARE)
 
     def _seq(self, centre_id: int) -> int:
         with self.db.read() as session:
             return Tx(session).value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
 
-    def _compute(self, centre_id: int) -> Snapshot:
-        started = time.monotonic()
+    def _compute(self, centre_id: int, pacer: "Pacer | None" = None) -> Snapshot:
+        pacer = pacer or Pacer()
         with self.db.read() as session:
             tx = Tx(session)
             seq = tx.value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
             now = self.db.clock.now()
             model = self._model(tx, centre_id, now)
-            state = read_state(tx, centre_id, now)
-        estimates = self.forecast.estimate(state, model)
-        done = time.monotonic()
-        return Snapshot(seq, done, estimates, done - started)
+            state = read_state(tx, centre_id, now, pause=pacer)
+        estimates = self.forecast.estimate(state, model, pause=pacer)
+        pacer()
+        return Snapshot(seq, time.monotonic(), estimates, pacer.worked)
 
     def _model(self, tx: Tx, centre_id: int, now) -> Model:
         """The centre's learned model. Learning reads two weeks of timeline: the first time it is done
@@ -138,28 +212,22 @@ class LiveEstimates:
         finally:
             self._learning.discard(centre_id)
 
-    # -- publishing ------------------------------------------------------------------------
-    def on_commit(self, change) -> None:
-        if self.emit is None:
-            return
-        with self._wake:
-            self._dirty.add(change.centre_id)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._publish_loop, name="hangdoi-estimates", daemon=True)
-                self._thread.start()
-            self._wake.notify()
 
-    def _publish_loop(self) -> None:
-        watched: set[int] = set()
-        while True:
-            with self._wake:
-                if not self._dirty:
-                    self._wake.wait(timeout=MAX_AGE)
-                dirty, self._dirty = self._dirty, set()
-            watched |= dirty
-            for centre_id in sorted(watched):
-                try:
-                    self.emit(centre_id, {"services": self.services_view(centre_id)})
-                except Exception:  # noqa: BLE001 — a failed estimate must never stop the queue
-                    log.exception("could not publish estimates for centre %s", centre_id)
-            time.sleep(PUBLISH_INTERVAL)
+class Pacer:
+    """Called between pieces of work: once `piece` seconds of work have gone by, it sleeps long
+    enough that the work takes at most `share` of the time. `worked` is the time spent working."""
+
+    def __init__(self, piece: float = 0.0, share: float = 1.0, sleep=time.sleep):
+        self.piece, self.share, self.sleep = piece, share, sleep
+        self.worked = 0.0
+        self._unrested = 0.0
+        self._since = time.perf_counter()
+
+    def __call__(self) -> None:
+        now = time.perf_counter()
+        self.worked += now - self._since
+        self._unrested += now - self._since
+        if self.piece and self._unrested >= self.piece:
+            self.sleep(self._unrested * (1 / self.share - 1))
+            self._unrested = 0.0
+        self._since = time.perf_counter()

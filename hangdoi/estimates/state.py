@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from ..clock import local_day
@@ -12,6 +13,7 @@ from ..engine.sql import Tx
 from ..models import BACKUP, PRIMARY
 
 RECENT_CALLS = 400
+PIECE = 500                  # waiting tickets read between two pauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,8 @@ def _minutes(at: time) -> float:
     return at.hour * 60 + at.minute
 
 
-def read_state(tx: Tx, centre_id: int, now: datetime) -> QueueState:
+def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] = lambda: None) -> QueueState:
+    """`pause` is called between pieces of a long queue (the live server lets requests run then)."""
     centre = tx.centre(centre_id)
     day = local_day(now, centre["timezone"])
     midnight = datetime.combine(day, time(), ZoneInfo(centre["timezone"]))
@@ -94,16 +97,25 @@ def read_state(tx: Tx, centre_id: int, now: datetime) -> QueueState:
     return QueueState(
         centre_id=centre_id, day=day, now=minutes_since_midnight(now, midnight),
         sessions=today_sessions(centre, day), counters=counters, closed=closed,
-        waiting=[WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, minutes(r["queued_at"]),
-                               minutes(r["issued_at"]), r["target_counter_id"]) for r in tx.rows(
-            "SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id FROM ticket "
-            "WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' ORDER BY queued_at, id",
-            centre=centre_id, day=tx.day(day))],
+        waiting=_waiting(tx, centre_id, day, minutes, pause),
         services=[r["id"] for r in tx.rows("SELECT id FROM service WHERE centre_id = :centre AND active = :yes "
                                            "ORDER BY id", centre=centre_id, yes=True)],
         priority_streak_limit=int(centre["settings"].get("priority_streak_limit") or 0),
         open_all_hours=bool(centre["settings"].get("accept_outside_hours")),
         recent_calls=_recent_calls(tx, centre_id, day, minutes))
+
+
+def _waiting(tx: Tx, centre_id: int, day: date, minutes, pause: Callable[[], None]) -> list[WaitingTicket]:
+    rows = tx.rows("SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id FROM ticket "
+                   "WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' ORDER BY queued_at, id",
+                   centre=centre_id, day=tx.day(day))
+    waiting = []
+    for i, r in enumerate(rows):
+        waiting.append(WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, minutes(r["queued_at"]),
+                                     minutes(r["issued_at"]), r["target_counter_id"]))
+        if i % PIECE == PIECE - 1:
+            pause()
+    return waiting
 
 
 def _counters(tx: Tx, centre_id: int, minutes) -> tuple[list[OpenCounter], list[ClosedCounter]]:

@@ -89,7 +89,7 @@ class PendingState:
                               {**{k: ticket[k] for k in PUBLIC_TICKET_FIELDS}, "seq": change.seq})
         for counter in change.counters:
             self._keep_newest(self.counters, counter["id"], {**counter, "seq": change.seq})
-        if change.seq > self.queues_seq:
+        if change.queues is not None and change.seq > self.queues_seq:
             self.queues, self.queues_seq = change.queues, change.seq
 
     @staticmethod
@@ -103,9 +103,10 @@ class PendingState:
             "tickets": list(self.tickets.values()),
             "counters": list(self.counters.values()),
             # Every service with tickets waiting, as of queues_seq; a service not listed has none.
-            "queues": {"seq": self.queues_seq,
-                       "waiting": [{"service_id": sid, "waiting": n}
-                                   for sid, n in sorted((self.queues or {}).items())]},
+            # None when no change here counted them (a later one in the same group commit did).
+            "queues": None if self.queues is None else {
+                "seq": self.queues_seq,
+                "waiting": [{"service_id": sid, "waiting": n} for sid, n in sorted(self.queues.items())]},
         }
 
 
