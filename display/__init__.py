@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
@@ -23,6 +24,7 @@ from .voice import VoicePack, build_call_wav, chime_wav
 bp = Blueprint("display", __name__, template_folder="templates", static_folder="static",
                static_url_path="/display/static")
 
+VOICE_SECONDS = 10
 TICKET_NUMBER = re.compile(r"^[A-ZĐ]{0,3}[0-9]{1,6}$")
 
 
@@ -34,7 +36,18 @@ def _announce_calls(setup) -> None:
         lambda centre_id, call: announcement(app, centre_id, call))
 
 
-def voice_settings(db, centre_id: int) -> dict:
+def voice_settings(app, centre_id: int) -> dict:
+    """The centre's voice settings, read at most every VOICE_SECONDS: every call announces, and
+    the database read would otherwise sit in the writer thread of every call."""
+    cache = app.extensions.setdefault("voice_settings", {})
+    cached = cache.get(centre_id)
+    if cached is None or time.monotonic() - cached[0] > VOICE_SECONDS:
+        cached = (time.monotonic(), _read_voice(app.extensions["hangdoi"].db, centre_id))
+        cache[centre_id] = cached
+    return dict(cached[1])
+
+
+def _read_voice(db, centre_id: int) -> dict:
     with db.read() as s:
         centre = s.get(Centre, centre_id)
         return dict((centre.settings or {}).get("voice", {})) if centre else {}
@@ -53,7 +66,7 @@ def template_of(voice: dict) -> str:
 
 
 def announcement(app, centre_id: int, call: dict) -> dict:
-    voice = voice_settings(app.extensions["hangdoi"].db, centre_id)
+    voice = voice_settings(app, centre_id)
     number, counter = call["ticket"]["number"], call["counter"]
     query = urlencode({"n": number, "c": counter["number"]})
     return {"speech": call_sentence(number, counter["number"], counter["name"], template_of(voice),
@@ -94,7 +107,7 @@ def call_audio():
         abort(404)
     ctx = hangdoi()
     centre_id = ctx.default_centre_id()
-    voice = voice_settings(ctx.db, centre_id)
+    voice = voice_settings(current_app, centre_id)
     with ctx.db.read() as s:
         name = s.scalars(select(Counter.name).where(Counter.centre_id == centre_id,
                                                     Counter.number == int(counter))).first()
