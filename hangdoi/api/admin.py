@@ -19,9 +19,9 @@ from typing import Callable
 from flask import Response, jsonify, request
 
 from ..administration import catalogue_file, centre, counters, devices, officers, services
-from ..administration.change import administer, audit_log, inspect
+from ..administration.change import ALLOWED, administer, audit_log, inspect
 from ..app import hangdoi
-from ..models import MANAGER, ROLES
+from ..models import ADMIN, MANAGER, ROLES
 from ..validation import BOOL, IDS, INT, OBJ, STR, Field
 from . import api, json_body, require_id, require_manager
 from .errors import ApiError
@@ -75,13 +75,20 @@ PASSWORD_FIELDS = {"password": STR(required=True, max_length=200)}
 MOVE_FIELDS = {"to_service": INT(required=True, description="Service id the waiting tickets move to")}
 
 
-def _admin(body, role: str = "admin"):
+def _caller(role: str = ADMIN) -> dict:
+    """The signed-in officer, if their role may do this; asked before the body is read, so that
+    someone who may not learns nothing from the answer. The transaction checks again."""
     officer = require_manager()
+    if officer["role"] not in ALLOWED[role]:
+        raise ApiError("forbidden", 403)
+    return officer
+
+
+def _admin(officer: dict, body, role: str = ADMIN):
     return administer(hangdoi().db, officer["id"], body, role=role)
 
 
-def _read(body, role: str = "admin"):
-    officer = require_manager()
+def _read(officer: dict, body, role: str = ADMIN):
     return inspect(hangdoi().db, officer["id"], body, role=role)
 
 
@@ -93,9 +100,10 @@ def _after_device_change() -> None:
 def create(kind: str):
     if kind not in KINDS:
         raise ApiError("not_found", 404)
+    officer = _caller()
     fields = json_body(KINDS[kind].fields)
     _check_role(kind, fields)
-    saved = _admin(lambda change: KINDS[kind].save(change, fields))
+    saved = _admin(officer, lambda change: KINDS[kind].save(change, fields))
     _after_device_change()
     return jsonify(saved), 201
 
@@ -104,10 +112,11 @@ def create(kind: str):
 def replace(kind: str, item_id: int):
     if kind not in KINDS:
         raise ApiError("not_found", 404)
+    officer = _caller()
     require_id(item_id, "not_found")
     fields = json_body(KINDS[kind].fields)
     _check_role(kind, fields)
-    saved = _admin(lambda change: KINDS[kind].save(change, fields, item_id))
+    saved = _admin(officer, lambda change: KINDS[kind].save(change, fields, item_id))
     _after_device_change()
     return jsonify(saved)
 
@@ -119,22 +128,24 @@ def _check_role(kind: str, fields: dict) -> None:
 
 @api.put("/admin/centre")
 def save_centre():
+    officer = _caller()
     fields = json_body(CENTRE_FIELDS)
-    saved = _admin(lambda change: centre.save_centre(change, fields))
+    saved = _admin(officer, lambda change: centre.save_centre(change, fields))
     _after_device_change()
     return jsonify(saved)
 
 
 @api.post("/admin/officers/<int:officer_id>/password")
 def reset_password(officer_id: int):
+    admin = _caller()
     require_id(officer_id, "officer_not_found")
     fields = json_body(PASSWORD_FIELDS)
-    return jsonify(_admin(lambda change: officers.reset_password(change, officer_id, fields["password"])))
+    return jsonify(_admin(admin, lambda change: officers.reset_password(change, officer_id, fields["password"])))
 
 
 @api.get("/admin/setup")
 def setup():
-    require_manager()
+    officer = _caller()
 
     def read(change):
         tx = change.tx
@@ -148,14 +159,14 @@ def setup():
                 "officers": [officers.officer_row(change, i) for i in ids("officer")],
                 "kiosks": [devices.kiosk_row(change, i) for i in ids("kiosk")],
                 "displays": [devices.display_row(change, i) for i in ids("display")]}
-    return jsonify(_read(read))
+    return jsonify(_read(officer, read))
 
 
 @api.get("/admin/catalogue.<fmt>")
 def export_catalogue(fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise ApiError("report_bad_format", 404)
-    rows = _read(catalogue_file.catalogue_rows, role=MANAGER)
+    rows = _read(_caller(MANAGER), catalogue_file.catalogue_rows, role=MANAGER)
     data = catalogue_file.to_csv(rows) if fmt == "csv" else catalogue_file.to_xlsx(rows)
     return Response(data, mimetype="text/csv; charset=utf-8" if fmt == "csv" else XLSX,
                     headers={"Content-Disposition": f'attachment; filename="danh-muc-thu-tuc.{fmt}"'})
@@ -163,14 +174,14 @@ def export_catalogue(fmt: str):
 
 @api.post("/admin/catalogue")
 def import_catalogue():
-    require_manager()
+    officer = _caller()
     if request.mimetype not in ("text/csv", XLSX):
         raise ApiError("wrong_content_type", 415)
     data = request.get_data(cache=False)
     if not data or len(data) > MAX_IMPORT_BYTES:
         raise ApiError("import_unreadable", 422)
     rows = catalogue_file.read_file(data, "xlsx" if request.mimetype == XLSX else "csv")
-    return jsonify(_admin(lambda change: catalogue_file.import_catalogue(change, rows)))
+    return jsonify(_admin(officer, lambda change: catalogue_file.import_catalogue(change, rows)))
 
 
 @api.get("/admin/audit")
@@ -184,7 +195,8 @@ def audit():
 
 @api.post("/services/<int:service_id>/move-waiting")
 def move_waiting(service_id: int):
+    manager = _caller(MANAGER)
     require_id(service_id, "service_not_found")
     fields = json_body(MOVE_FIELDS)
-    return jsonify(_admin(lambda change: services.move_waiting(change, service_id, fields["to_service"]),
+    return jsonify(_admin(manager, lambda change: services.move_waiting(change, service_id, fields["to_service"]),
                           role=MANAGER))

@@ -1,0 +1,249 @@
+"""Who may do what: every HTTP route of the application and every socket room, asked by every role.
+
+Each route is tried on a fresh centre by, in turn: anyone on the LAN (a kiosk, a lobby screen or a
+citizen's phone; they carry no identity), a hardware bridge with the server's key, the officer
+signed in at counter 1, the officer signed in at counter 2, a manager and an admin. A role that may
+not gets 401 (no identity) or 403 and nothing changes; a role that may gets anything else (its
+empty body may still be refused as invalid). A route the table below does not know fails the test,
+so a new route has to say who may use it.
+
+Province administrators and other centres' administrators do not exist yet (one installation serves
+one centre); their rows belong here when they do.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+import socketio
+
+from hangdoi.app import create_app
+from hangdoi.config import load_settings
+from hangdoi.database import Database
+
+from .centres import PASSWORD, SMALL_CENTRE, always_open
+from .conftest import build_centre
+
+ROLES = ("anyone", "bridge", "officer_here", "officer_elsewhere", "manager", "admin")
+HARDWARE_KEY = "khoa-phan-cung-thu"
+
+EVERYONE = set(ROLES)
+OFFICERS = {"officer_here", "officer_elsewhere", "manager", "admin"}
+AT_THIS_COUNTER = {"officer_here"}
+WATCHING_THIS_COUNTER = {"officer_here", "manager", "admin"}
+MANAGERS = {"manager", "admin"}
+ADMINS = {"admin"}
+BRIDGES = {"bridge"}
+# Pages that ask for a sign-in instead of refusing: anyone gets the sign-in form, never the page.
+SIGN_IN_PAGE = "sign-in page"
+
+# (method, rule) → who may. Every route of the application is here.
+WHO_MAY = {
+    ("POST", "/api/v1/admin/<kind>"): ADMINS,
+    ("PUT", "/api/v1/admin/<kind>/<int:item_id>"): ADMINS,
+    ("GET", "/api/v1/admin/audit"): MANAGERS,
+    ("POST", "/api/v1/admin/catalogue"): ADMINS,
+    ("GET", "/api/v1/admin/catalogue.<fmt>"): MANAGERS,
+    ("PUT", "/api/v1/admin/centre"): ADMINS,
+    ("POST", "/api/v1/admin/officers/<int:officer_id>/password"): ADMINS,
+    ("GET", "/api/v1/admin/setup"): ADMINS,
+    ("POST", "/api/v1/auth/login"): EVERYONE,
+    ("POST", "/api/v1/close-day"): MANAGERS,
+    ("POST", "/api/v1/counters/<int:counter_id>/<action>"): AT_THIS_COUNTER,
+    ("GET", "/api/v1/counters/<int:counter_id>/state"): WATCHING_THIS_COUNTER,
+    ("GET", "/api/v1/display/state"): EVERYONE,
+    ("POST", "/api/v1/hardware/keypad"): BRIDGES,
+    ("POST", "/api/v1/hardware/status"): BRIDGES,
+    ("GET", "/api/v1/kiosks"): MANAGERS,
+    ("POST", "/api/v1/kiosks/<int:kiosk_id>/reprint"): MANAGERS,
+    ("GET", "/api/v1/officers/me/today"): OFFICERS,
+    ("GET", "/api/v1/openapi.json"): EVERYONE,
+    ("POST", "/api/v1/ratings"): EVERYONE,
+    ("GET", "/api/v1/reports"): MANAGERS,
+    ("GET", "/api/v1/reports/export.<fmt>"): MANAGERS,
+    ("GET", "/api/v1/services"): EVERYONE,
+    ("POST", "/api/v1/services/<int:service_id>/<change>"): MANAGERS,
+    ("POST", "/api/v1/services/<int:service_id>/move-waiting"): MANAGERS,
+    ("GET", "/api/v1/supervision"): MANAGERS,
+    ("POST", "/api/v1/tickets"): EVERYONE,
+    ("GET", "/api/v1/tickets/<public_id>"): EVERYONE,
+    ("GET", "/admin"): SIGN_IN_PAGE,
+    ("GET", "/admin/audit"): SIGN_IN_PAGE,
+    ("GET", "/admin/reports"): SIGN_IN_PAGE,
+    ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
+    ("GET", "/admin/settings"): SIGN_IN_PAGE,
+    ("GET", "/counter"): EVERYONE,                  # the sign-in form, or the officer's own counter
+    ("POST", "/counter/login"): EVERYONE,
+    ("POST", "/counter/choose"): EVERYONE,          # without a session it only sends back to sign in
+    ("POST", "/counter/logout"): EVERYONE,
+    ("GET", "/counter/<int:counter_id>"): EVERYONE,  # checked below: only the officer there sees it
+    ("GET", "/rate/<int:counter_id>"): EVERYONE,
+    ("GET", "/display"): EVERYONE,
+    ("GET", "/display/<key>"): EVERYONE,
+    ("GET", "/display/audio/call.wav"): EVERYONE,
+    ("GET", "/display/audio/chime.wav"): EVERYONE,
+    ("GET", "/kiosk"): EVERYONE,
+    ("GET", "/kiosk/<key>"): EVERYONE,
+    ("GET", "/kiosk/qr/<public_id>.svg"): EVERYONE,
+    ("GET", "/t/<public_id>"): EVERYONE,
+}
+STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
+
+# The pages behind a sign-in, and who sees them once signed in.
+ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": MANAGERS,
+               "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS}
+assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
+
+
+@pytest.fixture
+def site(sqlite_url, clock, tmp_path):
+    # Who may do what does not depend on the database: SQLite only, to keep the run short.
+    db = Database(sqlite_url, clock=clock)
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    settings = load_settings(env={"HANGDOI_HARDWARE_KEY": HARDWARE_KEY}, data_dir=tmp_path / "data")
+    app = create_app(settings, db=db)
+    client = app.test_client()
+    tokens = {name: client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).json["token"]
+              for name in ("an", "binh", "dung", "quantri")}
+    for name, number in (("an", 1), ("binh", 2)):
+        signed = client.post(f"/api/v1/counters/{ids.counter(number)}/sign-in",
+                             headers={"Authorization": f"Bearer {tokens[name]}"})
+        assert signed.status_code == 200
+    ticket = client.post("/api/v1/tickets", json={"service": "HT01"}).json
+    headers = {"anyone": {}, "bridge": {"X-Hangdoi-Hardware-Key": HARDWARE_KEY},
+               "officer_here": {"Authorization": f"Bearer {tokens['an']}"},
+               "officer_elsewhere": {"Authorization": f"Bearer {tokens['binh']}"},
+               "manager": {"Authorization": f"Bearer {tokens['dung']}"},
+               "admin": {"Authorization": f"Bearer {tokens['quantri']}"}}
+    values = {"counter_id": ids.counter(1), "action": "recall", "kind": "services", "item_id": ids.service("HT01"),
+              "officer_id": ids.officer("an"), "service_id": ids.service("HT01"), "change": "close-today",
+              "public_id": ticket["public_id"], "kiosk_id": 1, "fmt": "csv"}
+    yield app, client, ids, headers, values
+    db.dispose()
+
+
+def concrete(rule: str, values: dict) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+def every_route(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, rule.rule
+
+
+def test_every_route_is_in_the_table(app_routes):
+    unknown = [r for r in app_routes if r not in WHO_MAY and not STATIC.match(r[1])]
+    assert unknown == [], "say who may use these routes"
+
+
+@pytest.fixture(scope="module")
+def app_routes(tmp_path_factory):
+    app = create_app(load_settings(env={}, data_dir=tmp_path_factory.mktemp("routes")))
+    return sorted(every_route(app))
+
+
+API_ROUTES = sorted(route for route, who in WHO_MAY.items() if route[1].startswith("/api/"))
+
+
+@pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_each_api_route_answers_each_role_as_the_table_says(site, route):
+    app, client, _, headers, values = site
+    method, rule = route
+    path, who = concrete(rule, values), WHO_MAY[route]
+    for role in ROLES:
+        before = seq(client)
+        answer = client.open(path, method=method, headers=headers[role], json={} if method != "GET" else None)
+        if role in who:
+            assert answer.status_code not in (401, 403), f"{role} refused: {method} {path} {answer.json}"
+        else:
+            expected = (401, 403) if role in ("anyone", "bridge") else (403,)
+            assert answer.status_code in expected, f"{role} let through: {method} {path} {answer.status_code}"
+            assert seq(client) == before, f"{role}'s refused {method} {path} changed something"
+
+
+def seq(client) -> int:
+    return client.get("/api/v1/display/state").json["seq"]
+
+
+def test_pages_behind_a_sign_in_show_themselves_only_to_whom_the_table_says(site):
+    app, client, ids, _, _ = site
+    officers = {"anyone": None, "officer_here": ids.officer("an"), "officer_elsewhere": ids.officer("binh"),
+                "manager": ids.officer("dung"), "admin": ids.officer("quantri")}
+    for page, who in ADMIN_PAGES.items():
+        for role, officer_id in officers.items():
+            with client.session_transaction() as session:
+                session.clear()
+                if officer_id is not None:
+                    session["officer_id"] = officer_id
+            answer = client.get(page)
+            body = answer.get_data(as_text=True)
+            signs_in = 'name="password"' in body
+            if role in who:
+                assert answer.status_code == 200 and not signs_in, f"{role} kept from {page}"
+            else:
+                assert signs_in and answer.status_code in (200, 403), f"{role} shown {page}"
+                assert answer.status_code == (200 if officer_id is None else 403)
+
+
+def test_a_counter_terminal_shows_only_to_the_officer_signed_in_there(site):
+    app, client, ids, _, _ = site
+    for officer_id, shown in ((ids.officer("an"), True), (ids.officer("binh"), False),
+                              (ids.officer("dung"), False), (None, False)):
+        with client.session_transaction() as session:
+            session.clear()
+            if officer_id is not None:
+                session["officer_id"] = officer_id
+        answer = client.get(f"/counter/{ids.counter(1)}")
+        assert (answer.status_code == 200) is shown
+        if not shown:
+            assert answer.status_code == 302 and answer.location.startswith("/counter")
+
+
+SOCKET_ROOMS = {"display": EVERYONE, "kiosk": EVERYONE, "rate:{counter}": EVERYONE,
+                "counter:{counter}": WATCHING_THIS_COUNTER, "supervision": MANAGERS}
+
+
+def test_each_socket_room_and_action_answers_each_role_as_the_table_says(live_site):
+    server, ids, tokens = live_site
+    for role in ("anyone", "officer_elsewhere", "manager", "admin", "officer_here"):
+        client = socketio.Client(reconnection=False)
+        token = tokens.get(role)
+        client.connect(server.url, transports=["websocket"], auth={"token": token} if token else None)
+        try:
+            for room, who in SOCKET_ROOMS.items():
+                answer = client.call("subscribe", {"room": room.format(counter=ids.counter(1))}, timeout=10)
+                assert ("snapshot" in answer) is (role in who), f"{role} in {room}: {answer}"
+                if role not in who:
+                    assert answer["status"] in (401, 403)
+            before = server.get("/display/state").json()["seq"]
+            answer = client.call("counter_action", {"counter": ids.counter(1), "action": "call-next"}, timeout=10)
+        finally:
+            client.disconnect()
+        if role in AT_THIS_COUNTER:
+            assert "error" not in answer
+        else:
+            assert answer["status"] in (401, 403), f"{role} acted at counter 1: {answer}"
+            assert server.get("/display/state").json()["seq"] == before
+
+
+@pytest.fixture
+def live_site(tmp_path):
+    from hangdoi.clock import SystemClock
+    from hangdoi.database import Database
+    from hangdoi.schema import upgrade
+    from hangdoi.testing import LiveServer
+    data = tmp_path / "data"
+    data.mkdir()
+    url = f"sqlite:///{data / 'hangdoi.sqlite3'}"
+    upgrade(url)
+    db = Database(url, clock=SystemClock())
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    db.dispose()
+    server = LiveServer(data).start()
+    tokens = {role: server.login(name, PASSWORD) for role, name in
+              (("officer_here", "an"), ("officer_elsewhere", "binh"), ("manager", "dung"), ("admin", "quantri"))}
+    for role, number in (("officer_here", 1), ("officer_elsewhere", 2)):
+        assert server.post(f"/counters/{ids.counter(number)}/sign-in", tokens[role]).status_code == 200
+    yield server, ids, tokens
+    server.stop()
