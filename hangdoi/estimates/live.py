@@ -35,8 +35,8 @@ MIN_INTERVAL = 0.25
 # while every per cent of the interpreter they take shows in the kiosks' slowest answers.
 CPU_SHARE = 0.03
 # The forecast is pure Python: while it runs, request threads wait for the interpreter. In the
-# background it works in slices of at most SLICE seconds and rests between them, so that no request
-# waits for more than one slice.
+# background it works in slices of about SLICE seconds (one run of the forecast at least) and rests
+# between them, so that a request waits for one slice at most.
 SLICE = 0.002
 PUBLISH_INTERVAL = 1.0
 MAX_AGE = 30.0
@@ -48,7 +48,7 @@ class Snapshot:
     seq: int
     computed: float                  # time.monotonic()
     estimates: Estimates
-    cost: float = 0.0                # seconds the computation took
+    cost: float = 0.0                # seconds the computation worked (its rests not counted)
     published: bool = False
 
 
