@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
 from hangdoi.engine.replay import mismatches
-from hangdoi.models import Centre, Ticket
+from hangdoi.engine.state import centre_seq
+from hangdoi.models import Ticket
 from hangdoi.schema import upgrade
 from hangdoi.testing import LiveServer
 
@@ -152,8 +153,3 @@ def check_promises(db: Database, centre_id: int, acknowledged: Acknowledged, whe
         f"a number or a ticket given twice {when}"
     assert not uncalled, f"acknowledged calls back in the queue {when}: {uncalled[:5]}"
     assert not broken, f"timelines that do not replay {when}: {broken[:3]}"
-
-
-def centre_seq(db: Database, centre_id: int) -> int:
-    with db.read() as s:
-        return s.scalar(select(Centre.seq).where(Centre.id == centre_id))

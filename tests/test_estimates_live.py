@@ -5,22 +5,10 @@ from __future__ import annotations
 import time
 
 from hangdoi import engine
+from hangdoi.engine.state import centre_seq
 from hangdoi.estimates.live import LiveEstimates, Pacer
 
-
-def wait_until(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError("not reached in time")
-
-
-def centre_seq(db, centre_id: int) -> int:
-    from hangdoi.engine.state import centre_seq as read
-    return read(db, centre_id)
+from .test_realtime import wait_for
 
 
 def test_a_request_reads_the_figures_of_the_moment_without_computing(db, centre):
@@ -43,7 +31,8 @@ def test_the_background_refreshes_the_figures_after_a_change(db, centre):
     live.current(centre.centre)
     later = [engine.issue_ticket(db, centre.centre, "HT01") for _ in range(3)]
     seq = centre_seq(db, centre.centre)
-    fresh = wait_until(lambda: live._snapshots[centre.centre].seq == seq and live.current(centre.centre))
+    assert wait_for(lambda: live._snapshots[centre.centre].seq == seq, timeout=10)
+    fresh = live.current(centre.centre)
     assert {t["id"] for t in later} <= set(fresh.tickets)
     assert fresh.tickets[later[-1]["id"]].minutes > fresh.tickets[first["id"]].minutes
 
@@ -58,7 +47,7 @@ def test_changes_made_by_another_process_are_noticed_through_the_seq(db, centre,
         issued = engine.issue_ticket(other, centre.centre, "HT01")
     finally:
         other.dispose()
-    assert wait_until(lambda: issued["id"] in live.current(centre.centre).tickets)
+    assert wait_for(lambda: issued["id"] in live.current(centre.centre).tickets, timeout=10)
 
 
 def test_new_figures_are_published_to_the_centres_screens(db, centre):
@@ -67,7 +56,8 @@ def test_new_figures_are_published_to_the_centres_screens(db, centre):
     engine.sign_in(db, centre.counter(1), centre.officer("an"))
     db.on_commit(live.on_commit)
     engine.issue_ticket(db, centre.centre, "HT01")
-    centre_id, payload = wait_until(lambda: sent and sent[-1])
+    assert wait_for(lambda: sent, timeout=10)
+    centre_id, payload = sent[-1]
     assert centre_id == centre.centre
     assert payload["services"][str(centre.service("HT01"))]["minutes"] is not None
 
