@@ -16,6 +16,7 @@ from hangdoi.app import hangdoi
 from hangdoi.engine import ratings, state
 from hangdoi.engine.errors import DomainError
 from hangdoi.messages import text, texts
+from hangdoi.models import PROVINCE
 from hangdoi.security import csrf_ok
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
@@ -36,6 +37,8 @@ def home():
     officer = _officer()
     if officer is None:
         return render_template("counter/sign_in.html", t=text, error=None)
+    if officer["role"] == PROVINCE:          # looks after centres, works at none of their counters
+        return redirect(url_for("admin.centres_page"))
     counters = state.display_state(hangdoi().db, officer["centre_id"])["counters"]
     mine = next((c for c in counters if c["officer"] and c["officer"]["id"] == officer["id"]), None)
     if mine is not None:

@@ -1,7 +1,7 @@
 """The lobby display: the board of counters, the latest call, recent calls, queues, and the voice.
 
     /display/<key>                    the board of one registered screen (its key is its address)
-    /display/audio/call.wav?n=&c=     the announcement of ticket n at counter c (built once, cached)
+    /display/audio/call.wav?n=&c=&k=  the announcement of ticket n at counter c of centre k (built once, cached)
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def template_of(voice: dict) -> str:
 def announcement(app, centre_id: int, call: dict) -> dict:
     voice = voice_settings(app, centre_id)
     number, counter = call["ticket"]["number"], call["counter"]
-    query = urlencode({"n": number, "c": counter["number"]})
+    query = urlencode({"n": number, "c": counter["number"], "k": centre_id})
     return {"speech": call_sentence(number, counter["number"], counter["name"], template_of(voice),
                                     style_of(voice)),
             "audio": f"/display/audio/call.wav?{query}",
@@ -102,11 +102,13 @@ def board(key: str | None = None):
 
 @bp.get("/display/audio/call.wav")
 def call_audio():
-    number, counter = request.args.get("n", ""), request.args.get("c", "")
+    number, counter, centre = request.args.get("n", ""), request.args.get("c", ""), request.args.get("k", "")
     if not TICKET_NUMBER.match(number) or not counter.isdigit() or not 0 < int(counter) < 1000:
         abort(404)
+    if centre and not (centre.isdigit() and 0 < int(centre) < 2**31):
+        abort(404)
     ctx = hangdoi()
-    centre_id = ctx.default_centre_id()
+    centre_id = int(centre) if centre else ctx.default_centre_id()
     voice = voice_settings(current_app, centre_id)
     with ctx.db.read() as s:
         name = s.scalars(select(Counter.name).where(Counter.centre_id == centre_id,

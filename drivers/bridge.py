@@ -13,6 +13,7 @@ Config (TOML):
 
     server = "http://192.168.1.10:5000"
     key = "..."                                   # HANGDOI_HARDWARE_KEY of the server
+    centre = 2                                    # optional: the centre's id, when the server hosts several
     [[keypads]]
     port = "/dev/ttyUSB0"                         # any pyserial URL
     baudrate = 9600
@@ -56,6 +57,7 @@ class LineConfig:
 class BridgeConfig:
     server: str
     key: str
+    centre: int | None = None
     keypads: list[LineConfig] = field(default_factory=list)
     leds: list[LineConfig] = field(default_factory=list)
 
@@ -79,7 +81,10 @@ class BridgeConfig:
             return out
         if not raw.get("server") or not raw.get("key"):
             raise ValueError("the bridge needs `server` and `key`")
-        return cls(server=raw["server"].rstrip("/"), key=raw["key"],
+        centre = raw.get("centre")
+        if centre is not None and (isinstance(centre, bool) or not isinstance(centre, int) or centre <= 0):
+            raise ValueError("`centre` is a centre id, a positive whole number")
+        return cls(server=raw["server"].rstrip("/"), key=raw["key"], centre=centre,
                    keypads=lines("keypads", KEYPAD_PROTOCOLS, "line"), leds=lines("leds", LED_PROTOCOLS, "ascii"))
 
 
@@ -106,7 +111,7 @@ class HardwareBridge:
         if self.leds:
             from hangdoi.realtime.client import RealtimeClient
             self.realtime = RealtimeClient(self.config.server, "display", on_snapshot=self._on_snapshot,
-                                           on_message=self._on_message)
+                                           on_message=self._on_message, centre=self.config.centre)
             threading.Thread(target=self._connect_realtime, daemon=True, name="bridge realtime").start()
         return self
 
@@ -187,6 +192,8 @@ class HardwareBridge:
         return report
 
     def _post(self, path: str, body: dict) -> dict | None:
+        if self.config.centre is not None:
+            body = {**body, "centre": self.config.centre}
         request = urllib.request.Request(
             self.config.server + path, data=json.dumps(body).encode(), method="POST",
             headers={"Content-Type": "application/json", KEY_HEADER: self.config.key})

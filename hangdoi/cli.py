@@ -113,29 +113,42 @@ def demo(host: str, port: int) -> None:
 @click.option("--username", required=True)
 @click.option("--full-name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--centre", "centre_id", type=click.IntRange(1), default=None,
+              help="Id of the centre this admin looks after (default: the first).")
+@click.option("--new-centre", default=None, metavar="NAME",
+              help="Create another centre with this name on this installation, and make this its admin.")
+@click.option("--address", default="", help="The new centre's address.")
+@click.option("--province", is_flag=True, help="A province admin, who looks after every centre.")
 @click.option("--centre-name", default="Trung tâm Phục vụ hành chính công",
               help="Name of the centre to create when there is none yet.")
-def create_admin(username: str, full_name: str, password: str, centre_name: str) -> None:
-    """Create an administrator account (and the centre, on a fresh installation)."""
+def create_admin(username: str, full_name: str, password: str, centre_id: int | None, new_centre: str | None,
+                 address: str, province: bool, centre_name: str) -> None:
+    """Create an administrator account (and the centre, on a fresh installation or with --new-centre)."""
     from .auth import hash_password
     from .catalogue import create_centre
-    from .models import ADMIN, Centre, Officer
+    from .models import ADMIN, PROVINCE, Centre, Officer
     from .schema import upgrade
     settings, database = _settings_and_db()
     upgrade(settings.resolved_database_url())
     if len(password) < 8:
         raise click.UsageError("the password needs at least 8 characters")
+    if centre_id is not None and new_centre is not None:
+        raise click.UsageError("give --centre or --new-centre, not both")
     with database.read() as s:
-        centre_id = s.scalars(select(Centre.id).order_by(Centre.id)).first()
+        first = s.scalars(select(Centre.id).order_by(Centre.id)).first()
+        known = centre_id is None or s.get(Centre, centre_id) is not None
         taken = s.scalars(select(Officer.id).where(Officer.username == username)).first()
     if taken is not None:
         raise click.UsageError(f"username {username!r} exists already")
-    if centre_id is None:
-        centre_id = create_centre(database, {"name": centre_name})["centre"]
+    if not known:
+        raise click.UsageError(f"there is no centre {centre_id}")
+    if new_centre is not None or first is None:
+        centre_id = create_centre(database, {"name": new_centre or centre_name, "address": address})["centre"]
+        click.echo(f"centre {centre_id} created: {new_centre or centre_name}")
     with database.write() as s:
-        s.add(Officer(centre_id=centre_id, username=username, full_name=full_name, role=ADMIN,
-                      password_hash=hash_password(password), active=True))
-    click.echo(f"administrator {username} created")
+        s.add(Officer(centre_id=centre_id or first, username=username, full_name=full_name,
+                      role=PROVINCE if province else ADMIN, password_hash=hash_password(password), active=True))
+    click.echo(f"{'province administrator' if province else 'administrator'} {username} created")
 
 
 @main.command("close-day")

@@ -319,6 +319,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_reports": ("Báo cáo", "Reports"),
     "nav_settings": ("Cấu hình", "Settings"),
     "nav_audit": ("Nhật ký thay đổi", "Audit log"),
+    "nav_centres": ("Các trung tâm", "Centres"),
+    # The province admin's list of centres
+    "centres_title": ("Các trung tâm trong tỉnh", "Centres of the province"),
+    "centres_count": ("{n} trung tâm", "{n} centres"),
+    "centres_name": ("Trung tâm", "Centre"),
+    "centres_issued": ("Đã cấp số hôm nay", "Tickets today"),
+    "centres_waiting": ("Đang chờ", "Waiting"),
+    "centres_served": ("Đã phục vụ", "Served"),
+    "centres_longest": ("Chờ lâu nhất", "Longest wait"),
+    "centres_counters": ("Quầy có cán bộ", "Counters staffed"),
+    "centres_minutes": ("{m} phút", "{m} min"),
+    "centres_hint": ("Số liệu trong ngày, tự cập nhật mỗi phút. Chọn một trung tâm để giám sát, xem báo cáo "
+                     "hoặc cấu hình.", "Today's figures, refreshed every minute. Choose a centre to supervise it, "
+                     "see its reports or change its settings."),
     # Administration pages
     "settings_title": ("Cấu hình trung tâm", "Centre settings"),
     "settings_tab_centre": ("Trung tâm", "Centre"),

@@ -64,7 +64,10 @@ OPEN_STATES = (WAITING, CALLED, SERVING)
 
 PRIMARY, BACKUP = "primary", "backup"
 OFFICER, MANAGER, ADMIN = "officer", "manager", "admin"
-ROLES = (OFFICER, MANAGER, ADMIN)
+ROLES = (OFFICER, MANAGER, ADMIN)   # a centre's own staff, as its admin may make them
+# A province admin looks after every centre of the installation (hangdoi/scope.py). Its account
+# hangs on a home centre only because every officer row needs one; only the CLI creates one.
+PROVINCE = "province"
 
 
 class Centre(Base):

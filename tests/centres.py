@@ -40,5 +40,19 @@ SMALL_CENTRE = {
 }
 
 
+# A second centre on the same installation: its own services (some with the same codes), counters,
+# officers and numbering; "tinh" looks after the province's centres from this one.
+NEIGHBOUR_CENTRE = {
+    "name": "Trung tâm phường bên cạnh",
+    "domains": [
+        {"code": "HT", "name": "Tư pháp – Hộ tịch", "series": {"first": 1001, "last": 1999},
+         "services": [{"code": "HT01", "name": "Đăng ký khai sinh"}]},
+    ],
+    "counters": [{"number": 1, "name": "Quầy 1", "primary": ["HT"]}],
+    "officers": [officer("lan"), officer("quantri2", "admin"), officer("tinh", "province")],
+    "kiosks": [{"name": "k1"}],
+}
+
+
 def always_open(spec):
     return {**spec, "settings": {**spec.get("settings", {}), "accept_outside_hours": True}}

@@ -1,14 +1,15 @@
 """Who may do what: every HTTP route of the application and every socket room, asked by every role.
 
-Each route is tried on a fresh centre by, in turn: anyone on the LAN (a kiosk, a lobby screen or a
-citizen's phone; they carry no identity), a hardware bridge with the server's key, the officer
-signed in at counter 1, the officer signed in at counter 2, a manager and an admin. A role that may
-not gets 401 (no identity) or 403 and nothing changes; a role that may gets anything else (its
-empty body may still be refused as invalid). A route the table below does not know fails the test,
-so a new route has to say who may use it.
+Each route is tried on a fresh centre (the installation's first; a neighbouring centre shares the
+installation) by, in turn: anyone on the LAN (a kiosk, a lobby screen or a citizen's phone; they
+carry no identity), a hardware bridge with the server's key, the officer signed in at counter 1, the
+officer signed in at counter 2, a manager, an admin, the neighbouring centre's admin and a province
+admin (whose own account hangs on the neighbouring centre). Every request names the centre tried
+(`?centre=`). A role that may not gets 401 (no identity) or 403 and nothing changes; a role that may
+gets anything else (its empty body may still be refused as invalid). A route the table below does
+not know fails the test, so a new route has to say who may use it.
 
-Province administrators and other centres' administrators do not exist yet (one installation serves
-one centre); their rows belong here when they do.
+What the neighbouring admin can reach by id without naming a centre is in tests/test_centres.py.
 """
 from __future__ import annotations
 
@@ -21,18 +22,21 @@ from hangdoi.app import create_app
 from hangdoi.config import load_settings
 from hangdoi.database import Database
 
-from .centres import PASSWORD, SMALL_CENTRE, always_open
+from .centres import NEIGHBOUR_CENTRE, PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre
 
-ROLES = ("anyone", "bridge", "officer_here", "officer_elsewhere", "manager", "admin")
+ROLES = ("anyone", "bridge", "officer_here", "officer_elsewhere", "manager", "admin", "other_admin", "province")
 HARDWARE_KEY = "khoa-phan-cung-thu"
+USERNAMES = {"officer_here": "an", "officer_elsewhere": "binh", "manager": "dung", "admin": "quantri",
+             "other_admin": "quantri2", "province": "tinh"}
 
 EVERYONE = set(ROLES)
-OFFICERS = {"officer_here", "officer_elsewhere", "manager", "admin"}
+OFFICERS = set(USERNAMES)                 # /officers/me/today: each their own
 AT_THIS_COUNTER = {"officer_here"}
-WATCHING_THIS_COUNTER = {"officer_here", "manager", "admin"}
-MANAGERS = {"manager", "admin"}
-ADMINS = {"admin"}
+WATCHING_THIS_COUNTER = {"officer_here", "manager", "admin", "province"}
+MANAGERS = {"manager", "admin", "province"}
+ADMINS = {"admin", "province"}
+PROVINCE_ONLY = {"province"}
 BRIDGES = {"bridge"}
 # Pages that ask for a sign-in instead of refusing: anyone gets the sign-in form, never the page.
 SIGN_IN_PAGE = "sign-in page"
@@ -48,6 +52,7 @@ WHO_MAY = {
     ("POST", "/api/v1/admin/officers/<int:officer_id>/password"): ADMINS,
     ("GET", "/api/v1/admin/setup"): ADMINS,
     ("POST", "/api/v1/auth/login"): EVERYONE,
+    ("GET", "/api/v1/centres"): PROVINCE_ONLY,
     ("POST", "/api/v1/close-day"): MANAGERS,
     ("POST", "/api/v1/counters/<int:counter_id>/<action>"): AT_THIS_COUNTER,
     ("GET", "/api/v1/counters/<int:counter_id>/state"): WATCHING_THIS_COUNTER,
@@ -69,6 +74,7 @@ WHO_MAY = {
     ("GET", "/api/v1/tickets/<public_id>"): EVERYONE,
     ("GET", "/admin"): SIGN_IN_PAGE,
     ("GET", "/admin/audit"): SIGN_IN_PAGE,
+    ("GET", "/admin/centres"): SIGN_IN_PAGE,
     ("GET", "/admin/reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
     ("GET", "/admin/settings"): SIGN_IN_PAGE,
@@ -91,7 +97,7 @@ STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
 
 # The pages behind a sign-in, and who sees them once signed in.
 ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": MANAGERS,
-               "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS}
+               "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY}
 assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
 
 
@@ -100,30 +106,29 @@ def site(sqlite_url, clock, tmp_path):
     # Who may do what does not depend on the database: SQLite only, to keep the run short.
     db = Database(sqlite_url, clock=clock)
     ids = build_centre(db, always_open(SMALL_CENTRE))
+    build_centre(db, always_open(NEIGHBOUR_CENTRE))
     settings = load_settings(env={"HANGDOI_HARDWARE_KEY": HARDWARE_KEY}, data_dir=tmp_path / "data")
     app = create_app(settings, db=db)
     client = app.test_client()
-    tokens = {name: client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).json["token"]
-              for name in ("an", "binh", "dung", "quantri")}
-    for name, number in (("an", 1), ("binh", 2)):
+    tokens = {role: client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).json["token"]
+              for role, name in USERNAMES.items()}
+    for role, number in (("officer_here", 1), ("officer_elsewhere", 2)):
         signed = client.post(f"/api/v1/counters/{ids.counter(number)}/sign-in",
-                             headers={"Authorization": f"Bearer {tokens[name]}"})
+                             headers={"Authorization": f"Bearer {tokens[role]}"})
         assert signed.status_code == 200
     ticket = client.post("/api/v1/tickets", json={"service": "HT01"}).json
     headers = {"anyone": {}, "bridge": {"X-Hangdoi-Hardware-Key": HARDWARE_KEY},
-               "officer_here": {"Authorization": f"Bearer {tokens['an']}"},
-               "officer_elsewhere": {"Authorization": f"Bearer {tokens['binh']}"},
-               "manager": {"Authorization": f"Bearer {tokens['dung']}"},
-               "admin": {"Authorization": f"Bearer {tokens['quantri']}"}}
+               **{role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}}
     values = {"counter_id": ids.counter(1), "action": "recall", "kind": "services", "item_id": ids.service("HT01"),
               "officer_id": ids.officer("an"), "service_id": ids.service("HT01"), "change": "close-today",
-              "public_id": ticket["public_id"], "kiosk_id": 1, "fmt": "csv"}
+              "public_id": ticket["public_id"], "kiosk_id": 1, "fmt": "csv", "centre": ids.centre}
     yield app, client, ids, headers, values
     db.dispose()
 
 
 def concrete(rule: str, values: dict) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+    """The route's path for these values, naming the centre tried."""
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule) + f"?centre={values['centre']}"
 
 
 def every_route(app):
@@ -168,22 +173,29 @@ def seq(client) -> int:
 
 def test_pages_behind_a_sign_in_show_themselves_only_to_whom_the_table_says(site):
     app, client, ids, _, _ = site
-    officers = {"anyone": None, "officer_here": ids.officer("an"), "officer_elsewhere": ids.officer("binh"),
-                "manager": ids.officer("dung"), "admin": ids.officer("quantri")}
+    officers = {"anyone": None, **{role: officer_id(app, name) for role, name in USERNAMES.items()}}
     for page, who in ADMIN_PAGES.items():
-        for role, officer_id in officers.items():
+        for role, officer in officers.items():
             with client.session_transaction() as session:
                 session.clear()
-                if officer_id is not None:
-                    session["officer_id"] = officer_id
-            answer = client.get(page)
+                if officer is not None:
+                    session["officer_id"] = officer
+            answer = client.get(f"{page}?centre={ids.centre}")
             body = answer.get_data(as_text=True)
             signs_in = 'name="password"' in body
             if role in who:
                 assert answer.status_code == 200 and not signs_in, f"{role} kept from {page}"
             else:
                 assert signs_in and answer.status_code in (200, 403), f"{role} shown {page}"
-                assert answer.status_code == (200 if officer_id is None else 403)
+                assert answer.status_code == (200 if officer is None else 403)
+
+
+def officer_id(app, username: str) -> int:
+    from sqlalchemy import select
+
+    from hangdoi.models import Officer
+    with app.extensions["hangdoi"].db.read() as s:
+        return s.scalars(select(Officer.id).where(Officer.username == username)).one()
 
 
 def test_a_counter_terminal_shows_only_to_the_officer_signed_in_there(site):
@@ -206,13 +218,14 @@ SOCKET_ROOMS = {"display": EVERYONE, "kiosk": EVERYONE, "rate:{counter}": EVERYO
 
 def test_each_socket_room_and_action_answers_each_role_as_the_table_says(live_site):
     server, ids, tokens = live_site
-    for role in ("anyone", "officer_elsewhere", "manager", "admin", "officer_here"):
+    for role in ("anyone", "officer_elsewhere", "manager", "admin", "other_admin", "province", "officer_here"):
         client = socketio.Client(reconnection=False)
         token = tokens.get(role)
         client.connect(server.url, transports=["websocket"], auth={"token": token} if token else None)
         try:
             for room, who in SOCKET_ROOMS.items():
-                answer = client.call("subscribe", {"room": room.format(counter=ids.counter(1))}, timeout=10)
+                answer = client.call("subscribe", {"room": room.format(counter=ids.counter(1)), "centre": ids.centre},
+                                     timeout=10)
                 assert ("snapshot" in answer) is (role in who), f"{role} in {room}: {answer}"
                 if role not in who:
                     assert answer["status"] in (401, 403)
@@ -239,10 +252,10 @@ def live_site(tmp_path):
     upgrade(url)
     db = Database(url, clock=SystemClock())
     ids = build_centre(db, always_open(SMALL_CENTRE))
+    build_centre(db, always_open(NEIGHBOUR_CENTRE))
     db.dispose()
     server = LiveServer(data).start()
-    tokens = {role: server.login(name, PASSWORD) for role, name in
-              (("officer_here", "an"), ("officer_elsewhere", "binh"), ("manager", "dung"), ("admin", "quantri"))}
+    tokens = {role: server.login(name, PASSWORD) for role, name in USERNAMES.items()}
     for role, number in (("officer_here", 1), ("officer_elsewhere", 2)):
         assert server.post(f"/counters/{ids.counter(number)}/sign-in", tokens[role]).status_code == 200
     yield server, ids, tokens

@@ -4,34 +4,59 @@
     /admin/reports         figures, charts and exports for any range and grouping (reports.py)
     /admin/reports/daily   the printable A4 report of one day (reports.py)
     /admin/settings        the admin's editors; /admin/audit, the audit log (settings.py)
+    /admin/centres         a province admin's list of every centre, with today's figures (centres.py)
+
+Every page concerns the signed-in officer's centre; a province admin names another with `?centre=`,
+which the pages keep in their links and API calls (static/centre.js).
 
 Pages act through the REST API with the session cookie; the dashboard follows the `supervision`
 realtime room.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template, session
+from flask import Blueprint, g, render_template, request, session
 
-from .. import auth
+from .. import auth, scope
 from ..app import hangdoi
+from ..engine import state
+from ..engine.errors import DomainError
 from ..messages import text
-from ..models import ADMIN, MANAGER
+from ..models import PROVINCE
 
 bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
                static_url_path="/admin/static")
 
 
 def manager_or_sign_in(next_path: str):
-    """(officer, None) for a signed-in manager or admin; otherwise (None, the response to send)."""
+    """(officer, centre id, None) for a signed-in manager or admin of the centre the page concerns,
+    or a province admin; otherwise (None, None, the response to send)."""
     officer_id = session.get("officer_id")
     officer = auth.officer_by_id(hangdoi().db, officer_id) if isinstance(officer_id, int) else None
     if officer is None:
-        return None, render_template("counter/sign_in.html", t=text, title="admin_title", next=next_path,
-                                     error=None)
-    if officer["role"] not in (MANAGER, ADMIN):
-        return None, (render_template("counter/sign_in.html", t=text, title="admin_title", next=next_path,
-                                      error="admin_not_manager"), 403)
-    return officer, None
+        return None, None, render_template("counter/sign_in.html", t=text, title="admin_title", next=next_path,
+                                           error=None)
+    try:
+        centre_id = scope.officer_centre(hangdoi().db, officer, request.args.get("centre"))
+    except DomainError as exc:
+        missing = exc.kind == "not_found"
+        return None, None, (render_template("counter/sign_in.html", t=text, title="admin_title", next=next_path,
+                                            error="centre_not_found" if missing else "forbidden"),
+                            404 if missing else 403)
+    if not scope.supervises(officer, centre_id):
+        return None, None, (render_template("counter/sign_in.html", t=text, title="admin_title", next=next_path,
+                                            error="admin_not_manager"), 403)
+    # A province admin's pages name their centre in every link and API call; nobody else's need to.
+    g.admin_centre = str(centre_id) if officer["role"] == PROVINCE else ""
+    g.admin_centre_name = state.centre_summary(hangdoi().db, centre_id)["name"]
+    return officer, centre_id, None
 
 
-from . import dashboard, reports, settings  # noqa: E402,F401 — their routes join this blueprint
+@bp.app_context_processor
+def _centre_links() -> dict:
+    """`centre_query`: what links add to stay in the centre a province admin is looking after."""
+    centre = g.get("admin_centre", "")
+    return {"admin_centre": centre, "admin_centre_name": g.get("admin_centre_name", ""),
+            "centre_query": f"?centre={centre}" if centre else "", "centre_and": f"&centre={centre}" if centre else ""}
+
+
+from . import centres, dashboard, reports, settings  # noqa: E402,F401 — their routes join this blueprint

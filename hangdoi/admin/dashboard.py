@@ -2,7 +2,7 @@
 counter's session, close a service for the day, reprint, close the day."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from ..messages import text, texts
 from . import bp, manager_or_sign_in
@@ -10,7 +10,7 @@ from . import bp, manager_or_sign_in
 
 @bp.get("/admin")
 def dashboard():
-    officer, refusal = manager_or_sign_in("/admin")
+    officer, _centre, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
     if refusal is not None:
         return refusal
     labels = {**texts("admin_"), **texts("device_state_"), **texts("counter_status_")}

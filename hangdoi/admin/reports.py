@@ -37,25 +37,25 @@ bp.add_app_template_filter(export.vn_date, "vn_date")
 
 @bp.get("/admin/reports")
 def reports_page():
-    officer, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
+    officer, centre_id, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
     if refusal is not None:
         return refusal
     by = request.args.get("by", "day")
-    return _render("admin/reports.html", officer, request.args.get("from"), request.args.get("to"), by,
+    return _render("admin/reports.html", officer, centre_id, request.args.get("from"), request.args.get("to"), by,
                    charts=("hour", "officer"))
 
 
 @bp.get("/admin/reports/daily")
 def daily_report():
-    officer, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
+    officer, centre_id, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
     if refusal is not None:
         return refusal
     day = request.args.get("day")
-    return _render("admin/daily.html", officer, day, day, "service", charts=("hour", "officer", "counter"))
+    return _render("admin/daily.html", officer, centre_id, day, day, "service", charts=("hour", "officer", "counter"))
 
 
-def _render(template: str, officer: dict, first: str | None, last: str | None, by: str, charts):
-    ctx, centre = hangdoi(), hangdoi().default_centre_id()
+def _render(template: str, officer: dict, centre: int, first: str | None, last: str | None, by: str, charts):
+    ctx = hangdoi()
     error, report, extra = None, None, {}
     try:
         first_day, last_day = parse_day(first, "from"), parse_day(last, "to")

@@ -2,12 +2,12 @@
 officers, kiosks, displays), a script over /api/v1/admin/*; /admin/audit: who changed what."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from ..administration.change import audit_log
 from ..app import hangdoi
 from ..messages import text, texts
-from ..models import ADMIN
+from ..scope import administers
 from . import bp, manager_or_sign_in
 
 ENTITY_LABELS = {"centre": "settings_tab_centre", "domain": "settings_list_domains", "service": "settings_list_services",
@@ -17,10 +17,10 @@ ENTITY_LABELS = {"centre": "settings_tab_centre", "domain": "settings_list_domai
 
 @bp.get("/admin/settings")
 def settings_page():
-    officer, refusal = manager_or_sign_in("/admin/settings")
+    officer, centre_id, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
     if refusal is not None:
         return refusal
-    if officer["role"] != ADMIN:
+    if not administers(officer, centre_id):
         return render_template("counter/sign_in.html", t=text, title="settings_title", next="/admin/settings",
                                error="forbidden"), 403
     return render_template("admin/settings.html", t=text, officer=officer,
@@ -29,11 +29,10 @@ def settings_page():
 
 @bp.get("/admin/audit")
 def audit_page():
-    officer, refusal = manager_or_sign_in("/admin/audit")
+    officer, centre_id, refusal = manager_or_sign_in(request.full_path.rstrip("?"))
     if refusal is not None:
         return refusal
-    ctx = hangdoi()
-    entries = audit_log(ctx.db, ctx.default_centre_id(), limit=300)
+    entries = audit_log(hangdoi().db, centre_id, limit=300)
     for entry in entries:
         entry["changes"] = _differences(entry["before"], entry["after"])
     return render_template("admin/audit.html", t=text, officer=officer, entries=entries, entity_labels=ENTITY_LABELS)

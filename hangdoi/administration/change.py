@@ -1,7 +1,8 @@
 """One administrative change = one transaction = one audit record per thing changed.
 
-`administer(db, officer_id, body, role=ADMIN)` runs `body(change)` in an engine transaction (so the
-screens hear of it through the realtime projection), after checking that the officer may do it.
+`administer(db, officer_id, body, role=ADMIN, centre_id=None)` runs `body(change)` in an engine
+transaction (so the screens hear of it through the realtime projection), after checking that the
+officer may do it in that centre (default: their own; any centre for a province admin).
 The body reads and writes with `change.tx` and calls `change.audit(...)` for what it changed.
 `inspect(...)` runs a body that only reads the same way, in a read transaction: no write lock, no seq.
 """
@@ -11,13 +12,15 @@ from typing import Callable, TypeVar
 
 from ..clock import local_time
 from ..engine import audit
-from ..engine.errors import Forbidden
+from ..engine.errors import Forbidden, NotFound
 from ..engine.sql import Tx
 from ..engine.work import Work, transact
-from ..models import ADMIN, MANAGER
+from ..models import ADMIN, MANAGER, PROVINCE
+from ..scope import administers, supervises
 
 T = TypeVar("T")
-ALLOWED = {ADMIN: (ADMIN,), MANAGER: (MANAGER, ADMIN)}
+ALLOWED = {ADMIN: (ADMIN, PROVINCE), MANAGER: (MANAGER, ADMIN, PROVINCE)}
+MAY = {ADMIN: administers, MANAGER: supervises}
 
 
 class Change:
@@ -36,24 +39,32 @@ class Reading:
         self.tx, self.officer, self.centre_id = tx, officer, officer["centre_id"]
 
 
-def administer(db, officer_id: int, body: Callable[[Change], T], role: str = ADMIN) -> T:
+def administer(db, officer_id: int, body: Callable[[Change], T], role: str = ADMIN,
+               centre_id: int | None = None) -> T:
     def run(work: Work) -> T:
-        return body(Change(work, _allowed(work.tx, officer_id, role)))
+        return body(Change(work, _allowed(work.tx, officer_id, role, centre_id)))
 
     return transact(db, run)
 
 
-def inspect(db, officer_id: int, body: Callable[[Reading], T], role: str = ADMIN) -> T:
+def inspect(db, officer_id: int, body: Callable[[Reading], T], role: str = ADMIN,
+            centre_id: int | None = None) -> T:
     with db.read() as session:
         tx = Tx(session)
-        return body(Reading(tx, _allowed(tx, officer_id, role)))
+        return body(Reading(tx, _allowed(tx, officer_id, role, centre_id)))
 
 
-def _allowed(tx: Tx, officer_id: int, role: str) -> dict:
+def _allowed(tx: Tx, officer_id: int, role: str, centre_id: int | None) -> dict:
+    """The officer as the change sees them: `centre_id` is the centre acted on."""
     officer = tx.row("SELECT id, centre_id, role FROM officer WHERE id = :id AND active = :yes", id=officer_id, yes=True)
     if officer is None or officer["role"] not in ALLOWED[role]:
         raise Forbidden("forbidden")
-    return officer
+    acting = officer["centre_id"] if centre_id is None else centre_id
+    if not MAY[role](officer, acting):
+        raise Forbidden("forbidden")
+    if tx.row("SELECT id FROM centre WHERE id = :id", id=acting) is None:
+        raise NotFound("centre_not_found")
+    return {**officer, "centre_id": acting}
 
 
 def audit_log(db, centre_id: int, limit: int = 200, before_id: int | None = None) -> list[dict]:

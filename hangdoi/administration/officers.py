@@ -6,7 +6,7 @@ import re
 
 from ..auth import hash_password
 from ..engine.errors import Conflict, Invalid, NotFound
-from ..models import ADMIN
+from ..models import ADMIN, PROVINCE
 from .change import Change
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -14,8 +14,9 @@ MIN_PASSWORD = 8
 
 
 def officer_row(change: Change, officer_id: int) -> dict:
-    row = change.tx.row("SELECT id, username, full_name, role, active FROM officer WHERE id = :id AND centre_id = :c",
-                        id=officer_id, c=change.centre_id)
+    # A province admin's account is not one of the centre's officers, even in its home centre.
+    row = change.tx.row("SELECT id, username, full_name, role, active FROM officer WHERE id = :id AND centre_id = :c "
+                        "AND role <> :province", id=officer_id, c=change.centre_id, province=PROVINCE)
     if row is None:
         raise NotFound("officer_not_found")
     row["active"] = bool(row["active"])

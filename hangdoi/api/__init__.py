@@ -5,11 +5,11 @@ import json
 
 from flask import Blueprint, jsonify, request, session
 
-from .. import auth, engine
+from .. import auth, engine, scope
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..app import hangdoi
 from ..engine import ratings, services, state
-from ..models import ADMIN, MANAGER
+from ..models import PROVINCE
 from ..validation import INT, STR, BadInput, Field, check_object
 from ..waits import supervision_view
 from .errors import ApiError
@@ -24,6 +24,7 @@ TICKET_FIELDS = {
     "service": Field((int, str), required=True, max_length=32, description="Service id or code"),
     "priority": STR(nullable=True, max_length=32, description="Priority category code, or null"),
     "kiosk": STR(nullable=True, max_length=64, description="Name of the kiosk asking"),
+    "centre": INT(nullable=True, description="The kiosk's centre; default: the installation's first"),
 }
 
 
@@ -73,11 +74,14 @@ def require_id(value: int, code: str) -> int:
     return value
 
 
-def require_manager() -> dict:
+def require_manager() -> tuple[dict, int]:
+    """The signed-in manager, admin or province admin, and the centre the request concerns (theirs,
+    or `?centre=` for a province admin); 403 for anyone else."""
     officer = require_officer()
-    if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id():
+    centre = scope.officer_centre(hangdoi().db, officer, request.args.get("centre"))
+    if not scope.supervises(officer, centre):
         raise ApiError("forbidden", 403)
-    return officer
+    return officer, centre
 
 
 def public_url() -> str:
@@ -85,11 +89,12 @@ def public_url() -> str:
     return hangdoi().settings.public_url or request.host_url
 
 
-def centre_id() -> int:
-    found = hangdoi().default_centre_id()
-    if found is None:
-        raise ApiError("centre_not_found", 404)
-    return found
+def centre_id(named=None) -> int:
+    """The centre a kiosk's, display's or citizen's request concerns: the one it names (the body's
+    `centre`, else `?centre=`), else the installation's first."""
+    ctx = hangdoi()
+    return scope.public_centre(ctx.db, named if named is not None else request.args.get("centre"),
+                               ctx.default_centre_id())
 
 
 # -- routes ------------------------------------------------------------------------------------
@@ -121,7 +126,7 @@ def issue_ticket():
     keys = [f"ip:{request.remote_addr}"] + ([f"kiosk:{body['kiosk']}"] if body["kiosk"] else [])
     if not ctx.kiosk_limiter.allow(*keys):
         raise ApiError("rate_limited", 429)
-    centre = centre_id()
+    centre = centre_id(body["centre"])
     ticket = engine.issue_ticket(ctx.db, centre, body["service"], priority=body["priority"], kiosk=body["kiosk"])
     ticket = ctx.estimates.with_estimate(ticket, centre)
     # The ticket is committed: whatever the printer does now, the citizen has a number.
@@ -179,37 +184,46 @@ def my_day():
 
 @api.get("/supervision")
 def supervision():
-    require_manager()
-    ctx = hangdoi()
-    return jsonify(supervision_view(ctx, centre_id()))
+    _manager, centre = require_manager()
+    return jsonify(supervision_view(hangdoi(), centre))
 
 
 @api.post("/services/<int:service_id>/<change>")
 def open_or_close_service(service_id: int, change: str):
     if change not in ("close-today", "reopen"):
         raise ApiError("not_found", 404)
-    manager = require_manager()
+    manager, _centre = require_manager()
     require_id(service_id, "service_not_found")
     return jsonify(services.set_open_today(hangdoi().db, service_id, manager["id"], change == "reopen"))
 
 
 @api.post("/close-day")
 def close_day():
-    manager = require_manager()
-    return jsonify(engine.close_day(hangdoi().db, centre_id(), officer_id=manager["id"]))
+    manager, centre = require_manager()
+    return jsonify(engine.close_day(hangdoi().db, centre, officer_id=manager["id"]))
 
 
 @api.get("/kiosks")
 def list_kiosks():
-    require_manager()
-    return jsonify(hangdoi().printing.devices(centre_id()))
+    _manager, centre = require_manager()
+    return jsonify(hangdoi().printing.devices(centre))
 
 
 @api.post("/kiosks/<int:kiosk_id>/reprint")
 def reprint(kiosk_id: int):
-    require_manager()
+    _manager, centre = require_manager()
     require_id(kiosk_id, "kiosk_not_found")
-    return jsonify(hangdoi().printing.reprint_last(centre_id(), kiosk_id, public_url))
+    return jsonify(hangdoi().printing.reprint_last(centre, kiosk_id, public_url))
+
+
+@api.get("/centres")
+def list_centres():
+    """Every centre of the installation with today's figures: a province admin's overview."""
+    officer = require_officer()
+    if officer["role"] != PROVINCE:
+        raise ApiError("forbidden", 403)
+    db = hangdoi().db
+    return jsonify([state.centre_summary(db, centre) for centre in scope.centre_ids(db)])
 
 
 @api.get("/display/state")

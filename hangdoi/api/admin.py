@@ -19,9 +19,9 @@ from typing import Callable
 from flask import Response, jsonify, request
 
 from ..administration import catalogue_file, centre, counters, devices, officers, services
-from ..administration.change import ALLOWED, administer, audit_log, inspect
+from ..administration.change import ALLOWED, MAY, administer, audit_log, inspect
 from ..app import hangdoi
-from ..models import ADMIN, MANAGER, ROLES
+from ..models import ADMIN, MANAGER, PROVINCE, ROLES
 from ..validation import BOOL, IDS, INT, OBJ, STR, Field
 from . import api, json_body, require_id, require_manager
 from .errors import ApiError
@@ -75,21 +75,28 @@ PASSWORD_FIELDS = {"password": STR(required=True, max_length=200)}
 MOVE_FIELDS = {"to_service": INT(required=True, description="Service id the waiting tickets move to")}
 
 
-def _caller(role: str = ADMIN) -> dict:
-    """The signed-in officer, if their role may do this; asked before the body is read, so that
-    someone who may not learns nothing from the answer. The transaction checks again."""
-    officer = require_manager()
-    if officer["role"] not in ALLOWED[role]:
+@dataclass(frozen=True)
+class Caller:
+    officer: dict
+    centre: int     # the centre acted on: the officer's own, or a province admin's `?centre=`
+
+
+def _caller(role: str = ADMIN) -> Caller:
+    """The signed-in officer, if their role may do this in the centre asked about; asked before the
+    body is read, so that someone who may not learns nothing from the answer. The transaction
+    checks again."""
+    officer, centre_id = require_manager()
+    if officer["role"] not in ALLOWED[role] or not MAY[role](officer, centre_id):
         raise ApiError("forbidden", 403)
-    return officer
+    return Caller(officer, centre_id)
 
 
-def _admin(officer: dict, body, role: str = ADMIN):
-    return administer(hangdoi().db, officer["id"], body, role=role)
+def _admin(caller: Caller, body, role: str = ADMIN):
+    return administer(hangdoi().db, caller.officer["id"], body, role=role, centre_id=caller.centre)
 
 
-def _read(officer: dict, body, role: str = ADMIN):
-    return inspect(hangdoi().db, officer["id"], body, role=role)
+def _read(caller: Caller, body, role: str = ADMIN):
+    return inspect(hangdoi().db, caller.officer["id"], body, role=role, centre_id=caller.centre)
 
 
 def _after_device_change() -> None:
@@ -149,14 +156,14 @@ def setup():
 
     def read(change):
         tx = change.tx
-        ids = lambda table: [r["id"] for r in tx.rows(f"SELECT id FROM {table} WHERE centre_id = :c ORDER BY "  # noqa: E731
-                                                       f"{'position, ' if table in ('domain', 'service') else ''}id",
-                                                       c=change.centre_id)]
+        ids = lambda table, where="": [r["id"] for r in tx.rows(  # noqa: E731
+            f"SELECT id FROM {table} WHERE centre_id = :c {where} ORDER BY "
+            f"{'position, ' if table in ('domain', 'service') else ''}id", c=change.centre_id, province=PROVINCE)]
         return {"centre": centre.centre_row(change),
                 "domains": [services.domain_row(change, i) for i in ids("domain")],
                 "services": [services.service_row(change, i) for i in ids("service")],
                 "counters": [counters.counter_row(change, i) for i in ids("counter")],
-                "officers": [officers.officer_row(change, i) for i in ids("officer")],
+                "officers": [officers.officer_row(change, i) for i in ids("officer", "AND role <> :province")],
                 "kiosks": [devices.kiosk_row(change, i) for i in ids("kiosk")],
                 "displays": [devices.display_row(change, i) for i in ids("display")]}
     return jsonify(_read(officer, read))
@@ -186,11 +193,11 @@ def import_catalogue():
 
 @api.get("/admin/audit")
 def audit():
-    manager = require_manager()
+    _manager, centre_id = require_manager()
     limit = request.args.get("limit", "200")
     if not limit.isdigit() or not 0 < int(limit) <= 1000:
         raise ApiError("invalid_field", 422, field="limit", reason="1..1000")
-    return jsonify(audit_log(hangdoi().db, manager["centre_id"], int(limit)))
+    return jsonify(audit_log(hangdoi().db, centre_id, int(limit)))
 
 
 @api.post("/services/<int:service_id>/move-waiting")

@@ -23,9 +23,11 @@ from .errors import ApiError
 KEY_HEADER = "X-Hangdoi-Hardware-Key"
 KEYPAD_FIELDS = {"counter": INT(required=True, description="Counter number, as on its sign"),
                  "key": STR(required=True, max_length=10, description=", ".join(KEY_ACTIONS)),
-                 "argument": INT(nullable=True, description="TRANSFER: the counter number to send to")}
+                 "argument": INT(nullable=True, description="TRANSFER: the counter number to send to"),
+                 "centre": INT(nullable=True, description="The counter's centre; default: the installation's first")}
 STATUS_FIELDS = {"device": STR(required=True, max_length=20), "port": STR(required=True, max_length=200),
-                 "state": STR(required=True, max_length=20), "detail": STR(nullable=True, max_length=200)}
+                 "state": STR(required=True, max_length=20), "detail": STR(nullable=True, max_length=200),
+                 "centre": INT(nullable=True, description="The device's centre; default: the installation's first")}
 
 
 def require_bridge() -> None:
@@ -41,7 +43,7 @@ def keypad_press():
     body = check_object(json_payload(), KEYPAD_FIELDS)
     if body["key"] not in KEY_ACTIONS:
         raise ApiError("invalid_field", 422, field="key", reason=", ".join(KEY_ACTIONS))
-    db, centre = hangdoi().db, centre_id()
+    db, centre = hangdoi().db, centre_id(body["centre"])
     counter = state.counter_at(db, centre, body["counter"])
     if counter["officer_id"] is None:
         raise Forbidden("not_signed_in_here")
@@ -58,6 +60,6 @@ def hardware_status():
     require_bridge()
     body = check_object(json_payload(), STATUS_FIELDS)
     ok = body["state"] == "online"
-    hangdoi().hub.device_status(centre_id(), {"device": body["device"], "port": body["port"],
+    hangdoi().hub.device_status(centre_id(body["centre"]), {"device": body["device"], "port": body["port"],
                                               "state": body["state"], "detail": body["detail"], "ok": ok})
     return jsonify({"ok": True})

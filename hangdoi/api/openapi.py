@@ -138,9 +138,16 @@ def document() -> dict:
                                    "responses": {"200": _json(_ref("DisplayState"))}}},
         "/openapi.json": {"get": {"summary": "This document",
                                   "responses": {"200": _json({"type": "object"})}}},
+        "/centres": {"get": {
+            "summary": "Every centre of the installation with today's figures (province admins)", "security": bearer,
+            "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},
     }
     paths.update(_report_paths(bearer))
     paths.update(_admin_paths(bearer))
+    for path, operations in paths.items():
+        if path not in NOT_CENTRE_SCOPED and not path.startswith(("/counters/", "/hardware/")):
+            for operation in operations.values():
+                _name_the_centre(operation)
     for name, action in COUNTER_ACTIONS.items():
         paths[f"/counters/{{counter_id}}/{name}"] = {"post": {
             "summary": action.summary, "security": bearer, "parameters": [_counter_param()],
@@ -157,6 +164,22 @@ def document() -> dict:
         "components": {"schemas": SCHEMAS,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+# Where the centre follows from who asks or from an id in the path, `?centre=` is not read.
+NOT_CENTRE_SCOPED = {"/auth/login", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
+                     "/centres"}
+CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                "description": "The centre meant, where the installation hosts several. Default: the signed-in "
+                               "officer's own (only a province admin may name another), or for kiosks, displays "
+                               "and citizens the installation's first. A ticket's body may name it instead."}
+
+
+def _name_the_centre(operation: dict) -> None:
+    operation["parameters"] = [*operation.get("parameters", []), CENTRE_PARAM]
+    for status in (404, 422):
+        operation["responses"].setdefault(str(status), _json(_ref("Error"), "Error"))
 
 
 def _counter_param() -> dict:

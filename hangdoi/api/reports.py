@@ -9,21 +9,21 @@ from flask import Response, jsonify, request
 
 from ..app import hangdoi
 from ..reports import build_report, export, parse_day
-from . import api, centre_id, require_manager
+from . import api, require_manager
 from .errors import ApiError
 
-QUERY = ("from", "to", "by")
+QUERY = ("from", "to", "by", "centre")
 EXPORTS = {"csv": ("text/csv; charset=utf-8", export.to_csv),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export.to_xlsx)}
 
 
 def report_from_query() -> dict:
     """The report the query string asks for; the range defaults to today, the grouping to day."""
-    require_manager()
+    _manager, centre = require_manager()
     for key in request.args:
         if key not in QUERY:
             raise ApiError("unknown_field", 422, field=key[:40])
-    return build_report(hangdoi().db, centre_id(), parse_day(request.args.get("from"), "from"),
+    return build_report(hangdoi().db, centre, parse_day(request.args.get("from"), "from"),
                         parse_day(request.args.get("to"), "to"), request.args.get("by", "day"))
 
 

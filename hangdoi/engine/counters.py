@@ -1,7 +1,7 @@
 """Who works at a counter, and whether it is open: sign in/out, pause/resume, end a session."""
 from __future__ import annotations
 
-from ..models import ADMIN, MANAGER
+from ..scope import sees, supervises
 from . import audit, views
 from .errors import Conflict, Forbidden, NotFound
 from .sql import Tx
@@ -63,9 +63,9 @@ def end_session(db, counter_id: int, manager_id: int) -> dict:
         tx = work.tx
         counter = locked_counter(tx, counter_id)
         manager = _officer(tx, manager_id)
-        if manager is None or manager["centre_id"] != counter["centre_id"]:
+        if manager is None or not sees(manager, counter["centre_id"]):
             raise NotFound("counter_not_found")
-        if manager["role"] not in (MANAGER, ADMIN):
+        if not supervises(manager, counter["centre_id"]):
             raise Forbidden("forbidden")
         officer = signed_in_officer(tx, counter_id)
         if officer is None:

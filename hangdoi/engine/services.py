@@ -4,7 +4,7 @@ Tickets already waiting stay and are served; only new ones are refused ("service
 """
 from __future__ import annotations
 
-from ..models import ADMIN, MANAGER
+from ..scope import sees, supervises
 from . import audit
 from .errors import Forbidden, NotFound
 from .work import Work, transact
@@ -16,9 +16,9 @@ def set_open_today(db, service_id: int, manager_id: int, open_: bool) -> dict:
         service = tx.service(service_id)
         manager = tx.row("SELECT centre_id, role FROM officer WHERE id = :id AND active = :yes",
                          id=manager_id, yes=True)
-        if service is None or manager is None or manager["centre_id"] != service["centre_id"]:
+        if service is None or manager is None or not sees(manager, service["centre_id"]):
             raise NotFound("service_not_found")
-        if manager["role"] not in (MANAGER, ADMIN):
+        if not supervises(manager, service["centre_id"]):
             raise Forbidden("forbidden")
         today = work.today(service["centre_id"])
         tx.execute("UPDATE service SET closed_on = :day WHERE id = :id",

@@ -10,7 +10,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..clock import local_day
-from ..models import ADMIN, MANAGER, PRIMARY
+from ..models import PRIMARY
+from ..scope import supervises
 from . import views
 from .errors import Forbidden, NotFound
 from .hours import accepts_tickets
@@ -160,8 +161,7 @@ def counter_watch(db, counter_id: int, officer: dict) -> int:
                      "ON cs.counter_id = c.id AND cs.ended_at IS NULL WHERE c.id = :id", id=counter_id)
     if row is None:
         raise NotFound("counter_not_found")
-    supervisor = officer["role"] in (MANAGER, ADMIN) and officer["centre_id"] == row["centre_id"]
-    if row["officer_id"] != officer["id"] and not supervisor:
+    if row["officer_id"] != officer["id"] and not supervises(officer, row["centre_id"]):
         raise Forbidden("not_signed_in_here")
     return row["centre_id"]
 
@@ -193,11 +193,35 @@ def supervision(db, centre_id: int) -> dict:
                 "services": services, "counters": counters}
 
 
-def device_by_key(db, table: str, centre_id: int, key: str) -> dict | None:
-    """The active kiosk or display of this centre with this key (`table`: "kiosk" or "display")."""
+def centre_summary(db, centre_id: int) -> dict:
+    """One centre's day in a line, for the province's list of centres."""
     with _reading(db) as tx:
-        return tx.row(f"SELECT id, name FROM {table} WHERE key = :key AND centre_id = :centre AND active = :yes",
-                      key=key, centre=centre_id, yes=True)
+        centre = _centre(tx, centre_id)
+        now = db.clock.now()
+        day = tx.day(local_day(now, centre["timezone"]))
+        by_status = {r["status"]: r["n"] for r in tx.rows(
+            "SELECT status, count(*) AS n FROM ticket WHERE centre_id = :centre AND local_day = :day GROUP BY status",
+            centre=centre_id, day=day)}
+        oldest = tx.value("SELECT min(issued_at) FROM ticket WHERE centre_id = :centre AND local_day = :day "
+                          "AND status = 'waiting'", centre=centre_id, day=day)
+        staffed = tx.value("SELECT count(*) FROM counter_session s JOIN counter c ON c.id = s.counter_id "
+                           "WHERE c.centre_id = :centre AND s.ended_at IS NULL", centre=centre_id)
+        counters = tx.value("SELECT count(*) FROM counter WHERE centre_id = :centre AND active = :yes",
+                            centre=centre_id, yes=True)
+        address = tx.value("SELECT address FROM centre WHERE id = :id", id=centre_id)
+    oldest = Tx.read_instant(oldest)
+    return {"id": centre_id, "name": centre["name"], "address": address,
+            "issued": sum(by_status.values()), "waiting": by_status.get("waiting", 0),
+            "served": by_status.get("done", 0),
+            "longest_wait_minutes": int((now - oldest).total_seconds() // 60) if oldest else None,
+            "counters_staffed": staffed, "counters": counters}
+
+
+def device_by_key(db, table: str, key: str) -> dict | None:
+    """The active kiosk or display with this key (`table`: "kiosk" or "display"), with its centre."""
+    with _reading(db) as tx:
+        return tx.row(f"SELECT id, name, centre_id FROM {table} WHERE key = :key AND active = :yes",
+                      key=key, yes=True)
 
 
 def displays(db, centre_id: int) -> list[dict]:

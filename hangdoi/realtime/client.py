@@ -30,8 +30,9 @@ def is_newer(current: dict | None, incoming: dict) -> bool:
 class RealtimeClient:
     def __init__(self, url: str, room: str, token: str | None = None,
                  on_snapshot: Callable[[dict], None] | None = None,
-                 on_message: Callable[[str, dict], None] | None = None, gap_grace: float = GAP_GRACE):
-        self.url, self.room, self.token = url, room, token
+                 on_message: Callable[[str, dict], None] | None = None, gap_grace: float = GAP_GRACE,
+                 centre: int | None = None):
+        self.url, self.room, self.token, self.centre = url, room, token, centre
         self.on_snapshot = on_snapshot or (lambda snapshot: None)
         self.on_message = on_message or (lambda event, data: None)
         self.seq: int | None = None          # every change up to here is accounted for
@@ -76,7 +77,8 @@ class RealtimeClient:
 
     def _subscribe(self) -> None:
         try:
-            ack = self.sio.call("subscribe", {"room": self.room}, timeout=10)
+            ask = {"room": self.room} if self.centre is None else {"room": self.room, "centre": self.centre}
+            ack = self.sio.call("subscribe", ask, timeout=10)
         except Exception:  # noqa: BLE001 — a reconnect will subscribe again
             log.warning("subscribe to %s failed", self.room, exc_info=True)
             return

@@ -23,13 +23,13 @@ from datetime import datetime
 from flask import request, session
 from flask_socketio import SocketIO, join_room
 
-from .. import auth
+from .. import auth, scope
 from ..actions import COUNTER_ACTIONS, run_counter_action
 from ..api.errors import STATUS_BY_KIND, error_body
 from ..clock import UTC
 from ..engine import state
-from ..engine.errors import DomainError, Forbidden, NotFound
-from ..models import ADMIN, MANAGER
+from ..engine.errors import DomainError, Forbidden
+from ..scope import supervises
 from ..validation import INT, STR, BadInput, check_object
 from ..waits import supervision_view
 from .presence import Presence
@@ -115,10 +115,10 @@ class Hub:
     # -- operations -------------------------------------------------------------------------
     def subscribe(self, sid: str, data) -> dict:
         args = check_object(data, SUBSCRIBE_FIELDS)
-        centre_id = args["centre"] or self.app.extensions["hangdoi"].default_centre_id()
         room = args["room"]
-        if centre_id is None:
-            raise NotFound("centre_not_found")
+        # Only kiosks and displays name themselves; anyone else is told so after who they are is checked.
+        device = self._device(room, args["device"]) if room in DEVICE_TABLES else None
+        centre_id = self._centre(sid, room, args["centre"], device)
         estimates = self.app.extensions["hangdoi"].estimates
         if room == "display":
             rooms = [display_room(centre_id)]
@@ -143,15 +143,17 @@ class Hub:
             officer = self.identities.get(sid)
             if officer is None:
                 raise BadInput("auth_required", 401)
-            if officer["role"] not in (MANAGER, ADMIN) or officer["centre_id"] != centre_id:
+            if not supervises(officer, centre_id):
                 raise Forbidden("forbidden")
             rooms = [supervision_room(centre_id)]
             read = lambda: supervision_view(self.app.extensions["hangdoi"], centre_id)  # noqa: E731
         else:
             raise BadInput("invalid_field", 422, field="room",
                            reason="display, kiosk, counter:<id>, rate:<id> or supervision")
-        if args["device"] is not None:
-            self._device_arrives(sid, centre_id, room, args["device"])
+        if args["device"] is not None and device is None:
+            raise BadInput("invalid_field", 422, field="device", reason="only kiosks and displays")
+        if device is not None:
+            self._device_arrives(sid, room, device)
         # Join first, read second: nothing committed in between can be missed.
         for name in (centre_room(centre_id), *rooms):
             join_room(name, sid=sid)
@@ -164,12 +166,31 @@ class Hub:
         screens = [{**d, "online": self.presence.online("display", d["id"])} for d in state.displays(self.db, centre_id)]
         return {"devices": kiosks, "displays": screens}
 
-    def _device_arrives(self, sid: str, centre_id: int, room: str, key: str) -> None:
-        if room not in DEVICE_TABLES:
-            raise BadInput("invalid_field", 422, field="device", reason="only kiosks and displays")
-        device = state.device_by_key(self.db, DEVICE_TABLES[room], centre_id, key)
+    def _device(self, room: str, key: str | None) -> dict | None:
+        """The kiosk or display subscribing by its key, with its centre; None when no key is given."""
+        if key is None:
+            return None
+        device = state.device_by_key(self.db, DEVICE_TABLES[room], key)
         if device is None:
             raise BadInput("invalid_field", 422, field="device", reason="no such device")
+        return device
+
+    def _centre(self, sid: str, room: str, named: int | None, device: dict | None) -> int:
+        """A device's own centre. Supervision: the officer's, or the one a province admin names. The
+        public rooms: the one named, else the officer's own, else the installation's first. (A
+        counter's room belongs to the counter's centre, whatever this says.)"""
+        if device is not None:
+            if named is not None and named != device["centre_id"]:
+                raise BadInput("invalid_field", 422, field="centre", reason="not the device's centre")
+            return device["centre_id"]
+        officer = self.identities.get(sid)
+        if room == "supervision" and officer is not None:
+            return scope.officer_centre(self.db, officer, named)
+        default = officer["centre_id"] if officer is not None else self.app.extensions["hangdoi"].default_centre_id()
+        return scope.public_centre(self.db, named, default)
+
+    def _device_arrives(self, sid: str, room: str, device: dict) -> None:
+        centre_id = device["centre_id"]
         if self.presence.arrive(sid, centre_id, room, device["id"], device["name"]):
             self._presence_news(centre_id, room, device["id"], device["name"], online=True)
 

@@ -5,9 +5,11 @@ const GAP_GRACE_MS = 1000;
 export class Realtime {
   // `device`: a kiosk's or display's key, so managers see it online.
   // `onEstimates`: new waiting-time estimates per service (whole, not seq-ordered: the latest wins).
-  constructor(room, { onSnapshot, onState, onCall, onConnection, onEstimates, device } = {}) {
+  // `centre`: the centre's id where the server hosts several (a device's key says it already).
+  constructor(room, { onSnapshot, onState, onCall, onConnection, onEstimates, device, centre } = {}) {
     this.room = room;
     this.device = device;
+    this.centre = centre ? Number(centre) : null;
     this.handlers = { onSnapshot, onState, onCall, onConnection, onEstimates };
     this.seq = null;          // every change up to here is held
     this.snapshotSeq = 0;
@@ -25,7 +27,10 @@ export class Realtime {
 
   subscribe() {
     this.seq = null;
-    this.socket.emit("subscribe", this.device ? { room: this.room, device: this.device } : { room: this.room }, (ack) => {
+    const ask = { room: this.room };
+    if (this.device) ask.device = this.device;
+    if (this.centre) ask.centre = this.centre;
+    this.socket.emit("subscribe", ask, (ack) => {
       if (!ack || ack.error) { console.error("subscribe refused", ack && ack.error); return; }
       this.seq = ack.seq; this.snapshotSeq = ack.seq; this.ahead.clear();
       this.call("onSnapshot", ack.snapshot);

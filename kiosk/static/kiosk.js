@@ -4,6 +4,7 @@ import { $, el } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
 const KIOSK = document.body.dataset.kiosk;
+const CENTRE = Number(document.body.dataset.centre);
 const IDLE_MS = Number(document.body.dataset.idle) * 1000;
 const TICKET_MS = Number(document.body.dataset.ticketSeconds) * 1000;
 const QUIET_AFTER_TICKET_MS = 800;   // a double tap must not also press what appears under the finger
@@ -174,7 +175,7 @@ async function issue(service, priority) {
   try {
     const response = await fetch("/api/v1/tickets", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ service: service.id, priority, kiosk: KIOSK }),
+      body: JSON.stringify({ service: service.id, priority, kiosk: KIOSK, centre: CENTRE }),
     });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201) showTicket(body, service, priority, started);

@@ -48,6 +48,7 @@ render();
 // Waits change as time passes, even when nothing else moves.
 setInterval(soon, 60000);
 new Realtime("kiosk", {
+  centre: ticket.centre_id,
   onSnapshot: soon, onState: soon, onCall: soon,
   onConnection: (up) => document.body.classList.toggle("offline", !up),
 });

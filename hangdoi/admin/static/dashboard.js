@@ -1,6 +1,7 @@
 // The manager's live view: it re-reads /api/v1/supervision whenever the centre changes.
 import { Realtime } from "/assets/static/realtime.js";
 import { $, el, toast } from "/assets/static/dom.js";
+import { centre, withCentre } from "./centre.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
 const board = { data: null, deviceNews: new Map(), fetching: false, again: false, timer: null, lastRead: 0 };
@@ -22,7 +23,7 @@ function estimateCell(e) {
 
 async function post(path, confirmText, body = {}) {
   if (confirmText && !window.confirm(confirmText)) return;
-  const response = await fetch(`/api/v1${path}`, { method: "POST", headers: { "Content-Type": "application/json" },
+  const response = await fetch(withCentre(`/api/v1${path}`), { method: "POST", headers: { "Content-Type": "application/json" },
                                                    body: JSON.stringify(body) });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
@@ -160,8 +161,8 @@ async function refresh() {
   board.again = false;
   board.lastRead = Date.now();
   try {
-    const response = await fetch("/api/v1/supervision");
-    if (response.status === 401 || response.status === 403) { location.href = "/admin"; return; }
+    const response = await fetch(withCentre("/api/v1/supervision"));
+    if (response.status === 401 || response.status === 403) { location.href = withCentre("/admin"); return; }
     if (response.ok) { board.data = await response.json(); render(); }
   } finally {
     board.fetching = false;
@@ -186,6 +187,7 @@ setInterval(tick, 1000);
 setInterval(refresh, 30000);     // waits grow with the clock, not only with events
 
 const live = new Realtime("supervision", {
+  centre,
   onSnapshot: (snapshot) => { board.data = snapshot; render(); },
   onState: () => refresh(),
   onCall: () => refresh(),

@@ -2,6 +2,7 @@
 // A form sends the whole object (PUT replaces); the server checks everything and answers a
 // bilingual error, shown in the form, which stays open so nothing typed is lost.
 import { $, el, toast } from "/assets/static/dom.js";
+import { withCentre } from "./centre.js";
 
 const L = JSON.parse($("labels").textContent);
 const t = (code, params = {}) => (L[code] || code).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
@@ -9,7 +10,7 @@ const state = { setup: null, tab: location.hash.slice(1) || "centre", editing: n
 window.hangdoiSettings = { loads: 0 };
 
 async function api(method, path, body, contentType = "application/json") {
-  const response = await fetch(`/api/v1${path}`, {
+  const response = await fetch(withCentre(`/api/v1${path}`), {
     method, headers: { "Content-Type": contentType },
     body: body === undefined ? undefined : (contentType === "application/json" ? JSON.stringify(body) : body),
   });
@@ -193,7 +194,7 @@ function catalogueTools() {
   const tools = el("div", "tools");
   for (const [fmt, label] of [["csv", "settings_export_csv"], ["xlsx", "settings_export_xlsx"]]) {
     const a = el("a", "button", t(label));
-    a.href = `/api/v1/admin/catalogue.${fmt}`;
+    a.href = withCentre(`/api/v1/admin/catalogue.${fmt}`);
     a.download = "";
     tools.append(a);
   }
