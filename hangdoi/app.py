@@ -10,7 +10,7 @@ from sqlalchemy import select
 from .config import Settings, load_settings
 from .database import Database
 from .models import Centre
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, rate_limiter
 
 
 @dataclass
@@ -51,8 +51,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.json.sort_keys = False
     db = db or Database(settings.resolved_database_url(), clock=clock)
     context = Hangdoi(settings=settings, db=db,
-                      kiosk_limiter=RateLimiter(settings.kiosk_rate_limit_per_minute),
-                      login_limiter=RateLimiter(settings.login_rate_limit_per_minute))
+                      kiosk_limiter=rate_limiter(settings.kiosk_rate_limit_per_minute, settings.redis_url,
+                                                 f"{settings.redis_channel}:limit:kiosk"),
+                      login_limiter=rate_limiter(settings.login_rate_limit_per_minute, settings.redis_url,
+                                                 f"{settings.redis_channel}:limit:login"))
     app.extensions["hangdoi"] = context
 
     from display import bp as display_pages
@@ -78,6 +80,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.register_blueprint(admin_pages)
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
+    if settings.proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,
+                                x_host=settings.proxies)
     errors.register(app)
     security.register(app)
     return app

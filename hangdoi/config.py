@@ -33,6 +33,9 @@ class Settings:
     public_url: str = ""
     # Shared secret of hardware bridges (keypads, LED signs); empty: no bridge may connect.
     hardware_key: str = ""
+    # Reverse proxies in front (nginx: 1). Their X-Forwarded-For and -Proto are believed, so rate
+    # limits count each kiosk's own address and cookies know TLS; 0: such headers are ignored.
+    proxies: int = 0
 
     @property
     def sqlite_path(self) -> Path:
@@ -79,6 +82,14 @@ def _persistent_secret(data_dir: Path) -> str:
     """A secret kept in the data directory, so sessions survive restarts without configuration."""
     path = data_dir / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Several workers may start at once: the first link wins and all of them read its key.
+        draft = data_dir / f"secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()

@@ -1,5 +1,5 @@
-"""A real `hangdoi serve` process on a loopback port, for tests and benchmarks that need sockets
-and restarts."""
+"""A real `hangdoi serve` process (or gunicorn serving `hangdoi.wsgi`, as deployed) on a loopback
+port, for tests and benchmarks that need sockets and restarts."""
 from __future__ import annotations
 
 import os
@@ -21,8 +21,9 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, data_dir: Path, database_url: str | None = None, redis_url: str | None = None,
-                 port: int | None = None, extra_env: dict | None = None):
+                 port: int | None = None, extra_env: dict | None = None, gunicorn_workers: int | None = None):
         self.data_dir = Path(data_dir)
+        self.gunicorn_workers = gunicorn_workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "HANGDOI_DATA_DIR": str(self.data_dir), **(extra_env or {})}
@@ -36,9 +37,8 @@ class LiveServer:
     def start(self, timeout: float = 30) -> "LiveServer":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self._command(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -50,10 +50,26 @@ class LiveServer:
                 time.sleep(0.1)
         raise TimeoutError(f"server did not start: {self.log_path.read_text()[-2000:]}")
 
+    def _command(self) -> list[str]:
+        if self.gunicorn_workers:
+            # As README "Deployment" runs it; the schema is migrated beforehand there too.
+            from .schema import upgrade
+            upgrade(self.env.get("HANGDOI_DATABASE_URL") or f"sqlite:///{self.data_dir / 'hangdoi.sqlite3'}")
+            return [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads", "100",
+                    "--workers", str(self.gunicorn_workers), "--bind", f"127.0.0.1:{self.port}", "hangdoi.wsgi:app"]
+        return [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def worker_pids(self) -> list[int]:
+        """The processes answering: the server itself, or gunicorn's workers."""
+        if not self.gunicorn_workers:
+            return [self.process.pid]
+        import psutil
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
     def kill(self) -> None:
-        """SIGKILL: the process gets no chance to clean up, like a power cut."""
+        """SIGKILL to the server and every process it started: no chance to clean up, like a power cut."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:

@@ -1,0 +1,12 @@
+"""The application for a production WSGI server, several processes behind nginx:
+
+    gunicorn --worker-class gthread --threads 100 --workers 4 --bind 127.0.0.1:5000 hangdoi.wsgi:app
+
+Settings come from the environment as for `hangdoi serve` (README "Deployment"). Several workers
+need PostgreSQL (`HANGDOI_DATABASE_URL`) and Redis (`HANGDOI_REDIS_URL`: Socket.IO messages reach
+sockets held by the other workers). Clients use the websocket transport only, so no worker needs
+sticky sessions. The schema is not migrated here: run `hangdoi db upgrade` before starting.
+"""
+from .app import create_app
+
+app = create_app()

@@ -1,0 +1,183 @@
+"""The deployment README "Deployment" describes: gunicorn with several threaded workers serving
+`hangdoi.wsgi:app`, sharing PostgreSQL and Redis. Sockets land on whichever worker accepts them;
+every screen still hears every call, and tickets issued through all workers at once stay unique."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from hangdoi.clock import SystemClock
+from hangdoi.database import Database
+from hangdoi.testing import LiveServer, free_port
+
+from .centres import PASSWORD
+from .conftest import build_centre, service_missing, truncate_postgres
+from .test_realtime import subscriber
+from .test_scaleout import CENTRE
+
+WORKERS = 3
+
+
+def start_gunicorn(tmp_path, postgres_url, redis_url, **env):
+    truncate_postgres(postgres_url)
+    db = Database(postgres_url, clock=SystemClock())
+    ids = build_centre(db, CENTRE)
+    db.dispose()
+    env = {"HANGDOI_REDIS_CHANNEL": f"hangdoi-test-{uuid.uuid4().hex[:8]}", **env}
+    return LiveServer(tmp_path / "g", database_url=postgres_url, redis_url=redis_url, extra_env=env,
+                      gunicorn_workers=WORKERS).start(), ids
+
+
+@pytest.fixture
+def gunicorn(tmp_path, postgres_schema_url, redis_url):
+    server, ids = start_gunicorn(tmp_path, postgres_schema_url, redis_url, HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE="0")
+    yield server, ids
+    server.stop()
+
+
+def test_gunicorn_workers_share_the_calls_and_the_numbering(gunicorn):
+    server, ids = gunicorn
+    assert len(server.worker_pids()) == WORKERS
+    boards = [subscriber(server) for _ in range(8)]    # spread over the workers by the kernel
+    try:
+        numbers, errors = [], []
+
+        def kiosk():
+            for _ in range(15):
+                answer = server.post("/tickets", json={"service": "HT01"})
+                (numbers.append(answer.json()["number"]) if answer.status_code == 201 else errors.append(answer.text))
+        kiosks = [threading.Thread(target=kiosk) for _ in range(4)]
+        for thread in kiosks:
+            thread.start()
+        for thread in kiosks:
+            thread.join()
+        assert errors == [] and len(numbers) == 60 == len(set(numbers))
+        token = server.login("cb1", PASSWORD)
+        assert server.post(f"/counters/{ids.counter(1)}/sign-in", token).status_code == 200
+        called = [server.post(f"/counters/{ids.counter(1)}/call-next", token).json()["ticket"]["number"]
+                  for _ in range(3)]
+        for _, recorder in boards:
+            heard = [recorder.next("ticket_called", timeout=10)["ticket"]["number"] for _ in called]
+            assert heard == called
+    finally:
+        for client, _ in boards:
+            client.close()
+
+
+def test_a_signed_in_page_stays_signed_in_whichever_worker_answers(gunicorn):
+    """Session cookies are signed with the one secret all workers generated into the data directory at
+    once, without agreeing beforehand: any worker accepts any worker's cookie."""
+    server, _ = gunicorn
+    browser = requests.Session()
+    page = browser.get(f"{server.url}/counter", timeout=10)
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = browser.post(f"{server.url}/counter/login", data={"username": "cb1", "password": PASSWORD,
+                                                               "csrf_token": token}, timeout=10)
+    assert signed.status_code == 200
+    for _ in range(12):          # new connections: the kernel hands them to different workers
+        answer = requests.get(f"{server.url}/api/v1/officers/me/today", cookies=browser.cookies, timeout=10)
+        assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_nginx_each_kiosk_is_limited_by_its_own_address_and_never_by_a_forged_one(db, tmp_path, proxies):
+    from hangdoi.app import create_app
+    from hangdoi.config import load_settings
+    from .centres import SMALL_CENTRE, always_open
+    build_centre(db, always_open(SMALL_CENTRE))
+    settings = load_settings(env={"HANGDOI_PROXIES": str(proxies)}, data_dir=tmp_path / "data",
+                             kiosk_rate_limit_per_minute=2)
+    client = create_app(settings, db=db).test_client()
+
+    def issue(kiosk_address: str):
+        # Through nginx every request comes from 127.0.0.1 and names the kiosk in X-Forwarded-For.
+        return client.post("/api/v1/tickets", json={"service": "HT01"}, environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                           headers={"X-Forwarded-For": kiosk_address}).status_code
+    assert [issue("192.168.1.21"), issue("192.168.1.21"), issue("192.168.1.21")] == [201, 201, 429]
+    # Behind nginx the next kiosk has its own allowance; with no proxy configured the header is
+    # nobody's word, and the address it came from has used its allowance.
+    assert issue("192.168.1.22") == (201 if proxies else 429)
+
+
+NGINX_SITE = Path(__file__).resolve().parent.parent / "scripts" / "deploy" / "nginx-hangdoi.conf"
+
+
+@pytest.fixture
+def nginx(tmp_path, postgres_schema_url, redis_url):
+    """nginx with the site file README "Deployment" installs, moved to free loopback ports, in front
+    of gunicorn configured as hangdoi.env.example says (HANGDOI_PROXIES=1)."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        service_missing("nginx is not installed (Debian package nginx)")
+    server, ids = start_gunicorn(tmp_path, postgres_schema_url, redis_url, HANGDOI_PROXIES="1",
+                                 HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE="3")
+    port = free_port()
+    site = NGINX_SITE.read_text().replace("127.0.0.1:5000", f"127.0.0.1:{server.port}") \
+                                 .replace("listen 80;", f"listen 127.0.0.1:{port};")
+    prefix = tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    (prefix / "site.conf").write_text(site)
+    (prefix / "nginx.conf").write_text(
+        f"daemon off; pid {prefix}/nginx.pid; error_log {prefix}/logs/error.log;\n"
+        f"events {{}}\nhttp {{ access_log off; client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;\n"
+        f"  include {prefix}/site.conf; }}\n")
+    process = subprocess.Popen([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail(f"nginx did not start: {process.stderr.read().decode()[-1000:]}")
+    yield url, server, ids
+    process.terminate()
+    process.wait(timeout=10)
+    server.stop()
+
+
+def test_through_nginx_screens_hear_calls_and_kiosks_are_told_apart_by_their_own_address(nginx):
+    url, server, ids = nginx
+    front = LiveServer.__new__(LiveServer)          # the same client helpers, pointed at nginx
+    front.url = url
+    boards = [subscriber(front) for _ in range(4)]
+    try:
+        # Each on a new connection, so the kernel hands them to different workers: the allowance
+        # is counted once for all of them (in Redis). The kiosk's real address, which nginx
+        # appends, is what counts, not what the kiosk claims.
+        forged = [requests.post(f"{url}/api/v1/tickets", json={"service": "HT01"}, timeout=10,
+                                headers={"X-Forwarded-For": f"10.9.9.{n}", "Connection": "close"}).status_code
+                  for n in range(6)]
+        assert forged == [201, 201, 201, 429, 429, 429]
+        token = front.login("cb1", PASSWORD)
+        assert front.post(f"/counters/{ids.counter(1)}/sign-in", token).status_code == 200
+        number = front.post(f"/counters/{ids.counter(1)}/call-next", token).json()["ticket"]["number"]
+        for _, recorder in boards:
+            assert recorder.next("ticket_called", timeout=10)["ticket"]["number"] == number
+    finally:
+        for client, _ in boards:
+            client.close()
+
+
+def test_processes_sharing_redis_share_each_kiosks_allowance_and_count_alone_without_it(redis_url):
+    from hangdoi.ratelimit import rate_limiter
+    prefix = f"hangdoi-test-{uuid.uuid4().hex[:8]}:limit"
+    one, other = (rate_limiter(3, redis_url, prefix) for _ in range(2))     # two processes' limiters
+    assert [one.allow("ip:a", "kiosk:k1"), other.allow("ip:a"), one.allow("ip:a"), other.allow("ip:a")] == \
+        [True, True, True, False]
+    assert one.allow("ip:b", "kiosk:k1") is True        # k1 has 1 of 3: b's first goes through
+    assert other.allow("ip:a", "kiosk:k2") is False     # refused on a's count, and k2 is not charged
+    assert [other.allow("kiosk:k2") for _ in range(4)] == [True, True, True, False]
+    unreachable = rate_limiter(2, f"redis://127.0.0.1:{free_port()}/0", prefix)
+    assert [unreachable.allow("ip:a") for _ in range(3)] == [True, True, False]
