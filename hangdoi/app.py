@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    db = db or Database(settings.resolved_database_url(), clock=clock)
+    db = db or Database(settings.resolved_database_url(), clock=clock, pool_size=settings.db_pool_size)
     context = Hangdoi(settings=settings, db=db,
                       kiosk_limiter=rate_limiter(settings.kiosk_rate_limit_per_minute, settings.redis_url,
                                                  f"{settings.redis_channel}:limit:kiosk"),

@@ -36,6 +36,9 @@ class Settings:
     # Reverse proxies in front (nginx: 1). Their X-Forwarded-For and -Proto are believed, so rate
     # limits count each kiosk's own address and cookies know TLS; 0: such headers are ignored.
     proxies: int = 0
+    # Database connections a process keeps (and as many more at a peak). Workers × 2 × this must
+    # stay under PostgreSQL's max_connections (100 by default).
+    db_pool_size: int = 20
 
     @property
     def sqlite_path(self) -> Path:
