@@ -265,11 +265,11 @@ def test_a_province_admin_goes_from_the_list_of_centres_into_one_and_its_pages_s
         page.wait_for_url(f"**/admin?centre={first.centre}")
         # The live view reads that centre's supervision (its API calls name it), not the home centre's.
         services = sum(len(d["services"]) for d in SMALL_CENTRE["domains"])
-        page.wait_for_function(f"document.querySelectorAll('#services tr').length === {services}")
+        page.wait_for_function(f"() => document.querySelectorAll('#services tr').length === {services}")
         assert SMALL_CENTRE["name"] in page.locator("#centre-name").inner_text()
         page.get_by_role("link", name="Cấu hình").click()
         page.wait_for_url(f"**/admin/settings?centre={first.centre}")
-        page.wait_for_function("window.hangdoiSettings.loads > 0")
+        page.wait_for_function("() => window.hangdoiSettings && window.hangdoiSettings.loads > 0")
         assert page.locator("#centre-name").inner_text() == SMALL_CENTRE["name"]
         page.close()
     finally:
