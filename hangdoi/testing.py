@@ -21,9 +21,11 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, data_dir: Path, database_url: str | None = None, redis_url: str | None = None,
-                 port: int | None = None, extra_env: dict | None = None, gunicorn_workers: int | None = None):
+                 port: int | None = None, extra_env: dict | None = None, gunicorn_workers: int | None = None,
+                 gunicorn_threads: int = 100):
         self.data_dir = Path(data_dir)
-        self.gunicorn_workers = gunicorn_workers
+        # Each websocket holds one of a worker's threads for as long as it stays connected.
+        self.gunicorn_workers, self.gunicorn_threads = gunicorn_workers, gunicorn_threads
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "HANGDOI_DATA_DIR": str(self.data_dir), **(extra_env or {})}
@@ -55,7 +57,7 @@ class LiveServer:
             # As README "Deployment" runs it; the schema is migrated beforehand there too.
             from .schema import upgrade
             upgrade(self.env.get("HANGDOI_DATABASE_URL") or f"sqlite:///{self.data_dir / 'hangdoi.sqlite3'}")
-            return [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads", "100",
+            return [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads", str(self.gunicorn_threads),
                     "--workers", str(self.gunicorn_workers), "--bind", f"127.0.0.1:{self.port}", "hangdoi.wsgi:app"]
         return [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
 
