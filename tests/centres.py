@@ -54,5 +54,14 @@ NEIGHBOUR_CENTRE = {
 }
 
 
+def open_now(spec):
+    """For tests on real time whose answers depend on the hour (waiting-time estimates near closing):
+    the centre is open 07:00–17:00 every day, in a fixed-offset zone where it is now 9–10 a.m."""
+    from datetime import datetime, timezone
+    hours = (9 - datetime.now(timezone.utc).hour + 12) % 24 - 12     # -12 … +11
+    zone = "Etc/GMT" if hours == 0 else f"Etc/GMT{'-' if hours > 0 else '+'}{abs(hours)}"   # POSIX signs
+    return {**spec, "timezone": zone, "opening_hours": {"sessions": [["07:00", "17:00"]], "weekdays": list(range(7))}}
+
+
 def always_open(spec):
     return {**spec, "settings": {**spec.get("settings", {}), "accept_outside_hours": True}}

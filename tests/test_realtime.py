@@ -16,7 +16,7 @@ from hangdoi.realtime.client import RealtimeClient
 from hangdoi.schema import upgrade
 from hangdoi.testing import LiveServer
 
-from .centres import PASSWORD, SMALL_CENTRE, always_open
+from .centres import PASSWORD, SMALL_CENTRE, always_open, open_now
 from .conftest import build_centre
 
 
@@ -55,12 +55,13 @@ class Recorder:
 
 @pytest.fixture
 def prepared(tmp_path):
-    """A migrated SQLite database with a centre that is always open (these tests use real time)."""
+    """A migrated SQLite database with a centre that is always open, and mid-morning whenever the tests
+    run (they use real time, and estimates near closing say something else)."""
     url = f"sqlite:///{tmp_path / 'data' / 'hangdoi.sqlite3'}"
     (tmp_path / "data").mkdir()
     upgrade(url)
     db = Database(url, clock=SystemClock())
-    ids = build_centre(db, always_open(SMALL_CENTRE))
+    ids = build_centre(db, always_open(open_now(SMALL_CENTRE)))
     db.dispose()
     return url, ids
 
