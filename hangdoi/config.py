@@ -87,8 +87,9 @@ def _persistent_secret(data_dir: Path) -> str:
     if not path.exists():
         # Several workers may start at once: the first link wins and all of them read its key.
         draft = data_dir / f"secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        draft.write_text(secrets.token_urlsafe(48))
-        draft.chmod(0o600)
+        # Readable by its owner only from the first byte, not after a chmod.
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_urlsafe(48))
         try:
             os.link(draft, path)
         except FileExistsError:

@@ -11,8 +11,25 @@ def test_defaults_put_everything_in_the_data_directory(tmp_path):
     assert settings.resolved_database_url() == f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     assert settings.redis_url == ""
     assert len(settings.secret_key) >= 32
-    # The generated secret is kept, so sessions survive a restart.
+    # The generated secret is kept, so sessions survive a restart; only its owner may read it.
     assert load_settings(env={"HANGDOI_DATA_DIR": str(tmp_path)}).secret_key == settings.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("secret_key")] == ["secret_key"]
+
+
+def test_processes_starting_together_agree_on_one_generated_secret(tmp_path):
+    import subprocess
+    import sys
+    import time
+    # Each process is ready (imported) well before the moment, then all read the settings at once.
+    code = ("import sys, time\nfrom hangdoi.config import load_settings\n"
+            "while time.time() < float(sys.argv[1]): time.sleep(0.0005)\nprint(load_settings().secret_key)")
+    env = {**__import__("os").environ, "HANGDOI_DATA_DIR": str(tmp_path)}
+    moment = str(time.time() + 3)
+    starting = [subprocess.Popen([sys.executable, "-c", code, moment], env=env, stdout=subprocess.PIPE, text=True)
+                for _ in range(6)]
+    keys = {process.communicate(timeout=60)[0].strip() for process in starting}
+    assert keys == {(tmp_path / "secret_key").read_text().strip()}
 
 
 def test_environment_overrides_the_file(tmp_path):
