@@ -31,6 +31,8 @@ class Database:
         self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(read_engine, expire_on_commit=False)
         self._commit_listeners: list[Callable] = []
+        # Centre ids found to exist (hangdoi/scope.py): centres are never deleted, so once is enough.
+        self.centres_seen: set[int] = set()
         self._writer_lock = threading.Lock() if self.is_sqlite else nullcontext()
         # The engine's SQLite writer thread (hangdoi/engine/group_commit.py), made on first use.
         self.group_commit = None

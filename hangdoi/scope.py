@@ -49,9 +49,13 @@ def centre_ids(db) -> list[int]:
 
 
 def existing(db, centre_id: int) -> int:
-    with db.read() as s:
-        if s.get(Centre, centre_id) is None:
-            raise NotFound("centre_not_found")
+    """`centre_id`, if there is such a centre. Every kiosk ticket names its centre: each id is read
+    once per process (centres are never deleted)."""
+    if centre_id not in db.centres_seen:
+        with db.read() as s:
+            if s.get(Centre, centre_id) is None:
+                raise NotFound("centre_not_found")
+        db.centres_seen.add(centre_id)
     return centre_id
 
 

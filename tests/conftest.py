@@ -193,13 +193,20 @@ def printer():
 
 def start_demo(tmp_path, extra_env=None, spec=None):
     """The demo centre (or `spec`) on SQLite behind a live server process; real time."""
-    from hangdoi.clock import SystemClock
     from hangdoi.demo import DEMO_CENTRE
+    server, (ids,) = start_centres(tmp_path, spec or DEMO_CENTRE, extra_env=extra_env)
+    return server, ids
+
+
+def start_centres(tmp_path, *specs, extra_env=None):
+    """Centres built from `specs`, in order, on one SQLite installation behind a live server
+    process; real time. Returns the server and each centre's ids."""
+    from hangdoi.clock import SystemClock
     from hangdoi.testing import LiveServer
     url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
-    ids = build_centre(db, spec or DEMO_CENTRE)
+    ids = [build_centre(db, spec) for spec in specs]
     db.dispose()
     return LiveServer(tmp_path, extra_env=extra_env).start(), ids
 

@@ -13,7 +13,7 @@ from hangdoi.config import load_settings
 from hangdoi.models import Officer, Service
 
 from .centres import NEIGHBOUR_CENTRE, PASSWORD, SMALL_CENTRE, always_open
-from .conftest import build_centre
+from .conftest import build_centre, start_centres
 from .test_cli import hangdoi
 from .test_realtime import wait_for
 
@@ -175,19 +175,8 @@ def test_admin_pages_show_the_officers_own_centre_and_the_province_admin_the_one
 
 
 def test_screens_and_kiosks_hear_only_their_own_centre(tmp_path):
-    from hangdoi.clock import SystemClock
-    from hangdoi.database import Database
-    from hangdoi.schema import upgrade
-    from hangdoi.testing import LiveServer
-    data = tmp_path / "data"
-    data.mkdir()
-    url = f"sqlite:///{data / 'hangdoi.sqlite3'}"
-    upgrade(url)
-    db = Database(url, clock=SystemClock())
-    here = build_centre(db, always_open({**SMALL_CENTRE, "displays": [{"name": "Sảnh"}]}))
-    there = build_centre(db, always_open({**NEIGHBOUR_CENTRE, "displays": [{"name": "Sảnh"}]}))
-    db.dispose()
-    server = LiveServer(data).start()
+    server, (here, there) = start_centres(tmp_path, always_open({**SMALL_CENTRE, "displays": [{"name": "Sảnh"}]}),
+                                          always_open({**NEIGHBOUR_CENTRE, "displays": [{"name": "Sảnh"}]}))
     boards = {}
     try:
         for name, ids in (("here", here), ("there", there)):

@@ -23,7 +23,7 @@ from hangdoi.config import load_settings
 from hangdoi.database import Database
 
 from .centres import NEIGHBOUR_CENTRE, PASSWORD, SMALL_CENTRE, always_open
-from .conftest import build_centre
+from .conftest import build_centre, start_centres
 
 ROLES = ("anyone", "bridge", "officer_here", "officer_elsewhere", "manager", "admin", "other_admin", "province")
 HARDWARE_KEY = "khoa-phan-cung-thu"
@@ -242,19 +242,7 @@ def test_each_socket_room_and_action_answers_each_role_as_the_table_says(live_si
 
 @pytest.fixture
 def live_site(tmp_path):
-    from hangdoi.clock import SystemClock
-    from hangdoi.database import Database
-    from hangdoi.schema import upgrade
-    from hangdoi.testing import LiveServer
-    data = tmp_path / "data"
-    data.mkdir()
-    url = f"sqlite:///{data / 'hangdoi.sqlite3'}"
-    upgrade(url)
-    db = Database(url, clock=SystemClock())
-    ids = build_centre(db, always_open(SMALL_CENTRE))
-    build_centre(db, always_open(NEIGHBOUR_CENTRE))
-    db.dispose()
-    server = LiveServer(data).start()
+    server, (ids, _) = start_centres(tmp_path, always_open(SMALL_CENTRE), always_open(NEIGHBOUR_CENTRE))
     tokens = {role: server.login(name, PASSWORD) for role, name in USERNAMES.items()}
     for role, number in (("officer_here", 1), ("officer_elsewhere", 2)):
         assert server.post(f"/counters/{ids.counter(number)}/sign-in", tokens[role]).status_code == 200
