@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import engine
+from .engine import citizens
 from .validation import INT, STR, Field, check_object
 
 
@@ -44,6 +45,13 @@ COUNTER_ACTIONS: dict[str, CounterAction] = {
          "counter": INT(nullable=True, description="Counter id to transfer to"),
          "reason": REASON},
         summary="Transfer the current ticket to another service and/or counter"),
+    "citizen": CounterAction(
+        lambda db, c, o, a: citizens.record(db, c, o, a["full_name"], a["phone"], a["id_number"]),
+        {"full_name": STR(required=True, max_length=100, description="Họ và tên"),
+         "phone": STR(nullable=True, max_length=20, description="Phone number, 0 + 9 digits or +84 + 9 digits"),
+         "id_number": STR(nullable=True, max_length=14, description="CCCD (12 digits) or CMND (9 digits)")},
+        summary="Note who the ticket at this counter is for (only where the centre keeps personal data; "
+                "deleted after the centre's period)"),
     "pause": CounterAction(lambda db, c, o, a: engine.pause(db, c, o, a["reason"]), {"reason": REASON},
                            summary="Pause the counter (break, meeting, …)"),
     "resume": CounterAction(lambda db, c, o, a: engine.resume(db, c, o), summary="Resume after a pause"),

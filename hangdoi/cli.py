@@ -155,7 +155,8 @@ def create_admin(username: str, full_name: str, password: str, centre_id: int | 
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Close open tickets of this local day and before (default: today).")
 def close_day(day) -> None:
-    """Close every ticket still open at the end of the day and free all counters."""
+    """Close every ticket still open at the end of the day, free all counters, and delete citizens'
+    details older than each centre keeps them."""
     from .engine import close_day as close
     from .models import Centre
     settings, database = _settings_and_db()
@@ -165,7 +166,8 @@ def close_day(day) -> None:
     for centre_id in centre_ids:
         result = close(database, centre_id, day.date() if day else None)
         click.echo(f"centre {centre_id}: closed {result['closed_tickets']} tickets, "
-                   f"ended {result['ended_sessions']} counter sessions ({result['day']})")
+                   f"ended {result['ended_sessions']} counter sessions, deleted "
+                   f"{result['purged_personal_data']} citizens' details ({result['day']})")
     if projection is not None:
         projection.flush()
 

@@ -325,3 +325,19 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class CitizenDetail(Base):
+    """Who a ticket was for (name, phone, ID number), recorded by the officer at the counter, only
+    where the centre turned it on (`centre.settings["personal_data"]`). Kept nowhere else, not even in
+    the timeline, so that deleting a row after `personal_data_days` forgets the person completely."""
+
+    __tablename__ = "citizen_detail"
+    __table_args__ = (Index("ix_citizen_detail_centre_id_recorded_at", "centre_id", "recorded_at"),)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    full_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    id_number: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("officer.id"))

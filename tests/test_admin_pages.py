@@ -106,10 +106,15 @@ def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     assert "opening_hours" in page.locator(".centre-form .form-error").inner_text()
     page.fill(".centre-form [name=morning_from]", "07:00")
     page.fill(".centre-form [name=sla_minutes]", "20")
+    assert not page.locator(".centre-form [name=personal_data]").is_checked()     # off unless turned on
+    page.check(".centre-form [name=personal_data]")
+    page.fill(".centre-form [name=personal_data_days]", "14")
     loads = page.evaluate("window.hangdoiSettings.loads")
     page.click(".centre-form button[type=submit]")
     page.wait_for_function(f"() => window.hangdoiSettings.loads > {loads}")
     assert page.locator(".centre-form [name=morning_from]").input_value() == "07:00"
+    assert page.locator(".centre-form [name=personal_data]").is_checked()
+    assert page.locator(".centre-form [name=personal_data_days]").input_value() == "14"
     screenshot(page, "admin-settings-centre-1366x768")
 
 

@@ -192,3 +192,45 @@ def test_a_manager_frees_a_counter_and_the_officer_is_told(browser, demo_server)
     # The citizen went back to the queue, and the counter is free for someone else.
     assert server.post(f"/counters/{ids.counter(1)}/sign-in", officer2).status_code == 200
     assert server.post(f"/counters/{ids.counter(1)}/call-next", officer2).json()["ticket"]["number"] == "1001"
+
+
+def test_the_officer_notes_the_applicant_where_the_centre_keeps_details(browser, tmp_path):
+    from hangdoi.demo import DEMO_CENTRE
+
+    from .conftest import start_demo
+    keeping = {**DEMO_CENTRE, "settings": {**DEMO_CENTRE["settings"], "personal_data": True, "personal_data_days": 14}}
+    server, _ids = start_demo(tmp_path, spec=keeping)
+    try:
+        issue(server, "HT01", "HT02")
+        page = open_terminal(browser, server, 1)
+        assert page.locator("#citizen").is_hidden()                      # nothing at the counter yet
+        page.click("#call-next")
+        page.wait_for_selector("#citizen:not([hidden])")
+        assert page.locator("#citizen-text").inner_text() == "Chưa ghi"
+        page.click("#open-citizen")
+        assert "14 ngày" in page.locator("#citizen-kept").inner_text()
+        page.click("#save-citizen")                                     # no name: told, nothing sent
+        assert page.locator("#citizen-error").inner_text() == "Vui lòng nhập họ và tên"
+        page.fill("#citizen-name", "Nguyễn Thị Hoa")
+        page.fill("#citizen-phone", "091 234")                          # too short: told, dialog stays
+        page.click("#save-citizen")
+        page.wait_for_selector("#citizen-error:not([hidden])")
+        assert page.locator("#citizen-error").inner_text().startswith("Số điện thoại gồm 10 chữ số")
+        page.fill("#citizen-phone", "0912 345 678")
+        assert page.locator("#citizen-error").is_hidden()               # correcting clears the complaint
+        page.fill("#citizen-id", "001190012345")
+        screenshot(page, "counter-6-applicant")
+        page.keyboard.press("Enter")                                    # typing in the dialog calls nobody
+        page.wait_for_selector("#citizen-dialog", state="hidden")
+        assert page.locator("#citizen-text").inner_text() == "Nguyễn Thị Hoa · 0912345678 · 001190012345"
+        screenshot(page, "counter-7-applicant-noted")
+        assert current(page) == "1001"
+        # The next ticket starts blank, and the details stay with 1001 after a reload.
+        page.click("#call-next")
+        page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1002'")
+        assert page.locator("#citizen-text").inner_text() == "Chưa ghi"
+        token = server.login("canbo1", "matkhau1")
+        state = server.get(f"/counters/{_ids.counter(1)}/state", token).json()
+        assert state["ticket"]["number"] == "1002" and state["citizen"] is None
+    finally:
+        server.stop()

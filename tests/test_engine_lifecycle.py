@@ -139,7 +139,7 @@ def test_close_day_closes_open_tickets_and_frees_counters(db, centre):
     engine.issue_ticket(db, centre.centre, "HT01")
     engine.call_next(db, counter, officer)
     result = engine.close_day(db, centre.centre)
-    assert result == {"day": "2026-11-23", "closed_tickets": 2, "ended_sessions": 1}
+    assert result == {"day": "2026-11-23", "closed_tickets": 2, "ended_sessions": 1, "purged_personal_data": 0}
     with db.read() as s:
         assert set(s.scalars(select(Ticket.status))) == {"closed"}
         assert mismatches(s) == []

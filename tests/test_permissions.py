@@ -18,6 +18,7 @@ import re
 import pytest
 import socketio
 
+from hangdoi.actions import COUNTER_ACTIONS
 from hangdoi.app import create_app
 from hangdoi.config import load_settings
 from hangdoi.database import Database
@@ -165,6 +166,29 @@ def test_each_api_route_answers_each_role_as_the_table_says(site, route):
             expected = (401, 403) if role in ("anyone", "bridge") else (403,)
             assert answer.status_code in expected, f"{role} let through: {method} {path} {answer.status_code}"
             assert seq(client) == before, f"{role}'s refused {method} {path} changed something"
+
+
+# Every counter action, with a body that is valid, so that only who asks decides the answer.
+# Signing in is open to any officer of the centre at a free counter (tests/test_engine_lifecycle.py).
+ACTION_WHO_MAY = {name: MANAGERS if name == "end-session" else AT_THIS_COUNTER
+                  for name in COUNTER_ACTIONS if name != "sign-in"}
+
+
+@pytest.mark.parametrize("action", sorted(ACTION_WHO_MAY))
+def test_each_counter_action_answers_each_role_as_the_table_says(site, action):
+    app, client, ids, headers, values = site
+    bodies = {"call": {"ticket": 1}, "transfer": {"service": ids.service("HT02")},
+              "citizen": {"full_name": "Trần Văn Nam", "phone": "0912345678"}, "pause": {"reason": "Họp"}}
+    path, who = f"/api/v1/counters/{ids.counter(1)}/{action}?centre={ids.centre}", ACTION_WHO_MAY[action]
+    for role in ROLES:
+        if role in who:
+            continue
+        before = seq(client)
+        answer = client.post(path, headers=headers[role], json=bodies.get(action, {}))
+        # Another centre's counter does not exist for its admin (tests/test_centres.py).
+        expected = (401, 403) if role in ("anyone", "bridge") else (403, 404) if role == "other_admin" else (403,)
+        assert answer.status_code in expected, f"{role} let through: {action} {answer.status_code} {answer.json}"
+        assert seq(client) == before, f"{role}'s refused {action} changed something"
 
 
 def seq(client) -> int:

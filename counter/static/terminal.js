@@ -46,6 +46,7 @@ function render() {
   $("paused").hidden = !paused;
   $("pause-reason").textContent = counter.pause_reason || "";
   $("rating-asked").hidden = Date.now() > desk.ratingUntil || !!ticket;
+  renderCitizen(ticket);
   renderQueue(waiting);
   tickTimers();
 }
@@ -73,6 +74,16 @@ function renderQueue(waiting) {
                 el("span", "longest", `${t("terminal_longest")}: ${t("terminal_minutes", { m: minutesSince(row.oldest) })}`));
     return item;
   }));
+}
+
+// Only where the centre keeps applicants' details; the snapshot carries them for the ticket at hand.
+function renderCitizen(ticket) {
+  const { personal_data: keeps, citizen } = desk.snapshot;
+  $("citizen").hidden = !(keeps && ticket);
+  $("open-citizen").disabled = desk.busy;
+  const shown = citizen ? [citizen.full_name, citizen.phone, citizen.id_number].filter(Boolean).join(" · ") : t("terminal_citizen_none");
+  $("citizen-text").textContent = shown;
+  $("citizen-text").className = citizen ? "" : "none";
 }
 
 function renderToday(day) {
@@ -135,7 +146,9 @@ async function act(action, body = {}) {
     window.hangdoiTerminal.lastAction = { action, status: response.status, at: Date.now() };
     if (!response.ok) { toast((answer.error?.message || "").split(" / ")[0], 6000); return; }
     if (holding && (action === "finish" || action === "call-next")) desk.ratingUntil = Date.now() + RATING_SHOWN_MS;
-    desk.snapshot = { ...desk.snapshot, ticket: answer.ticket, counter: answer.counter };
+    const sameTicket = answer.ticket && answer.ticket.id === desk.snapshot.ticket?.id;
+    desk.snapshot = { ...desk.snapshot, ticket: answer.ticket, counter: answer.counter,
+                      citizen: sameTicket ? desk.snapshot.citizen : null };
     if (action === "call-next" && !answer.ticket) toast(t("terminal_nothing_waiting"), 6000);
   } catch (err) {
     toast(t("terminal_offline"), 6000);
@@ -155,6 +168,51 @@ function askCall(ticket) {
   $("do-call").onclick = () => { $("call-dialog").close(); act("call", { ticket: ticket.id }); };
   $("call-dialog").showModal();
 }
+
+$("open-citizen").addEventListener("click", () => {
+  const { ticket, citizen, personal_data_days: days } = desk.snapshot;
+  if (!ticket) return;
+  $("citizen-title").textContent = t("terminal_citizen_title", { number: ticket.number });
+  $("citizen-name").value = citizen?.full_name || "";
+  $("citizen-phone").value = citizen?.phone || "";
+  $("citizen-id").value = citizen?.id_number || "";
+  $("citizen-kept").textContent = t("terminal_citizen_kept", { days });
+  $("citizen-error").hidden = true;
+  $("citizen-dialog").showModal();
+  $("citizen-name").focus();
+});
+$("citizen-form").addEventListener("input", () => { $("citizen-error").hidden = true; });
+$("citizen-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = { full_name: $("citizen-name").value.trim(), phone: $("citizen-phone").value.trim() || null,
+                 id_number: $("citizen-id").value.trim() || null };
+  if (!body.full_name) {
+    $("citizen-error").textContent = t("terminal_citizen_name_needed");
+    $("citizen-error").hidden = false;
+    return;
+  }
+  $("save-citizen").disabled = true;
+  try {
+    const response = await fetch(`${API}/citizen`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      $("citizen-error").textContent = (answer.error?.message || "").split(" / ")[0];
+      $("citizen-error").hidden = false;
+      return;
+    }
+    desk.snapshot = { ...desk.snapshot, citizen: answer.citizen };
+    $("citizen-dialog").close();
+    toast(t("terminal_citizen_saved"), 3000);
+    render();
+  } catch (err) {
+    $("citizen-error").textContent = t("terminal_offline");
+    $("citizen-error").hidden = false;
+  } finally {
+    $("save-citizen").disabled = false;
+  }
+});
 
 $("pause").addEventListener("click", () => $("pause-dialog").showModal());
 document.querySelectorAll("#pause-dialog [data-reason]").forEach((b) => b.addEventListener("click", () => {

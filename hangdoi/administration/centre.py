@@ -1,17 +1,20 @@
 """The centre's own settings: name, address, time zone, opening hours with the lunch break, days
-closed, the service-level target, the priority interleave, the lobby ticker, the default printer."""
+closed, the service-level target, the priority interleave, the lobby ticker, the default printer,
+whether officers may note citizens' personal details and for how many days they are kept."""
 from __future__ import annotations
 
 import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..engine import citizens
 from ..engine.errors import Invalid
 from .change import Change
 from .devices import checked_printer
 
 HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "ticker", "printer")
+SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "ticker", "printer", "personal_data",
+            "personal_data_days")
 
 
 def centre_row(change: Change) -> dict:
@@ -39,6 +42,8 @@ def save_centre(change: Change, fields: dict) -> dict:
                       settings=change.tx.json(settings), id=change.centre_id)
     after = centre_row(change)
     change.audit("centre", change.centre_id, "update", before, after)
+    # Turning personal data off, or keeping it for fewer days, forgets what may no longer be kept now.
+    citizens.purge_in(change.work, change.centre_id, change.officer["id"], after["settings"])
     return after
 
 
@@ -83,6 +88,11 @@ def check_settings(raw: dict) -> dict:
         raise Invalid("invalid_field", field="settings.accept_outside_hours", reason="true or false")
     if "ticker" in raw and raw["ticker"] is not None and not (isinstance(raw["ticker"], str) and len(raw["ticker"]) <= 300):
         raise Invalid("invalid_field", field="settings.ticker", reason="text up to 300 characters")
+    if "personal_data" in raw and type(raw["personal_data"]) is not bool:
+        raise Invalid("invalid_field", field="settings.personal_data", reason="true or false")
+    if "personal_data_days" in raw and not (type(raw["personal_data_days"]) is int
+                                            and 1 <= raw["personal_data_days"] <= citizens.MAX_KEEP_DAYS):
+        raise Invalid("invalid_field", field="settings.personal_data_days", reason=f"1..{citizens.MAX_KEEP_DAYS}")
     if "printer" in raw:
         clean["printer"] = checked_printer(raw["printer"])
     return clean

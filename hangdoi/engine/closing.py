@@ -1,11 +1,11 @@
-"""End of day: whatever is still open is closed, counters are freed for tomorrow."""
+"""End of day: whatever is still open is closed, counters are freed for tomorrow, and citizens'
+personal details past the centre's keeping period are deleted."""
 from __future__ import annotations
 
 from datetime import date
 
 from ..models import CLOSED
-from . import views
-from . import audit
+from . import audit, citizens, views
 from .errors import NotFound
 from .work import Work, transact
 
@@ -37,6 +37,7 @@ def close_day(db, centre_id: int, day: date | None = None, officer_id: int | Non
                                officer=signed["officer_id"], reason="day_closed")
         summary = {"day": last_day.isoformat(), "closed_tickets": len(tickets), "ended_sessions": len(sessions)}
         audit.record(work, centre_id, officer_id, "centre", centre_id, "close_day", None, summary)
+        summary["purged_personal_data"] = citizens.purge_in(work, centre_id, officer_id)
         return summary
 
     return transact(db, body)

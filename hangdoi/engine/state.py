@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from ..clock import local_day
 from ..models import PRIMARY
 from ..scope import supervises
-from . import views
+from . import citizens, views
 from .errors import Forbidden, NotFound
 from .hours import accepts_tickets
 from .policy import policy_for
@@ -299,9 +299,12 @@ def counter_state(db, counter_id: int) -> dict:
         today = local_day(db.clock.now(), centre["timezone"])
         current = views.current_ticket(tx, counter_id)
         queue = policy_for(centre["settings"]).waiting_in_order(tx, counter, today, centre["settings"])
+        keeps_citizens = citizens.enabled(centre["settings"])
         return {"seq": _seq(tx, centre["id"]), "centre_id": centre["id"], "timezone": centre["timezone"],
                 "counter": views.counter_view(tx, counter_id),
                 "ticket": views.ticket_view(tx, current) if current else None,
+                "personal_data": keeps_citizens, "personal_data_days": citizens.keep_days(centre["settings"]),
+                "citizen": citizens.of_ticket(tx, current["id"]) if current and keeps_citizens else None,
                 "waiting": [views.ticket_view(tx, t) for t in queue]}
 
 

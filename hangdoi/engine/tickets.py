@@ -28,6 +28,7 @@ ALLOWED_FROM = {
     "no-show": (CALLED,),
     "requeue": (CALLED, SERVING),
     "transfer": (CALLED, SERVING),
+    "citizen": (CALLED, SERVING),
     "cancel": OPEN_STATES,
 }
 

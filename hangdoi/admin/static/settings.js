@@ -30,7 +30,7 @@ async function load() {
 // -- field kinds ---------------------------------------------------------------------------------
 const text = (name, label, opts = {}) => ({ name, label, kind: "text", ...opts });
 const number = (name, label, opts = {}) => ({ name, label, kind: "number", ...opts });
-const check = (name, label) => ({ name, label, kind: "check" });
+const check = (name, label, opts = {}) => ({ name, label, kind: "check", ...opts });
 const choice = (name, label, options, opts = {}) => ({ name, label, kind: "select", options, ...opts });
 const ticks = (name, label, options) => ({ name, label, kind: "ticks", options });
 
@@ -233,6 +233,7 @@ function centreForm() {
     weekdays: c.opening_hours?.weekdays || [0, 1, 2, 3, 4], closed_days: (c.closed_days || []).join("\n"),
     sla_minutes: s.sla_minutes ?? 30, priority_streak_limit: s.priority_streak_limit ?? 0,
     accept_outside_hours: Boolean(s.accept_outside_hours), ticker: s.ticker || "",
+    personal_data: Boolean(s.personal_data), personal_data_days: s.personal_data_days ?? 30,
   };
   const hhmm = { placeholder: "07:30", max: 5 };
   const fields = [
@@ -244,6 +245,8 @@ function centreForm() {
     text("closed_days", "settings_closed_days", { kind: "textarea" }),
     number("priority_streak_limit", "settings_streak"), text("ticker", "settings_ticker", { max: 300 }),
     check("accept_outside_hours", "settings_outside_hours"),
+    check("personal_data", "settings_personal_data", { help: "settings_personal_data_help", wide: true }),
+    number("personal_data_days", "settings_personal_data_days"),
   ];
   const form = el("form", "centre-form");
   form.noValidate = true;
@@ -263,7 +266,8 @@ function centreForm() {
       opening_hours: { sessions: sessionsOut, weekdays: v.weekdays },
       closed_days: (v.closed_days || "").split(/\s+/).filter(Boolean),
       settings: { sla_minutes: v.sla_minutes, priority_streak_limit: v.priority_streak_limit ?? 0,
-                  accept_outside_hours: v.accept_outside_hours, ticker: v.ticker || null },
+                  accept_outside_hours: v.accept_outside_hours, ticker: v.ticker || null,
+                  personal_data: v.personal_data, personal_data_days: v.personal_data_days },
     };
     try {
       await api("PUT", "/admin/centre", body);
@@ -366,6 +370,8 @@ function fieldInput(field, value) {
   input.name = field.name;
   if (field.required) input.required = true;
   wrap.append(input);
+  if (field.help) wrap.append(el("small", "help", t(field.help)));
+  if (field.wide) wrap.classList.add("wide");
   return wrap;
 }
 
