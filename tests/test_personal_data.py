@@ -4,7 +4,6 @@ On SQLite and PostgreSQL, through the engine and the REST API."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
