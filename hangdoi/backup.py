@@ -6,11 +6,16 @@
 - PostgreSQL: `pg_dump --format=custom` and `pg_restore --clean --if-exists --no-owner`. When the
   database URL chooses a schema (`options=-csearch_path=…`), only that schema is dumped and restored.
 
+`--keep N` then deletes all but the newest N backups in the folder (only files this command names
+`hangdoi-YYYYmmdd-HHMMSS.*`), so a daily timer does not fill the disk, and a citizen's details
+noted at a counter do not outlive the centre's keeping period in old copies.
+
 Restore replaces everything in the database: the command asks for `--yes`, and the server should
 be stopped while it runs (a running server would keep answering from what it has in memory).
 """
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -21,6 +26,7 @@ from urllib.parse import unquote
 from sqlalchemy.engine import make_url
 
 REQUIRED_TABLES = {"centre", "ticket", "ticket_event", "alembic_version"}
+BACKUP_NAME = re.compile(r"hangdoi-\d{8}-\d{6}\.(?:sqlite3|pgdump)")
 
 
 class BackupError(RuntimeError):
@@ -38,6 +44,18 @@ def backup(database_url: str, folder: Path, now: datetime | None = None) -> Path
     target = folder / f"hangdoi-{stamp}.pgdump"
     _run(["pg_dump", "--format=custom", f"--file={target}", *_schema_options(url), _libpq(url)], "pg_dump")
     return target
+
+
+def prune(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` backups in `folder`; returns what was deleted. The names
+    carry their moment, so they sort from oldest to newest."""
+    if keep < 1:
+        raise BackupError("--keep must be at least 1: the backup just made is always kept")
+    backups = sorted(p for p in folder.iterdir() if p.is_file() and BACKUP_NAME.fullmatch(p.name))
+    old = backups[:-keep]
+    for path in old:
+        path.unlink()
+    return old
 
 
 def restore(database_url: str, source: Path) -> None:

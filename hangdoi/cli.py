@@ -175,17 +175,23 @@ def close_day(day) -> None:
 @main.command("backup")
 @click.option("--to", "folder", type=click.Path(file_okay=False), default=None,
               help="Folder for the backup file (default: <data dir>/backups).")
-def backup_command(folder: str | None) -> None:
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Then delete all but the newest KEEP backups in that folder (default: delete none).")
+def backup_command(folder: str | None, keep: int | None) -> None:
     """Copy the whole database into one file (SQLite online backup, or pg_dump)."""
     from pathlib import Path
 
-    from .backup import BackupError, backup
+    from .backup import BackupError, backup, prune
     settings = load_settings()
+    into = Path(folder) if folder else settings.data_dir / "backups"
     try:
-        target = backup(settings.resolved_database_url(), Path(folder) if folder else settings.data_dir / "backups")
+        target = backup(settings.resolved_database_url(), into)
+        deleted = prune(into, keep) if keep else []
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"backup written to {target}")
+    if deleted:
+        click.echo(f"deleted {len(deleted)} older backups: {', '.join(p.name for p in deleted)}")
 
 
 @main.command("restore")

@@ -82,3 +82,26 @@ def test_the_commands_ask_before_replacing_anything(db, db_url, centre, tmp_path
     db.dispose()
     done = CliRunner().invoke(main, ["restore", str(saved), "--yes"])
     assert done.exit_code == 0, done.output
+
+
+def test_keep_deletes_all_but_the_newest_backups_and_nothing_else(db, db_url, centre, tmp_path, monkeypatch):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    old = [folder / f"hangdoi-2020010{d}-121500.{'sqlite3' if d % 2 else 'pgdump'}" for d in range(1, 6)]
+    for path in old:
+        path.write_bytes(b"an older backup")
+    strangers = [folder / "notes.txt", folder / "hangdoi-important.sqlite3", folder / "hangdoi-20200101-121500.sqlite3.bak"]
+    for path in strangers:
+        path.write_text("not ours to delete")
+    monkeypatch.setenv("HANGDOI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HANGDOI_DATABASE_URL", db_url)
+    result = CliRunner().invoke(main, ["backup", "--to", str(folder), "--keep", "3"])
+    assert result.exit_code == 0, result.output
+    kept = sorted(p.name for p in folder.iterdir() if p not in strangers)
+    assert kept[:2] == [old[3].name, old[4].name] and len(kept) == 3      # the two newest old ones and today's
+    assert all(p.exists() for p in strangers)
+    assert "deleted 3 older backups" in result.output
+    for bad in ("0", "-1", "two"):
+        refused = CliRunner().invoke(main, ["backup", "--to", str(folder), "--keep", bad])
+        assert refused.exit_code == 2
+    assert len([p for p in folder.iterdir() if p not in strangers]) == 3   # a refused command made nothing
