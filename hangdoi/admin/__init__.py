@@ -47,7 +47,7 @@ def manager_or_sign_in(next_path: str):
                                             error="admin_not_manager"), 403)
     # A province admin's pages name their centre in every link and API call; nobody else's need to.
     g.admin_centre = str(centre_id) if officer["role"] == PROVINCE else ""
-    g.admin_centre_name = state.centre_summary(hangdoi().db, centre_id)["name"]
+    g.admin_centre_name = state.centre_name(hangdoi().db, centre_id)
     return officer, centre_id, None
 
 

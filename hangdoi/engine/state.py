@@ -193,6 +193,12 @@ def supervision(db, centre_id: int) -> dict:
                 "services": services, "counters": counters}
 
 
+def centre_name(db, centre_id: int) -> str:
+    """What the manager's pages call the centre in their header."""
+    with _reading(db) as tx:
+        return _centre(tx, centre_id)["name"]
+
+
 def centre_summary(db, centre_id: int) -> dict:
     """One centre's day in a line, for the province's list of centres."""
     with _reading(db) as tx:
