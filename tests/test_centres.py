@@ -153,6 +153,20 @@ def test_a_province_account_is_nobody_a_centre_admin_can_list_edit_or_make(site,
         assert s.scalars(select(Officer.id).where(Officer.username == "tinh2")).first() is None
 
 
+def test_a_signed_in_officers_public_lists_are_of_their_own_centre(site):
+    """The terminal's transfer dialog lists services and counters through the public API."""
+    client, here, there, _ = site
+    with client.session_transaction() as session:
+        session["officer_id"] = there.officer("lan")
+    services = client.get("/api/v1/services").json
+    assert [s["id"] for s in services] == [there.service("HT01")]
+    assert [c["id"] for c in client.get("/api/v1/display/state").json["counters"]] == [there.counter(1)]
+    assert len(client.get(f"/api/v1/services?centre={here.centre}").json) > 1     # naming a centre still works
+    with client.session_transaction() as session:
+        session.clear()
+    assert there.service("HT01") not in [s["id"] for s in client.get("/api/v1/services").json]
+
+
 def test_admin_pages_show_the_officers_own_centre_and_the_province_admin_the_one_named(site):
     client, here, there, _ = site
     client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre})

@@ -222,8 +222,9 @@ document.querySelectorAll("#pause-dialog [data-reason]").forEach((b) => b.addEve
 document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
 
 $("open-transfer").addEventListener("click", async () => {
-  const [services, display] = await Promise.all([fetch("/api/v1/services").then((r) => r.json()),
-                                                 fetch("/api/v1/display/state").then((r) => r.json())]);
+  const centre = `?centre=${desk.snapshot.centre_id}`;
+  const [services, display] = await Promise.all([fetch(`/api/v1/services${centre}`).then((r) => r.json()),
+                                                 fetch(`/api/v1/display/state${centre}`).then((r) => r.json())]);
   const ticket = desk.snapshot.ticket;
   if (!ticket) return;
   $("transfer-title").textContent = t("terminal_transfer_title", { number: ticket.number });

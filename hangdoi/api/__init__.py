@@ -91,10 +91,15 @@ def public_url() -> str:
 
 def centre_id(named=None) -> int:
     """The centre a kiosk's, display's or citizen's request concerns: the one it names (the body's
-    `centre`, else `?centre=`), else the installation's first."""
+    `centre`, else `?centre=`), else a signed-in officer's own (their terminal lists its services),
+    else the installation's first."""
     ctx = hangdoi()
-    return scope.public_centre(ctx.db, named if named is not None else request.args.get("centre"),
-                               ctx.default_centre_id())
+    raw = named if named is not None else request.args.get("centre")
+    if raw is None and isinstance(session.get("officer_id"), int):
+        officer = auth.officer_by_id(ctx.db, session["officer_id"])
+        if officer is not None and officer["role"] != PROVINCE:
+            return officer["centre_id"]
+    return scope.public_centre(ctx.db, raw, ctx.default_centre_id())
 
 
 # -- routes ------------------------------------------------------------------------------------
