@@ -1,6 +1,7 @@
 """What the wait model learns from a centre's own timeline (real SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from hangdoi import engine
@@ -43,3 +44,32 @@ def test_it_learns_service_times_when_counters_open_and_usual_absences(db, clock
     assert model.usual_away == {centre.counter(1): [(810.0, 900.0)]}
     assert model.pause_minutes == 90.0
     assert abs(sum(model.arrivals_per_hour[centre.service("HT01")]) - 6) < 1e-9   # six a day
+
+
+def test_skewed_service_times_are_learned_with_their_own_mean_and_spread(db, clock, centre):
+    """Exponential times (most short, a few very long) with a mean of 6 minutes: a lognormal fitted
+    to their logarithms would say 7.7 on average, and every wait built from it would run long."""
+    import random
+    rng = random.Random(7)
+    durations = [rng.expovariate(1 / 6.0) for _ in range(400)]
+    for day in range(4):
+        at(clock, day, "07:30")
+        engine.sign_in(db, centre.counter(1), centre.officer("an"))
+        for _ in range(100):                                   # the morning's queue, all before 08:10
+            engine.issue_ticket(db, centre.centre, "HT01")
+            clock.advance(seconds=5)
+        for minutes in durations[day * 100:(day + 1) * 100]:
+            engine.call_next(db, centre.counter(1), centre.officer("an"))
+            clock.advance(seconds=max(1, round(minutes * 60)))
+            engine.finish(db, centre.counter(1), centre.officer("an"))
+        engine.close_day(db, centre.centre)
+    with db.read() as session:
+        model = learn(Tx(session), centre.centre, (MONDAY_9AM + timedelta(days=4)).date())
+    true_mean = sum(durations) / len(durations)
+    true_sd = (sum((d - true_mean) ** 2 for d in durations) / len(durations)) ** 0.5
+    learned = model.occupancy(centre.service("HT01"))
+    sd = learned.mean * (math.exp(learned.sigma ** 2) - 1) ** 0.5
+    assert abs(learned.mean - true_mean) < 0.1 * true_mean, (learned.mean, true_mean)
+    assert abs(sd - true_sd) < 0.15 * true_sd, (sd, true_sd)
+    # The officer's factor stays near 1: one officer served them all.
+    assert abs(model.officer_log_factor[centre.officer("an")]) < 0.05

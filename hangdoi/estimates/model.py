@@ -1,7 +1,8 @@
 """What this centre's own timeline says about its queue, learned over the last days:
 
-- how long a counter is held per ticket (call → finish), a lognormal per service, with a factor per
-  officer and per hour of the day (some officers are quicker; late-morning files are heavier);
+- how long a counter is held per ticket (call → finish), a lognormal per service with the times'
+  own mean and spread, with a factor per officer and per hour of the day (some officers are
+  quicker; late-morning files are heavier);
 - the pause between finishing one citizen and calling the next;
 - how often a called citizen does not come, and how long the officer waits before giving up;
 - how many citizens arrive per service and hour, and how many of them are priority;
@@ -54,6 +55,7 @@ class Lognormal:
 class Model:
     prior: Lognormal
     service: dict[int, Lognormal] = field(default_factory=dict)
+    service_log_centre: dict[int, float] = field(default_factory=dict)     # mean log-minutes per service
     officer_log_factor: dict[int, float] = field(default_factory=dict)
     hour_log_factor: dict[int, float] = field(default_factory=dict)
     gap_minutes: float = DEFAULT_GAP_MINUTES
@@ -216,17 +218,25 @@ def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: da
 
 
 def _learn_service_times(model: Model, served: list[_Served]) -> None:
+    """Per service, the lognormal with the observed mean and spread of the times themselves (shrunk
+    towards the prior). Not the one fitted to their logarithms: a wait adds up many service times, so
+    their mean and variance are what must be right, and a log fit overstates the mean of skewed
+    times (by 28% when they are exponential). Officers' and hours' factors are ratios measured in
+    logarithms around each service's own log-centre, which is right whatever the shape."""
     by_service: dict[int, list[float]] = {}
     for s in served:
         by_service.setdefault(s.service_id, []).append(s.log_minutes)
     prior = model.prior
+    prior_mean = prior.mean
+    prior_square = prior_mean ** 2 * math.exp(prior.sigma ** 2)        # E[X²] of the prior
     for service_id, logs in by_service.items():
         n = len(logs)
-        mean = sum(logs) / n
-        variance = sum((x - mean) ** 2 for x in logs) / n
-        mu = (PRIOR_WEIGHT * prior.mu + n * mean) / (PRIOR_WEIGHT + n)
-        sigma2 = (PRIOR_WEIGHT * prior.sigma ** 2 + n * variance) / (PRIOR_WEIGHT + n)
-        model.service[service_id] = Lognormal(mu, math.sqrt(sigma2))
+        minutes = [math.exp(x) for x in logs]
+        mean = (PRIOR_WEIGHT * prior_mean + sum(minutes)) / (PRIOR_WEIGHT + n)
+        square = (PRIOR_WEIGHT * prior_square + sum(m * m for m in minutes)) / (PRIOR_WEIGHT + n)
+        sd = math.sqrt(max(square - mean ** 2, (0.05 * mean) ** 2))
+        model.service[service_id] = Lognormal.from_mean_sd(mean, sd)
+        model.service_log_centre[service_id] = (PRIOR_WEIGHT * prior.mu + sum(logs)) / (PRIOR_WEIGHT + n)
     model.officer_log_factor = _factors(served, lambda s: s.officer_id, model, {})
     model.hour_log_factor = _factors(served, lambda s: s.hour, model, model.officer_log_factor, by_officer=True)
 
@@ -235,7 +245,7 @@ def _factors(served, key, model: Model, officer: dict, by_officer: bool = False)
     """Per key, the mean log-ratio of its tickets to their service's typical time, shrunk towards 0."""
     sums: dict = {}
     for s in served:
-        residual = s.log_minutes - model.occupancy(s.service_id).mu
+        residual = s.log_minutes - model.service_log_centre.get(s.service_id, model.prior.mu)
         if by_officer:
             residual -= officer.get(s.officer_id, 0.0)
         total, n = sums.get(key(s), (0.0, 0))
