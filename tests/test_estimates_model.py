@@ -73,3 +73,28 @@ def test_skewed_service_times_are_learned_with_their_own_mean_and_spread(db, clo
     assert abs(sd - true_sd) < 0.15 * true_sd, (sd, true_sd)
     # The officer's factor stays near 1: one officer served them all.
     assert abs(model.officer_log_factor[centre.officer("an")]) < 0.05
+
+
+def test_a_ticket_left_open_over_lunch_does_not_make_every_service_look_long(db, clock, centre):
+    """Six-minute services, and twice the officer forgot to press finish before lunch: the next call
+    at 13:30 closed those tickets after two and a half hours."""
+    for day in range(3):
+        at(clock, day, "07:30")
+        engine.sign_in(db, centre.counter(1), centre.officer("an"))
+        for n in range(30):
+            at(clock, day, f"{8 + n // 10:02d}:{(n % 10) * 6:02d}")
+            engine.issue_ticket(db, centre.centre, "HT01")
+            engine.call_next(db, centre.counter(1), centre.officer("an"))
+            clock.advance(minutes=5 + n % 3)                   # 5, 6 or 7 minutes
+            if not (day < 2 and n == 29):
+                engine.finish(db, centre.counter(1), centre.officer("an"))
+        at(clock, day, "13:30")
+        engine.issue_ticket(db, centre.centre, "HT01")
+        engine.call_next(db, centre.counter(1), centre.officer("an"))      # finishes a forgotten one
+        clock.advance(minutes=6)
+        engine.finish(db, centre.counter(1), centre.officer("an"))
+        engine.close_day(db, centre.centre)
+    with db.read() as session:
+        model = learn(Tx(session), centre.centre, (MONDAY_9AM + timedelta(days=3)).date())
+    # Without the cap the two 2½-hour "services" alone would add over 3 minutes to the mean.
+    assert 6.0 <= model.occupancy(centre.service("HT01")).mean < 7.5

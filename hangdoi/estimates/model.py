@@ -33,6 +33,7 @@ DEFAULT_GAP_MINUTES = 0.3
 DEFAULT_NO_SHOW_MINUTES = 1.5
 DEFAULT_PAUSE_MINUTES = 10.0
 MAX_GAP_MINUTES = 3.0               # a longer pause before the next call was idling, not turnaround
+OUTLIER_SPREADS = 3.0              # a service time this many log-spreads above its service's is capped
 SLOT_MINUTES = 15                   # pauses are learned per quarter of an hour of the day
 
 
@@ -231,7 +232,8 @@ def _learn_service_times(model: Model, served: list[_Served]) -> None:
     prior_square = prior_mean ** 2 * math.exp(prior.sigma ** 2)        # E[X²] of the prior
     for service_id, logs in by_service.items():
         n = len(logs)
-        minutes = [math.exp(x) for x in logs]
+        ceiling = _ceiling(logs)
+        minutes = [math.exp(min(x, ceiling)) for x in logs]
         mean = (PRIOR_WEIGHT * prior_mean + sum(minutes)) / (PRIOR_WEIGHT + n)
         square = (PRIOR_WEIGHT * prior_square + sum(m * m for m in minutes)) / (PRIOR_WEIGHT + n)
         sd = math.sqrt(max(square - mean ** 2, (0.05 * mean) ** 2))
@@ -239,6 +241,15 @@ def _learn_service_times(model: Model, served: list[_Served]) -> None:
         model.service_log_centre[service_id] = (PRIOR_WEIGHT * prior.mu + sum(logs)) / (PRIOR_WEIGHT + n)
     model.officer_log_factor = _factors(served, lambda s: s.officer_id, model, {})
     model.hour_log_factor = _factors(served, lambda s: s.hour, model, model.officer_log_factor, by_officer=True)
+
+
+def _ceiling(logs: list[float]) -> float:
+    """A log-time beyond which a service was most likely not one: a ticket left open while the
+    officer went to lunch ends at the next call. Three log-spreads above the log-centre keeps every
+    genuine time of a skewed service (for exponential ones, 26 × their mean)."""
+    centre = sum(logs) / len(logs)
+    spread = math.sqrt(sum((x - centre) ** 2 for x in logs) / len(logs))
+    return centre + OUTLIER_SPREADS * spread
 
 
 def _factors(served, key, model: Model, officer: dict, by_officer: bool = False) -> dict:
