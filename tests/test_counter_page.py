@@ -199,7 +199,7 @@ def test_the_officer_notes_the_applicant_where_the_centre_keeps_details(browser,
 
     from .conftest import start_demo
     keeping = {**DEMO_CENTRE, "settings": {**DEMO_CENTRE["settings"], "personal_data": True, "personal_data_days": 14}}
-    server, _ids = start_demo(tmp_path, spec=keeping)
+    server, ids = start_demo(tmp_path, spec=keeping)
     try:
         issue(server, "HT01", "HT02")
         page = open_terminal(browser, server, 1)
@@ -229,8 +229,9 @@ def test_the_officer_notes_the_applicant_where_the_centre_keeps_details(browser,
         page.click("#call-next")
         page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1002'")
         assert page.locator("#citizen-text").inner_text() == "Chưa ghi"
+        screenshot(page, "counter-8-applicant-not-noted")
         token = server.login("canbo1", "matkhau1")
-        state = server.get(f"/counters/{_ids.counter(1)}/state", token).json()
+        state = server.get(f"/counters/{ids.counter(1)}/state", token).json()
         assert state["ticket"]["number"] == "1002" and state["citizen"] is None
     finally:
         server.stop()

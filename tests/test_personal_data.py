@@ -14,8 +14,9 @@ from hangdoi.config import load_settings
 from hangdoi.engine import citizens, state
 from hangdoi.models import AuditLog, CitizenDetail, TicketEvent
 
-from .centres import PASSWORD, SMALL_CENTRE
+from .centres import SMALL_CENTRE
 from .conftest import build_centre
+from .test_api import login
 
 KEEPING = {**SMALL_CENTRE, "settings": {"personal_data": True, "personal_data_days": 30}}
 DETAILS = {"full_name": "  Nguyễn   Thị Hoa ", "phone": "0912 345 678", "id_number": "001190012345"}
@@ -25,11 +26,6 @@ STORED = {"full_name": "Nguyễn Thị Hoa", "phone": "0912345678", "id_number":
 @pytest.fixture
 def client(db, tmp_path):
     return create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db).test_client()
-
-
-def login(client, username):
-    answer = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {answer.json['token']}"}
 
 
 def at_counter(db, spec=KEEPING):

@@ -58,9 +58,11 @@ def record(db, counter_id: int, officer_id: int, full_name: str, phone: str | No
         if not enabled(tx.centre(counter["centre_id"])["settings"]):
             raise Conflict("personal_data_off")
         ticket = current_for(tx, counter, "citizen")
-        tx.execute("DELETE FROM citizen_detail WHERE ticket_id = :ticket", ticket=ticket["id"])
         tx.execute("INSERT INTO citizen_detail (ticket_id, centre_id, full_name, phone, id_number, recorded_at, "
-                   "recorded_by) VALUES (:ticket, :centre, :full_name, :phone, :id_number, :at, :officer)",
+                   "recorded_by) VALUES (:ticket, :centre, :full_name, :phone, :id_number, :at, :officer) "
+                   "ON CONFLICT (ticket_id) DO UPDATE SET full_name = excluded.full_name, phone = excluded.phone, "
+                   "id_number = excluded.id_number, recorded_at = excluded.recorded_at, "
+                   "recorded_by = excluded.recorded_by",
                    ticket=ticket["id"], centre=counter["centre_id"], at=tx.instant(work.now), officer=officer_id,
                    **details)
         work.ticket_event(ticket, "citizen_noted", officer_id=officer_id, counter_id=counter_id,
@@ -94,9 +96,8 @@ def purge_in(work: Work, centre_id: int, officer_id: int | None = None, settings
         where, params = "centre_id = :centre AND recorded_at < :cutoff", {"cutoff": tx.instant(cutoff)}
     else:
         where, params = "centre_id = :centre", {}
-    removed = tx.value(f"SELECT COUNT(*) FROM citizen_detail WHERE {where}", centre=centre_id, **params)
+    removed = len(tx.rows(f"DELETE FROM citizen_detail WHERE {where} RETURNING ticket_id", centre=centre_id, **params))
     if removed:
-        tx.execute(f"DELETE FROM citizen_detail WHERE {where}", centre=centre_id, **params)
         audit.record(work, centre_id, officer_id, "centre", centre_id, "purge_personal_data", None,
                      {"tickets": removed, "kept_days": keep_days(settings) if enabled(settings) else 0})
     return removed
