@@ -232,7 +232,9 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
 
         sampler = threading.Thread(target=sample_rss)
         sampler.start()
+        cpu_before = sum(process.cpu_times()[:2])
         load = asyncio.run(generate_load(server.url, tokens, services, seconds, kiosks, issue_rate, call_rate))
+        cpu_used = sum(process.cpu_times()[:2]) - cpu_before
         sampling.clear()
         sampler.join()
         stop.set()
@@ -254,6 +256,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
             "call_to_dashboard_ms": summary(dashboard_ms),
             "display_deliveries_expected": len(sent_at) * displays, "display_deliveries": len(display_ms),
             "peak_rss_mb": round(max(peak_rss) / 2**20, 1), "errors": len(errors),
+            "server_cpu_ms_per_request": round(cpu_used * 1000 / max(1, len(issue_ms) + len(call_ms)), 3),
             "targets": TARGETS,
         }
         result["meets_targets"] = {

@@ -48,6 +48,26 @@ class Database:
             yield session
 
     @contextmanager
+    def sqlite_write_cursor(self):
+        """A DBAPI cursor in a BEGIN IMMEDIATE transaction, committed on leaving, without the ORM
+        session: the engine's writer thread (hangdoi/engine/group_commit.py) commits hundreds of
+        times a second, and a Session's begin and commit cost more there than the statements."""
+        with self._writer_lock:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.driver_connection.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    if connection.driver_connection.in_transaction:   # SQLite may have ended it already
+                        cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            finally:
+                connection.close()   # back to the pool, which rolls back whatever a failed COMMIT left
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session

@@ -217,6 +217,21 @@ class ServiceDay(Base):
     issued: Mapped[int] = mapped_column(Integer)
 
 
+class QueueLength(Base):
+    """How many tickets wait in a service on a local day, and how many of those wait for any counter
+    (not one named counter). Kept by database triggers on `ticket` (migration 0007), whatever code
+    path changes a ticket, so counting a queue costs the same with five tickets waiting or five
+    thousand."""
+
+    __tablename__ = "queue_length"
+    __table_args__ = (Index("ix_queue_length_centre_id_local_day", "centre_id", "local_day"),)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    waiting: Mapped[int] = mapped_column(Integer)
+    untargeted: Mapped[int] = mapped_column(Integer)
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
@@ -225,7 +240,7 @@ class Ticket(Base):
         Index("uq_ticket_one_per_counter", "counter_id", unique=True,
               sqlite_where=text("status IN ('called', 'serving')"),
               postgresql_where=text("status IN ('called', 'serving')")),
-        Index("ix_ticket_queue", "centre_id", "local_day", "status", "service_id"),
+        Index("ix_ticket_queue", "centre_id", "local_day", "status", "service_id", "queued_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))

@@ -1,6 +1,7 @@
 """Random operation sequences against a shadow model; the invariants are checked after every step:
 no number issued twice, no ticket held by two counters, one state per ticket, the timeline replays
-to the stored state, a refused operation changes nothing, and the model agrees with the database."""
+to the stored state, a refused operation changes nothing, the model agrees with the database, and the
+trigger-kept queue lengths agree with the tickets."""
 from __future__ import annotations
 
 import pytest
@@ -12,9 +13,9 @@ from sqlalchemy import func, select
 from hangdoi import engine
 from hangdoi.clock import FixedClock
 from hangdoi.database import Database
-from hangdoi.engine import DomainError
+from hangdoi.engine import DomainError, state
 from hangdoi.engine.replay import mismatches
-from hangdoi.models import AT_COUNTER_STATES, TICKET_STATES, Ticket, TicketEvent
+from hangdoi.models import AT_COUNTER_STATES, TICKET_STATES, QueueLength, Ticket, TicketEvent
 
 from .centres import MONDAY_9AM, SMALL_CENTRE, always_open
 from .conftest import build_centre, fresh_sqlite_url, truncate_postgres
@@ -74,6 +75,8 @@ class QueueMachine(RuleBasedStateMachine):
             assert key not in self.numbers, "number issued twice"
             self.numbers.add(key)
             self.status[ticket["id"]] = "waiting"
+            # The position on a new ticket (from the queue's length) is the one its status page counts.
+            assert state.ticket_status(self.db, ticket["public_id"])["position"] == ticket["position"]
 
     @rule(number=st.integers(1, 3), username=st.sampled_from(OFFICERS))
     def sign_in(self, number, username):
@@ -168,6 +171,13 @@ class QueueMachine(RuleBasedStateMachine):
             numbers = [(t.series_id, t.local_day, t.number) for t in tickets]
             assert len(numbers) == len(set(numbers)), "a number was issued twice"
             assert mismatches(s) == []
+            kept = {(q.service_id, q.local_day): (q.waiting, q.untargeted) for q in s.scalars(select(QueueLength))}
+            counted = {}
+            for t in tickets:
+                if t.status == "waiting":
+                    waiting, untargeted = counted.get((t.service_id, t.local_day), (0, 0))
+                    counted[(t.service_id, t.local_day)] = (waiting + 1, untargeted + (t.target_counter_id is None))
+            assert {key: n for key, n in kept.items() if n != (0, 0)} == counted, "a queue length drifted"
 
 
 def test_random_operation_sequences_keep_every_invariant_on_sqlite(tmp_path, sqlite_template):

@@ -16,4 +16,4 @@ def test_migrations_match_the_models(db_url):
                                 Base.metadata)
     engine.dispose()
     assert diff == []
-    assert current_revision(db_url) == "0006"
+    assert current_revision(db_url) == "0007"

@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .sql import Tx
+
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
@@ -67,8 +69,8 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Job]) -> None:
         try:
-            with self.db.write() as session:
-                works = [self._run_one(session, job) for job in batch]
+            with self.db.sqlite_write_cursor() as cursor:
+                works = [self._run_one(cursor, job) for job in batch]
                 self._count_queues(batch, works)
         except BaseException as exc:  # noqa: BLE001 — the commit failed: nothing in the batch happened
             log.exception("group commit of %d changes failed", len(batch))
@@ -82,9 +84,8 @@ class GroupCommit:
                     log.exception("publishing change %s failed", job.change.seq)
             job.done.set()
 
-    def _run_one(self, session, job: _Job):
-        work = self.make_work(session, self.db.clock.now())
-        cursor = work.tx.cursor
+    def _run_one(self, cursor, job: _Job):
+        work = self.make_work(Tx.on_cursor(cursor), self.db.clock.now())
         cursor.execute("SAVEPOINT change")
         try:
             job.result = job.body(work)

@@ -29,8 +29,18 @@ class Tx:
 
     def __init__(self, session):
         connection = session.connection()
-        self.postgres = connection.dialect.name == "postgresql"
-        self.cursor = connection.connection.driver_connection.cursor()
+        self._start(connection.connection.driver_connection.cursor(), connection.dialect.name == "postgresql")
+
+    @classmethod
+    def on_cursor(cls, cursor, postgres: bool = False) -> "Tx":
+        """A transaction already begun on a DBAPI cursor (the SQLite writer thread's)."""
+        tx = cls.__new__(cls)
+        tx._start(cursor, postgres)
+        return tx
+
+    def _start(self, cursor, postgres: bool) -> None:
+        self.postgres = postgres
+        self.cursor = cursor
         self._rows: dict[tuple[str, int], dict | None] = {}
 
     # -- statements -----------------------------------------------------------------------------

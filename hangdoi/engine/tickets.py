@@ -71,7 +71,7 @@ def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = 
                                       "display_number", "priority_id", "status", "kiosk")},
             day=tx.day(today), at=tx.instant(work.now))
         work.ticket_event(ticket, "issued", kiosk=kiosk, priority=priority)
-        return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket)}
+        return {**views.ticket_view(tx, ticket), "position": views.people_ahead_of_new(tx, ticket)}
 
     return transact(db, body)
 

@@ -50,17 +50,38 @@ def people_ahead(tx: Tx, ticket: dict) -> int:
              else f"(priority_id IS NOT NULL AND {earlier})")
     target = "target_counter_id IS NULL" if ticket["target_counter_id"] is None else "target_counter_id = :target"
     return tx.value(
-        f"SELECT count(*) FROM ticket WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' "
-        f"AND service_id = :service AND {target} AND id <> :id AND {ahead}",
-        centre=ticket["centre_id"], day=tx.day(ticket["local_day"]), service=ticket["service_id"],
-        target=ticket["target_counter_id"], id=ticket["id"], queued=tx.instant(ticket["queued_at"]))
+        f"SELECT count(*) FROM ticket WHERE {_SAME_QUEUE} AND {target} AND id <> :id AND {ahead}",
+        **_queue_params(tx, ticket), target=ticket["target_counter_id"])
+
+
+def people_ahead_of_new(tx: Tx, ticket: dict) -> int:
+    """`people_ahead` of a ticket just issued. A normal ticket for any counter, the usual case, has
+    everyone in its queue ahead except normal tickets queued after it (none, unless the clock was
+    set back): the queue's length, then a look at the queue's tail through the index."""
+    if ticket["priority_id"] is not None or ticket["target_counter_id"] is not None:
+        return people_ahead(tx, ticket)
+    others = tx.value("SELECT untargeted FROM queue_length WHERE service_id = :service AND local_day = :day",
+                      service=ticket["service_id"], day=tx.day(ticket["local_day"])) - 1
+    later = tx.value(
+        f"SELECT count(*) FROM ticket WHERE {_SAME_QUEUE} AND queued_at >= :queued AND id <> :id "
+        "AND target_counter_id IS NULL AND priority_id IS NULL AND (queued_at > :queued OR id > :id)",
+        **_queue_params(tx, ticket))
+    return others - later
+
+
+_SAME_QUEUE = "centre_id = :centre AND local_day = :day AND status = 'waiting' AND service_id = :service"
+
+
+def _queue_params(tx: Tx, ticket: dict) -> dict:
+    return {"centre": ticket["centre_id"], "day": tx.day(ticket["local_day"]), "service": ticket["service_id"],
+            "id": ticket["id"], "queued": tx.instant(ticket["queued_at"])}
 
 
 def waiting_by_service(tx: Tx, centre_id: int, day) -> dict[int, int]:
-    rows = tx.rows("SELECT service_id, count(*) AS n FROM ticket WHERE centre_id = :centre "
-                   "AND local_day = :day AND status = 'waiting' GROUP BY service_id",
-                   centre=centre_id, day=tx.day(day))
-    return {row["service_id"]: row["n"] for row in rows}
+    """Tickets waiting per service (services with none left out), from the trigger-kept lengths."""
+    rows = tx.rows("SELECT service_id, waiting FROM queue_length WHERE centre_id = :centre AND local_day = :day "
+                   "AND waiting > 0", centre=centre_id, day=tx.day(day))
+    return {row["service_id"]: row["waiting"] for row in rows}
 
 
 # -- presenting --------------------------------------------------------------------------------

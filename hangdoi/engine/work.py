@@ -47,8 +47,8 @@ class Change:
 class Work:
     """What one transaction has done so far; `seal` turns it into the committed Change."""
 
-    def __init__(self, session, now: datetime):
-        self.tx = Tx(session)
+    def __init__(self, tx: Tx, now: datetime):
+        self.tx = tx
         self.now = now
         self._centre_id: int | None = None
         self._ticket_events: list[dict] = []
@@ -137,7 +137,7 @@ def transact(db, body: Callable[[Work], T]) -> T:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with db.write() as session:
-                work = Work(session, db.clock.now())
+                work = Work(Tx(session), db.clock.now())
                 result = body(work)
                 change = work.seal()
             break
