@@ -165,7 +165,8 @@ def test_the_terminal_rides_out_a_server_restart(browser, demo_server):
     page.wait_for_selector("#offline:not([hidden])", timeout=15000)
     screenshot(page, "counter-offline")
     server.start()
-    page.wait_for_selector("#offline", state="hidden", timeout=15000)
+    # Generous: the page retries every 3 s at most, but a loaded CI machine may start slowly.
+    page.wait_for_selector("#offline", state="hidden", timeout=30000)
     issue(server, "HT01")                                     # seen without reloading the page
     page.wait_for_function("() => document.querySelectorAll('#queue li').length === 1", timeout=10000)
     page.click("#call-next")
