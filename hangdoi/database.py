@@ -68,6 +68,16 @@ class Database:
                 connection.close()   # back to the pool, which rolls back whatever a failed COMMIT left
 
     @contextmanager
+    def read_cursor(self):
+        """A DBAPI cursor on a pooled connection, for one statement read where an ORM session would
+        cost more than the statement (who sent this API call)."""
+        connection = self.engine.raw_connection()
+        try:
+            yield connection.driver_connection.cursor()
+        finally:
+            connection.close()   # back to the pool, which ends whatever transaction the read began
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session

@@ -201,6 +201,22 @@ def test_counter_actions_need_a_valid_token(client, db, ids, headers, code):
     assert snapshot(db) == before
 
 
+def test_a_token_is_refused_once_it_expires_or_its_officer_is_deactivated(client, db, ids, clock):
+    from hangdoi.models import Officer
+    an = login(client, "an")
+    assert client.post(f"/api/v1/counters/{ids.counter(1)}/sign-in", headers=an).status_code == 200
+    assert client.get("/api/v1/officers/me/today", headers=an).status_code == 200
+    clock.advance(hours=16, seconds=1)                     # token_hours = 16
+    client.post("/api/v1/tickets", json={"service": "HT01"})
+    before = snapshot(db)
+    assert_error(client.post(f"/api/v1/counters/{ids.counter(1)}/call-next", headers=an), 401, "invalid_token")
+    assert snapshot(db) == before
+    binh = login(client, "binh")
+    with db.write() as s:
+        s.get(Officer, ids.officer("binh")).active = False
+    assert_error(client.get("/api/v1/officers/me/today", headers=binh), 401, "invalid_token")
+
+
 def test_officer_cannot_act_at_a_counter_they_are_not_signed_in_to(client, db, ids):
     an, binh = login(client, "an"), login(client, "binh")
     client.post(f"/api/v1/counters/{ids.counter(1)}/sign-in", headers=an)
