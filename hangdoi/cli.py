@@ -53,6 +53,7 @@ def db_upgrade() -> None:
 
 def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
     from .app import create_app
+    from .interpreter import settle_after_start
     from .schema import upgrade
     # One line per request would cost more than the request; errors are still logged.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -60,15 +61,17 @@ def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
     if upgrade_schema:
         upgrade(settings.resolved_database_url())
     app = create_app(settings)
+    settle_after_start()
     hub = app.extensions["hangdoi"].hub
     click.echo(f"hangdoi serving on http://{host}:{port}/  (data: {settings.data_dir})")
     hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False,
-                     request_handler=KeepAliveHandler)
+                     request_handler=Http11RequestHandler)
 
 
-class KeepAliveHandler(WSGIRequestHandler):
-    """HTTP/1.1, so a kiosk or a terminal keeps one connection (and one server thread) for all its
-    requests instead of opening a new one for each."""
+class Http11RequestHandler(WSGIRequestHandler):
+    """Answers in HTTP/1.1. (Werkzeug 3 still closes each connection after its answer, since its
+    server cannot drain an unread request body safely; gunicorn, as README "Deployment" runs it,
+    keeps connections open.)"""
 
     protocol_version = "HTTP/1.1"
 

@@ -8,5 +8,7 @@ sockets held by the other workers). Clients use the websocket transport only, so
 sticky sessions. The schema is not migrated here: run `hangdoi db upgrade` before starting.
 """
 from .app import create_app
+from .interpreter import settle_after_start
 
 app = create_app()
+settle_after_start()
