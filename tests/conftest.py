@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +36,10 @@ def service_missing(reason: str):
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def postgres_schema_url():
-    """A private schema for this test session, migrated once; dropped at the end."""
-    schema = f"hd_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def private_postgres_schema(prefix: str = "hd_test"):
+    """The URL of a new schema of its own, migrated to head; dropped on leaving."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL)
     try:
         with admin.begin() as conn:
@@ -48,11 +49,20 @@ def postgres_schema_url():
         service_missing(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}")
     sep = "&" if "?" in POSTGRES_URL else "?"
     url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    upgrade(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url():
+    """A private schema for this test session, migrated once; dropped at the end."""
+    with private_postgres_schema() as url:
+        yield url
 
 
 def truncate_postgres(url: str) -> None:

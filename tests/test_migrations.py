@@ -1,13 +1,11 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 
 from hangdoi import engine
 from hangdoi.database import Database
@@ -15,7 +13,7 @@ from hangdoi.models import Base, QueueLength, Ticket
 from hangdoi.schema import alembic_config, current_revision, upgrade
 
 from .centres import MONDAY_9AM, SMALL_CENTRE, always_open
-from .conftest import POSTGRES_URL, build_centre, service_missing
+from .conftest import build_centre, private_postgres_schema
 
 
 def test_migrations_match_the_models(db_url):
@@ -35,23 +33,9 @@ def private_db_url(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'own.sqlite3'}"
         upgrade(url)
         yield url
-        return
-    schema = f"hd_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 — any failure to reach the server means "missing"
-        admin.dispose()
-        service_missing(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}")
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    else:
+        with private_postgres_schema("hd_mig") as url:
+            yield url
 
 
 def test_queue_lengths_are_counted_from_the_tickets_already_waiting_when_0007_arrives(private_db_url, clock):
