@@ -34,9 +34,11 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+OFFICER_FIELDS = ("id", "username", "full_name", "role", "centre_id")
+
+
 def officer_view(officer: Officer) -> dict:
-    return {"id": officer.id, "username": officer.username, "full_name": officer.full_name,
-            "role": officer.role, "centre_id": officer.centre_id}
+    return {key: getattr(officer, key) for key in OFFICER_FIELDS}
 
 
 def authenticate(db, username: str, password: str) -> dict | None:
@@ -69,7 +71,7 @@ def issue_token(db, officer_id: int, hours: int) -> str:
 
 # Every API call and socket connection asks who is there: one statement on a pooled connection, not
 # the ORM (whose query cost more than the call-next it guarded).
-OFFICER_COLUMNS = "o.id, o.username, o.full_name, o.role, o.centre_id, o.active"
+OFFICER_COLUMNS = ", ".join(f"o.{key}" for key in (*OFFICER_FIELDS, "active"))
 
 
 def officer_for_token(db, token: str) -> dict | None:
@@ -93,7 +95,7 @@ def _read_row(db, sql: str, **params) -> dict | None:
 def _active_officer(row: dict) -> dict | None:
     if not row["active"]:
         return None
-    return {key: row[key] for key in ("id", "username", "full_name", "role", "centre_id")}
+    return {key: row[key] for key in OFFICER_FIELDS}
 
 
 def _digest(token: str) -> str:

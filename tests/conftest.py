@@ -65,6 +65,21 @@ def postgres_schema_url():
         yield url
 
 
+def queue_lengths(session) -> tuple[dict, dict]:
+    """The trigger-kept queue lengths (empty ones left out) and the same counted from the tickets,
+    each {(service id, local day): (waiting, waiting for any counter)}."""
+    from sqlalchemy import select
+
+    from hangdoi.models import QueueLength, Ticket
+    kept = {(q.service_id, q.local_day): (q.waiting, q.untargeted) for q in session.scalars(select(QueueLength))
+            if (q.waiting, q.untargeted) != (0, 0)}
+    counted: dict = {}
+    for t in session.scalars(select(Ticket).where(Ticket.status == "waiting")):
+        waiting, untargeted = counted.get((t.service_id, t.local_day), (0, 0))
+        counted[(t.service_id, t.local_day)] = (waiting + 1, untargeted + (t.target_counter_id is None))
+    return kept, counted
+
+
 def truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

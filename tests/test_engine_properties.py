@@ -15,10 +15,10 @@ from hangdoi.clock import FixedClock
 from hangdoi.database import Database
 from hangdoi.engine import DomainError, state
 from hangdoi.engine.replay import mismatches
-from hangdoi.models import AT_COUNTER_STATES, TICKET_STATES, QueueLength, Ticket, TicketEvent
+from hangdoi.models import AT_COUNTER_STATES, TICKET_STATES, Ticket, TicketEvent
 
 from .centres import MONDAY_9AM, SMALL_CENTRE, always_open
-from .conftest import build_centre, fresh_sqlite_url, truncate_postgres
+from .conftest import build_centre, fresh_sqlite_url, queue_lengths, truncate_postgres
 
 SERVICES = ["HT01", "HT02", "CT01", "DD01", "XD01"]
 OFFICERS = ["an", "binh", "chi", "dung"]
@@ -171,13 +171,8 @@ class QueueMachine(RuleBasedStateMachine):
             numbers = [(t.series_id, t.local_day, t.number) for t in tickets]
             assert len(numbers) == len(set(numbers)), "a number was issued twice"
             assert mismatches(s) == []
-            kept = {(q.service_id, q.local_day): (q.waiting, q.untargeted) for q in s.scalars(select(QueueLength))}
-            counted = {}
-            for t in tickets:
-                if t.status == "waiting":
-                    waiting, untargeted = counted.get((t.service_id, t.local_day), (0, 0))
-                    counted[(t.service_id, t.local_day)] = (waiting + 1, untargeted + (t.target_counter_id is None))
-            assert {key: n for key, n in kept.items() if n != (0, 0)} == counted, "a queue length drifted"
+            kept, counted = queue_lengths(s)
+            assert kept == counted, "a queue length drifted"
 
 
 def test_random_operation_sequences_keep_every_invariant_on_sqlite(tmp_path, sqlite_template):

@@ -5,15 +5,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 
 from hangdoi import engine
 from hangdoi.database import Database
-from hangdoi.models import Base, QueueLength, Ticket
+from hangdoi.models import Base, QueueLength
 from hangdoi.schema import alembic_config, current_revision, upgrade
 
 from .centres import MONDAY_9AM, SMALL_CENTRE, always_open
-from .conftest import build_centre, private_postgres_schema
+from .conftest import build_centre, private_postgres_schema, queue_lengths
 
 
 def test_migrations_match_the_models(db_url):
@@ -51,11 +51,7 @@ def test_queue_lengths_are_counted_from_the_tickets_already_waiting_when_0007_ar
     db = Database(private_db_url, clock=clock)
     try:
         with db.read() as s:
-            kept = {q.service_id: (q.waiting, q.untargeted) for q in s.scalars(select(QueueLength))}
-            counted = {}
-            for t in s.scalars(select(Ticket).where(Ticket.status == "waiting")):
-                waiting, untargeted = counted.get(t.service_id, (0, 0))
-                counted[t.service_id] = (waiting + 1, untargeted + (t.target_counter_id is None))
+            kept, counted = queue_lengths(s)
         assert kept == counted and sum(w for w, _ in kept.values()) == 4
         # And the triggers are back: the next ticket counts.
         engine.issue_ticket(db, ids.centre, "CT01")
