@@ -1,6 +1,8 @@
 """The officer's terminal and the citizen's rating tablet in real Chromium (1366×768), live server."""
 from __future__ import annotations
 
+import re
+
 from .conftest import screenshot
 from .test_display_page import open_board
 
@@ -18,7 +20,7 @@ def open_terminal(browser, server, number: int, username=None, password=None):
     page.click("button[type=submit]")
     page.click(f".counter-choice[data-counter='{number}']")
     page.wait_for_selector("body.terminal")
-    page.wait_for_function("() => !document.body.classList.contains('offline') && window.hangdoiTerminal")
+    page.wait_for_function("() => window.hangdoiTerminal && window.hangdoiTerminal.live")
     return page
 
 
@@ -171,6 +173,35 @@ def test_the_terminal_rides_out_a_server_restart(browser, demo_server):
     page.wait_for_function("() => document.querySelectorAll('#queue li').length === 1", timeout=10000)
     page.click("#call-next")
     page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '1001'")
+
+
+def test_the_terminal_says_so_when_its_live_link_never_comes_up(browser, demo_server):
+    """The server goes down after serving the page but before the page's live link connects: no
+    "disconnect" ever comes for a link that never connected, and the officer must still be told."""
+    server, _ = demo_server
+
+    modules = set()
+
+    def serve_then_go_down(route):
+        """Serve the terminal's two modules, then cut the power before the page's code opens its link."""
+        response = route.fetch()
+        modules.add(route.request.url)
+        if len(modules) == 2:
+            server.kill()
+        route.fulfill(response=response)
+
+    context = browser.new_context(viewport=TERMINAL)
+    page = context.new_page()
+    page.goto(f"{server.url}/counter")
+    page.fill("input[name=username]", "canbo1")
+    page.fill("input[name=password]", "matkhau1")
+    page.click("button[type=submit]")
+    page.route(re.compile(r"/assets/static/(realtime|dom)\.js$"), serve_then_go_down)
+    page.click(".counter-choice[data-counter='1']")
+    page.wait_for_selector("#offline:not([hidden])", timeout=10000)
+    server.start()
+    page.wait_for_selector("#offline", state="hidden", timeout=30000)
+    assert page.evaluate("window.hangdoiTerminal.live") is True
 
 
 def test_an_unknown_counter_has_no_rating_page(browser, demo_server):

@@ -260,5 +260,8 @@ new Realtime(`counter:${COUNTER}`, {
   onSnapshot: (snapshot) => { desk.snapshot = snapshot; render(); },
   onState: () => { refresh(); refreshTodaySoon(); },
   onCall: () => refresh(),
-  onConnection: (up) => { $("offline").hidden = up; document.body.classList.toggle("offline", !up); },
+  onConnection: (up) => {
+    $("offline").hidden = up; document.body.classList.toggle("offline", !up);
+    window.hangdoiTerminal.live = up;
+  },
 });

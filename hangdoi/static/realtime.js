@@ -18,6 +18,9 @@ export class Realtime {
     this.socket = io({ transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 3000 });
     this.socket.on("connect", () => this.subscribe());
     this.socket.on("disconnect", () => { this.seq = null; this.call("onConnection", false); });
+    // A link that never came up (the server went down while the page loaded) is offline too:
+    // no "disconnect" is ever emitted for it.
+    this.socket.on("connect_error", () => this.call("onConnection", false));
     this.socket.on("state_changed", (data) => this.receive("state_changed", data));
     this.socket.on("ticket_called", (data) => this.receive("ticket_called", data));
     this.socket.on("estimates", (data) => { if (data && data.services) this.call("onEstimates", data.services); });
