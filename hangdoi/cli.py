@@ -7,7 +7,6 @@ import sys
 
 import click
 from sqlalchemy import select
-from werkzeug.serving import WSGIRequestHandler
 
 from .config import load_settings
 from .database import Database
@@ -55,6 +54,7 @@ def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
     from .app import create_app
     from .interpreter import settle_after_start
     from .schema import upgrade
+    from .web_server import PooledWSGIServer
     # One line per request would cost more than the request; errors are still logged.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     settings = load_settings()
@@ -62,18 +62,8 @@ def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
         upgrade(settings.resolved_database_url())
     app = create_app(settings)
     settle_after_start()
-    hub = app.extensions["hangdoi"].hub
     click.echo(f"hangdoi serving on http://{host}:{port}/  (data: {settings.data_dir})")
-    hub.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False,
-                     request_handler=Http11RequestHandler)
-
-
-class Http11RequestHandler(WSGIRequestHandler):
-    """Answers in HTTP/1.1. (Werkzeug 3 still closes each connection after its answer, since its
-    server cannot drain an unread request body safely; gunicorn, as README "Deployment" runs it,
-    keeps connections open.)"""
-
-    protocol_version = "HTTP/1.1"
+    PooledWSGIServer(host, port, app).serve_forever()
 
 
 @main.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from functools import lru_cache
 
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -53,6 +54,14 @@ class SessionCookies(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return request.is_secure or super().get_cookie_secure(app)
 
+    def get_signing_serializer(self, app):
+        # Flask builds a new serializer for every request, cookie or not (a kiosk's call has none);
+        # one per key is enough.
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if getattr(self, "_serializer_keys", None) != keys:
+            self._serializer, self._serializer_keys = super().get_signing_serializer(app), keys
+        return self._serializer
+
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -66,5 +75,6 @@ def register(app: Flask) -> None:
         return response
 
 
+@lru_cache(maxsize=64)
 def content_policy(host: str) -> str:
     return CONTENT_SECURITY_POLICY.format(host="".join(c for c in host if c.isalnum() or c in ".-:[]"))
