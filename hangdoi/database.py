@@ -6,6 +6,7 @@ snapshot (a deferred BEGIN on SQLite, REPEATABLE READ on PostgreSQL).
 """
 from __future__ import annotations
 
+import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
@@ -34,6 +35,7 @@ class Database:
         # Centre ids found to exist (hangdoi/scope.py): centres are never deleted, so once is enough.
         self.centres_seen: set[int] = set()
         self._writer_lock = threading.Lock() if self.is_sqlite else nullcontext()
+        self._writer_connection = None
         # The engine's SQLite writer thread (hangdoi/engine/group_commit.py), made on first use.
         self.group_commit = None
         # Reports' memory of days that can no longer change (hangdoi/reports/settled.py).
@@ -50,22 +52,36 @@ class Database:
     @contextmanager
     def sqlite_write_cursor(self):
         """A DBAPI cursor in a BEGIN IMMEDIATE transaction, committed on leaving, without the ORM
-        session: the engine's writer thread (hangdoi/engine/group_commit.py) commits hundreds of
-        times a second, and a Session's begin and commit cost more there than the statements."""
+        session and on a connection kept for it: the engine's writer thread
+        (hangdoi/engine/group_commit.py) commits hundreds of times a second, and a Session's begin and
+        commit, or a pool checkout and checkin, cost more there than the statements."""
         with self._writer_lock:
-            connection = self.engine.raw_connection()
+            connection = self._kept_writer_connection()
             try:
-                cursor = connection.driver_connection.cursor()
+                cursor = connection.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    yield cursor
-                except BaseException:
-                    if connection.driver_connection.in_transaction:   # SQLite may have ended it already
-                        cursor.execute("ROLLBACK")
-                    raise
+                yield cursor
                 cursor.execute("COMMIT")
-            finally:
-                connection.close()   # back to the pool, which rolls back whatever a failed COMMIT left
+            except BaseException as exc:
+                self._roll_back_writer(connection, broken=isinstance(exc, sqlite3.Error))
+                raise
+
+    def _kept_writer_connection(self):
+        if self._writer_connection is None:
+            self._writer_connection = self.engine.raw_connection()
+        return self._writer_connection.driver_connection
+
+    def _roll_back_writer(self, connection, broken: bool) -> None:
+        """`broken`: the database itself failed (disk full, I/O error), so the next batch takes a
+        new connection, as it would from the pool."""
+        try:
+            if connection.in_transaction:   # SQLite may have ended it already
+                connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            broken = True
+        if broken:
+            self._writer_connection.invalidate()
+            self._writer_connection = None
 
     @contextmanager
     def read_cursor(self):
@@ -93,6 +109,10 @@ class Database:
     def dispose(self) -> None:
         """Close the connections; background readers (hangdoi/estimates/live.py) stop."""
         self.closed = True
+        with self._writer_lock:
+            if self._writer_connection is not None:
+                self._writer_connection.close()
+                self._writer_connection = None
         self.engine.dispose()
 
 

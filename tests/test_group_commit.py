@@ -14,8 +14,8 @@ from .centres import SMALL_CENTRE, always_open
 from .conftest import build_centre
 
 
-def issue_body(db, centre_id, service):
-    """The body `issue_ticket` runs, captured so a test can put several into one batch."""
+def captured_body(db, engine_function, *args, **kwargs):
+    """The body an engine function runs, captured so a test can put several into one batch."""
     captured = {}
 
     class Capture:
@@ -24,10 +24,14 @@ def issue_body(db, centre_id, service):
 
     db.group_commit, saved = Capture(), db.group_commit
     try:
-        issue_ticket(db, centre_id, service)
+        engine_function(db, *args, **kwargs)
     finally:
         db.group_commit = saved
     return captured["body"]
+
+
+def issue_body(db, centre_id, service, **kwargs):
+    return captured_body(db, issue_ticket, centre_id, service, **kwargs)
 
 
 def test_a_refused_change_rolls_back_alone_and_the_rest_commit_together(sqlite_url, clock):
@@ -77,4 +81,54 @@ def test_the_queues_are_counted_once_per_batch_after_the_centres_last_change(sql
     early.add(changes[2])
     assert early.message()["queues"] == {"seq": changes[2].seq, "waiting": [
         {"service_id": sid, "waiting": n} for sid, n in sorted(changes[2].queues.items())]}
+    db.dispose()
+
+
+def test_a_change_in_a_batch_sees_what_the_changes_before_it_changed(sqlite_url, clock):
+    """The batch's changes share one cache of rows that stay put (service, kiosk): a service closed
+    by one change is closed for the next, and a refused change leaves nothing stale behind."""
+    from hangdoi.database import Database
+    from hangdoi.engine.services import set_open_today
+    db = Database(sqlite_url, clock=clock)
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    service, manager = ids.service("HT01"), ids.officer("dung")
+    writer = GroupCommit(db, Work)
+    jobs = [_Job(body) for body in (
+        issue_body(db, ids.centre, "HT01"),
+        captured_body(db, set_open_today, service, manager, False),
+        issue_body(db, ids.centre, "HT01"),
+        captured_body(db, set_open_today, service, manager, True),
+        issue_body(db, ids.centre, "HT01"),
+        issue_body(db, ids.centre, "HT01", kiosk="no such kiosk"),
+        issue_body(db, ids.centre, "HT01"),
+    )]
+    writer._commit(jobs)
+    outcomes = [type(j.error).__name__ if j.error else j.result.get("number", j.result.get("open_today"))
+                for j in jobs]
+    assert outcomes == ["1001", False, "Conflict", True, "1002", "NotFound", "1003"]
+    assert jobs[2].error.code == "service_closed_today"
+    db.dispose()
+
+
+def test_a_refused_change_alone_in_its_batch_leaves_nothing_behind(sqlite_url, clock):
+    """A batch of one takes no savepoint: a refusal rolls back its whole transaction, the daily
+    count its issue had already bumped included."""
+    from hangdoi.database import Database
+    from hangdoi.models import ServiceDay
+    db = Database(sqlite_url, clock=clock)
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    writer = GroupCommit(db, Work)
+    outcomes = []
+    for _ in range(4):                       # XD01 takes two tickets a day
+        job = _Job(issue_body(db, ids.centre, "XD01"))
+        writer._commit([job])
+        outcomes.append(job.error.code if job.error else job.result["number"])
+    assert outcomes[:2] != ["daily_cap_reached"] * 2 and outcomes[2:] == ["daily_cap_reached"] * 2
+    with db.read() as s:
+        assert s.scalar(select(ServiceDay.issued).where(ServiceDay.service_id == ids.service("XD01"))) == 2
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+    # The writer's connection is fine for the next change.
+    job = _Job(issue_body(db, ids.centre, "HT01"))
+    writer._commit([job])
+    assert job.error is None and job.result["number"] == "1001"
     db.dispose()

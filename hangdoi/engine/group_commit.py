@@ -32,6 +32,10 @@ class _Job:
     change: Any = None
 
 
+class _Refused(Exception):
+    """A batch's only change was refused: roll its transaction back."""
+
+
 class GroupCommit:
     def __init__(self, db, make_work: Callable, max_batch: int = MAX_BATCH):
         self.db = db
@@ -68,10 +72,20 @@ class GroupCommit:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
+        # Below a few hundred changes a second a batch mostly holds one change; it then needs no
+        # savepoint: when refused, the whole transaction rolls back.
+        alone = len(batch) == 1
         try:
             with self.db.sqlite_write_cursor() as cursor:
-                works = [self._run_one(cursor, job) for job in batch]
+                # One transaction, so one Tx: its cache of rows that stay put (the centre, a
+                # service, a kiosk) serves every change in the batch.
+                tx = Tx.on_cursor(cursor)
+                works = [self._run_one(tx, job, savepoint=not alone) for job in batch]
+                if alone and batch[0].error is not None:
+                    raise _Refused
                 self._count_queues(batch, works)
+        except _Refused:
+            pass
         except BaseException as exc:  # noqa: BLE001 — the commit failed: nothing in the batch happened
             log.exception("group commit of %d changes failed", len(batch))
             for job in batch:
@@ -84,16 +98,20 @@ class GroupCommit:
                     log.exception("publishing change %s failed", job.change.seq)
             job.done.set()
 
-    def _run_one(self, cursor, job: _Job):
-        work = self.make_work(Tx.on_cursor(cursor), self.db.clock.now())
-        cursor.execute("SAVEPOINT change")
+    def _run_one(self, tx: Tx, job: _Job, savepoint: bool):
+        work = self.make_work(tx, self.db.clock.now())
+        if savepoint:
+            tx.execute("SAVEPOINT change")
         try:
             job.result = job.body(work)
             job.change = work.seal(count_queues=False)
         except Exception as exc:  # noqa: BLE001 — handed to the caller as raised
-            cursor.execute("ROLLBACK TO change")
+            if savepoint:
+                tx.execute("ROLLBACK TO change")
+            tx.forget_all()     # what the refused change read may be what it changed
             job.error, job.result, job.change = exc, None, None
-        cursor.execute("RELEASE change")
+        if savepoint:
+            tx.execute("RELEASE change")
         return work
 
     @staticmethod

@@ -23,6 +23,7 @@ def set_open_today(db, service_id: int, manager_id: int, open_: bool) -> dict:
         today = work.today(service["centre_id"])
         tx.execute("UPDATE service SET closed_on = :day WHERE id = :id",
                    day=None if open_ else tx.day(today), id=service_id)
+        tx.forget("service", service_id)
         audit.record(work, service["centre_id"], manager_id, "service", service_id,
                      "reopen_today" if open_ else "close_today", None, {"service": service["code"], "day": str(today)})
         return {"service": service_id, "open_today": open_}

@@ -23,7 +23,7 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite format, so both
 
 class Tx:
     """One open transaction: hand-written statements plus a cache of the rows that do not change
-    within it (centre, services, counters, priority categories)."""
+    within it (centre, services, counters, priority categories, kiosks)."""
 
     _sql_cache: dict[tuple[bool, str], str] = {}
 
@@ -120,10 +120,9 @@ class Tx:
         return self._cached("service", service_id, lambda: self._service("s.id = :key", service_id))
 
     def service_by_code(self, centre_id: int, code: str) -> dict | None:
-        row = self._service("s.code = :key AND s.centre_id = :centre", code, centre=centre_id)
-        if row is not None:
-            self._rows[("service", row["id"])] = row
-        return row
+        service_id = self._cached("service_code", (centre_id, code), lambda: self.value(
+            "SELECT id FROM service WHERE code = :code AND centre_id = :centre", code=code, centre=centre_id))
+        return None if service_id is None else self.service(service_id)
 
     def _service(self, where: str, key, **extra) -> dict | None:
         row = self.row(
@@ -143,7 +142,19 @@ class Tx:
         return self._cached("priority", priority_id, lambda: self.row(
             "SELECT id, code FROM priority_category WHERE id = :id", id=priority_id))
 
-    def _cached(self, kind: str, key: int, load) -> dict | None:
+    def active_kiosk(self, centre_id: int, name: str) -> int | None:
+        return self._cached("kiosk", (centre_id, name), lambda: self.value(
+            "SELECT id FROM kiosk WHERE centre_id = :centre AND name = :name AND active = :yes",
+            centre=centre_id, name=name, yes=True))
+
+    def forget(self, kind: str, key) -> None:
+        """A cached row this transaction has just changed."""
+        self._rows.pop((kind, key), None)
+
+    def forget_all(self) -> None:
+        self._rows.clear()
+
+    def _cached(self, kind: str, key, load):
         if (kind, key) not in self._rows:
             self._rows[(kind, key)] = load()
         return self._rows[(kind, key)]

@@ -77,8 +77,7 @@ def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = 
 
 
 def _require_kiosk(tx: Tx, centre_id: int, name: str | None) -> None:
-    if name is not None and tx.value("SELECT id FROM kiosk WHERE centre_id = :centre AND name = :name "
-                                     "AND active = :yes", centre=centre_id, name=name, yes=True) is None:
+    if name is not None and tx.active_kiosk(centre_id, name) is None:
         raise NotFound("kiosk_not_found")
 
 
