@@ -54,6 +54,12 @@ class SessionCookies(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return request.is_secure or super().get_cookie_secure(app)
 
+    def save_session(self, app, session, response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return   # nothing to write, delete or vary on (an API call without a cookie); Flask
+            # would still work out every cookie attribute first
+        super().save_session(app, session, response)
+
     def get_signing_serializer(self, app):
         # Flask builds a new serializer for every request, cookie or not (a kiosk's call has none);
         # one per key is enough.
@@ -69,9 +75,14 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
+        # One look at the headers already set, not one per header added (Headers.setdefault scans
+        # them all each time, and this runs on every answer).
+        present = {name.lower() for name in response.headers.keys()}
         for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Content-Security-Policy", content_policy(request.host))
+            if name.lower() not in present:
+                response.headers.add(name, value)
+        if "content-security-policy" not in present:
+            response.headers.add("Content-Security-Policy", content_policy(request.host))
         return response
 
 
