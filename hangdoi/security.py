@@ -55,9 +55,12 @@ class SessionCookies(SecureCookieSessionInterface):
         return request.is_secure or super().get_cookie_secure(app)
 
     def save_session(self, app, session, response) -> None:
-        if not session and not session.modified and not session.accessed:
-            return   # nothing to write, delete or vary on (an API call without a cookie); Flask
-            # would still work out every cookie attribute first
+        if not session and not session.modified:
+            # Nothing to write or delete (an API call without a cookie); Flask would still work
+            # out every cookie attribute first.
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
         super().save_session(app, session, response)
 
     def get_signing_serializer(self, app):

@@ -74,3 +74,15 @@ def test_a_signed_in_page_expires_and_its_cookie_is_locked_down(db, centre, tmp_
     assert "counter-grid" not in client.get("/counter").text           # the cookie has expired
     over_tls = app.test_client().get("/counter", base_url="https://hangdoi.local")
     assert "Secure" in over_tls.headers["Set-Cookie"]
+
+
+def test_a_call_without_a_cookie_gets_none_and_a_signed_in_page_keeps_its_cookie_fresh(db, centre, tmp_path):
+    app = create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db)
+    client = app.test_client()
+    kiosk_call = client.get("/api/v1/services")
+    assert kiosk_call.status_code == 200
+    assert "Set-Cookie" not in kiosk_call.headers
+    assert "Cookie" in kiosk_call.headers.get("Vary", "")      # what it lists depends on who asks
+    sign_in_by_form(client)
+    page = client.get("/counter")
+    assert "counter-grid" in page.text and "Expires=" in page.headers["Set-Cookie"]
