@@ -46,9 +46,10 @@ class Tx:
     # -- statements -----------------------------------------------------------------------------
     def rows(self, sql: str, **params) -> list[dict]:
         self.cursor.execute(self._dialect(sql), params)
-        if self.cursor.description is None:
+        description = self.cursor.description   # psycopg builds it anew on every look
+        if description is None:
             return []
-        names = [d[0] for d in self.cursor.description]
+        names = [d[0] for d in description]
         return [dict(zip(names, row, strict=True)) for row in self.cursor.fetchall()]
 
     def row(self, sql: str, **params) -> dict | None:

@@ -136,8 +136,8 @@ def transact(db, body: Callable[[Work], T]) -> T:
     dbapi = db.engine.dialect.dbapi
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with db.write() as session:
-                work = Work(Tx(session), db.clock.now())
+            with db.postgres_write_cursor() as cursor:
+                work = Work(Tx.on_cursor(cursor, postgres=True), db.clock.now())
                 result = body(work)
                 change = work.seal()
             break
