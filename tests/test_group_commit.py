@@ -132,3 +132,43 @@ def test_a_refused_change_alone_in_its_batch_leaves_nothing_behind(sqlite_url, c
     writer._commit([job])
     assert job.error is None and job.result["number"] == "1001"
     db.dispose()
+
+
+def test_a_batch_that_fails_whole_leaves_nothing_and_the_next_one_commits(sqlite_url, clock):
+    """The writer keeps its connection between batches. When the database refuses a batch (another
+    program holds the file's lock) or the batch fails after its changes ran, every caller in it gets
+    the error, nothing of it stays, and the next batch commits on a connection that works."""
+    import sqlite3
+
+    from hangdoi.database import Database
+    db = Database(sqlite_url, clock=clock)
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    writer = GroupCommit(db, Work)
+    first = _Job(issue_body(db, ids.centre, "HT01"))
+    writer._commit([first])
+    assert first.result["number"] == "1001"
+    with db.sqlite_write_cursor() as cursor:       # the kept connection: give up on a lock at once
+        cursor.execute("PRAGMA busy_timeout = 50")
+    other_program = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    other_program.execute("BEGIN EXCLUSIVE")
+    refused = [_Job(issue_body(db, ids.centre, "HT01")) for _ in range(2)]
+    writer._commit(refused)
+    assert all(isinstance(job.error, sqlite3.OperationalError) and job.done.is_set() for job in refused)
+    other_program.execute("ROLLBACK")
+    other_program.close()
+    # A failure the batch cannot contain, after its changes ran: all of it is rolled back.
+    issue = issue_body(db, ids.centre, "HT01")
+
+    def issue_then_fail(work):
+        issue(work)
+        raise SystemExit("stopped mid-batch")
+
+    failed = [_Job(issue_body(db, ids.centre, "HT01")), _Job(issue_then_fail)]
+    writer._commit(failed)
+    assert all(isinstance(job.error, SystemExit) for job in failed)
+    after = _Job(issue_body(db, ids.centre, "HT01"))
+    writer._commit([after])
+    assert after.error is None and after.result["number"] == "1002"
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+    db.dispose()
