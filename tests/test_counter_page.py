@@ -10,14 +10,19 @@ TERMINAL = {"width": 1366, "height": 768}
 TABLET = {"width": 1024, "height": 768}
 
 
-def open_terminal(browser, server, number: int, username=None, password=None):
-    """Sign in on the page and choose counter `number`; the page once the terminal shows."""
-    context = browser.new_context(viewport=TERMINAL)
-    page = context.new_page()
+def signed_in_page(browser, server, number: int, username=None, password=None):
+    """A new page signed in as counter `number`'s officer, on the page that chooses the counter."""
+    page = browser.new_context(viewport=TERMINAL).new_page()
     page.goto(f"{server.url}/counter")
     page.fill("input[name=username]", username or f"canbo{number}")
     page.fill("input[name=password]", password or f"matkhau{number}")
     page.click("button[type=submit]")
+    return page
+
+
+def open_terminal(browser, server, number: int, username=None, password=None):
+    """Sign in on the page and choose counter `number`; the page once the terminal shows, live."""
+    page = signed_in_page(browser, server, number, username, password)
     page.click(f".counter-choice[data-counter='{number}']")
     page.wait_for_selector("body.terminal")
     page.wait_for_function("() => window.hangdoiTerminal && window.hangdoiTerminal.live")
@@ -190,12 +195,7 @@ def test_the_terminal_says_so_when_its_live_link_never_comes_up(browser, demo_se
             server.kill()
         route.fulfill(response=response)
 
-    context = browser.new_context(viewport=TERMINAL)
-    page = context.new_page()
-    page.goto(f"{server.url}/counter")
-    page.fill("input[name=username]", "canbo1")
-    page.fill("input[name=password]", "matkhau1")
-    page.click("button[type=submit]")
+    page = signed_in_page(browser, server, 1)
     page.route(re.compile(r"/assets/static/(realtime|dom)\.js$"), serve_then_go_down)
     page.click(".counter-choice[data-counter='1']")
     page.wait_for_selector("#offline:not([hidden])", timeout=10000)
