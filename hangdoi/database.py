@@ -88,24 +88,21 @@ class Database:
         """A DBAPI cursor in a transaction of its own (READ COMMITTED; the engine locks the rows it
         changes), committed on leaving, without the ORM session: an engine change is a dozen
         statements, and on PostgreSQL a Session's begin and commit cost as much as four of them."""
-        connection = self.engine.raw_connection()
-        try:
-            yield connection.driver_connection.cursor()
-            connection.driver_connection.commit()
-        finally:
-            # Back to the pool, which rolls back whatever is left and drops a connection that
-            # cannot roll back.
-            connection.close()
+        with self.pooled_cursor() as cursor:
+            yield cursor
+            cursor.connection.commit()
 
     @contextmanager
-    def read_cursor(self):
-        """A DBAPI cursor on a pooled connection, for one statement read where an ORM session would
-        cost more than the statement (who sent this API call)."""
+    def pooled_cursor(self):
+        """A DBAPI cursor on a pooled connection, where an ORM session would cost more than the
+        statements: one read (who sent this API call), or an engine change on PostgreSQL."""
         connection = self.engine.raw_connection()
         try:
             yield connection.driver_connection.cursor()
         finally:
-            connection.close()   # back to the pool, which ends whatever transaction the read began
+            # Back to the pool, which ends whatever transaction is left (rolled back) and drops a
+            # connection that cannot end it.
+            connection.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

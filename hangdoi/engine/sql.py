@@ -121,9 +121,15 @@ class Tx:
         return self._cached("service", service_id, lambda: self._service("s.id = :key", service_id))
 
     def service_by_code(self, centre_id: int, code: str) -> dict | None:
-        service_id = self._cached("service_code", (centre_id, code), lambda: self.value(
-            "SELECT id FROM service WHERE code = :code AND centre_id = :centre", code=code, centre=centre_id))
-        return None if service_id is None else self.service(service_id)
+        key = ("service_code", (centre_id, code))
+        if key in self._rows:
+            service_id = self._rows[key]
+            return None if service_id is None else self.service(service_id)
+        row = self._service("s.code = :key AND s.centre_id = :centre", code, centre=centre_id)
+        self._rows[key] = None if row is None else row["id"]
+        if row is not None:
+            self._rows[("service", row["id"])] = row
+        return row
 
     def _service(self, where: str, key, **extra) -> dict | None:
         row = self.row(
