@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import aiohttp
+import psutil
 import socketio
 from sqlalchemy import create_engine, text
 
@@ -101,6 +102,7 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
     """`centres`: ids; `counters`: [(centre id, counter id, token)]. Kiosks go back to back, or at
     `issue_rate` tickets a second in all."""
     issued, call_sent, errors = [], {}, []
+    issue_ms, call_ms = [], []
     deadline = time.monotonic() + seconds
     started = time.monotonic()
 
@@ -115,8 +117,10 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
                     next_at += interval
                     await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 body = {"service": f"S{rng.randrange(5)}", "centre": rng.choice(centres)}
+                t0 = time.perf_counter()
                 async with http.post(f"{url}/api/v1/tickets", json=body) as response:
                     await response.read()
+                    issue_ms.append((time.perf_counter() - t0) * 1000)
                     (issued if response.status == 201 else errors).append(response.status)
 
     async def caller(lane: int, lanes: int) -> None:
@@ -130,6 +134,7 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
                 async with http.post(f"{url}/api/v1/counters/{counter_id}/call-next",
                                      headers={"Authorization": f"Bearer {token}"}) as response:
                     body = await response.json()
+                    call_ms.append((time.monotonic() - sent) * 1000)
                     if response.status != 200:
                         errors.append(response.status)
                     elif body["ticket"]:
@@ -138,7 +143,8 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     await asyncio.gather(*(kiosk(k) for k in range(kiosks)), *(caller(lane, 4) for lane in range(4)))
-    return {"issued": len(issued), "call_sent": call_sent, "errors": len(errors),
+    return {"issued": len(issued), "calls": len(call_ms), "call_sent": call_sent, "errors": len(errors),
+            "issue_ms": spread(issue_ms), "call_next_ms": spread(call_ms),
             "elapsed": time.monotonic() - started}
 
 
@@ -170,8 +176,11 @@ def run_once(workers: int, pg_url: str, data_dir: Path, ids: list[dict], seconds
         listener.start()
         if not ready.wait(180):
             raise TimeoutError("listeners did not connect")
+        workers_cpu = [psutil.Process(pid) for pid in server.worker_pids()]
+        cpu_before = sum(sum(p.cpu_times()[:2]) for p in workers_cpu)
         result = asyncio.run(load(server.url, [c["centre"] for c in ids], counters, seconds, kiosks, call_rate,
                                   issue_rate))
+        cpu_used = sum(sum(p.cpu_times()[:2]) for p in workers_cpu) - cpu_before
         stop.set()
         heard = out.get(timeout=120)
         listener.join(timeout=30)
@@ -180,9 +189,11 @@ def run_once(workers: int, pg_url: str, data_dir: Path, ids: list[dict], seconds
     sent = result["call_sent"]
     latency = [(at - sent[(centre, number)]) * 1000 for centre, number, at in heard if (centre, number) in sent]
     return {"workers": workers, "tickets_per_second": round(result["issued"] / result["elapsed"], 1),
-            "tickets": result["issued"], "calls": len(sent), "call_to_display_ms": spread(latency),
+            "tickets": result["issued"], "calls": len(sent), "issue_ms": result["issue_ms"],
+            "call_next_ms": result["call_next_ms"], "call_to_display_ms": spread(latency),
             "display_deliveries": len(latency), "display_deliveries_expected": len(sent) * DISPLAYS,
-            "errors": result["errors"]}
+            "errors": result["errors"],
+            "server_cpu_ms_per_request": round(cpu_used * 1000 / max(1, result["issued"] + result["calls"]), 2)}
 
 
 def main() -> None:

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .clock import SystemClock
 
 WRITE_OPTION = "hangdoi_write"
+# A PostgreSQL connection back from the pool after resting this long is checked before use (the
+# server may have restarted meanwhile). One in steady use is not: a check is a round trip, and an
+# engine change is only a dozen of them.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+class ConnectionDropped(Exception):
+    """The server dropped the connection before the transaction asked to commit: safe to run again."""
 
 
 class Database:
@@ -89,7 +99,12 @@ class Database:
         changes), committed on leaving, without the ORM session: an engine change is a dozen
         statements, and on PostgreSQL a Session's begin and commit cost as much as four of them."""
         with self.pooled_cursor() as cursor:
-            yield cursor
+            try:
+                yield cursor
+            except self.engine.dialect.dbapi.OperationalError as exc:
+                if cursor.connection.broken:     # before COMMIT was sent: nothing was written
+                    raise ConnectionDropped() from exc
+                raise
             cursor.connection.commit()
 
     @contextmanager
@@ -133,7 +148,28 @@ def _make_engine(url: str, pool_size: int) -> Engine:
                                pool_size=pool_size, max_overflow=pool_size)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_rested_connections(engine)
+    return engine
+
+
+def _ping_rested_connections(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for connections that rested PING_AFTER_IDLE_SECONDS."""
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["rested_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        rested_since = record.info.pop("rested_since", None)
+        if rested_since is None or time.monotonic() - rested_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 — any failure: the pool replaces the connection
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

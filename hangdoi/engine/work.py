@@ -17,6 +17,7 @@ from typing import Callable, TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..clock import local_day
+from ..database import ConnectionDropped
 from . import views
 from .sql import Tx
 
@@ -141,6 +142,11 @@ def transact(db, body: Callable[[Work], T]) -> T:
                 result = body(work)
                 change = work.seal()
             break
+        except ConnectionDropped:
+            # A connection the server dropped while it rested in the pool (a restart, say).
+            if attempt == ATTEMPTS:
+                raise
+            log.info("connection dropped before commit, retrying (attempt %d)", attempt)
         except (IntegrityError, dbapi.IntegrityError):
             # A unique index stopped a race the checks above could not see; run the checks again
             # on the new state so the caller gets the domain error that now applies.
