@@ -125,9 +125,12 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
 
     async def caller(lane: int, lanes: int) -> None:
         mine = counters[lane::lanes]
-        interval, next_at, i = lanes / call_rate, time.monotonic(), 0
+        interval, i = lanes / call_rate, 0
+        next_at = time.monotonic() + interval * lane / lanes   # staggered, like the kiosks: no bursts
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
                 centre, counter_id, token = mine[i % len(mine)]
                 i += 1
                 sent = time.monotonic()
@@ -139,8 +142,6 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
                         errors.append(response.status)
                     elif body["ticket"]:
                         call_sent[(centre, body["ticket"]["number"])] = sent
-                next_at += interval
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     await asyncio.gather(*(kiosk(k) for k in range(kiosks)), *(caller(lane, 4) for lane in range(4)))
     return {"issued": len(issued), "calls": len(call_ms), "call_sent": call_sent, "errors": len(errors),
@@ -168,6 +169,10 @@ def run_once(workers: int, pg_url: str, data_dir: Path, ids: list[dict], seconds
                 token = server.login(f"c{c}cb{n}", PASSWORD)
                 server.post(f"/counters/{counter_id}/sign-in", token).raise_for_status()
                 counters.append((centre["centre"], counter_id, token))
+        # Counter 1 of every centre, then counter 2 of every centre, …: the callers take turns down
+        # this list, so calls made at the same moment are in different centres, as officers' presses
+        # are, rather than four at once in one centre, waiting on each other.
+        counters = [counters[i * COUNTERS + n] for n in range(COUNTERS) for i in range(len(ids))]
         displays = [(centre["centre"], key) for centre in ids for key in centre["displays"].values()]
         ctx = multiprocessing.get_context("spawn")
         ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
