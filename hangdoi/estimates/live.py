@@ -175,8 +175,10 @@ class LiveEstimates:
         return max(self.min_interval or MIN_INTERVAL, cached.cost / CPU_SHARE)
 
     def _seq(self, centre_id: int) -> int:
-        with self.db.read() as session:
-            return Tx(session).value("SELECT seq FROM centre WHERE id = :id", id=centre_id)
+        # Asked every MIN_INTERVAL for every centre, by every process: one statement, no ORM session.
+        with self.db.pooled_cursor() as cursor:
+            return Tx.on_cursor(cursor, postgres=not self.db.is_sqlite).value(
+                "SELECT seq FROM centre WHERE id = :id", id=centre_id)
 
     def _compute(self, centre_id: int, pacer: "Pacer | None" = None) -> Snapshot:
         pacer = pacer or Pacer()
