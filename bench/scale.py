@@ -1,8 +1,9 @@
 """Scale-out benchmark: gunicorn with 1, 2 and 4 threaded workers on PostgreSQL and Redis, as
 README "Deployment" runs it, with 20 centres × 10 counters × 2 displays connected. Prints one JSON
-object: per worker count, tickets issued per second (kiosks back to back over every centre) and
-call-to-display latency (a counter's call-next request sent → each of its centre's two display
-sockets receiving `ticket_called`), and the throughput ratio to one worker. Back to back, every
+object: per worker count, tickets issued per second (kiosks back to back over every centre), issue
+and call-next latency, call-to-display latency (a counter's call-next request sent → each of its
+centre's two display sockets receiving `ticket_called`), the workers' CPU time per request and the
+throughput ratio to one worker. Back to back, every
 request waits behind the kiosks' (latency = kiosks ÷ throughput), so each worker count then runs
 again at a steady `--steady-rate` that all of them carry, for the latency a lobby would see.
 
@@ -207,7 +208,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--kiosks", type=int, default=16, help="kiosks issuing back to back, each its own connection")
     parser.add_argument("--call-rate", type=float, default=20, help="call-next requests per second in all")
-    parser.add_argument("--steady-rate", type=float, default=150,
+    parser.add_argument("--steady-rate", type=float, default=100,
                         help="then again at this many tickets a second in all, a load every worker count carries, "
                              "for latency that is not a queue's (0: skip)")
     args = parser.parse_args()
