@@ -88,7 +88,7 @@ def officer_by_id(db, officer_id: int) -> dict | None:
 
 
 def _read_row(db, sql: str, **params) -> dict | None:
-    with db.pooled_cursor() as cursor:
+    with db.single_read_cursor() as cursor:
         return Tx.on_cursor(cursor, postgres=not db.is_sqlite).row(sql, **params)
 
 

@@ -110,13 +110,32 @@ class Database:
     @contextmanager
     def pooled_cursor(self):
         """A DBAPI cursor on a pooled connection, where an ORM session would cost more than the
-        statements: one read (who sent this API call), or an engine change on PostgreSQL."""
+        statements: an engine change on PostgreSQL."""
         connection = self.engine.raw_connection()
         try:
             yield connection.driver_connection.cursor()
         finally:
             # Back to the pool, which ends whatever transaction is left (rolled back) and drops a
             # connection that cannot end it.
+            connection.close()
+
+    @contextmanager
+    def single_read_cursor(self):
+        """A DBAPI cursor for one statement that only reads, on a pooled connection. PostgreSQL runs
+        it in autocommit: in a transaction it would cost a BEGIN and a ROLLBACK, two more round trips
+        (SQLite's pooled connections already run this way)."""
+        connection = self.engine.raw_connection()
+        driver = connection.driver_connection
+        try:
+            if not self.is_sqlite:
+                driver.autocommit = True
+            yield driver.cursor()
+        finally:
+            if not self.is_sqlite:
+                try:
+                    driver.autocommit = False
+                except Exception:  # noqa: BLE001 — broken: it must never go back in autocommit
+                    connection.invalidate()
             connection.close()
 
     @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -64,3 +65,35 @@ def test_a_change_whose_connection_was_dropped_unchecked_runs_again_on_a_new_one
     with db.read() as session:
         numbers = session.execute(text("SELECT number FROM ticket ORDER BY number")).scalars().all()
     assert numbers == [1001, 1002]
+
+
+@pytest.fixture
+def one_connection(postgres_schema_url):
+    """A pool that hands out the same connection again and again, so what one use leaves behind the
+    next one sees."""
+    db = Database(postgres_schema_url, clock=FixedClock(MONDAY_9AM), pool_size=1)
+    yield db
+    db.dispose()
+
+
+def test_a_single_read_runs_outside_a_transaction_and_leaves_the_connection_transactional(one_connection):
+    db = one_connection
+    with db.single_read_cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        reader = cursor.connection
+    with db.pooled_cursor() as cursor:
+        assert cursor.connection is reader
+        cursor.execute("SELECT 1")
+        assert cursor.connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+
+
+def test_a_single_read_whose_connection_breaks_never_hands_it_back_in_autocommit(one_connection):
+    db = one_connection
+    with pytest.raises(psycopg.OperationalError):
+        with db.single_read_cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    with db.pooled_cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert not cursor.connection.autocommit
+        assert cursor.connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS

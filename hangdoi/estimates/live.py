@@ -176,7 +176,7 @@ class LiveEstimates:
 
     def _seq(self, centre_id: int) -> int:
         # Asked every MIN_INTERVAL for every centre, by every process: one statement, no ORM session.
-        with self.db.pooled_cursor() as cursor:
+        with self.db.single_read_cursor() as cursor:
             return Tx.on_cursor(cursor, postgres=not self.db.is_sqlite).value(
                 "SELECT seq FROM centre WHERE id = :id", id=centre_id)
 
