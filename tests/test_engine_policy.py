@@ -46,6 +46,26 @@ def test_backup_services_only_when_primary_is_empty(db, centre, clock):
     assert numbers_called(db, counter, officer, 3) == ["1001", "A001", None]
 
 
+def test_a_ticket_sent_to_this_counter_goes_before_its_services_even_priority(db, centre, clock):
+    """Counter 2 (primary CT) sends an HT ticket to counter 1; counter 1 calls it before its own
+    HT queue, a priority ticket included. A ticket sent to another counter is never called here."""
+    counter, officer = at_counter(db, centre)
+    other, other_officer = at_counter(db, centre, number=2, username="binh")
+    engine.issue_ticket(db, centre.centre, "HT01")                                   # 1001
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT01", priority="cao_tuoi")              # 1002
+    clock.advance(minutes=1)
+    engine.issue_ticket(db, centre.centre, "HT02")                                   # 1003
+    engine.issue_ticket(db, centre.centre, "CT01")                                   # A001
+    engine.issue_ticket(db, centre.centre, "CT01")                                   # A002
+    assert engine.call_next(db, other, other_officer)["ticket"]["number"] == "A001"
+    engine.transfer(db, other, other_officer, service_id=centre.service("HT01"), to_counter_id=counter)
+    assert engine.call_next(db, other, other_officer)["ticket"]["number"] == "A002"
+    engine.transfer(db, other, other_officer, to_counter_id=centre.counter(3))
+
+    assert numbers_called(db, counter, officer, 5) == ["A001", "1002", "1001", "1003", None]
+
+
 def test_counter_without_the_service_never_calls_it(db, centre):
     counter, officer = at_counter(db, centre, 3, "chi")
     engine.issue_ticket(db, centre.centre, "HT01")

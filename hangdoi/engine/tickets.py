@@ -104,7 +104,8 @@ def call_next(db, counter_id: int, officer_id: int) -> dict:
         if ticket is None:
             return result(tx, None, counter)
         streak = counter["priority_streak"] + 1 if ticket["priority_id"] else 0
-        tx.execute("UPDATE counter SET priority_streak = :streak WHERE id = :id", streak=streak, id=counter["id"])
+        if streak != counter["priority_streak"]:   # most calls: a normal ticket after a normal one
+            tx.execute("UPDATE counter SET priority_streak = :streak WHERE id = :id", streak=streak, id=counter["id"])
         _call(work, ticket, counter, officer_id, how="next")
         return result(tx, ticket, counter)
 
