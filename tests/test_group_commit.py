@@ -110,6 +110,32 @@ def test_a_change_in_a_batch_sees_what_the_changes_before_it_changed(sqlite_url,
     db.dispose()
 
 
+def test_a_counter_renamed_in_a_batch_is_announced_by_its_new_name_in_the_same_batch(sqlite_url, clock):
+    from hangdoi.administration.change import administer
+    from hangdoi.administration.counters import save_counter
+    from hangdoi.database import Database
+    db = Database(sqlite_url, clock=clock)
+    ids = build_centre(db, always_open(SMALL_CENTRE))
+    counter, officer = ids.counter(1), ids.officer("an")
+    engine.sign_in(db, counter, officer)
+    issue_ticket(db, ids.centre, "HT01")
+    fields = {"number": 1, "name": "Quầy Hộ tịch", "active": True, "hardware": None,
+              "primary": [ids.service("HT01"), ids.service("HT02")], "backup": []}
+    writer = GroupCommit(db, Work)
+    changes = []
+    db.on_commit(changes.append)
+    jobs = [_Job(body) for body in (
+        captured_body(db, engine.call_next, counter, officer),
+        captured_body(db, administer, ids.officer("quantri"), lambda change: save_counter(change, fields, counter)),
+        captured_body(db, engine.recall, counter, officer),
+    )]
+    writer._commit(jobs)
+    assert [j.error for j in jobs] == [None, None, None]
+    announced = [call["counter"]["name"] for change in changes for call in change.calls]
+    assert announced == ["Quầy 1", "Quầy Hộ tịch"]
+    db.dispose()
+
+
 def test_a_refused_change_alone_in_its_batch_leaves_nothing_behind(sqlite_url, clock):
     """A batch of one takes no savepoint: a refusal rolls back its whole transaction, the daily
     count its issue had already bumped included."""

@@ -53,6 +53,7 @@ def save_counter(change: Change, fields: dict, counter_id: int | None = None) ->
     else:
         tx.execute("UPDATE counter SET number = :n, name = :name, active = :active, hardware = :hw WHERE id = :id",
                    n=fields["number"], name=fields["name"], active=active, hw=tx.json(hardware), id=counter_id)
+        tx.forget("counter", counter_id)    # later changes in the same group commit see the new name
         tx.execute("DELETE FROM counter_service WHERE counter_id = :id", id=counter_id)
     tx.execute_many("INSERT INTO counter_service (counter_id, service_id, role) VALUES (:counter, :service, :role)",
                     [{"counter": counter_id, "service": s, "role": PRIMARY} for s in primary]

@@ -154,6 +154,10 @@ class Tx:
             "SELECT id FROM kiosk WHERE centre_id = :centre AND name = :name AND active = :yes",
             centre=centre_id, name=name, yes=True))
 
+    def remember(self, kind: str, key, row: dict) -> None:
+        """A row read some other way (locked, say) that a later `kind` lookup may use as it is."""
+        self._rows.setdefault((kind, key), row)
+
     def forget(self, kind: str, key) -> None:
         """A cached row this transaction has just changed."""
         self._rows.pop((kind, key), None)

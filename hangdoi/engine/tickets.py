@@ -229,6 +229,7 @@ def _counter_row(tx: Tx, counter_id: int, lock: bool = False) -> dict | None:
                  "FROM counter WHERE id = :id" + (" FOR UPDATE" if lock else ""), id=counter_id)
     if row is not None:
         row["active"], row["paused"] = bool(row["active"]), bool(row["paused"])
+        tx.remember("counter", counter_id, {key: row[key] for key in ("id", "centre_id", "number", "name")})
     return row
 
 
