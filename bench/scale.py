@@ -145,7 +145,7 @@ async def load(url, centres, counters, seconds, kiosks, call_rate, issue_rate=No
                         call_sent[(centre, body["ticket"]["number"])] = sent
 
     await asyncio.gather(*(kiosk(k) for k in range(kiosks)), *(caller(lane, 4) for lane in range(4)))
-    return {"issued": len(issued), "calls": len(call_ms), "call_sent": call_sent, "errors": len(errors),
+    return {"issued": len(issued), "call_requests": len(call_ms), "call_sent": call_sent, "errors": len(errors),
             "issue_ms": spread(issue_ms), "call_next_ms": spread(call_ms),
             "elapsed": time.monotonic() - started}
 
@@ -199,7 +199,7 @@ def run_once(workers: int, pg_url: str, data_dir: Path, ids: list[dict], seconds
             "call_next_ms": result["call_next_ms"], "call_to_display_ms": spread(latency),
             "display_deliveries": len(latency), "display_deliveries_expected": len(sent) * DISPLAYS,
             "errors": result["errors"],
-            "server_cpu_ms_per_request": round(cpu_used * 1000 / max(1, result["issued"] + result["calls"]), 2)}
+            "server_cpu_ms_per_request": round(cpu_used * 1000 / max(1, result["issued"] + result["call_requests"]), 2)}
 
 
 def main() -> None:

@@ -110,7 +110,7 @@ class Database:
     @contextmanager
     def pooled_cursor(self):
         """A DBAPI cursor on a pooled connection, where an ORM session would cost more than the
-        statements: an engine change on PostgreSQL."""
+        statements: an engine change on PostgreSQL, or one read."""
         connection = self.engine.raw_connection()
         try:
             yield connection.driver_connection.cursor()
@@ -121,22 +121,11 @@ class Database:
 
     @contextmanager
     def single_read_cursor(self):
-        """A DBAPI cursor for one statement that only reads, on a pooled connection. PostgreSQL runs
-        it in autocommit: in a transaction it would cost a BEGIN and a ROLLBACK, two more round trips
-        (SQLite's pooled connections already run this way)."""
-        connection = self.engine.raw_connection()
-        driver = connection.driver_connection
-        try:
-            if not self.is_sqlite:
-                driver.autocommit = True
-            yield driver.cursor()
-        finally:
-            if not self.is_sqlite:
-                try:
-                    driver.autocommit = False
-                except Exception:  # noqa: BLE001 — broken: it must never go back in autocommit
-                    connection.invalidate()
-            connection.close()
+        """A DBAPI cursor for one statement that only reads. PostgreSQL runs it in autocommit: in a
+        transaction it would cost a BEGIN and a ROLLBACK, two more round trips (SQLite's pooled
+        connections already run this way)."""
+        with self.pooled_cursor() as cursor, nullcontext() if self.is_sqlite else _autocommit(cursor.connection):
+            yield cursor
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -170,6 +159,18 @@ def _make_engine(url: str, pool_size: int) -> Engine:
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
     _ping_rested_connections(engine)
     return engine
+
+
+@contextmanager
+def _autocommit(connection):
+    connection.autocommit = True
+    try:
+        yield
+    finally:
+        try:
+            connection.autocommit = False
+        except Exception:  # noqa: BLE001 — broken: closed, so the pool drops it rather than hand it
+            connection.close()   # back in autocommit to a writer expecting a transaction
 
 
 def _ping_rested_connections(engine: Engine) -> None:

@@ -128,7 +128,7 @@ class Tx:
         row = self._service("s.code = :key AND s.centre_id = :centre", code, centre=centre_id)
         self._rows[key] = None if row is None else row["id"]
         if row is not None:
-            self._rows[("service", row["id"])] = row
+            self.remember("service", row["id"], row)
         return row
 
     def _service(self, where: str, key, **extra) -> dict | None:
