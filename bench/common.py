@@ -5,6 +5,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import socketio
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hangdoi.catalogue import create_centre  # noqa: E402
@@ -17,6 +19,12 @@ from hangdoi.testing import LiveServer  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+
+
+def browser_like_socket() -> socketio.AsyncClient:
+    """A Socket.IO client that offers permessage-deflate, as every browser does (aiohttp does not by
+    default): the server's answer to that offer is part of what a lobby screen costs it."""
+    return socketio.AsyncClient(reconnection=False, websocket_extra_options={"compress": 15})
 
 
 def percentile(values, p: float, digits: int = 1) -> float | None:

@@ -29,12 +29,11 @@ from pathlib import Path
 
 import aiohttp
 import psutil
-import socketio
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import spread  # noqa: E402 — common also sets sys.path
+from common import browser_like_socket, spread  # noqa: E402 — common also sets sys.path
 from hangdoi.auth import hash_password  # noqa: E402
 from hangdoi.catalogue import create_centre  # noqa: E402
 from hangdoi.clock import SystemClock  # noqa: E402
@@ -73,7 +72,7 @@ async def _listen(url, displays, counters, ready, stop, out) -> None:
     clients = []
 
     async def connect(ask: dict, token: str | None, centre: int | None) -> None:
-        client = socketio.AsyncClient(reconnection=False)
+        client = browser_like_socket()
         if centre is not None:
             async def on_called(data, centre=centre):
                 if not data.get("recall"):

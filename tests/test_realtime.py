@@ -1,9 +1,11 @@
 """The realtime hub through a live server and real Socket.IO clients."""
 from __future__ import annotations
 
+import asyncio
 import queue
 import time
 
+import aiohttp
 import pytest
 import socketio
 
@@ -275,3 +277,18 @@ def test_the_event_is_emitted_before_the_http_response(db, tmp_path):
     received = {m["name"]: m["args"][0] for m in display.get_received()}
     assert received["ticket_called"]["ticket"]["number"] == "1001"
     assert received["ticket_called"]["seq"] == 3  # issue, sign-in, call
+
+
+def test_websockets_offered_compression_as_browsers_do_get_plain_frames(server):
+    """Each compressed socket costs a zlib compressor and a compression of every message it gets;
+    the server must settle on plain frames even when the client offers permessage-deflate."""
+    async def open_socket():
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(f"{server.url}/socket.io/?EIO=4&transport=websocket",
+                                       compress=15) as ws:
+                opening = await ws.receive(timeout=5)
+                return ws.compress, opening
+
+    compress, opening = asyncio.run(open_socket())
+    assert compress == 0
+    assert opening.type == aiohttp.WSMsgType.TEXT and opening.data.startswith('0{"sid"')

@@ -33,6 +33,7 @@ from ..scope import supervises
 from ..validation import INT, STR, BadInput, check_object
 from ..waits import supervision_view
 from .presence import Presence
+from .uncompressed import WithoutCompression
 from .projection import (
     Projection,
     centre_room,
@@ -61,6 +62,7 @@ class Hub:
                                  channel=settings.redis_channel,
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
+        app.wsgi_app = WithoutCompression(app.wsgi_app)
         self.identities: dict[str, dict | None] = {}
         self.devices = lambda centre_id: []    # the app plugs in what it knows of kiosks and printers
         self.projection = Projection(self.socketio)
