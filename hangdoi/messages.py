@@ -230,6 +230,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wait_about_hours_minutes": ("khoảng {h} giờ {m} phút", "about {h} h {m} min"),
     "wait_over_hours": ("hơn {h} giờ", "over {h} hours"),
     "wait_after_break": (" — có thể quay lại vào buổi chiều", " — you may come back after the lunch break"),
+    "wait_maybe_after_break": (" — có thể sang buổi chiều", " — perhaps after the lunch break"),
     "wait_not_today": ("có thể không kịp trong hôm nay", "may not be reached today"),
     "wait_label": ("Thời gian chờ dự kiến", "Estimated wait"),
     "admin_estimate": ("Người mới đến chờ khoảng", "A newcomer waits about"),

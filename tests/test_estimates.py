@@ -76,6 +76,19 @@ def test_the_lunch_break_is_waited_out():
     assert wait_text(found.tickets[waiting[3].id]) == "hơn 2 giờ — có thể quay lại vào buổi chiều"
 
 
+def test_a_wait_that_may_run_into_the_break_says_so():
+    # 11:00, half an hour before the break; each citizen takes 9 ± 3 minutes. The fourth is called
+    # after three services: by 11:30 in about seven futures of ten, after 13:30 in the others.
+    waiting = tickets(4, queued_from=640.0)
+    found = Forecast(runs=400).estimate(state(waiting, [counter(1)], now=660.0), model(mean=9.0, sd=3.0))
+    fourth, second = found.tickets[waiting[3].id], found.tickets[waiting[1].id]
+    assert fourth.minutes < 30 and fourth.high >= 150              # 13:30 is 150 minutes away
+    assert fourth.maybe_after_break and not fourth.after_break
+    assert wait_text(fourth) == "khoảng 25 phút — có thể sang buổi chiều"
+    assert wait_text(fourth, "en") == "about 25 minutes — perhaps after the lunch break"
+    assert not second.maybe_after_break and wait_text(second) == "khoảng 10 phút"
+
+
 def test_a_ticket_not_reached_before_closing_says_so():
     waiting = tickets(6, queued_from=990.0)
     found = Forecast().estimate(state(waiting, [counter(1)], now=1000.0), fixed(8.0))   # 16:40, closes 17:00
@@ -185,6 +198,7 @@ def test_english_wording():
     assert wait_text(Estimate(23.0, 20.0, 30.0), "en") == "about 25 minutes"
     assert wait_view(Estimate(23.4, 18.6, 30.2)) == {
         "minutes": 23, "low": 19, "high": 30, "beyond_closing": False, "after_break": False,
+        "maybe_after_break": False,
         "text": {"vi": "khoảng 25 phút", "en": "about 25 minutes"}}
 
 

@@ -28,12 +28,16 @@ SCHEMAS = {
                    "position": {"type": "integer", "description": "People ahead in this service"},
                    "estimated_wait": {"oneOf": [{"$ref": "#/components/schemas/Wait"}, {"type": "null"}],
                                       "description": "While waiting (issue and status answers); null otherwise"}}},
-    "Wait": {"type": "object", "required": ["minutes", "low", "high", "beyond_closing", "after_break", "text"],
+    "Wait": {"type": "object", "required": ["minutes", "low", "high", "beyond_closing", "after_break", "maybe_after_break",
+                                          "text"],
              "description": "Estimated wait from now (hangdoi/estimates/): P60 of simulated futures, P20–P80 range",
              "properties": {
                  "minutes": {"type": ["integer", "null"], "description": "null: not before closing, or no counter open"},
                  "low": {"type": ["integer", "null"]}, "high": {"type": ["integer", "null"]},
-                 "beyond_closing": {"type": "boolean"}, "after_break": {"type": "boolean"},
+                 "beyond_closing": {"type": "boolean"},
+                 "after_break": {"type": "boolean", "description": "Called after the coming break (at the estimate)"},
+                 "maybe_after_break": {"type": "boolean",
+                                       "description": "Before the break at the estimate, after it within the range"},
                  "text": {"type": "object", "properties": {"vi": NULLABLE_STR, "en": NULLABLE_STR},
                           "description": "As citizens read it, e.g. “khoảng 25 phút”"}}},
     "Counter": {"type": "object", "properties": {

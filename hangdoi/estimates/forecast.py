@@ -51,6 +51,7 @@ class Estimate:
     high: float | None             # P80
     beyond_closing: bool = False
     after_break: bool = False      # called in a later session than the coming one
+    maybe_after_break: bool = False  # not at the point, but in the range: a fifth of the runs or more
 
 
 @dataclass(slots=True)
@@ -110,7 +111,8 @@ def _summarise(values: list[float], break_at: float) -> Estimate:
     point, low, high = values[int(POINT_QUANTILE * n)], values[n // 5], values[min(n - 1, (4 * n) // 5)]
     if math.isinf(point):
         return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True)
-    return Estimate(point, low, None if math.isinf(high) else high, after_break=point >= break_at)
+    return Estimate(point, low, None if math.isinf(high) else high, after_break=point >= break_at,
+                    maybe_after_break=point < break_at <= high and not math.isinf(break_at))
 
 
 class _Plan:

@@ -5,6 +5,7 @@
     1–2 h                → "khoảng 1 giờ 15 phút" (to the nearest 15)
     2 h and more         → "hơn 2 giờ"
     called after the lunch break → "… — có thể quay lại vào buổi chiều"
+    the range reaches past it    → "… — có thể sang buổi chiều"
     not before closing   → "có thể không kịp trong hôm nay"
 """
 from __future__ import annotations
@@ -35,6 +36,8 @@ def wait_text(estimate: Estimate | None, lang: str = "vi") -> str | None:
         words = text("wait_over_hours", lang, h=int(minutes // 60))
     if estimate.after_break:
         words += text("wait_after_break", lang)
+    elif estimate.maybe_after_break:
+        words += text("wait_maybe_after_break", lang)
     return words
 
 
@@ -46,4 +49,5 @@ def wait_view(estimate: Estimate | None) -> dict | None:
         return None if value is None else int(round(value))
     return {"minutes": whole(estimate.minutes), "low": whole(estimate.low), "high": whole(estimate.high),
             "beyond_closing": estimate.beyond_closing, "after_break": estimate.after_break,
+            "maybe_after_break": estimate.maybe_after_break,
             "text": {"vi": wait_text(estimate, "vi"), "en": wait_text(estimate, "en")}}
