@@ -7,6 +7,13 @@ with two changes measured under bench/load.py.
   thread and starts one only when none is idle. A websocket holds its worker for as long as it is
   open, so the pool grows to the busiest moment's number of connections; a worker idle for
   IDLE_SECONDS ends.
+- Werkzeug closes every connection after one answer (http.server cannot drain an unread body
+  before the next request line), so each request also paid a TCP connect, an accept, a hand-off to
+  a worker and a close, on both sides. `Http11RequestHandler` keeps a connection open when it
+  knows the request's body length: it answers with Content-Length or chunked encoding, reads
+  whatever of the body the application left, and waits up to KEEP_ALIVE_SECONDS for the next
+  request. Anything else (a websocket upgrade, a chunked upload, HTTP/1.0, "Connection: close")
+  goes Werkzeug's way and is closed.
 - Werkzeug formats a log line for every request even when its logger drops it.
 
 (gunicorn, as README "Deployment" runs it, has its own pool and keeps connections open.)
@@ -15,24 +22,151 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+from werkzeug.wsgi import LimitedStream
 
 IDLE_SECONDS = 60.0
+KEEP_ALIVE_SECONDS = 15.0
+DRAIN_LIMIT = 1 << 20       # a larger unread body is cheaper to drop with its connection
 
 _request_log = logging.getLogger("werkzeug")
 
 
 class Http11RequestHandler(WSGIRequestHandler):
-    """Answers in HTTP/1.1 (Werkzeug 3 still closes each connection after its answer, since its
-    server cannot drain an unread request body safely)."""
+    """HTTP/1.1 with keep-alive where it is safe (module docstring)."""
 
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.answered = 0
+        # The head and the body leave in two writes; on a connection that stays open, Nagle's
+        # algorithm would hold the body until the client's delayed ACK of the head (40 ms).
+        if self.connection.family in (socket.AF_INET, socket.AF_INET6):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self) -> None:
+        if self.answered:
+            # An idle browser must not hold a worker for ever: bound the wait for its next request.
+            self.connection.settimeout(KEEP_ALIVE_SECONDS)
+            try:
+                more = self.rfile.peek(1)
+            except OSError:         # timed out, or reset by the client
+                more = b""
+            if not more:
+                self.close_connection = True
+                return
+            self.connection.settimeout(None)
+        self.answered += 1
+        super().handle_one_request()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if _request_log.isEnabledFor(logging.INFO):
             super().log_request(code, size)
+
+    def run_wsgi(self) -> None:
+        length = self._body_length()
+        if length is None:
+            self.close_connection = True
+            super().run_wsgi()
+            return
+        environ = self.environ = self.make_environ()
+        body = LimitedStream(self.rfile, length)
+        environ["wsgi.input"], environ["wsgi.input_terminated"] = body, True
+        answer = _Answer(self)
+        try:
+            chunks = self.server.app(environ, answer.start_response)
+            try:
+                for chunk in chunks:
+                    answer.write(chunk)
+                answer.finish()
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        except (ConnectionError, TimeoutError) as exc:
+            self.close_connection = True
+            self.connection_dropped(exc, environ)
+            return
+        except Exception:  # noqa: BLE001 — as Werkzeug: a 500 if nothing was sent yet, and the error logged
+            self.close_connection = True
+            _request_log.exception("error on request %s %s", self.command, self.path)
+            if not answer.sent:
+                self.send_error(500)
+            return
+        self._drain(body)
+
+    def _drain(self, body: LimitedStream) -> None:
+        """Read what the application left of the body, so the next request starts where it should."""
+        drained = 0
+        try:
+            while not body.is_exhausted and drained <= DRAIN_LIMIT:
+                drained += len(body.read(64 * 1024))
+        except Exception:  # noqa: BLE001 — the client went away mid-body
+            pass
+        if not body.is_exhausted:
+            self.close_connection = True
+
+    def _body_length(self) -> int | None:
+        """The request body's length, when the connection may serve another request after this one."""
+        headers = self.headers
+        if (self.request_version != "HTTP/1.1" or self.close_connection or "Upgrade" in headers
+                or "Transfer-Encoding" in headers or headers.get("Expect")):
+            return None
+        raw = headers.get("Content-Length", "0").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 16 else None
+
+
+class _Answer:
+    """One response written on a connection that stays open: it says its length or is chunked."""
+
+    def __init__(self, handler: Http11RequestHandler):
+        self.handler = handler
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.sent = self.chunked = False
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info=None):
+        if exc_info and self.sent:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status, self.headers = status, headers
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        if not self.sent:
+            self._send_head()
+        if data:
+            out = self.handler.wfile
+            if self.chunked:
+                out.write(b"%x\r\n%s\r\n" % (len(data), data))
+            else:
+                out.write(data)
+
+    def finish(self) -> None:
+        if not self.sent:
+            self._send_head()
+        if self.chunked:
+            self.handler.wfile.write(b"0\r\n\r\n")
+        self.handler.wfile.flush()
+
+    def _send_head(self) -> None:
+        if self.status is None:
+            raise RuntimeError("the application wrote before start_response")
+        handler = self.handler
+        code, _, reason = self.status.partition(" ")
+        handler.send_response(int(code), reason)
+        names = set()
+        for name, value in self.headers:
+            handler.send_header(name, value)
+            names.add(name.lower())
+        bodiless = handler.command == "HEAD" or int(code) in (204, 304) or 100 <= int(code) < 200
+        if "content-length" not in names and not bodiless:
+            self.chunked = True
+            handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        self.sent = True
 
 
 class PooledWSGIServer(BaseWSGIServer):

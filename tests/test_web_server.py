@@ -1,12 +1,14 @@
 """The pooled HTTP server of `hangdoi serve` (hangdoi/web_server.py), with real sockets."""
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
 import pytest
 import requests
 
+from hangdoi import web_server
 from hangdoi.web_server import PooledWSGIServer
 
 
@@ -112,3 +114,121 @@ def test_a_failing_connection_does_not_lose_its_worker(serve):
         assert requests.get(f"{url}/boom", timeout=5).status_code == 500
         assert requests.get(url, timeout=5).text == "ok"
     assert server.workers <= 3
+
+
+def raw_exchange(url: str, *requests_bytes: bytes, read_timeout: float = 5.0) -> tuple[socket.socket, list[bytes]]:
+    """Sends each request on one TCP connection, reading its whole answer before the next."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=read_timeout)
+    reader = conn.makefile("rb")
+    answers = []
+    for request in requests_bytes:
+        conn.sendall(request)
+        answers.append(read_answer(reader))
+    return conn, answers
+
+
+def read_answer(reader) -> bytes:
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = reader.readline()
+        assert line, f"connection closed after {head!r}"
+        head += line
+    headers = {k.strip().lower(): v.strip() for k, _, v in
+               (line.decode().partition(":") for line in head.split(b"\r\n")[1:] if line)}
+    if "content-length" in headers:
+        return head + reader.read(int(headers["content-length"]))
+    body = b""
+    while True:                     # chunked
+        size = int(reader.readline().strip(), 16)
+        chunk = reader.read(size + 2)[:-2]
+        if not size:
+            return head + body
+        body += chunk
+
+
+def closed_by_server(conn: socket.socket) -> bool:
+    conn.settimeout(5)
+    try:
+        return conn.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_a_connection_serves_request_after_request_and_drains_unread_bodies(serve):
+    seen = []
+
+    def app(environ, start_response):       # never reads the body it is sent
+        seen.append(environ["PATH_INFO"])
+        return hello(environ, start_response)
+
+    server, url = serve(app)
+    body = b'{"service": "HT01", "padding": "' + b"x" * 5000 + b'"}'
+    post = (b"POST /first HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    conn, answers = raw_exchange(url, post, b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 b"GET /third HTTP/1.1\r\nHost: x\r\n\r\n")
+    conn.close()
+    assert seen == ["/first", "/second", "/third"]
+    assert all(a.startswith(b"HTTP/1.1 200") and a.endswith(b"\r\n\r\nok") for a in answers)
+    assert all(b"connection: close" not in a.lower() for a in answers)
+
+
+def test_an_answer_without_a_length_is_chunked_and_the_connection_goes_on(serve):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"first part, ", b"", b"second part"]
+
+    server, url = serve(app)
+    conn, answers = raw_exchange(url, *[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"] * 2)
+    conn.close()
+    for answer in answers:
+        assert b"transfer-encoding: chunked" in answer.lower()
+        assert answer.endswith(b"\r\n\r\nfirst part, second part")
+
+
+def test_connections_the_client_or_the_request_ends_are_closed(serve):
+    server, url = serve(hello)
+    for request in (b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    b"GET / HTTP/1.0\r\n\r\n",
+                    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"):
+        conn, [answer] = raw_exchange(url, request)
+        assert answer.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")) and answer.endswith(b"ok")
+        assert closed_by_server(conn), request
+        conn.close()
+
+
+def test_a_large_unread_body_closes_its_connection_instead_of_being_read(serve, monkeypatch):
+    monkeypatch.setattr(web_server, "DRAIN_LIMIT", 100_000)
+    server, url = serve(hello)
+    host, port = url.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n" + b"x" * 300_000)
+    assert read_answer(conn.makefile("rb")).endswith(b"ok")
+    assert closed_by_server(conn)
+    conn.close()
+
+
+def test_an_idle_connection_is_closed_and_its_worker_returns_to_the_pool(serve, monkeypatch):
+    monkeypatch.setattr(web_server, "KEEP_ALIVE_SECONDS", 0.3)
+    server, url = serve(hello)
+    conn, [answer] = raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.endswith(b"ok")
+    started = time.monotonic()
+    assert closed_by_server(conn)
+    assert time.monotonic() - started < 3
+    conn.close()
+    wait_for(lambda: server._spare == server.workers == 1)
+    assert requests.get(url, timeout=5).text == "ok"
+    assert server.workers == 1
+
+
+def test_a_failing_request_on_a_kept_connection_answers_500_and_closes(serve):
+    def app(environ, start_response):
+        raise RuntimeError("a bug in one request")
+
+    server, url = serve(app)
+    conn, [answer] = raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 500")
+    assert closed_by_server(conn)
+    conn.close()
