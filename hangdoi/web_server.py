@@ -1,19 +1,18 @@
 """The HTTP server of `hangdoi serve`: Werkzeug's, which Flask-SocketIO's threading mode runs on,
-with two changes measured under bench/load.py.
+with three changes measured under bench/load.py.
 
-- Werkzeug's threaded server starts a thread for every connection, and closes every connection
-  after one answer: at 300 tickets a second that is 300+ thread starts a second, 100 µs of
-  interpreter and kernel time each. `PooledWSGIServer` hands each connection to an idle worker
+- Werkzeug's threaded server starts a thread for every connection: at 300 tickets a second that
+  was 300+ thread starts a second, 100 µs of interpreter and kernel time each. `PooledWSGIServer` hands each connection to an idle worker
   thread and starts one only when none is idle. A websocket holds its worker for as long as it is
   open, so the pool grows to the busiest moment's number of connections; a worker idle for
   IDLE_SECONDS ends.
 - Werkzeug closes every connection after one answer (http.server cannot drain an unread body
   before the next request line), so each request also paid a TCP connect, an accept, a hand-off to
-  a worker and a close, on both sides. `Http11RequestHandler` keeps a connection open when it
+  a worker and a close, on both sides: 0.2-0.5 ms of server CPU per request in bench/load.py. `Http11RequestHandler` keeps a connection open when it
   knows the request's body length: it answers with Content-Length or chunked encoding, reads
   whatever of the body the application left, and waits up to KEEP_ALIVE_SECONDS for the next
-  request. Anything else (a websocket upgrade, a chunked upload, HTTP/1.0, "Connection: close")
-  goes Werkzeug's way and is closed.
+  request (and as long for the first). Anything else (a websocket upgrade, a chunked upload,
+  HTTP/1.0, "Connection: close") goes Werkzeug's way and is closed.
 - Werkzeug formats a log line for every request even when its logger drops it.
 
 (gunicorn, as README "Deployment" runs it, has its own pool and keeps connections open.)
@@ -42,25 +41,23 @@ class Http11RequestHandler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.answered = 0
         # The head and the body leave in two writes; on a connection that stays open, Nagle's
         # algorithm would hold the body until the client's delayed ACK of the head (40 ms).
         if self.connection.family in (socket.AF_INET, socket.AF_INET6):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_one_request(self) -> None:
-        if self.answered:
-            # An idle browser must not hold a worker for ever: bound the wait for its next request.
-            self.connection.settimeout(KEEP_ALIVE_SECONDS)
-            try:
-                more = self.rfile.peek(1)
-            except OSError:         # timed out, or reset by the client
-                more = b""
-            if not more:
-                self.close_connection = True
-                return
-            self.connection.settimeout(None)
-        self.answered += 1
+        # A connection that sends nothing (one kept open after an answer, a browser's spare one)
+        # must not hold a worker for ever: the wait for a request is bounded.
+        self.connection.settimeout(KEEP_ALIVE_SECONDS)
+        try:
+            more = self.rfile.peek(1)
+        except OSError:         # timed out, or reset by the client
+            more = b""
+        if not more:
+            self.close_connection = True
+            return
+        self.connection.settimeout(None)
         super().handle_one_request()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -213,14 +213,16 @@ def test_an_idle_connection_is_closed_and_its_worker_returns_to_the_pool(serve, 
     monkeypatch.setattr(web_server, "KEEP_ALIVE_SECONDS", 0.3)
     server, url = serve(hello)
     conn, [answer] = raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    silent = socket.create_connection(conn.getpeername(), timeout=5)     # never sends a request
     assert answer.endswith(b"ok")
     started = time.monotonic()
-    assert closed_by_server(conn)
+    assert closed_by_server(conn) and closed_by_server(silent)
     assert time.monotonic() - started < 3
     conn.close()
-    wait_for(lambda: server._spare == server.workers == 1)
+    silent.close()
+    wait_for(lambda: server._spare == server.workers == 2)
     assert requests.get(url, timeout=5).text == "ok"
-    assert server.workers == 1
+    assert server.workers == 2
 
 
 def test_a_failing_request_on_a_kept_connection_answers_500_and_closes(serve):
