@@ -11,7 +11,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from drivers.printer.escpos_parse import ParseError, decode
 from drivers.printer.raster import encode
-from drivers.printer.ticket import PrintedTicket, render, word, wrap
+from drivers.printer.ticket import Canvas, PrintedTicket, render, wait_lines, word, wrap
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("HANGDOI_UPDATE_GOLDEN") == "1"
@@ -122,3 +122,29 @@ def test_a_long_number_still_fits_the_narrow_paper():
     image = render(PrintedTicket(**{**TICKET.__dict__, "number": "A123456"}), 384)
     assert image.width == 384
     assert len(encode(image)) <= 12_000
+
+
+class LineRecorder(Canvas):
+    """A page that keeps the lines it is given (each is wrapped to the paper when drawn)."""
+
+    def __init__(self, width: int):
+        super().__init__(width)
+        self.lines: list[str] = []
+
+    def text(self, line: str, weight: str = "Medium", points: int = 24) -> None:
+        self.lines.append(line)
+        super().text(line, weight, points)
+
+
+@pytest.mark.parametrize("width", [384, 512, 576])
+@pytest.mark.parametrize("wait, figure, note", [
+    ("khoảng 1 giờ 45 phút — có thể sang buổi chiều", "khoảng 1 giờ 45 phút", "(có thể sang buổi chiều)"),
+    ("hơn 3 giờ — có thể quay lại vào buổi chiều", "hơn 3 giờ", "(có thể quay lại vào buổi chiều)"),
+    ("khoảng 25 phút", "khoảng 25 phút", None)])
+def test_a_wait_is_printed_with_its_figure_whole_and_its_note_apart(width, wait, figure, note):
+    page = LineRecorder(width)
+    wait_lines(page, wait)
+    assert page.lines[0] in (f"Thời gian chờ dự kiến: {figure}", "Thời gian chờ dự kiến:")
+    assert figure in page.lines[0] or page.lines[1] == figure
+    assert all(page.fits(line, "Medium", 22) for line in page.lines)     # no line is cut when drawn
+    assert (page.lines[-1] == note) if note else (page.lines[-1].endswith(figure))

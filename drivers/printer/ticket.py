@@ -78,6 +78,9 @@ class Canvas:
     def size(self, points: int) -> int:
         return max(12, round(points * self.scale))
 
+    def fits(self, line: str, weight: str, points: int) -> bool:
+        return line_length(line, weight, self.size(points)) <= self.width - 16
+
     def gap(self, points: int) -> None:
         self.y += round(points * self.scale)
 
@@ -211,6 +214,21 @@ def _pack_rows(matrix: list[list[bool]]) -> bytes:
     return bytes(out)
 
 
+def wait_lines(page: Canvas, wait: str) -> None:
+    """The figure is never cut in two ("khoảng 1 giờ" | "45 phút" would read as an hour): the label
+    goes on a line of its own when both do not fit, and a note after the figure ("— có thể sang
+    buổi chiều") on the next line, in brackets."""
+    figure, _, note = wait.partition(" — ")
+    label = "Thời gian chờ dự kiến:"
+    if page.fits(f"{label} {figure}", "Medium", 22):
+        page.text(f"{label} {figure}", "Medium", 22)
+    else:
+        page.text(label, "Medium", 22)
+        page.text(figure, "SemiBold", 22)
+    if note:
+        page.text(f"({note})", "Medium", 22)
+
+
 def render(ticket: PrintedTicket, width: int = 576) -> Image.Image:
     if width not in WIDTHS:
         raise ValueError(f"paper width must be one of {WIDTHS} dots")
@@ -231,7 +249,7 @@ def render(ticket: PrintedTicket, width: int = 576) -> Image.Image:
         page.text("Quầy phục vụ: " + ", ".join(str(n) for n in ticket.counters), "SemiBold", 22)
     page.text(f"Số người đang chờ trước bạn: {ticket.people_ahead}", "Medium", 22)
     if ticket.wait:
-        page.text(f"Thời gian chờ dự kiến: {ticket.wait}", "Medium", 22)
+        wait_lines(page, ticket.wait)
     page.text(f"Giờ lấy số: {ticket.issued_at}", "Regular", 20)
     page.gap(8)
     page.doubled(qr_half(ticket.status_url, 3 if width > 384 else 2))
