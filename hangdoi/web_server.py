@@ -2,17 +2,18 @@
 with three changes measured under bench/load.py.
 
 - Werkzeug's threaded server starts a thread for every connection: at 300 tickets a second that
-  was 300+ thread starts a second, 100 µs of interpreter and kernel time each. `PooledWSGIServer` hands each connection to an idle worker
-  thread and starts one only when none is idle. A websocket holds its worker for as long as it is
-  open, so the pool grows to the busiest moment's number of connections; a worker idle for
-  IDLE_SECONDS ends.
+  was 300+ thread starts a second, 100 µs of interpreter and kernel time each.
+  `PooledWSGIServer` hands each connection to an idle worker thread and starts one only when none
+  is idle. A websocket holds its worker for as long as it is open, so the pool grows to the
+  busiest moment's number of connections; a worker idle for IDLE_SECONDS ends.
 - Werkzeug closes every connection after one answer (http.server cannot drain an unread body
   before the next request line), so each request also paid a TCP connect, an accept, a hand-off to
-  a worker and a close, on both sides: 0.2-0.5 ms of server CPU per request in bench/load.py. `Http11RequestHandler` keeps a connection open when it
-  knows the request's body length: it answers with Content-Length or chunked encoding, reads
-  whatever of the body the application left, and waits up to KEEP_ALIVE_SECONDS for the next
-  request (and as long for the first). Anything else (a websocket upgrade, a chunked upload,
-  HTTP/1.0, "Connection: close") goes Werkzeug's way and is closed.
+  a worker and a close, on both sides: 0.2-0.5 ms of server CPU per request in bench/load.py.
+  `Http11RequestHandler` keeps a connection open when it knows the request's body length: it
+  answers with Content-Length or chunked encoding, reads whatever of the body the application
+  left, and waits up to KEEP_ALIVE_SECONDS for the next request (and as long for the first).
+  Anything else (a websocket upgrade, a chunked upload, HTTP/1.0, "Connection: close") goes
+  Werkzeug's way and is closed.
 - Werkzeug formats a log line for every request even when its logger drops it.
 
 (gunicorn, as README "Deployment" runs it, has its own pool and keeps connections open.)

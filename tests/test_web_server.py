@@ -44,8 +44,9 @@ def test_one_connection_after_another_reuses_one_worker(serve):
     server, url = serve(hello)
     for _ in range(50):
         assert requests.get(url, timeout=5).text == "ok"
-    # Each answer closes its connection; the next may arrive before its worker is back, so a
-    # second worker may start once in a while, never one per connection.
+    # Each request comes on a connection of its own (requests.get closes it after the answer); the
+    # next may arrive before its worker is back, so a second worker may start once in a while,
+    # never one per connection.
     assert server.workers <= 3
 
 

@@ -28,8 +28,8 @@ SCHEMAS = {
                    "position": {"type": "integer", "description": "People ahead in this service"},
                    "estimated_wait": {"oneOf": [{"$ref": "#/components/schemas/Wait"}, {"type": "null"}],
                                       "description": "While waiting (issue and status answers); null otherwise"}}},
-    "Wait": {"type": "object", "required": ["minutes", "low", "high", "beyond_closing", "after_break", "maybe_after_break",
-                                          "text"],
+    "Wait": {"type": "object",
+             "required": ["minutes", "low", "high", "beyond_closing", "after_break", "maybe_after_break", "text"],
              "description": "Estimated wait from now (hangdoi/estimates/): P60 of simulated futures, P20–P80 range",
              "properties": {
                  "minutes": {"type": ["integer", "null"], "description": "null: not before closing, or no counter open"},
