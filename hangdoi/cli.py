@@ -222,7 +222,10 @@ def hardware(config_path: str) -> None:
 @click.option("--days", type=click.IntRange(1, 100_000), default=None, help="Working days (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Random seed (default: the scenario's).")
 @click.option("--progress", is_flag=True, help="Print each finished day on stderr.")
-def simulate(scenario_path: str, days: int | None, seed: int | None, progress: bool) -> None:
+@click.option("--record", "record_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write one JSON line per predicted ticket, with our forecast's P5…P95 "
+                   "(bench/calibration.py reads it).")
+def simulate(scenario_path: str, days: int | None, seed: int | None, progress: bool, record_path: str | None) -> None:
     """Play whole days of a centre through the engine and score every wait-time estimator (JSON)."""
     import json
 
@@ -233,8 +236,12 @@ def simulate(scenario_path: str, days: int | None, seed: int | None, progress: b
         scenario = load(scenario_path)
     except ScenarioError as exc:
         raise click.UsageError(f"scenario {scenario_path}: {exc}") from exc
-    report = run(scenario, days=days, seed=seed,
-                 progress=(lambda n, total: click.echo(f"day {n}/{total}", err=True)) if progress else None)
+    progress_line = (lambda n, total: click.echo(f"day {n}/{total}", err=True)) if progress else None
+    if record_path is None:
+        report = run(scenario, days=days, seed=seed, progress=progress_line)
+    else:
+        with open(record_path, "w", encoding="utf-8") as record:
+            report = run(scenario, days=days, seed=seed, progress=progress_line, record=record)
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 

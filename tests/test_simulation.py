@@ -52,6 +52,31 @@ def test_the_command_prints_every_estimator_in_the_documented_shape(tmp_path):
         assert figures["mae_min"] <= figures["rmse_min"]
 
 
+def test_a_recorded_run_gives_every_ticket_its_truth_and_the_forecast_spread_and_changes_no_figure(tmp_path):
+    path, record = tmp_path / "tiny.json", tmp_path / "record.jsonl"
+    path.write_text(json.dumps(TINY, ensure_ascii=False), encoding="utf-8")
+    args = ["simulate", "--scenario", str(path), "--days", "1", "--seed", "3"]
+    plain = json.loads(CliRunner().invoke(main, args).output)
+    result = CliRunner().invoke(main, [*args, "--record", str(record)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == plain                   # recording leaves the days as they were
+    rows = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == plain["tickets"] + plain["not_called"]
+    assert sum(row["waited"] is not None for row in rows) == plain["tickets"]
+    for row in rows:
+        assert set(row["predicted"]) == set(ESTIMATOR_ORDER) and row["day"] == rows[0]["day"]
+        if row["spread"] is not None:
+            finite = [v for v in row["spread"] if v is not None]
+            assert len(row["spread"]) == 19 and finite == sorted(finite)
+            assert row["spread"][len(finite):] == [None] * (19 - len(finite))   # "not today" is the top
+            if row["spread"][11] is not None:
+                assert row["spread"][11] == row["predicted"]["hangdoi"]     # P60 is the estimate
+    # The recorded pairs are the ones scored: our MAE comes back from them.
+    pairs = [(row["predicted"]["hangdoi"], row["waited"]) for row in rows if row["waited"] is not None]
+    mae = sum(abs(p - w) for p, w in pairs) / len(pairs)
+    assert mae == pytest.approx(plain["estimators"]["hangdoi"]["mae_min"], abs=0.01)
+
+
 @pytest.mark.parametrize("change, message", [
     ({"sessions": [["09:00", "08:00"]]}, "sessions[0]: spans must run forwards"),
     ({"sessions": [["7h30", "11:30"]]}, "sessions[0]: expected a time as HH:MM"),

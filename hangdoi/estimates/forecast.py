@@ -40,6 +40,7 @@ MIN_RUNS = 16
 WORK_BUDGET = 2000
 SEED = 20251
 POINT_QUANTILE = 0.6
+SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, kept on request (the simulator's record)
 SUMMARY_PIECE = 500          # tickets summarised between two pauses
 UNIT_NORMAL = NormalDist()
 
@@ -58,6 +59,8 @@ class Estimate:
 class Estimates:
     tickets: dict[int, Estimate]
     services: dict[int, Estimate]   # a newcomer (not priority) taking a ticket now
+    # Per waiting ticket, the runs' SPREAD_QUANTILES (inf: not called today); Forecast(keep_spread=True) only.
+    spread: dict[int, tuple[float, ...]] | None = None
 
 
 # No counter open for the service: nothing honest to say.
@@ -67,8 +70,8 @@ NO_COUNTER = Estimate(None, None, None)
 class Forecast:
     name = "hangdoi"
 
-    def __init__(self, runs: int | None = None, seed: int = SEED):
-        self.runs, self.seed = runs, seed
+    def __init__(self, runs: int | None = None, seed: int = SEED, keep_spread: bool = False):
+        self.runs, self.seed, self.keep_spread = runs, seed, keep_spread
 
     def estimate(self, state: QueueState, model: Model, pause: Callable[[], None] = lambda: None) -> Estimates:
         """`pause` is called between pieces of the work (the live server lets requests run then)."""
@@ -91,8 +94,13 @@ class Forecast:
                 pause()
         for key in plan.uncallable:
             summary[key] = NO_COUNTER
+        spread = None
+        if self.keep_spread:        # the values are sorted by now
+            spread = {t.id: tuple(times[t.id][min(len(times[t.id]) - 1, int(q * len(times[t.id])))]
+                                  for q in SPREAD_QUANTILES)
+                      for t in state.waiting if t.id not in plan.uncallable}
         return Estimates(tickets={t.id: summary[t.id] for t in state.waiting},
-                         services={s: summary[-s] for s in state.services})
+                         services={s: summary[-s] for s in state.services}, spread=spread)
 
 
 def working_spans(state: QueueState) -> list[tuple[float, float]]:

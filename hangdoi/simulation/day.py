@@ -35,6 +35,7 @@ class Prediction:
     ticket_id: int
     issued: float
     minutes: dict[str, float]          # estimator name → predicted wait
+    spread: tuple[float, ...] | None = None   # our forecast's P5 … P95, when it keeps them
 
 
 class Day:
@@ -146,12 +147,15 @@ class Day:
         with self.db.read() as session:
             state = read_state(Tx(session), self.ids["centre"], self.clock.now())
         left = max(0.0, self.closing - at)
-        minutes = {}
+        minutes, spread = {}, None
         for estimator in self.estimators:
-            found = estimator.estimate(state, self.model).tickets.get(ticket_id)
+            estimates = estimator.estimate(state, self.model)
+            found = estimates.tickets.get(ticket_id)
             # "Not today" counts as predicting the time left until closing.
             minutes[estimator.name] = found.minutes if found is not None and found.minutes is not None else left
-        self.predictions.append(Prediction(ticket_id, at, minutes))
+            if estimates.spread:
+                spread = estimates.spread.get(ticket_id)
+        self.predictions.append(Prediction(ticket_id, at, minutes, spread))
 
     def _abandon(self, ticket_id: int) -> None:
         with self.db.read() as session:

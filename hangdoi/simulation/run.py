@@ -4,10 +4,13 @@ same simulated days (common random numbers): they are asked side by side at each
 they answer never changes what happens next."""
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ..auth import hash_password
@@ -25,8 +28,8 @@ from .scores import scores
 ESTIMATOR_ORDER = ("naive", "service_ql", "les", "hol", "rolling", "hangdoi")
 
 
-def estimators() -> list:
-    return [*(baseline() for baseline in BASELINES), Forecast()]
+def estimators(keep_spread: bool = False) -> list:
+    return [*(baseline() for baseline in BASELINES), Forecast(keep_spread=keep_spread)]
 
 
 def centre_spec(scenario: Scenario) -> dict:
@@ -64,7 +67,8 @@ def working_days(scenario: Scenario, count: int):
 
 
 def simulate(scenario: Scenario, days: int | None = None, seed: int | None = None,
-             progress=None) -> dict:
+             progress=None, record: TextIO | None = None) -> dict:
+    """`record`: a file that gets one JSON line per predicted ticket (`record_line`)."""
     days = days or scenario.days
     seed = scenario.seed if seed is None else seed
     scratch = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else None
@@ -79,10 +83,13 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
             pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in ESTIMATOR_ORDER}
             tickets = not_called = 0
             for n, day in enumerate(working_days(scenario, days)):
-                predictions = Day(db, clock, scenario, ids, estimators(), day, f"{seed}-{day.isoformat()}").play()
+                predictions = Day(db, clock, scenario, ids, estimators(keep_spread=record is not None), day,
+                                  f"{seed}-{day.isoformat()}").play()
                 waited = _waits(db, ids["centre"], day)
                 for p in predictions:
                     actual = waited.get(p.ticket_id)
+                    if record is not None:
+                        record.write(record_line(day, p, actual) + "\n")
                     if actual is None:
                         not_called += 1
                         continue
@@ -96,6 +103,17 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
     return {"scenario": scenario.name, "days": days, "tickets": tickets,
             "estimators": {name: scores(pairs[name]) for name in ESTIMATOR_ORDER},
             "seed": seed, "not_called": not_called}
+
+
+def record_line(day, prediction, waited: float | None) -> str:
+    """One predicted ticket: when it was issued (minutes after midnight), how long it waited (null:
+    never called), what each estimator said, and our forecast's P5 … P95 (null: not called today
+    in that share of its runs). bench/calibration.py reads these."""
+    def rounded(value):
+        return None if value is None or math.isinf(value) else round(value, 3)
+    return json.dumps({"day": day.isoformat(), "issued": round(prediction.issued, 3), "waited": rounded(waited),
+                       "predicted": {name: rounded(m) for name, m in prediction.minutes.items()},
+                       "spread": None if prediction.spread is None else [rounded(v) for v in prediction.spread]})
 
 
 def _waits(db, centre_id: int, day) -> dict[int, float]:

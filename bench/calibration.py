@@ -1,0 +1,131 @@
+"""How honest our wait forecast is, from `hangdoi simulate --record` files: is its spread
+calibrated, and could any figure drawn from it meet under5_rate ≤ 0.15 and |bias| ≤ 2 together?
+
+    .venv/bin/python bench/calibration.py --scenarios bench/scenarios/*.json --unseen 8 --days 30
+    .venv/bin/python bench/calibration.py --records s.jsonl ...   # files of `hangdoi simulate --record`
+
+With scenarios (and `--unseen N`: bench/estimates.py's random centres from `--unseen-seed`), it
+runs `hangdoi simulate --record` on each, two at a time, then reads the records.
+
+Per file it prints (JSON):
+- `ours`: MAE, bias and under5_rate of the figure we show (P60), as `hangdoi simulate` scores it;
+- `pit_fifths`: the share of citizens whose real wait fell in each fifth of the forecast's spread
+  (0.2 each when calibrated), over the day and per hour of issue; ties, as a wait of 0 against a
+  spread of zeros, are split at random (fixed seed);
+- `frontier`: the lowest under5_rate a figure taken from the spread reaches with |bias| ≤ 2, if
+  the spread is the truth: for each citizen, the figure that minimises P(called more than 5
+  minutes later) + mu × figure, mu swept; with the MAE that costs. A centre whose frontier is
+  above 0.15 cannot meet both targets with any such rule; one whose best mu differs from the
+  others' cannot meet them with one rule for all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from estimates import ROOT, unseen_scenario
+
+FIFTHS = 5
+MUS = [0.0] + [0.0002 * 1.06 ** k for k in range(110)]      # 0.0002 … ~0.12 per minute
+
+
+def load(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    return [r for r in rows if r["waited"] is not None and r["spread"] is not None]
+
+
+def scores(pairs: list[tuple[float, float]]) -> dict:
+    errors = [p - w for p, w in pairs]
+    n = len(errors)
+    return {"mae_min": round(sum(map(abs, errors)) / n, 3), "bias_min": round(sum(errors) / n, 3),
+            "under5_rate": round(sum(e < -5 for e in errors) / n, 4)}
+
+
+def pit(spread: list, waited: float, rng: random.Random) -> float:
+    """Where the real wait fell in the spread, 0..1 (None in the spread: not called today)."""
+    values = [float("inf") if v is None else v for v in spread]
+    below = sum(v < waited - 0.05 for v in values)
+    tied = sum(abs(v - waited) <= 0.05 for v in values)
+    return (below + rng.random() * tied) / len(values)
+
+
+def fifths(levels: list[float]) -> list[float]:
+    counts = [0] * FIFTHS
+    for level in levels:
+        counts[min(FIFTHS - 1, int(level * FIFTHS))] += 1
+    return [round(c / len(levels), 3) for c in counts]
+
+
+def options(spread: list) -> list[tuple[float, float]]:
+    """(figure, P(called more than 5 minutes after it)) for the figures worth considering."""
+    values = [float("inf") if v is None else v for v in spread]
+    figures = sorted({0.0, *(max(0.0, v) for v in values if v != float("inf")),
+                      *(max(0.0, v - 5 + 1e-6) for v in values if v != float("inf"))})
+    return [(f, sum(v > f + 5 for v in values) / len(values)) for f in figures]
+
+
+def frontier(rows: list[dict]) -> dict | None:
+    choices = [(options(r["spread"]), r["waited"]) for r in rows]
+    best = None
+    for mu in MUS:
+        pairs = [(min(opts, key=lambda o: o[1] + mu * o[0])[0], waited) for opts, waited in choices]
+        figures = scores(pairs)
+        if abs(figures["bias_min"]) <= 2 and (best is None or figures["under5_rate"] < best["under5_rate"]):
+            best = {**figures, "mu": round(mu, 5)}
+    return best
+
+
+def report(path: str) -> dict:
+    rows = load(path)
+    rng = random.Random(1)
+    levels = [(int(r["issued"] // 60), pit(r["spread"], r["waited"], rng)) for r in rows]
+    by_hour = defaultdict(list)
+    for hour, level in levels:
+        by_hour[hour].append(level)
+    return {"file": path, "tickets": len(rows),
+            "ours": scores([(r["predicted"]["hangdoi"], r["waited"]) for r in rows]),
+            "pit_fifths": fifths([level for _, level in levels]),
+            "pit_fifths_by_hour": {f"{h:02d}": {"tickets": len(v), "fifths": fifths(v)}
+                                   for h, v in sorted(by_hour.items())},
+            "frontier": frontier(rows)}
+
+
+def record(scenario: str, days: int | None, folder: Path) -> str:
+    out = folder / (Path(scenario).stem + ".jsonl")
+    command = [sys.executable, "-m", "hangdoi.cli", "simulate", "--scenario", scenario, "--record", str(out)]
+    subprocess.run([*command, *(["--days", str(days)] if days else [])], check=True, capture_output=True, cwd=ROOT)
+    return str(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", nargs="*", default=[], help="files written by `hangdoi simulate --record`")
+    parser.add_argument("--scenarios", nargs="*", default=[], help="scenario files to simulate and record")
+    parser.add_argument("--unseen", type=int, default=0, help="random scenarios to add (as bench/estimates.py)")
+    parser.add_argument("--unseen-seed", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=None, help="working days per scenario (default: its own)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="hangdoi-calibration-"))
+    scenarios = list(args.scenarios)
+    for seed in range(args.unseen_seed, args.unseen_seed + args.unseen):
+        path = folder / f"unseen-{seed}.json"
+        path.write_text(json.dumps(unseen_scenario(seed), ensure_ascii=False), encoding="utf-8")
+        scenarios.append(str(path))
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        records = [*args.records, *pool.map(lambda s: record(s, args.days, folder), scenarios)]
+    if not records:
+        parser.error("give --records, --scenarios or --unseen")
+    print(json.dumps([report(path) for path in records], ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
