@@ -96,9 +96,7 @@ class Forecast:
             summary[key] = NO_COUNTER
         spread = None
         if self.keep_spread:        # the values are sorted by now
-            spread = {t.id: tuple(times[t.id][min(len(times[t.id]) - 1, int(q * len(times[t.id])))]
-                                  for q in SPREAD_QUANTILES)
-                      for t in state.waiting if t.id not in plan.uncallable}
+            spread = {t.id: _spread(times[t.id]) for t in state.waiting if t.id not in plan.uncallable}
         return Estimates(tickets={t.id: summary[t.id] for t in state.waiting},
                          services={s: summary[-s] for s in state.services}, spread=spread)
 
@@ -121,6 +119,11 @@ def _summarise(values: list[float], break_at: float) -> Estimate:
         return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True)
     return Estimate(point, low, None if math.isinf(high) else high, after_break=point >= break_at,
                     maybe_after_break=point < break_at <= high and not math.isinf(break_at))
+
+
+def _spread(ordered: list[float]) -> tuple[float, ...]:
+    n = len(ordered)
+    return tuple(ordered[min(n - 1, int(q * n))] for q in SPREAD_QUANTILES)
 
 
 class _Plan:
