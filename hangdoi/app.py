@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     from kiosk import bp as kiosk_pages
 
     from .admin import bp as admin_pages
+    from .home import bp as home_page
     from .printing import TicketPrinting
     from .estimates.live import LiveEstimates
     context.hub = Hub(app, db, settings)
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.register_blueprint(admin_pages)
     app.register_blueprint(assets)
     app.register_blueprint(display_pages)
+    app.register_blueprint(home_page)
     if settings.proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,

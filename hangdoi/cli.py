@@ -91,6 +91,7 @@ def demo(host: str, port: int) -> None:
     click.echo("accounts (username / password):")
     for username, password in demo_credentials():
         click.echo(f"{username} / {password}")
+    click.echo(f"staff start here: http://{host}:{port}/")
     kinds = {"kiosk": "kiosk", "display": "lobby display"}
     for kind, name, path in links:
         click.echo(f"{kinds[kind]} “{name}”: http://{host}:{port}{path}")

@@ -148,6 +148,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk_language": ("English", "Tiếng Việt"),
     "kiosk_hours": ("Giờ làm việc: {hours}", "Opening hours: {hours}"),
     "kiosk_help": ("Cần hỗ trợ? Xin mời đến quầy hướng dẫn.", "Need help? Please ask at the information desk."),
+    # The first page (http://<server>:5000/)
+    "home_title": ("Hệ thống lấy số thứ tự", "Queue ticketing system"),
+    "home_counter_hint": ("Cán bộ: gọi số và phục vụ công dân tại quầy", "Officers: call numbers and serve citizens"),
+    "home_admin": ("Giám sát và quản lý", "Supervision and management"),
+    "home_admin_hint": ("Lãnh đạo, quản trị: theo dõi hàng chờ, báo cáo, cài đặt",
+                        "Managers and admins: queues, reports, settings"),
+    "home_devices": ("Máy lấy số và màn hình sảnh mở bằng địa chỉ riêng của từng thiết bị; quản trị viên "
+                     "xem các địa chỉ này tại Cấu hình → Máy lấy số, Màn hình.",
+                     "Kiosks and lobby screens open addresses of their own; admins find them under "
+                     "Settings → Kiosks, Displays."),
     # Counter terminal
     "terminal_title": ("Quầy giao dịch", "Counter terminal"),
     "terminal_counter": ("Quầy", "Counter"),

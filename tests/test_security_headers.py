@@ -5,7 +5,7 @@ import requests
 
 from hangdoi.security import HEADERS, content_policy
 
-PAGES = ["/kiosk/{kiosk}", "/display/{display}", "/counter", "/admin", "/admin/reports", "/admin/settings",
+PAGES = ["/", "/kiosk/{kiosk}", "/display/{display}", "/counter", "/admin", "/admin/reports", "/admin/settings",
          "/admin/audit", "/rate/1"]
 
 
