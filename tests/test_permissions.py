@@ -79,6 +79,7 @@ WHO_MAY = {
     ("GET", "/admin/reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
     ("GET", "/admin/settings"): SIGN_IN_PAGE,
+    ("GET", "/"): EVERYONE,                         # where staff start: links only, no device key
     ("GET", "/counter"): EVERYONE,                  # the sign-in form, or the officer's own counter
     ("POST", "/counter/login"): EVERYONE,
     ("POST", "/counter/choose"): EVERYONE,          # without a session it only sends back to sign in
