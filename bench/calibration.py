@@ -24,14 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from estimates import ROOT, unseen_scenario
+from estimates import simulate, write_unseen
 
 FIFTHS = 5
 MUS = [0.0] + [0.0002 * 1.06 ** k for k in range(110)]      # 0.0002 … ~0.12 per minute
@@ -109,9 +107,7 @@ def report(path: str) -> tuple[dict, list[dict]]:
 
 def record(scenario: str, days: int | None, folder: Path) -> str:
     out = folder / (Path(scenario).stem + ".jsonl")
-    command = [sys.executable, "-m", "hangdoi.cli", "simulate", "--scenario", str(Path(scenario).resolve()),
-               "--record", str(out)]
-    subprocess.run([*command, *(["--days", str(days)] if days else [])], check=True, capture_output=True, cwd=ROOT)
+    simulate(scenario, days, "--record", str(out))
     return str(out)
 
 
@@ -125,11 +121,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hangdoi-calibration-"))
-    scenarios = list(args.scenarios)
-    for seed in range(args.unseen_seed, args.unseen_seed + args.unseen):
-        path = folder / f"unseen-{seed}.json"
-        path.write_text(json.dumps(unseen_scenario(seed), ensure_ascii=False), encoding="utf-8")
-        scenarios.append(str(path))
+    scenarios = [*args.scenarios, *write_unseen(folder, args.unseen_seed, args.unseen)]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         records = [*args.records, *pool.map(lambda s: record(s, args.days, folder), scenarios)]
     if not records:

@@ -139,12 +139,26 @@ def unseen_scenario(seed: int) -> dict:
             "abandon_patience_minutes": rng.choice([None, None, 60, 120]), "days": 200, "seed": seed}
 
 
+def write_unseen(folder: Path, first_seed: int, count: int) -> list[str]:
+    """`count` random scenarios from `first_seed` on, as files in `folder`."""
+    paths = []
+    for seed in range(first_seed, first_seed + count):
+        path = folder / f"unseen-{seed}.json"
+        path.write_text(json.dumps(unseen_scenario(seed), ensure_ascii=False), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def simulate(scenario: str, days: int | None, *options: str) -> str:
+    """Runs `hangdoi simulate` on a scenario file in its own process; its printed report."""
+    command = [sys.executable, "-m", "hangdoi.cli", "simulate", "--scenario", str(Path(scenario).resolve()),
+               *(["--days", str(days)] if days else []), *options]
+    return subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+
+
 def accuracy(path: str, days: int | None) -> dict:
-    command = [sys.executable, "-m", "hangdoi.cli", "simulate", "--scenario", path]
-    if days:
-        command += ["--days", str(days)]
     started = time.monotonic()
-    report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout)
+    report = json.loads(simulate(path, days))
     report["seconds"] = round(time.monotonic() - started)
     figures = report["estimators"]
     ours = figures["hangdoi"]
@@ -173,11 +187,7 @@ def main() -> None:
     result = {"recompute": recompute(args.rounds)}
     if not args.recompute_only:
         folder = Path(tempfile.mkdtemp(prefix="hangdoi-unseen-"))
-        paths = list(args.scenarios)
-        for seed in range(args.unseen_seed, args.unseen_seed + args.unseen):
-            path = folder / f"unseen-{seed}.json"
-            path.write_text(json.dumps(unseen_scenario(seed), ensure_ascii=False), encoding="utf-8")
-            paths.append(str(path))
+        paths = [*args.scenarios, *write_unseen(folder, args.unseen_seed, args.unseen)]
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             result["scenarios"] = list(pool.map(lambda p: accuracy(p, args.days), paths))
         result["all_met"] = all(r["targets"]["met"] for r in result["scenarios"])
