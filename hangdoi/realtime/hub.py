@@ -32,6 +32,7 @@ from ..engine.errors import DomainError, Forbidden
 from ..scope import supervises
 from ..validation import INT, STR, BadInput, check_object
 from ..waits import supervision_view
+from .direct_send import DirectSend
 from .presence import Presence
 from .uncompressed import WithoutCompression
 from .projection import (
@@ -63,6 +64,7 @@ class Hub:
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
         app.wsgi_app = WithoutCompression(app.wsgi_app)
+        DirectSend(self.socketio.server)
         self.identities: dict[str, dict | None] = {}
         self.devices = lambda centre_id: []    # the app plugs in what it knows of kiosks and printers
         self.projection = Projection(self.socketio)
