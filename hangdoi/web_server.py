@@ -133,38 +133,39 @@ class _Answer:
         return self.write
 
     def write(self, data: bytes) -> None:
-        if not self.sent:
-            self._send_head()
-        if data:
-            out = self.handler.wfile
-            if self.chunked:
-                out.write(b"%x\r\n%s\r\n" % (len(data), data))
-            else:
-                out.write(data)
+        # The head leaves with the first part of the body, in one write: two would cost a system
+        # call more, and the client a second wake-up for the same answer.
+        head = b"" if self.sent else self._head()
+        if data and self.chunked:
+            data = b"%x\r\n%s\r\n" % (len(data), data)
+        if head or data:
+            self.handler.wfile.write(head + data)
 
     def finish(self) -> None:
-        if not self.sent:
-            self._send_head()
-        if self.chunked:
-            self.handler.wfile.write(b"0\r\n\r\n")
-        self.handler.wfile.flush()
+        head = b"" if self.sent else self._head()
+        self.handler.wfile.write(head + (b"0\r\n\r\n" if self.chunked else b""))
 
-    def _send_head(self) -> None:
+    def _head(self) -> bytes:
         if self.status is None:
             raise RuntimeError("the application wrote before start_response")
         handler = self.handler
         code, _, reason = self.status.partition(" ")
-        handler.send_response(int(code), reason)
+        reason = reason or handler.responses.get(int(code), ("",))[0]
+        handler.log_request(int(code))
+        lines = [f"{handler.protocol_version} {code} {reason}",
+                 f"Server: {handler.version_string()}", f"Date: {handler.date_time_string()}"]
         names = set()
         for name, value in self.headers:
-            handler.send_header(name, value)
+            lines.append(f"{name}: {value}")
             names.add(name.lower())
+            if name.lower() == "connection" and value.lower() == "close":
+                handler.close_connection = True
         bodiless = handler.command == "HEAD" or int(code) in (204, 304) or 100 <= int(code) < 200
         if "content-length" not in names and not bodiless:
             self.chunked = True
-            handler.send_header("Transfer-Encoding", "chunked")
-        handler.end_headers()
+            lines.append("Transfer-Encoding: chunked")
         self.sent = True
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
 
 
 class PooledWSGIServer(BaseWSGIServer):
