@@ -9,7 +9,7 @@ call-to-dashboard latency (to a manager's dashboard having re-read /api/v1/super
 call, as the page does: one read at a time, at most one a second), tickets issued per
 second, the server's peak RSS. The listening clients run in a process of their
 own, on one asyncio loop, so that neither they nor the load generator delay what they measure; they
-offer permessage-deflate, as browsers do.
+offer permessage-deflate, as browsers do, and speak Socket.IO through bench/common.py: LeanSocketIO.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import browser_like_socket  # noqa: E402
+from common import LeanSocketIO  # noqa: E402
 from hangdoi.auth import hash_password  # noqa: E402
 from hangdoi.catalogue import create_centre  # noqa: E402
 from hangdoi.clock import SystemClock  # noqa: E402
@@ -112,17 +112,17 @@ async def _listen(url, tokens, manager, displays, counter_listeners, ready, stop
             received.append((data["ticket"]["number"], time.monotonic()))
 
     async def connect(room: str, token: str | None, record):
-        client = browser_like_socket()
+        client = LeanSocketIO(http, url)
         if record:
             client.on("ticket_called", record)
-        await client.connect(url, transports=["websocket"], auth={"token": token} if token else None)
+        await client.connect(auth={"token": token} if token else None)
         ack = await client.call("subscribe", {"room": room}, timeout=30)
         if "error" in ack:
             raise RuntimeError(ack["error"])
         return client
 
     clients = []
-    http = aiohttp.ClientSession()
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     try:
         for _ in range(displays):
             clients.append(await connect("display", None, on_called))
