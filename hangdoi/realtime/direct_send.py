@@ -14,6 +14,10 @@ and anything sent meanwhile queues behind it, so each socket still gets its fram
 order. A socket whose backlog passes BACKLOG_LIMIT has stopped reading: it is closed, and the
 client resyncs when it reconnects. Everything else (long-polling, sockets upgraded from it,
 Engine.IO's own pings) goes the library's way.
+
+bench/load.py at 300 tickets/s offered, 70 sockets, interleaved runs: through the queues 2.55-2.70
+ms of server CPU per request, issue p99 30.8-46.7 ms, call-to-display p99 31.7-48.9 ms; written
+directly 2.15-2.38 ms, 22.0-31.7 ms and 23.7-32.9 ms.
 """
 from __future__ import annotations
 
