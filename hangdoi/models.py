@@ -232,6 +232,10 @@ class QueueLength(Base):
     untargeted: Mapped[int] = mapped_column(Integer)
 
 
+PRIORITY_WAITING_SQL = "status = 'waiting' AND priority_id IS NOT NULL AND target_counter_id IS NULL"
+SENT_WAITING_SQL = "status = 'waiting' AND target_counter_id IS NOT NULL"
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
@@ -241,6 +245,11 @@ class Ticket(Base):
               sqlite_where=text("status IN ('called', 'serving')"),
               postgresql_where=text("status IN ('called', 'serving')")),
         Index("ix_ticket_queue", "centre_id", "local_day", "status", "service_id", "queued_at"),
+        # The heads of the other queues "call next" looks at (hangdoi/engine/policy.py, migration 0008).
+        Index("ix_ticket_priority_queue", "centre_id", "local_day", "service_id", "queued_at",
+              sqlite_where=text(PRIORITY_WAITING_SQL), postgresql_where=text(PRIORITY_WAITING_SQL)),
+        Index("ix_ticket_sent_queue", "target_counter_id", "local_day", "queued_at",
+              sqlite_where=text(SENT_WAITING_SQL), postgresql_where=text(SENT_WAITING_SQL)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))

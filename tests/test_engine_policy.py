@@ -1,6 +1,11 @@
 """Who is called next: priority first, longest wait, primary before backup, interleave."""
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from hangdoi import engine
 from hangdoi.engine import state
 
@@ -105,3 +110,35 @@ def test_counter_snapshot_lists_the_queue_in_call_order(db, centre, clock):
     engine.issue_ticket(db, centre.centre, "HT02", priority="cao_tuoi")
     snapshot = state.counter_state(db, counter)
     assert [t["number"] for t in snapshot["waiting"]] == ["1002", "1001", "A001"]
+
+
+EXAMPLES = itertools.count()
+ISSUE = st.tuples(st.just("issue"), st.sampled_from(["HT01", "HT02", "CT01"]),
+                  st.sampled_from([None, None, "cao_tuoi"]), st.sampled_from([0, 0, 1]))
+SEND = st.tuples(st.just("send"), st.none(), st.none(), st.sampled_from([0, 1]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.one_of(ISSUE, ISSUE, SEND), min_size=1, max_size=14), streak_limit=st.sampled_from([0, 1, 2]))
+def test_call_next_takes_the_first_ticket_of_the_counters_queue_in_call_order(db, clock, steps, streak_limit):
+    """On SQLite a call looks only at the head of each queue; on PostgreSQL it sorts them all. Either
+    way it must take what the counter's snapshot lists first (every ticket, sorted), call after
+    call, as priority streaks build up: tickets sent to the counter, priority and normal tickets
+    of its primary and backup services, and tickets issued in the same instant."""
+    n = next(EXAMPLES)    # a centre of its own each time; usernames are unique across centres
+    ids = build_centre(db, {**SMALL_CENTRE, "settings": {"priority_streak_limit": streak_limit},
+                            "officers": [{**o, "username": f"{o['username']}{n}"} for o in SMALL_CENTRE["officers"]]})
+    counter, officer = at_counter(db, ids, username=f"an{n}")
+    other, other_officer = at_counter(db, ids, number=2, username=f"binh{n}")
+    for kind, service, priority, minutes in steps:
+        if kind == "issue":
+            engine.issue_ticket(db, ids.centre, service, priority=priority)
+        elif engine.call_next(db, other, other_officer)["ticket"] is not None:
+            engine.transfer(db, other, other_officer, to_counter_id=counter)
+        clock.advance(minutes=minutes)
+    for _ in range(len(steps) + 1):
+        listed = [t["number"] for t in state.counter_state(db, counter)["waiting"]]
+        called = engine.call_next(db, counter, officer)["ticket"]
+        assert (called and called["number"]) == (listed[0] if listed else None)
+        if called is None:
+            break

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from ..models import BACKUP, PRIMARY
 from .sql import Tx
-from .views import select_ticket, select_tickets
+from .views import TICKET_COLUMNS, select_ticket, select_tickets, tickets_from
 
 
 class CallPolicy(Protocol):
@@ -23,10 +23,17 @@ class CallPolicy(Protocol):
 
 
 WAITING_HERE = "centre_id = :centre AND local_day = :day AND status = 'waiting'"
+# The heads SQLite's call looks at; each condition implies its index's (hangdoi/models.py, Ticket).
+SENT_HEAD = "target_counter_id = :counter AND local_day = :day AND status = 'waiting' AND centre_id = :centre"
+SERVICE_HEAD = f"{WAITING_HERE} AND service_id = :s{{}} AND target_counter_id IS NULL"
 
 
 class PriorityThenLongestWait:
     def choose(self, tx, counter, today, settings):
+        if not tx.postgres:
+            return self._first_of_the_heads(tx, counter, today, settings)
+        # PostgreSQL: one statement that also locks the row it returns, skipping rows other calls
+        # hold, so that concurrent calls never take the same ticket.
         # The first two tiers in one statement, the first tier's tickets sorted first: a call is a
         # dozen round trips to the database, and nothing is sent to a counter most of the time.
         (sent, _), *services = self.tiers(tx, counter)
@@ -44,6 +51,34 @@ class PriorityThenLongestWait:
                 return ticket
         return None
 
+    def _first_of_the_heads(self, tx, counter, today, settings):
+        """SQLite, where one writer runs at a time and nothing needs locking: the head of every queue
+        the counter may call from (tickets sent to it, and each service's priority and normal
+        tickets), each found through an index (migration 0008) in one statement, and the first of
+        them in call order. Sorting the queues themselves cost a call more the longer they were."""
+        primary, backup = self.services(tx, counter)
+        services = primary + backup
+        heads = [("", f"{SENT_HEAD} AND priority_id IS NULL"), ("", f"{SENT_HEAD} AND priority_id IS NOT NULL")]
+        for i in range(len(services)):
+            heads += [("", f"{SERVICE_HEAD.format(i)} AND priority_id IS NULL"),
+                      # Left to itself, the planner walks the whole queue for its few priority tickets.
+                      (" INDEXED BY ix_ticket_priority_queue", f"{SERVICE_HEAD.format(i)} AND priority_id IS NOT NULL")]
+        statement = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {TICKET_COLUMNS} FROM ticket{index} WHERE {where} ORDER BY queued_at, id LIMIT 1)"
+            for index, where in heads)
+        found = tickets_from(tx, statement, **{f"s{i}": s for i, s in enumerate(services)},
+                             **self.common(counter, today, tx))
+        primary_set = set(primary)
+        limit = int(settings.get("priority_streak_limit") or 0)
+        prefer_normal = limit > 0 and counter["priority_streak"] >= limit
+
+        def call_order(ticket: dict):
+            tier = 0 if ticket["target_counter_id"] is not None else 1 if ticket["service_id"] in primary_set else 2
+            other_class = (ticket["priority_id"] is None) != prefer_normal   # priority first, or normal
+            return tier, other_class, ticket["queued_at"], ticket["id"]
+
+        return min(found, key=call_order, default=None)
+
     def waiting_in_order(self, tx, counter, today, settings):
         """Every ticket this counter would call, in the order it would call them."""
         ordered: list[dict] = []
@@ -56,16 +91,20 @@ class PriorityThenLongestWait:
         """What each tier adds to WAITING_HERE: tickets sent to this counter, then its primary
         services, then its backup services."""
         tiers = [("target_counter_id = :counter", {})]
-        roles = tx.rows("SELECT service_id, role FROM counter_service WHERE counter_id = :counter "
-                        "ORDER BY service_id", counter=counter["id"])
-        for role in (PRIMARY, BACKUP):
-            services = [r["service_id"] for r in roles if r["role"] == role]
+        for services in self.services(tx, counter):
             if services:
                 names = [f"s{i}" for i in range(len(services))]
                 in_list = ", ".join(f":{n}" for n in names)
                 tiers.append((f"target_counter_id IS NULL AND service_id IN ({in_list})",
                               dict(zip(names, services, strict=True))))
         return tiers
+
+    @staticmethod
+    def services(tx: Tx, counter: dict) -> tuple[list[int], list[int]]:
+        """The counter's primary services and its backup services."""
+        roles = tx.rows("SELECT service_id, role FROM counter_service WHERE counter_id = :counter "
+                        "ORDER BY service_id", counter=counter["id"])
+        return tuple([r["service_id"] for r in roles if r["role"] == role] for role in (PRIMARY, BACKUP))
 
     @staticmethod
     def common(counter: dict, today: date, tx: Tx) -> dict:

@@ -16,7 +16,12 @@ AT_COUNTER_SQL = "status IN ('called', 'serving')"
 
 # -- ticket rows -------------------------------------------------------------------------------
 def select_tickets(tx: Tx, where: str, suffix: str = "", **params) -> list[dict]:
-    rows = tx.rows(f"SELECT {TICKET_COLUMNS} FROM ticket WHERE {where} {suffix}", **params)
+    return tickets_from(tx, f"SELECT {TICKET_COLUMNS} FROM ticket WHERE {where} {suffix}", **params)
+
+
+def tickets_from(tx: Tx, statement: str, **params) -> list[dict]:
+    """The ticket rows a SELECT of TICKET_COLUMNS returns, as dictionaries."""
+    rows = tx.rows(statement, **params)
     for row in rows:
         row["local_day"] = tx.read_day(row["local_day"])
         for key in INSTANT_FIELDS:
