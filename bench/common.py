@@ -43,7 +43,6 @@ class LeanSocketIO:
     def __init__(self, http: aiohttp.ClientSession, url: str):
         self.http, self.url = http, url
         self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.handlers: dict[str, Callable[[dict], Awaitable[None] | None]] = {}
         self._prefixes: list[tuple[str, Callable]] = []
         self._acks: dict[int, asyncio.Future] = {}
         self._next_ack = 0

@@ -142,8 +142,9 @@ class _Answer:
             self.handler.wfile.write(head + data)
 
     def finish(self) -> None:
-        head = b"" if self.sent else self._head()
-        self.handler.wfile.write(head + (b"0\r\n\r\n" if self.chunked else b""))
+        out = (b"" if self.sent else self._head()) + (b"0\r\n\r\n" if self.chunked else b"")
+        if out:
+            self.handler.wfile.write(out)
 
     def _head(self) -> bytes:
         if self.status is None:
