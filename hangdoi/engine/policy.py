@@ -69,8 +69,7 @@ class PriorityThenLongestWait:
         found = tickets_from(tx, statement, **{f"s{i}": s for i, s in enumerate(services)},
                              **self.common(counter, today, tx))
         primary_set = set(primary)
-        limit = int(settings.get("priority_streak_limit") or 0)
-        prefer_normal = limit > 0 and counter["priority_streak"] >= limit
+        prefer_normal = self.prefers_normal(counter, settings)
 
         def call_order(ticket: dict):
             tier = 0 if ticket["target_counter_id"] is not None else 1 if ticket["service_id"] in primary_set else 2
@@ -113,10 +112,15 @@ class PriorityThenLongestWait:
     @staticmethod
     def order(counter: dict, settings: dict, first: str = "") -> str:
         """`first`: an expression to sort by before anything else (which tier a ticket is in)."""
-        limit = int(settings.get("priority_streak_limit") or 0)
-        prefer_normal = limit > 0 and counter["priority_streak"] >= limit
         return (f"ORDER BY {first}CASE WHEN priority_id IS NULL THEN 0 ELSE 1 END "
-                f"{'ASC' if prefer_normal else 'DESC'}, queued_at, id")
+                f"{'ASC' if PriorityThenLongestWait.prefers_normal(counter, settings) else 'DESC'}, queued_at, id")
+
+    @staticmethod
+    def prefers_normal(counter: dict, settings: dict) -> bool:
+        """Whether a normal ticket goes before priority ones now: the counter has made
+        `priority_streak_limit` priority calls in a row."""
+        limit = int(settings.get("priority_streak_limit") or 0)
+        return limit > 0 and counter["priority_streak"] >= limit
 
 
 POLICIES: dict[str, CallPolicy] = {"priority_then_longest": PriorityThenLongestWait()}
