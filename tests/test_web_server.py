@@ -235,3 +235,120 @@ def test_a_failing_request_on_a_kept_connection_answers_500_and_closes(serve):
     assert answer.startswith(b"HTTP/1.1 500")
     assert closed_by_server(conn)
     conn.close()
+
+
+# -- reading the request head (Http11RequestHandler.parse_request and make_environ) -------------
+HEADS = [
+    b"GET /api/v1/services?centre=1 HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nUser-Agent: Mozilla/5.0 (X11)\r\n"
+    b"Accept: text/html, */*;q=0.8\r\nAccept-Language: vi-VN,vi;q=0.9\r\nCookie: session=abc.def; theme=x\r\n\r\n",
+    b"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; charset=utf-8\r\n"
+    b"Content-Length: 18\r\n\r\n{\"service\": \"HT\"}\n",
+    b"GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\n\r\n",
+    b"GET /b HTTP/1.1\r\nHost: x\r\nX_Forwarded_For: 6.6.6.6\r\nEmpty:\r\nSpaced:    v  \r\n\r\n",
+    b"GET /c?q=a%20b&r=%C4%91 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET //evil.example/d HTTP/1.1\r\nHost: x\r\n\r\n",
+    # Werkzeug's own builds these (escapes, non-ASCII, targets that are not paths):
+    "GET /ph%C6%B0%E1%BB%9Dng/x%2Fy HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+    "GET /đ HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+    b"GET http://example.org/e?f=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+]
+
+
+def test_a_request_reaches_the_application_as_werkzeugs_own_server_would_give_it(serve):
+    """Differential: the same request heads to Werkzeug's server and to ours; the application must
+    see the same environ (less what differs by connection) and the same body."""
+    from werkzeug.serving import BaseWSGIServer
+
+    seen: dict[str, list] = {"ours": [], "werkzeug": []}
+
+    def recorder(name):
+        def app(environ, start_response):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            seen[name].append(({k: v for k, v in environ.items()
+                                if not k.startswith(("wsgi.", "werkzeug.")) and k not in ("REMOTE_PORT", "SERVER_PORT")},
+                               body))
+            return hello(environ, start_response)
+        return app
+
+    _, ours = serve(recorder("ours"))
+    theirs = BaseWSGIServer("127.0.0.1", 0, recorder("werkzeug"))
+    threading.Thread(target=theirs.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        for head in HEADS:
+            for url in (ours, f"http://127.0.0.1:{theirs.server_port}"):
+                conn, [answer] = raw_exchange(url, head)
+                conn.close()
+                assert answer.endswith(b"ok"), (url, head, answer)
+    finally:
+        theirs.shutdown()
+        theirs.server_close()
+    assert len(seen["ours"]) == len(HEADS)
+    for head, (our_environ, our_body), (their_environ, their_body) in zip(HEADS, seen["ours"], seen["werkzeug"]):
+        # Werkzeug keeps a header value's trailing spaces; RFC 9110 says they are not part of it.
+        their_environ = {k: v.rstrip() if isinstance(v, str) else v for k, v in their_environ.items()}
+        assert our_environ == their_environ, head
+        assert our_body == their_body
+    assert seen["ours"][2][0]["HTTP_X_FORWARDED_FOR"] == "10.0.0.1,10.0.0.2"
+    assert "HTTP_X_FORWARDED_FOR" not in seen["ours"][3][0]
+
+
+@pytest.mark.parametrize("head, status", [
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(101)) + b"\r\n", 431),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n  b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n: no name\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    (b"GET / HTTQ/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET / HTTP/1.1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET /\r\n\r\n", 400),
+    (b"GET / extra HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+])
+def test_a_malformed_request_head_is_answered_with_an_error_and_reaches_no_application(serve, head, status):
+    called = []
+
+    def app(environ, start_response):
+        called.append(environ["PATH_INFO"])
+        return hello(environ, start_response)
+
+    server, url = serve(app)
+    host, port = url.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    conn.sendall(head)
+    answer = read_answer(conn.makefile("rb"))
+    assert answer.split(b" ", 2)[1] == str(status).encode(), answer
+    assert closed_by_server(conn)
+    conn.close()
+    assert called == []
+    assert requests.get(url, timeout=5).text == "ok"
+    assert called == ["/"]
+
+
+def test_a_websocket_may_stay_silent_longer_than_a_kept_open_connection(serve, monkeypatch):
+    """Kept-open connections are cut after KEEP_ALIVE_SECONDS without a request; a websocket (and
+    anything else that goes Werkzeug's way) must not be."""
+    import simple_websocket
+
+    monkeypatch.setattr(web_server, "KEEP_ALIVE_SECONDS", 0.3)
+
+    def app(environ, start_response):
+        ws = simple_websocket.Server(environ)
+        try:
+            while True:
+                ws.send("echo: " + ws.receive())
+        except simple_websocket.ConnectionClosed:
+            pass
+        return []
+
+    server, url = serve(app)
+    client = simple_websocket.Client(url.replace("http://", "ws://") + "/ws")
+    try:
+        client.send("one")
+        assert client.receive(timeout=5) == "echo: one"
+        time.sleep(1.0)
+        client.send("two")
+        assert client.receive(timeout=5) == "echo: two"
+    finally:
+        client.close()
