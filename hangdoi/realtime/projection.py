@@ -127,9 +127,15 @@ class Projection:
         for event, payload, rooms in call_messages(change, self.call_extras) + rating_messages(change):
             self.emitter.emit(event, payload, to=rooms)
         with self._wake:
-            self._pending.setdefault(change.centre_id, PendingState()).add(change)
-            self._start()
-            self._wake.notify()
+            pending = self._pending.get(change.centre_id)
+            if pending is None:
+                pending = self._pending[change.centre_id] = PendingState()
+                self._start()
+                # Only a centre's first pending change can make a message due sooner than the
+                # thread already plans to wake: waking it for every change of a busy morning cost
+                # a thread switch each, for nothing.
+                self._wake.notify()
+            pending.add(change)
 
     def flush(self) -> None:
         """Send everything pending now (the CLI calls this before it exits)."""
