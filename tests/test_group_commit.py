@@ -1,6 +1,8 @@
 """SQLite group commit: one transaction for many changes, each change still all-or-nothing."""
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import func, select
 
 from hangdoi import engine
@@ -54,12 +56,47 @@ def test_a_refused_change_rolls_back_alone_and_the_rest_commit_together(sqlite_u
     db.dispose()
 
 
-def test_engine_calls_on_sqlite_go_through_the_writer_thread(sqlite_url, clock):
+def test_a_change_alone_commits_in_its_callers_thread_and_changes_that_meet_are_batched(sqlite_url, clock):
     from hangdoi.database import Database
     db = Database(sqlite_url, clock=clock)
     ids = build_centre(db, always_open(SMALL_CENTRE))
     engine.issue_ticket(db, ids.centre, "HT01")
-    assert db.group_commit is not None and db.group_commit._thread.is_alive()
+    writer = db.group_commit
+    assert writer is not None and writer._thread is None      # no hand-off: no writer thread yet
+
+    batches = []
+    commit = writer._commit
+
+    def recorded(batch):
+        batches.append((threading.current_thread().name, len(batch)))
+        commit(batch)
+
+    writer._commit = recorded
+    start = threading.Barrier(16)
+    numbers, errors = [], []
+
+    def kiosk():
+        start.wait()
+        for _ in range(30):
+            try:
+                numbers.append(engine.issue_ticket(db, ids.centre, "HT01")["number"])
+            except Exception as exc:  # noqa: BLE001 — collected for the assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=kiosk) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(numbers) == [str(n) for n in range(1002, 1002 + 480)]
+    assert sum(size for _, size in batches) == 480
+    by_writer = [size for name, size in batches if name == "hangdoi-writer"]
+    alone = [size for name, size in batches if name != "hangdoi-writer"]
+    assert by_writer and max(by_writer) > 1, batches       # changes that met were gathered
+    assert all(size == 1 for size in alone)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 481
     db.dispose()
 
 

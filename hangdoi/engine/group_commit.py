@@ -2,11 +2,13 @@
 
 SQLite has one writer at a time. When many requests want to write at once, letting each thread
 take the lock in turn makes every one of them wait for the others' commits (an fsync each) and for
-the interpreter. Instead, changes are queued to one writer thread, which runs every change waiting
-at that moment in a single transaction, each inside its own SAVEPOINT so that a refused change (a
-domain error) rolls back alone, and commits the batch with one fsync. A caller gets its answer only
+the interpreter. Instead, while a batch is being written, changes are queued to one writer thread,
+which then runs every change waiting at that moment in a single transaction, each inside its own
+SAVEPOINT so that a refused change (a domain error) rolls back alone, and commits the batch with
+one fsync. A caller gets its answer only
 after the commit that made its change durable, and the realtime projection sees the changes in seq
-order, before any caller is answered.
+order, before any caller is answered. A change that finds nothing being written and nothing
+queued commits in its caller's thread, alone, without the two thread switches of a hand-off.
 """
 from __future__ import annotations
 
@@ -44,12 +46,23 @@ class GroupCommit:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        # Held while a batch is written, by the writer thread or by a caller writing its own change.
+        self._idle = threading.Lock()
+        self._writer_waiting = False
 
     def run(self, body: Callable):
         job = _Job(body)
-        self._ensure_started()
-        self._jobs.put(job)
-        job.done.wait()
+        if not self._writer_waiting and self._jobs.empty() and self._idle.acquire(blocking=False):
+            # Nothing is being written: the change commits in this thread, alone. Handing it to
+            # the writer thread and back would cost two thread switches and gather nothing.
+            try:
+                self._commit([job])
+            finally:
+                self._idle.release()
+        else:
+            self._ensure_started()
+            self._jobs.put(job)
+            job.done.wait()
         if job.error is not None:
             raise job.error
         return job.result
@@ -64,12 +77,17 @@ class GroupCommit:
     def _loop(self) -> None:
         while True:
             batch = [self._jobs.get()]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(batch)
+            # Callers that find the writer idle commit their own change; they must not keep
+            # overtaking the changes queued here.
+            self._writer_waiting = True
+            with self._idle:
+                self._writer_waiting = False
+                while len(batch) < self.max_batch:
+                    try:
+                        batch.append(self._jobs.get_nowait())
+                    except queue.Empty:
+                        break
+                self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
         # Below a few hundred changes a second a batch mostly holds one change; it then needs no
