@@ -12,6 +12,7 @@ from hangdoi.estimates.baselines import (
     RollingAverage,
     ServiceQueueLength,
 )
+from hangdoi.estimates import forecast
 from hangdoi.estimates.forecast import Estimate, Forecast
 from hangdoi.estimates.model import Lognormal, Model
 from hangdoi.estimates.state import OpenCounter, QueueState, WaitingTicket
@@ -250,3 +251,17 @@ def test_a_counter_whose_officer_is_usually_away_after_lunch_stops_then():
     # officer usually away until 15:00, counter 1 calls them one after the other.
     assert usual.minutes == pytest.approx(810 - 645, abs=0.5)
     assert away.minutes == pytest.approx(810 - 645 + 10, abs=0.5)
+
+
+def test_a_long_queue_is_played_forward_in_pieces_and_pausing_changes_no_figure():
+    """One run of a queue of thousands plays tens of milliseconds with the interpreter held: the
+    live server must be able to rest within a run, not only between runs."""
+    waiting = tickets(3000)
+    counters = [counter(c) for c in range(1, 21)]
+    queue = state(waiting, counters, now=460.0, sessions=(MORNING,))
+    calls = []
+    paused = Forecast(runs=2).estimate(queue, fixed(2.0), pause=lambda: calls.append(1))
+    # Between runs and in the summary it pauses 2 + 6 times; each run also calls some 2,400 tickets
+    # (20 counters, 2 minutes each, four hours) and pauses every RUN_PIECE events.
+    assert len(calls) >= 2 + 6 + 2 * 2000 // forecast.RUN_PIECE
+    assert paused == Forecast(runs=2).estimate(queue, fixed(2.0))

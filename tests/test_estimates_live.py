@@ -92,3 +92,18 @@ def test_without_a_piece_the_pacer_only_counts():
     for _ in range(5):
         pacer()
     assert rests == [] and pacer.worked > 0
+
+
+def test_the_waiting_queue_is_read_in_pieces_with_a_pause_after_each(db, centre, monkeypatch):
+    from hangdoi.engine.sql import Tx
+    from hangdoi.estimates import state as queue_state
+
+    monkeypatch.setattr(queue_state, "PIECE", 4)
+    issued = [engine.issue_ticket(db, centre.centre, code)["id"] for code in ["HT01", "CT01"] * 5]
+    pauses = []
+    with db.read() as session:
+        tx = Tx(session)
+        read = queue_state.read_state(tx, centre.centre, db.clock.now(),
+                                      pause=lambda: pauses.append(1))
+    assert [t.id for t in read.waiting] == issued            # all of them, in queue order
+    assert len(pauses) == 3                                  # pieces of 4, 4 and 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from ..clock import UTC
@@ -51,6 +52,16 @@ class Tx:
             return []
         names = [d[0] for d in description]
         return [dict(zip(names, row, strict=True)) for row in self.cursor.fetchall()]
+
+    def row_pieces(self, sql: str, size: int, **params) -> Iterator[list[dict]]:
+        """The rows in lists of at most `size`, each made when it is asked for: a caller that lets
+        other threads run between pieces never holds the interpreter for the whole result."""
+        self.cursor.execute(self._dialect(sql), params)
+        if self.cursor.description is None:
+            return
+        names = [d[0] for d in self.cursor.description]
+        while piece := self.cursor.fetchmany(size):
+            yield [dict(zip(names, row, strict=True)) for row in piece]
 
     def row(self, sql: str, **params) -> dict | None:
         found = self.rows(sql, **params)

@@ -42,6 +42,7 @@ SEED = 20251
 POINT_QUANTILE = 0.6
 SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, kept on request (the simulator's record)
 SUMMARY_PIECE = 500          # tickets summarised between two pauses
+RUN_PIECE = 256              # events of a run played between two pauses
 UNIT_NORMAL = NormalDist()
 
 
@@ -82,7 +83,7 @@ class Forecast:
         plan = _Plan(state, model)
         rng = random.Random(self.seed)
         for _ in range(runs):
-            called = plan.run(rng, spans)
+            called = plan.run(rng, spans, pause)
             for key in tracked:
                 times[key].append(called.get(key, math.inf) - state.now)
             pause()
@@ -183,9 +184,11 @@ class _Plan:
                 self.uncallable.append(-s)
         self.tracked = len(state.waiting) + len(state.services) - len(self.uncallable)
 
-    def run(self, rng: random.Random, spans: list[tuple[float, float]]) -> dict[int, float]:
+    def run(self, rng: random.Random, spans: list[tuple[float, float]],
+            pause: Callable[[], None] = lambda: None) -> dict[int, float]:
         """One possible rest of the day: when each tracked ticket is called. Kept flat and with local
-        names: this loop is nearly all of the estimate's time."""
+        names: this loop is nearly all of the estimate's time. One run of a queue of thousands, at
+        a big centre open till late, plays tens of milliseconds: it pauses every RUN_PIECE events."""
         model, now = self.model, self.now
         heappush, heappop, uniform = heapq.heappush, heapq.heappop, rng.random
         queues = {s: (deque(lines[0]), deque(lines[1])) for s, lines in self.initial_queues.items()}
@@ -215,7 +218,12 @@ class _Plan:
         limit, share = self.streak_limit, model.priority_share
         span, last_span = 0, len(spans) - 1
         span_start, span_end = spans[0] if spans else (now, now)
+        steps = 0
         while events and remaining:
+            steps += 1
+            if steps == RUN_PIECE:
+                pause()
+                steps = 0
             at, _, kind, key = heappop(events)
             if kind == 1:                                        # a citizen arrives for service `key`
                 queues[key][0 if uniform() < share else 1].append((at, 0))

@@ -106,15 +106,14 @@ def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] 
 
 
 def _waiting(tx: Tx, centre_id: int, day: date, minutes, pause: Callable[[], None]) -> list[WaitingTicket]:
-    rows = tx.rows("SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id FROM ticket "
-                   "WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' ORDER BY queued_at, id",
-                   centre=centre_id, day=tx.day(day))
     waiting = []
-    for i, r in enumerate(rows):
-        waiting.append(WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, minutes(r["queued_at"]),
-                                     minutes(r["issued_at"]), r["target_counter_id"]))
-        if i % PIECE == PIECE - 1:
-            pause()
+    for piece in tx.row_pieces(
+            "SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id FROM ticket "
+            "WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' ORDER BY queued_at, id",
+            PIECE, centre=centre_id, day=tx.day(day)):
+        waiting.extend(WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, minutes(r["queued_at"]),
+                                     minutes(r["issued_at"]), r["target_counter_id"]) for r in piece)
+        pause()
     return waiting
 
 
