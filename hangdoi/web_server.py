@@ -1,5 +1,5 @@
 """The HTTP server of `hangdoi serve`: Werkzeug's, which Flask-SocketIO's threading mode runs on,
-with three changes measured under bench/load.py.
+with these changes, each measured under bench/load.py.
 
 - Werkzeug's threaded server starts a thread for every connection: at 300 tickets a second that
   was 300+ thread starts a second, 100 µs of interpreter and kernel time each.

@@ -5,10 +5,10 @@ take the lock in turn makes every one of them wait for the others' commits (an f
 the interpreter. Instead, while a batch is being written, changes are queued to one writer thread,
 which then runs every change waiting at that moment in a single transaction, each inside its own
 SAVEPOINT so that a refused change (a domain error) rolls back alone, and commits the batch with
-one fsync. A caller gets its answer only
-after the commit that made its change durable, and the realtime projection sees the changes in seq
-order, before any caller is answered. A change that finds nothing being written and nothing
-queued commits in its caller's thread, alone, without the two thread switches of a hand-off.
+one fsync. A change that finds nothing being written and nothing queued commits in its caller's
+thread, alone, without the two thread switches of a hand-off. A caller gets its answer only after
+the commit that made its change durable, and the realtime projection sees the changes in seq order,
+before any caller is answered.
 """
 from __future__ import annotations
 
