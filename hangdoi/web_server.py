@@ -112,7 +112,7 @@ class Http11RequestHandler(WSGIRequestHandler):
                 return False
             name, colon, value = str(line, "iso-8859-1").partition(":")
             # A folded line (leading space) or one without a name is refused, as RFC 9112 allows.
-            if not colon or not name or name != name.strip() or name[0] in " \t":
+            if not colon or not name or name != name.strip():
                 self.send_error(HTTPStatus.BAD_REQUEST, "Bad header line")
                 return False
             headers.pairs.append((name, value.strip(" \t\r\n")))
@@ -234,8 +234,8 @@ class RequestHeaders:
 
     __slots__ = ("pairs",)
 
-    def __init__(self, pairs: list[tuple[str, str]] | None = None):
-        self.pairs = pairs if pairs is not None else []
+    def __init__(self):
+        self.pairs: list[tuple[str, str]] = []
 
     def get(self, name: str, default=None):
         name = name.lower()
@@ -243,11 +243,6 @@ class RequestHeaders:
             if key.lower() == name:
                 return value
         return default
-
-    def get_all(self, name: str, default=None) -> list[str] | None:
-        name = name.lower()
-        found = [value for key, value in self.pairs if key.lower() == name]
-        return found or default
 
     def __contains__(self, name: str) -> bool:
         return self.get(name) is not None
