@@ -213,7 +213,7 @@ async def generate_load(url, tokens, services, seconds, kiosks, issue_rate, call
 
     connector = aiohttp.TCPConnector(limit=kiosks + 2)
     async with aiohttp.ClientSession(connector=connector) as http:
-        await asyncio.gather(*(kiosk(http, k) for k in range(kiosks)), caller(http))
+        await asyncio.gather(*(kiosk(http, k) for k in range(kiosks)), *([caller(http)] if call_rate else []))
     return {"issue_ms": issue_ms, "call_ms": call_ms, "sent_at": sent_at, "errors": errors,
             "elapsed": time.monotonic() - started}
 
@@ -302,12 +302,14 @@ def main() -> None:
     parser.add_argument("--kiosks", type=int, default=6, help="kiosks issuing tickets at once")
     parser.add_argument("--issue-rate", type=float, default=None,
                         help="tickets per second offered in all (default: back to back, to find the ceiling)")
-    parser.add_argument("--call-rate", type=float, default=40, help="call-next requests per second")
+    parser.add_argument("--call-rate", type=float, default=40, help="call-next requests per second (0: none)")
     parser.add_argument("--counters", type=int, default=50)
     parser.add_argument("--displays", type=int, default=20)
     parser.add_argument("--listening-counters", type=int, default=None,
                         help="how many counters keep a socket open (default: all)")
     args = parser.parse_args()
+    if args.call_rate < 0 or (args.issue_rate is not None and args.issue_rate <= 0) or args.kiosks < 1:
+        parser.error("--call-rate must be 0 or more, --issue-rate above 0, --kiosks at least 1")
     listening = args.counters if args.listening_counters is None else args.listening_counters
     print(json.dumps(run(args.seconds, args.kiosks, args.call_rate, args.counters, args.displays, listening,
                          args.issue_rate),
