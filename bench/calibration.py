@@ -51,7 +51,12 @@ MUS = [0.0] + [0.0002 * 1.06 ** k for k in range(110)]      # 0.0002 … ~0.12 p
 ADAPTIVE_LOOKBACK_DAYS = 28
 ADAPTIVE_UNDER5, ADAPTIVE_BIAS = 0.10, 1.0
 ADAPTIVE_QUANTILES = (0.5, 0.55, 0.6, 0.65, 0.7)
-PRINTED_RANGE = (3, 15)         # where P20 and P80, the range we print, are in a record's P5 … P95
+PRINTED_RANGE = (0.2, 0.8)      # the range we print beside the estimate: P20–P80
+
+
+def place(quantile: float) -> int:
+    """Where a quantile is in a record's spread (P5, P10 … P95)."""
+    return round(quantile * 20) - 1
 
 
 def load(path: str) -> list[dict]:
@@ -82,18 +87,18 @@ def fifths(levels: list[float]) -> list[float]:
     return [round(c / len(levels), 3) for c in counts]
 
 
-def options(spread: list, within: tuple[int, int] | None = None) -> list[tuple[float, float]]:
+def options(spread: list, within: tuple[float, float] | None = None) -> list[tuple[float, float]]:
     """(figure, P(called more than 5 minutes after it)) for the figures worth considering; with
-    `within` (two places in the spread), only those between the spread's values there."""
+    `within` (two quantiles), only those between the spread's values there."""
     values = [float("inf") if v is None else v for v in spread]
     finite = [v for v in values if v != float("inf")]
-    low, high = (values[within[0]], values[within[1]]) if within else (0.0, float("inf"))
+    low, high = (values[place(within[0])], values[place(within[1])]) if within else (0.0, float("inf"))
     figures = sorted(f for f in {0.0, *(max(0.0, v) for v in finite), *(max(0.0, v - 5 + 1e-6) for v in finite)}
                      if low <= f <= high)
     return [(f, sum(v > f + 5 for v in values) / len(values)) for f in figures]
 
 
-def sweep(rows: list[dict], within: tuple[int, int] | None = None) -> list[dict]:
+def sweep(rows: list[dict], within: tuple[float, float] | None = None) -> list[dict]:
     """For each mu, the scores of the figures that minimise P(late by more than 5) + mu × figure
     (a citizen with no such figure, as one not called today in most runs, is told what we told)."""
     choices = [(options(r["spread"], within), r["waited"], r["predicted"]["hangdoi"]) for r in rows]
@@ -117,9 +122,9 @@ def rule_figures(row: dict, floor: float = 0.0) -> dict[str, float]:
     """What each rule `adaptive` chooses from would have told this citizen (a rule with no figure
     today tells our P60); a mu rule tells `floor` of the spread at least (0: no floor)."""
     spread = [math.inf if v is None else v for v in row["spread"]]
-    figures = {f"P{round(q * 100)}": spread[round(q * 20) - 1] for q in ADAPTIVE_QUANTILES}
+    figures = {f"P{round(q * 100)}": spread[place(q)] for q in ADAPTIVE_QUANTILES}
     choices = options(row["spread"])
-    lowest = spread[round(floor * 20) - 1] if floor else 0.0
+    lowest = spread[place(floor)] if floor else 0.0
     for mu in MUS[1::2]:
         figures[f"mu={mu:.5f}"] = max(lowest, min(choices, key=lambda o: o[1] + mu * o[0])[0])
     fallback = row["predicted"]["hangdoi"]
@@ -137,7 +142,7 @@ def choose_rule(history: list[tuple[dict, float]]) -> str:
 def adaptive(rows: list[dict], floor: float = 0.0) -> dict:
     by_day = defaultdict(list)
     for r in rows:
-        p20, p60 = (math.inf if v is None else v for v in (r["spread"][3], r["spread"][11]))
+        p20, p60 = (math.inf if v is None else v for v in (r["spread"][place(0.2)], r["spread"][place(0.6)]))
         by_day[r["day"]].append((rule_figures(r, floor), r["waited"], p20, p60))
     days = sorted(by_day)
     pairs, chosen, below_p20, under5_for_long = [], Counter(), 0, 0
