@@ -7,8 +7,10 @@ Figures: issue and call-next latency (HTTP round trip, p50/p99), call-to-display
 sending the call request to a display's socket receiving `ticket_called`, over every display),
 call-to-dashboard latency (to a manager's dashboard having re-read /api/v1/supervision after the
 call, as the page does: one read at a time, at most one a second), tickets issued per
-second, the server's peak RSS, and the share of the machine's CPU time its hypervisor gave other
-guests meanwhile (steal, a sign of a busy host). The listening clients
+second, the server's peak RSS, the share of the machine's CPU time its hypervisor gave other
+guests meanwhile (steal, a sign of a busy host), and how long the disk took to sync a small write
+meanwhile (a sign of a slow host disk: SQLite syncs every commit, and a ticket is answered only
+once its commit is on disk). The listening clients
 run in a process of their own, on one asyncio loop, so that neither they nor the load generator
 delay what they measure; they offer permessage-deflate, as browsers do, and speak Socket.IO
 through bench/common.py: LeanSocketIO.
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import sys
 import tempfile
 import threading
@@ -42,6 +45,7 @@ PASSWORD = "bench-password"
 DOMAINS = 5
 SERVICES_PER_DOMAIN = 2
 DASHBOARD_READ_INTERVAL = 1.0   # as hangdoi/admin/static/dashboard.js
+SYNC_PROBE_INTERVAL = 0.05
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
 
 
@@ -82,6 +86,47 @@ def stolen_share(before: list[int] | None, after: list[int] | None) -> float | N
         return None
     elapsed = sum(after) - sum(before)
     return round((after[7] - before[7]) / elapsed, 3) if elapsed > 0 else None
+
+
+class DiskSyncProbe:
+    """Times a synced 4 KiB write, every SYNC_PROBE_INTERVAL, in the server's data directory while
+    the load runs. The server runs SQLite with synchronous=FULL: a kiosk is answered only once its
+    ticket's commit is synced, so while one sync takes 100 ms every request in flight waits it out.
+    Such syncs come from the host (seen here: 30-600 ms every few seconds, with nothing else of
+    ours writing); the probe tells a run that met them from one that did not."""
+
+    def __init__(self, directory: Path):
+        self.path = directory / "disk-sync-probe"
+        self.times_ms: list[float] = []
+        self._running = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def __enter__(self) -> "DiskSyncProbe":
+        self._running.set()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._running.clear()
+        self._thread.join()
+        self.path.unlink(missing_ok=True)
+
+    def _probe(self) -> None:
+        # Overwritten in place, as SQLite overwrites its write-ahead log once it has reached its size.
+        descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            while self._running.is_set():
+                os.pwrite(descriptor, os.urandom(4096), 0)
+                started = time.perf_counter()
+                os.fdatasync(descriptor)
+                self.times_ms.append((time.perf_counter() - started) * 1000)
+                time.sleep(SYNC_PROBE_INTERVAL)
+        finally:
+            os.close(descriptor)
+
+    def summary(self) -> dict:
+        return {"p50": percentile(self.times_ms, 50), "max": round(max(self.times_ms, default=0), 2),
+                "over_25ms": sum(t > 25 for t in self.times_ms), "n": len(self.times_ms)}
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -257,7 +302,8 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
         sampler = threading.Thread(target=sample_rss)
         sampler.start()
         cpu_before, machine_before = sum(process.cpu_times()[:2]), machine_times()
-        load = asyncio.run(generate_load(server.url, tokens, services, seconds, kiosks, issue_rate, call_rate))
+        with DiskSyncProbe(data_dir) as disk:
+            load = asyncio.run(generate_load(server.url, tokens, services, seconds, kiosks, issue_rate, call_rate))
         cpu_used = sum(process.cpu_times()[:2]) - cpu_before
         stolen = stolen_share(machine_before, machine_times())
         sampling.clear()
@@ -282,7 +328,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
             "display_deliveries_expected": len(sent_at) * displays, "display_deliveries": len(display_ms),
             "peak_rss_mb": round(max(peak_rss) / 2**20, 1), "errors": len(errors),
             "server_cpu_ms_per_request": round(cpu_used * 1000 / max(1, len(issue_ms) + len(call_ms)), 3),
-            "cpu_stolen_share": stolen,
+            "cpu_stolen_share": stolen, "disk_sync_ms": disk.summary(),
             "targets": TARGETS,
         }
         result["meets_targets"] = {
