@@ -92,8 +92,9 @@ class DiskSyncProbe:
     """Times a synced 4 KiB write, every SYNC_PROBE_INTERVAL, in the server's data directory while
     the load runs. The server runs SQLite with synchronous=FULL: a kiosk is answered only once its
     ticket's commit is synced, so while one sync takes 100 ms every request in flight waits it out.
-    Such syncs come from the host (seen here: 30-600 ms every few seconds, with nothing else of
-    ours writing); the probe tells a run that met them from one that did not."""
+    Such syncs come from the host (seen here: 30-600 ms, several in one 15 s run and none in the
+    next seven, with nothing else of ours writing); the probe tells a run that met them from one
+    that did not."""
 
     def __init__(self, directory: Path):
         self.path = directory / "disk-sync-probe"
