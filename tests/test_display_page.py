@@ -64,6 +64,26 @@ def test_a_call_appears_on_the_board_and_survives_a_server_restart(browser, demo
     page.close()
 
 
+def test_the_queue_list_shows_whole_rows_only_busy_ones_first(browser, demo_server):
+    server, ids = demo_server
+    for code in ("HT01", "HT01", "CT01", "KD01"):
+        server.post("/tickets", json={"service": code}).raise_for_status()
+    page = open_board(browser, server, ids)
+    page.wait_for_function("() => document.querySelector('#queues li:not(.none)')")
+    rows = page.evaluate("""() => {
+        const end = document.querySelector('section.queues').getBoundingClientRect().bottom;
+        return [...document.querySelectorAll('#queues li')].map((li) => ({
+            shown: li.checkVisibility(), busy: !li.classList.contains('none'),
+            inside: li.getBoundingClientRect().bottom <= end }));
+    }""")
+    shown = [row for row in rows if row["shown"]]
+    assert len(rows) == 22 and 3 <= len(shown) < 22     # the demo has more services than fit
+    assert all(row["inside"] for row in shown)           # none cut by the screen's edge
+    assert rows[:len(shown)] == shown                    # the hidden ones are the last
+    assert [row["busy"] for row in rows[:3]] == [True] * 3
+    page.close()
+
+
 def test_assets_are_served_locally(demo_server):
     server, _ = demo_server
     import requests

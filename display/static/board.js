@@ -47,7 +47,7 @@ function queueRows() {
 }
 
 function renderQueues() {
-  // Busy ones first: the list is cut where the screen ends, never scrolled.
+  // Busy ones first: the list ends where the screen does, never scrolled.
   const rows = queueRows().sort((a, b) => b.waiting - a.waiting);
   $("queues").replaceChildren(...rows.map((row) => {
     const item = el("li", row.waiting ? "" : "none");
@@ -55,6 +55,17 @@ function renderQueues() {
     if (row.waiting && row.estimate) item.append(el("span", "estimate", `${labels.display_wait} ${row.estimate.text.vi}`));
     return item;
   }));
+  keepWholeRows($("queues"));
+}
+
+// Rows from the first one the screen would cut are left out: half a line of text looks broken.
+function keepWholeRows(list) {
+  const end = list.parentElement.getBoundingClientRect().bottom;
+  let fits = true;
+  for (const item of list.children) {
+    fits = fits && item.getBoundingClientRect().bottom <= end;
+    item.hidden = !fits;
+  }
 }
 
 function renderRecent() {
@@ -123,6 +134,9 @@ function tick() {
 
 tick();
 setInterval(tick, 1000);
+// Which rows fit depends on the font and the screen: both can change after the first drawing.
+document.fonts.ready.then(renderQueues);
+window.addEventListener("resize", renderQueues);
 window.hangdoiAnnouncer = announcer;
 window.hangdoiBoard = new Realtime("display", {
   device: location.pathname.split("/")[2],
