@@ -517,6 +517,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "display_queues_by_domain": ("Đang chờ theo lĩnh vực", "Waiting per field"),
     "display_people": ("người", "people"),
     "display_wait": ("Dự kiến chờ", "Expected wait"),
+    "display_other_services": ("Các thủ tục khác", "Other services"),
+    "display_other_domains": ("Các lĩnh vực khác", "Other fields"),
     "display_offline": ("Mất kết nối", "Connection lost"),
     "display_forbidden_title": ("Màn hình chưa được đăng ký", "Unknown display"),
     "display_forbidden": ("Địa chỉ màn hình không đúng. Vui lòng dùng địa chỉ có mã màn hình do quản trị cấp.",

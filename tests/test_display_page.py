@@ -81,6 +81,30 @@ def test_the_queue_list_shows_whole_rows_only_busy_ones_first(browser, demo_serv
     assert all(row["inside"] for row in shown)           # none cut by the screen's edge
     assert rows[:len(shown)] == shown                    # the hidden ones are the last
     assert [row["busy"] for row in rows[:3]] == [True] * 3
+    assert page.locator("#queues li.more").count() == 0  # only empty queues were left out
+    page.close()
+
+
+def test_people_in_queues_the_screen_has_no_room_for_are_added_up_in_a_last_row(browser, demo_server):
+    server, ids = demo_server
+    services = server.get("/services").json()
+    for service in services:
+        server.post("/tickets", json={"service": service["id"]}).raise_for_status()
+    server.post("/tickets", json={"service": services[-1]["id"]}).raise_for_status()
+    page = open_board(browser, server, ids)
+    page.wait_for_selector("#queues li.more")
+    shown = page.evaluate("""() => {
+        const end = document.querySelector('section.queues').getBoundingClientRect().bottom;
+        return [...document.querySelectorAll('#queues li')].filter((li) => li.checkVisibility())
+            .map((li) => ({ text: li.innerText, more: li.classList.contains('more'),
+                            inside: li.getBoundingClientRect().bottom <= end }));
+    }""")
+    assert all(row["inside"] for row in shown)
+    assert [row["more"] for row in shown] == [False] * (len(shown) - 1) + [True]
+    people = [int(re.search(r"(\d+) người", row["text"]).group(1)) for row in shown]
+    assert sum(people) == len(services) + 1               # everyone waiting is on the screen
+    assert f"Các thủ tục khác ({len(services) - len(shown) + 1})" in shown[-1]["text"]
+    screenshot(page, "display-queues-more")
     page.close()
 
 

@@ -55,16 +55,29 @@ function renderQueues() {
     if (row.waiting && row.estimate) item.append(el("span", "estimate", `${labels.display_wait} ${row.estimate.text.vi}`));
     return item;
   }));
-  keepWholeRows($("queues"));
+  keepWholeRows($("queues"), rows);
 }
 
-// Rows from the first one the screen would cut are left out: half a line of text looks broken.
-function keepWholeRows(list) {
+// Rows from the first one the screen would cut are left out, since half a line of text looks
+// broken; the people waiting in them are added up in a last row, so no one's service just vanishes.
+function keepWholeRows(list, rows) {
+  const items = [...list.children];
   const end = list.parentElement.getBoundingClientRect().bottom;
-  let fits = true;
-  for (const item of list.children) {
-    fits = fits && item.getBoundingClientRect().bottom <= end;
-    item.hidden = !fits;
+  const fits = (item) => item.getBoundingClientRect().bottom <= end;
+  let kept = items.findIndex((item) => !fits(item));
+  if (kept < 0) return;
+  items.slice(kept).forEach((item) => { item.hidden = true; });
+  const waitingLeftOut = () => rows.slice(kept).reduce((sum, row) => sum + row.waiting, 0);
+  if (!waitingLeftOut()) return;
+  const more = el("li", "more");
+  list.append(more);
+  for (;;) {
+    const label = byDomain ? labels.display_other_domains : labels.display_other_services;
+    more.replaceChildren(el("span", "name", `${label} (${rows.length - kept})`),
+                         el("span", "count", `${waitingLeftOut()} ${labels.display_people}`));
+    if (fits(more) || kept === 0) return;
+    kept -= 1;
+    items[kept].hidden = true;
   }
 }
 
