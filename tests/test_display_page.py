@@ -64,23 +64,28 @@ def test_a_call_appears_on_the_board_and_survives_a_server_restart(browser, demo
     page.close()
 
 
+def queue_rows(page) -> list[dict]:
+    """The board's waiting list, row by row: text, classes, whether shown and wholly inside the list."""
+    return page.evaluate("""() => {
+        const end = document.querySelector('section.queues').getBoundingClientRect().bottom;
+        return [...document.querySelectorAll('#queues li')].map((li) => ({
+            text: li.innerText, classes: [...li.classList], shown: li.checkVisibility(),
+            inside: li.getBoundingClientRect().bottom <= end }));
+    }""")
+
+
 def test_the_queue_list_shows_whole_rows_only_busy_ones_first(browser, demo_server):
     server, ids = demo_server
     for code in ("HT01", "HT01", "CT01", "KD01"):
         server.post("/tickets", json={"service": code}).raise_for_status()
     page = open_board(browser, server, ids)
     page.wait_for_function("() => document.querySelector('#queues li:not(.none)')")
-    rows = page.evaluate("""() => {
-        const end = document.querySelector('section.queues').getBoundingClientRect().bottom;
-        return [...document.querySelectorAll('#queues li')].map((li) => ({
-            shown: li.checkVisibility(), busy: !li.classList.contains('none'),
-            inside: li.getBoundingClientRect().bottom <= end }));
-    }""")
+    rows = queue_rows(page)
     shown = [row for row in rows if row["shown"]]
     assert len(rows) == 22 and 3 <= len(shown) < 22     # the demo has more services than fit
     assert all(row["inside"] for row in shown)           # none cut by the screen's edge
     assert rows[:len(shown)] == shown                    # the hidden ones are the last
-    assert [row["busy"] for row in rows[:3]] == [True] * 3
+    assert ["none" not in row["classes"] for row in rows[:3]] == [True] * 3
     assert page.locator("#queues li.more").count() == 0  # only empty queues were left out
     page.close()
 
@@ -93,14 +98,9 @@ def test_people_in_queues_the_screen_has_no_room_for_are_added_up_in_a_last_row(
     server.post("/tickets", json={"service": services[-1]["id"]}).raise_for_status()
     page = open_board(browser, server, ids)
     page.wait_for_selector("#queues li.more")
-    shown = page.evaluate("""() => {
-        const end = document.querySelector('section.queues').getBoundingClientRect().bottom;
-        return [...document.querySelectorAll('#queues li')].filter((li) => li.checkVisibility())
-            .map((li) => ({ text: li.innerText, more: li.classList.contains('more'),
-                            inside: li.getBoundingClientRect().bottom <= end }));
-    }""")
+    shown = [row for row in queue_rows(page) if row["shown"]]
     assert all(row["inside"] for row in shown)
-    assert [row["more"] for row in shown] == [False] * (len(shown) - 1) + [True]
+    assert ["more" in row["classes"] for row in shown] == [False] * (len(shown) - 1) + [True]
     people = [int(re.search(r"(\d+) người", row["text"]).group(1)) for row in shown]
     assert sum(people) == len(services) + 1               # everyone waiting is on the screen
     assert f"Các thủ tục khác ({len(services) - len(shown) + 1})" in shown[-1]["text"]
