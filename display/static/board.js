@@ -70,9 +70,9 @@ function keepWholeRows(list, rows) {
   const waitingLeftOut = () => rows.slice(kept).reduce((sum, row) => sum + row.waiting, 0);
   if (!waitingLeftOut()) return;
   const more = el("li", "more");
+  const label = byDomain ? labels.display_other_domains : labels.display_other_services;
   list.append(more);
   for (;;) {
-    const label = byDomain ? labels.display_other_domains : labels.display_other_services;
     more.replaceChildren(el("span", "name", `${label} (${rows.length - kept})`),
                          el("span", "count", `${waitingLeftOut()} ${labels.display_people}`));
     if (fits(more) || kept === 0) return;
