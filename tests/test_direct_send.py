@@ -78,8 +78,6 @@ def test_a_frame_is_what_a_websocket_library_makes_of_the_same_text():
 
 
 def test_messages_from_many_threads_reach_every_socket_whole_and_in_order(served):
-    # Raw listeners: python-socketio's client hands each message to a thread of its own, so the
-    # order its handlers see is not the order on the wire (it reordered 1 run in about 20).
     listeners = [RawListener(served.url, "room") for _ in range(5)]
     assert len(served.direct.writers) == 5      # each went the direct way, none through a queue
     readers = [reading_in_a_thread(listener, 1600) for listener in listeners]
@@ -173,7 +171,10 @@ class RawListener:
 
 
 def reading_in_a_thread(listener: RawListener, count: int) -> tuple[threading.Thread, list]:
-    """The listener's next `count` messages, read as they come, in a thread of its own."""
+    """The listener's next `count` messages, read as they come, in a thread of its own.
+
+    The tests of order read this way: python-socketio's client hands each message to a thread of
+    its own, so the order its handlers see is not the order on the wire (1 run in about 20)."""
     received: list = []
 
     def read() -> None:
@@ -199,7 +200,7 @@ def test_a_socket_that_stops_reading_neither_holds_up_the_sender_nor_loses_a_mes
     monkeypatch.setattr(direct_send, "BACKLOG_LIMIT", 64 * 1024 * 1024)
     slow = RawListener(served.url, "room")
     slow_writer = next(iter(served.direct.writers.values()))
-    quick = RawListener(served.url, "room")    # raw, for the order on the wire (see above)
+    quick = RawListener(served.url, "room")
     reader, received = reading_in_a_thread(quick, 2000)
     sender = emit_in_a_thread(served, count=2000, size=4000)
     sender.join(timeout=30)
