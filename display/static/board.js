@@ -55,12 +55,12 @@ function renderQueues() {
     if (row.waiting && row.estimate) item.append(el("span", "estimate", `${labels.display_wait} ${row.estimate.text.vi}`));
     return item;
   }));
-  keepWholeRows($("queues"), rows);
+  fitRowsOnScreen($("queues"), rows);
 }
 
 // Rows from the first one the screen would cut are left out, since half a line of text looks
 // broken; the people waiting in them are added up in a last row, so no one's service just vanishes.
-function keepWholeRows(list, rows) {
+function fitRowsOnScreen(list, rows) {
   const items = [...list.children];
   const end = list.parentElement.getBoundingClientRect().bottom;
   const fits = (item) => item.getBoundingClientRect().bottom <= end;
