@@ -51,19 +51,13 @@ def db_upgrade() -> None:
 
 
 def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
-    from .app import create_app
-    from .interpreter import settle_after_start
     from .schema import upgrade
-    from .web_server import PooledWSGIServer
-    # One line per request would cost more than the request; errors are still logged.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from .serving import serve
     settings = load_settings()
     if upgrade_schema:
         upgrade(settings.resolved_database_url())
-    app = create_app(settings)
-    settle_after_start()
     click.echo(f"hangdoi serving on http://{host}:{port}/  (data: {settings.data_dir})")
-    PooledWSGIServer(host, port, app).serve_forever()
+    serve(settings, host, port)
 
 
 @main.command()
@@ -92,10 +86,10 @@ def demo(host: str, port: int) -> None:
     for username, password in demo_credentials():
         click.echo(f"{username} / {password}")
     click.echo(f"staff start here: http://{host}:{port}/")
-    kinds = {"kiosk": "kiosk", "display": "lobby display"}
+    kinds = {"kiosk": "kiosk", "display": "lobby display", "tablet": "rating tablet"}
     for kind, name, path in links:
         click.echo(f"{kinds[kind]} “{name}”: http://{host}:{port}{path}")
-    click.echo(f"counter terminal: http://{host}:{port}/counter   (rating tablet of counter N: /rate/N)")
+    click.echo(f"counter terminal: http://{host}:{port}/counter")
     click.echo(f"manager's dashboard: http://{host}:{port}/admin   (lanhdao or admin)")
     click.echo(f"reports:             http://{host}:{port}/admin/reports")
     click.echo(f"settings:            http://{host}:{port}/admin/settings   (admin)")

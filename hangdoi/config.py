@@ -20,9 +20,13 @@ class Settings:
     # Pub/sub channel on Redis; installations sharing one Redis keep apart by naming their own.
     redis_channel: str = "hangdoi"
     secret_key: str = ""
-    # How many tickets one kiosk (or one IP address) may take per minute.
+    # How many tickets one kiosk may take per minute.
     kiosk_rate_limit_per_minute: int = 30
-    # Sign-in attempts per minute per IP address and per username (0: no limit).
+    # Tickets a day per centre that a client without a kiosk key may take (0: none; a kiosk proves
+    # itself with its key, README "REST API").
+    anonymous_tickets_per_day: int = 0
+    # Sign-in attempts per minute per address (0: no limit); wrong passwords per address and
+    # username are limited too (hangdoi/throttle.py).
     login_rate_limit_per_minute: int = 20
     # Bearer tokens live this long (hours); a shift is at most a day.
     token_hours: int = 16
@@ -39,6 +43,17 @@ class Settings:
     # Database connections a process keeps (and as many more at a peak). Workers × 2 × this must
     # stay under PostgreSQL's max_connections (100 by default).
     db_pool_size: int = 20
+    # gunicorn worker processes; 0: one on SQLite (a single writer), two on PostgreSQL.
+    workers: int = 0
+    # Threads per worker (each open websocket holds one); 0: hangdoi/serving.py's default.
+    threads: int = 0
+    # Connections one worker holds at once; more wait in the listen backlog.
+    max_connections: int = 1000
+    # Realtime sockets one address may hold at once (a device holds one or two; 0: no limit). Each
+    # open socket holds one of a worker's threads.
+    max_sockets_per_address: int = 10
+    # Events one realtime socket may send in 10 seconds (0: no limit); a page sends a few a minute.
+    socket_events_per_10_seconds: int = 30
 
     @property
     def sqlite_path(self) -> Path:

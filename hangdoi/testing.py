@@ -1,4 +1,4 @@
-"""A real `hangdoi serve` process (or gunicorn serving `hangdoi.wsgi`, as deployed) on a loopback
+"""A real `hangdoi serve` process (embedded gunicorn), or gunicorn serving `hangdoi.wsgi` as deployed, on a loopback
 port, for tests and benchmarks that need sockets and restarts."""
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ class LiveServer:
         if redis_url:
             self.env["HANGDOI_REDIS_URL"] = redis_url
         self.process: subprocess.Popen | None = None
+        # A registered kiosk's key: `post` then speaks as that kiosk (X-Hangdoi-Kiosk-Key).
+        self.kiosk_key: str | None = None
         self.log_path = self.data_dir / f"server-{self.port}.log"
 
     def start(self, timeout: float = 30) -> "LiveServer":
@@ -62,9 +64,7 @@ class LiveServer:
         return [sys.executable, "-m", "hangdoi.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
 
     def worker_pids(self) -> list[int]:
-        """The processes answering: the server itself, or gunicorn's workers."""
-        if not self.gunicorn_workers:
-            return [self.process.pid]
+        """The processes answering: gunicorn's workers (`hangdoi serve` runs gunicorn too)."""
         import psutil
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
@@ -82,9 +82,11 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def post(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return requests.post(f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kwargs)
+    def post(self, path: str, token: str | None = None, headers: dict | None = None, **kwargs) -> requests.Response:
+        sent = {"Authorization": f"Bearer {token}"} if token else {}
+        if self.kiosk_key:
+            sent["X-Hangdoi-Kiosk-Key"] = self.kiosk_key
+        return requests.post(f"{self.url}/api/v1{path}", headers={**sent, **(headers or {})}, timeout=10, **kwargs)
 
     def get(self, path: str, token: str | None = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -1,5 +1,7 @@
 """Socket.IO messages written to websockets by the emitting thread (hangdoi/realtime/direct_send.py),
-through the server `hangdoi serve` runs, with real clients on real sockets."""
+with real clients on real sockets. Served here in-process by Werkzeug's threaded server, so the
+test can look at DirectSend's writers; tests/test_realtime.py and tests/test_deployment.py run
+the same path under gunicorn, as `hangdoi serve` does."""
 from __future__ import annotations
 
 import base64
@@ -18,7 +20,7 @@ from wsproto.frame_protocol import FrameProtocol
 from hangdoi.realtime import direct_send
 from hangdoi.realtime.direct_send import DirectSend, text_frame
 from hangdoi.realtime.uncompressed import WithoutCompression
-from hangdoi.web_server import PooledWSGIServer
+from werkzeug.serving import make_server
 
 
 def wait_for(condition, timeout=10.0):
@@ -47,7 +49,7 @@ class Served:
         def _gone(*_args):
             self.gone.set()
 
-        self.http = PooledWSGIServer("127.0.0.1", 0, app)
+        self.http = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.http.server_port}"
 
@@ -228,3 +230,10 @@ def test_a_socket_that_never_reads_is_closed_once_its_backlog_passes_the_limit(s
     # cut short: the client sees that as the connection's end).
     assert numbers == list(range(len(numbers))) and len(numbers) < 3000
     stuck.close()
+
+
+def test_the_installed_engineio_is_a_release_direct_send_is_tested_on():
+    """pyproject.toml holds python-engineio to the tested range; a release outside it would make
+    DirectSend stand aside (and the figures in its docstring no longer hold)."""
+    from hangdoi.realtime.direct_send import engineio_tested
+    assert engineio_tested()

@@ -15,9 +15,15 @@ order. A socket whose backlog passes BACKLOG_LIMIT has stopped reading: it is cl
 client resyncs when it reconnects. Everything else (long-polling, sockets upgraded from it,
 Engine.IO's own pings) goes the library's way.
 
-bench/load.py at 300 tickets/s offered, 70 sockets, interleaved runs: through the queues 2.55-2.70
-ms of server CPU per request, issue p99 30.8-46.7 ms, call-to-display p99 31.7-48.9 ms; written
-directly 2.15-2.38 ms, 22.0-31.7 ms and 23.7-32.9 ms.
+Under gunicorn (as `hangdoi serve` runs), bench/load.py at 310 tickets/s offered, 70 sockets,
+interleaved rounds on 2026-12-06: through the library's queues 2.87-3.01 ms of server CPU per
+request, 283-300 tickets/s carried, issue p99 40.8-41.5 ms, call-to-display p99 41.8-43.6 ms;
+written directly 2.29-2.51 ms, 309-310 tickets/s, 25.6-32.1 ms and 25.6-34.1 ms (README
+"Benchmarks"). Without it the server no longer carries the load it is asked to.
+
+It relies on python-engineio internals, so it runs only on the releases it is tested against
+(TESTED_ENGINEIO, also pyproject.toml's range); on any other, or if the internals it checks are not
+there, it leaves the server as it was, says so in the log, and messages go the library's way.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import logging
 import socket
 import struct
 import threading
+from importlib.metadata import PackageNotFoundError, version
 
 import simple_websocket
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
@@ -33,6 +40,17 @@ from engineio.exceptions import SocketIsClosedError
 from .uncompressed import OFFER
 
 log = logging.getLogger(__name__)
+
+# Releases of python-engineio this module is tested against (the range pyproject.toml declares).
+TESTED_ENGINEIO = ((4, 12), (4, 16))
+
+
+def engineio_tested() -> bool:
+    try:
+        release = tuple(int(part) for part in version("python-engineio").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return False
+    return TESTED_ENGINEIO[0] <= release < TESTED_ENGINEIO[1]
 
 BACKLOG_LIMIT = 4 * 1024 * 1024
 
@@ -158,6 +176,10 @@ class DirectSend:
         self.writers: dict[str, OrderedWriter] = {}
         self._send_through_queue = self.eio.send_packet
         drivers = getattr(self.eio, "_async", None)
+        if not engineio_tested():
+            log.warning("python-engineio %s is not a release DirectSend is tested on: messages go through "
+                        "its queues", version("python-engineio"))
+            return
         if (not isinstance(drivers, dict) or drivers.get("websocket") is not SimpleWebSocketWSGI
                 or not hasattr(self.eio, "_get_socket") or not hasattr(socket, "MSG_DONTWAIT")):
             log.warning("python-engineio is not as expected: messages go through its queues")
