@@ -114,5 +114,8 @@ def demo_server(prefix: str, spec=DEMO_CENTRE, extra_env: dict | None = None) ->
     db = Database(url, clock=SystemClock())
     ids = create_centre(db, spec)
     db.dispose()
-    env = {"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0", **(extra_env or {})}
-    return LiveServer(data_dir, extra_env=env).start(), ids
+    # Every device runs on this one machine: one address holds all the sockets.
+    env = {"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0", "HANGDOI_MAX_SOCKETS_PER_ADDRESS": "0", **(extra_env or {})}
+    server = LiveServer(data_dir, extra_env=env).start()
+    server.kiosk_key = next(iter(ids["kiosks"].values()), None)
+    return server, ids

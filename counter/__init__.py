@@ -2,7 +2,8 @@
 
     /counter                 sign in, then choose a counter (or go straight back to yours)
     /counter/<id>            the terminal of a counter you are signed in at
-    /rate/<id>               the tablet facing the citizen: rate the ticket just finished
+    /rate/<key>              the tablet facing the citizen: rate the ticket just finished (the key,
+                             made with the counter and shown to the admin, says which counter)
 
 The pages act through the REST API with the session cookie and follow the realtime hub, so a
 button here runs exactly what a keypad or any API client runs.
@@ -12,20 +13,20 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from hangdoi import auth, engine
+from hangdoi.api import sign_in
+from hangdoi.api.errors import ApiError
 from hangdoi.app import hangdoi
 from hangdoi.engine import ratings, state
 from hangdoi.engine.errors import DomainError
 from hangdoi.messages import text, texts
 from hangdoi.models import PROVINCE
-from hangdoi.security import csrf_ok
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
                static_url_path="/counter/static")
 
 
 def _officer() -> dict | None:
-    officer_id = session.get("officer_id")
-    return auth.officer_by_id(hangdoi().db, officer_id) if isinstance(officer_id, int) else None
+    return auth.session_officer(hangdoi().db, session)
 
 
 def _labels(prefix: str) -> dict:
@@ -36,7 +37,9 @@ def _labels(prefix: str) -> dict:
 def home():
     officer = _officer()
     if officer is None:
-        return render_template("counter/sign_in.html", t=text, error=None)
+        # A form posted without its token (hangdoi/security.py) comes back here to say so.
+        expired = "form_expired" if request.args.get("error") == "form_expired" else None
+        return render_template("counter/sign_in.html", t=text, error=expired)
     if officer["role"] == PROVINCE:          # looks after centres, works at none of their counters
         return redirect(url_for("admin.centres_page"))
     counters = state.display_state(hangdoi().db, officer["centre_id"])["counters"]
@@ -49,25 +52,17 @@ def home():
 
 @bp.post("/counter/login")
 def login():
-    ctx = hangdoi()
     username = (request.form.get("username") or "").strip()[:64]
     password = (request.form.get("password") or "")[:200]
-    if not csrf_ok():
-        return render_template("counter/sign_in.html", t=text, error="form_expired", username=username,
-                               next=_next()), 400
-    if not ctx.login_limiter.allow(f"ip:{request.remote_addr}", f"user:{username}"):
-        return render_template("counter/sign_in.html", t=text, error="rate_limited", username=username,
-                               next=_next()), 429
     try:
-        officer = auth.authenticate(ctx.db, username, password) if username and password else None
-    except auth.AccountLocked:
-        return render_template("counter/sign_in.html", t=text, error="account_locked", username=username,
-                               next=_next(), error_params={"m": auth.LOCK_MINUTES}), 429
-    if officer is None:
-        return render_template("counter/sign_in.html", t=text, error="bad_credentials", username=username,
-                               next=_next()), 401
+        officer = sign_in(username, password)
+    except ApiError as exc:
+        return render_template("counter/sign_in.html", t=text, error=exc.code, username=username,
+                               next=_next(), error_params=exc.params), exc.status
     session.clear()
     session["officer_id"] = officer["id"]
+    # Signing out moves the officer's version on: this cookie, and every copy of it, then ends.
+    session["session_version"] = officer["session_version"]
     session.permanent = True                 # expires after the token lifetime (hangdoi/app.py)
     return redirect(_next() or url_for("counter.home"))
 
@@ -83,10 +78,8 @@ def choose():
     officer = _officer()
     if officer is None:
         return redirect(url_for("counter.home"))
-    if not csrf_ok():
-        return redirect(url_for("counter.home", error="form_expired"))
     counter_id = request.form.get("counter", "")
-    if not counter_id.isdigit() or not 0 < int(counter_id) < 2**31:
+    if not (counter_id.isascii() and counter_id.isdigit()) or not 0 < int(counter_id) < 2**31:
         return redirect(url_for("counter.home", error="counter_not_found"))
     try:
         engine.sign_in(hangdoi().db, int(counter_id), officer["id"])
@@ -97,8 +90,6 @@ def choose():
 
 @bp.post("/counter/logout")
 def logout():
-    if not csrf_ok():
-        return redirect(url_for("counter.home"))
     officer = _officer()
     if officer is not None:
         counters = state.display_state(hangdoi().db, officer["centre_id"])["counters"]
@@ -108,6 +99,8 @@ def logout():
                     engine.sign_out(hangdoi().db, c["id"], officer["id"])
                 except DomainError as exc:     # still holding a citizen: finish first
                     return redirect(url_for("counter.terminal", counter_id=c["id"], error=exc.code))
+        auth.sign_out(hangdoi().db, officer["id"])
+        hangdoi().hub.signed_out(officer["id"])
     session.clear()
     return redirect(url_for("counter.home"))
 
@@ -128,14 +121,12 @@ def terminal(counter_id: int):
                            labels=_labels("terminal_"), error=request.args.get("error"))
 
 
-@bp.get("/rate/<int:counter_id>")
-def rating_tablet(counter_id: int):
-    try:
-        counter = state.counter_card(hangdoi().db, counter_id) if counter_id < 2**31 else None
-    except DomainError:
-        counter = None
-    if counter is None:
+@bp.get("/rate/<key>")
+def rating_tablet(key: str):
+    found = state.counter_by_rating_key(hangdoi().db, key) if len(key) <= 64 else None
+    if found is None:
         return render_template("counter/rate.html", t=text, counter=None, labels=_labels("rate_"),
                                reasons=ratings.REASONS), 404
+    counter = state.counter_card(hangdoi().db, found["id"])
     return render_template("counter/rate.html", t=text, counter=counter, labels=_labels("rate_"),
                            reasons=ratings.REASONS)

@@ -1,7 +1,8 @@
 """The lobby display: the board of counters, the latest call, recent calls, queues, and the voice.
 
     /display/<key>                    the board of one registered screen (its key is its address)
-    /display/audio/call.wav?n=&c=&k=  the announcement of ticket n at counter c of centre k (built once, cached)
+    /display/audio/call.wav?n=&c=&k=&d=  the announcement of ticket n at counter c of centre k, for the
+                                      display whose key is d, of a call made today (built once, cached)
 """
 from __future__ import annotations
 
@@ -102,21 +103,30 @@ def board(key: str | None = None):
 
 @bp.get("/display/audio/call.wav")
 def call_audio():
+    """Only a registered display may ask, and only for a call made today: each new announcement is
+    a file built on disk (anyone asking for made-up numbers filled the disk, 376 KB a request)."""
     number, counter, centre = request.args.get("n", ""), request.args.get("c", ""), request.args.get("k", "")
-    if not TICKET_NUMBER.match(number) or not counter.isdigit() or not 0 < int(counter) < 1000:
+    if not TICKET_NUMBER.match(number) or not _ascii_number(counter, 1000):
         abort(404)
-    if centre and not (centre.isdigit() and 0 < int(centre) < 2**31):
+    if centre and not _ascii_number(centre, 2**31):
         abort(404)
+    display = registered(Display, request.args.get("d", ""))
+    if display is None:
+        abort(403)
+    centre_id = int(centre) if centre else display.centre_id
+    if centre_id != display.centre_id:
+        abort(403)
     ctx = hangdoi()
-    centre_id = int(centre) if centre else ctx.default_centre_id()
-    voice = voice_settings(current_app, centre_id)
-    with ctx.db.read() as s:
-        name = s.scalars(select(Counter.name).where(Counter.centre_id == centre_id,
-                                                    Counter.number == int(counter))).first()
+    name = state.called_today(ctx.db, centre_id, number, int(counter))
     if name is None:
         abort(404)
+    voice = voice_settings(current_app, centre_id)
     path = build_call_wav(_pack(), number, int(counter), template_of(voice), style_of(voice), name)
     return send_file(path, mimetype="audio/wav", max_age=24 * 3600)
+
+
+def _ascii_number(text: str, below: int) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) < below
 
 
 @bp.get("/display/audio/chime.wav")

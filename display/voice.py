@@ -18,10 +18,12 @@ import functools
 import hashlib
 import logging
 import math
+import os
 import re
 import shutil
 import subprocess
 import threading
+import time
 import unicodedata
 import wave
 from pathlib import Path
@@ -203,12 +205,37 @@ def build_call_wav(pack: VoicePack, number: str, counter: int, template: str = D
             if position:
                 speech.extend(silence(WORD_GAP_S))
             speech.extend(prepared_clip(clip))
-    return write_wav(target, chime() + silence(0.3) + speech + silence(0.2))
+    written = write_wav(target, chime() + silence(0.3) + speech + silence(0.2))
+    prune_cache(pack.cache)
+    return written
+
+
+# The announcement cache holds at most this many files, none older than this: a new call's
+# announcement is built once and replayed by every board, and yesterday's numbers are not needed.
+CACHE_FILES = 400
+CACHE_SECONDS = 2 * 24 * 3600
+
+
+def prune_cache(cache: Path, now: float | None = None) -> None:
+    """Drop announcements past CACHE_SECONDS, then the oldest beyond CACHE_FILES."""
+    now = time.time() if now is None else now
+    entries = []
+    for path in cache.glob("*.wav"):
+        try:
+            entries.append((path.stat().st_mtime, path))
+        except FileNotFoundError:
+            continue            # pruned meanwhile by another worker
+    entries.sort(reverse=True)
+    for position, (mtime, path) in enumerate(entries):
+        if position >= CACHE_FILES or now - mtime > CACHE_SECONDS:
+            path.unlink(missing_ok=True)
 
 
 def write_wav(target: Path, samples: array.array) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
+    # A name of its own: two boards asking for the same new announcement at once each write theirs,
+    # and the last rename wins with the same bytes.
+    partial = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.part")
     with wave.open(str(partial), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -5,12 +5,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, current_app
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import select
 
 from .config import Settings, load_settings
 from .database import Database
 from .models import Centre
-from .ratelimit import RateLimiter, rate_limiter
+from .throttle import Throttles, make_limiter
+
+
+class AsciiInt(IntegerConverter):
+    regex = r"[0-9]+"
 
 
 @dataclass
@@ -19,8 +24,7 @@ class Hangdoi:
 
     settings: Settings
     db: Database
-    kiosk_limiter: RateLimiter
-    login_limiter: RateLimiter
+    throttles: Throttles
     hub: object = None
     printing: object = None
     estimates: object = None
@@ -38,6 +42,8 @@ class Hangdoi:
 def create_app(settings: Settings | None = None, db: Database | None = None, clock=None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.data_dir.resolve() / "instance"))
+    # Ids in addresses are ASCII digits only: Werkzeug's own converter took '١' (Arabic-Indic one) for 1.
+    app.url_map.converters["int"] = AsciiInt
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -50,11 +56,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     db = db or Database(settings.resolved_database_url(), clock=clock, pool_size=settings.db_pool_size)
-    context = Hangdoi(settings=settings, db=db,
-                      kiosk_limiter=rate_limiter(settings.kiosk_rate_limit_per_minute, settings.redis_url,
-                                                 f"{settings.redis_channel}:limit:kiosk"),
-                      login_limiter=rate_limiter(settings.login_rate_limit_per_minute, settings.redis_url,
-                                                 f"{settings.redis_channel}:limit:login"))
+    context = Hangdoi(settings=settings, db=db, throttles=Throttles(settings))
     app.extensions["hangdoi"] = context
 
     from display import bp as display_pages
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
                                 x_host=settings.proxies)
     errors.register(app)
     security.register(app)
+    make_limiter(app, settings)
     return app
 
 

@@ -1,16 +1,18 @@
-"""Officer credentials and bearer tokens (stored hashed in the database, so every process agrees).
+"""Officer credentials, bearer tokens and signed-in pages, and how each ends.
 
-After LOCK_AFTER wrong passwords in a row an account refuses every sign-in for LOCK_MINUTES, even
-with the right password, whichever process or address the attempts came from; an administrator's
-password reset unlocks it at once. (Per address and per username the sign-ins are also rate-limited
-per minute: hangdoi/ratelimit.py.)"""
+Tokens are stored hashed in the database, so every process agrees. A page signed in by cookie
+carries the officer's `session_version` at sign-in; signing out, a password change, deactivation
+or a manager's action moves the version on (`end_sessions`), which also revokes every token, so a
+copied cookie or token stops working at once in every process. Wrong passwords never lock an
+account (anyone could lock anyone out): they are throttled per address and per address and
+username (hangdoi/throttle.py), and the answer is the same for unknown and known usernames."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .engine.sql import Tx
@@ -18,16 +20,6 @@ from .models import ApiToken, Officer
 
 # A hash to compare against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-LOCK_AFTER = 5
-LOCK_MINUTES = 15
-
-
-class AccountLocked(Exception):
-    """Too many wrong passwords: no sign-in until `until` (an aware UTC datetime)."""
-
-    def __init__(self, until):
-        super().__init__(f"locked until {until.isoformat()}")
-        self.until = until
 
 
 def hash_password(password: str) -> str:
@@ -42,22 +34,36 @@ def officer_view(officer: Officer) -> dict:
 
 
 def authenticate(db, username: str, password: str) -> dict | None:
-    """The officer, or None for a wrong username or password; raises AccountLocked."""
-    now = db.clock.now()
-    with db.write() as s:
+    """The officer (with the `session_version` a cookie carries), or None for a wrong username or
+    password or an inactive account, all alike."""
+    with db.read() as s:
         officer = s.scalars(select(Officer).where(Officer.username == username)).first()
         if officer is None:
             check_password_hash(_DUMMY_HASH, password)
             return None
-        if officer.locked_until is not None and officer.locked_until > now:
-            raise AccountLocked(officer.locked_until)
-        if not officer.active or not check_password_hash(officer.password_hash, password):
-            officer.failed_logins = (officer.failed_logins or 0) + 1
-            if officer.failed_logins >= LOCK_AFTER:
-                officer.failed_logins, officer.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
+        if not check_password_hash(officer.password_hash, password) or not officer.active:
             return None
-        officer.failed_logins, officer.locked_until = 0, None
-        return officer_view(officer)
+        return {**officer_view(officer), "session_version": officer.session_version}
+
+
+def end_sessions(tx, officer_id: int) -> None:
+    """Every page signed in as this officer and every token of theirs stops working (in the
+    caller's transaction: a password change and its revocation commit together)."""
+    tx.execute("UPDATE officer SET session_version = session_version + 1 WHERE id = :id", id=officer_id)
+    tx.execute("UPDATE api_token SET revoked = :yes WHERE officer_id = :id AND revoked = :no",
+               id=officer_id, yes=True, no=False)
+
+
+def sign_out(db, officer_id: int) -> None:
+    """The officer signed out of a page: that cookie, and every copy of it, ends."""
+    with db.write() as s:
+        s.execute(update(Officer).where(Officer.id == officer_id)
+                  .values(session_version=Officer.session_version + 1))
+
+
+def revoke_token(db, token: str) -> None:
+    with db.write() as s:
+        s.execute(update(ApiToken).where(ApiToken.token_hash == _digest(token)).values(revoked=True))
 
 
 def issue_token(db, officer_id: int, hours: int) -> str:
@@ -82,9 +88,16 @@ def officer_for_token(db, token: str) -> dict | None:
     return _active_officer(row)
 
 
-def officer_by_id(db, officer_id: int) -> dict | None:
-    row = _read_row(db, f"SELECT {OFFICER_COLUMNS} FROM officer o WHERE o.id = :id", id=officer_id)
-    return None if row is None else _active_officer(row)
+def session_officer(db, session) -> dict | None:
+    """The officer a page's session cookie signs in, while that sign-in has not been ended."""
+    officer_id, version = session.get("officer_id"), session.get("session_version", 0)
+    if not isinstance(officer_id, int) or not isinstance(version, int):
+        return None
+    row = _read_row(db, f"SELECT {OFFICER_COLUMNS}, o.session_version FROM officer o WHERE o.id = :id",
+                    id=officer_id)
+    if row is None or row["session_version"] != version:
+        return None
+    return _active_officer(row)
 
 
 def _read_row(db, sql: str, **params) -> dict | None:

@@ -76,14 +76,15 @@ def create_centre(db, spec: dict) -> dict:
                 services[sv["code"]] = service
                 by_domain.setdefault(d["code"], []).append(service)
         s.flush()
-        counters = {}
+        counters, tablets = {}, {}
         for c in spec.get("counters", []):
             counter = Counter(centre_id=centre.id, number=c["number"],
                               name=c.get("name", f"Quầy {c['number']}"), active=True, paused=False,
-                              priority_streak=0)
+                              priority_streak=0, rating_key=c.get("rating_key") or secrets.token_urlsafe(16))
             s.add(counter)
             s.flush()
             counters[c["number"]] = counter.id
+            tablets[c["number"]] = counter.rating_key
             roles: dict[int, str] = {}
             for role in (BACKUP, PRIMARY):  # primary last, so it wins where both name a service
                 for code in c.get(role, []):
@@ -113,4 +114,4 @@ def create_centre(db, spec: dict) -> dict:
             s.add(kiosk)
             kiosks[k["name"]] = kiosk.key
         return {"centre": centre.id, "services": {k: v.id for k, v in services.items()},
-                "counters": counters, "officers": officers, "displays": displays, "kiosks": kiosks}
+                "counters": counters, "officers": officers, "displays": displays, "kiosks": kiosks, "tablets": tablets}

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from .catalogue import create_centre
 from .clock import local_day
 from .history import write_history
-from .models import Centre, Display, Kiosk
+from .models import Counter, Centre, Display, Kiosk
 
 DEMO_CENTRE = {
     "name": "Trung tâm Phục vụ hành chính công xã Tân Hòa",
@@ -103,12 +103,14 @@ def ensure_demo_centre(db) -> bool:
 
 
 def device_links(db) -> list[tuple[str, str, str]]:
-    """(kind, name, path) of every kiosk and lobby display: their keys are random, so the demo
-    prints them."""
+    """(kind, name, path) of every kiosk, lobby display and rating tablet: their keys are random, so
+    the demo prints them."""
     with db.read() as s:
         kiosks = [("kiosk", k.name, f"/kiosk/{k.key}") for k in s.scalars(select(Kiosk).order_by(Kiosk.id))]
         displays = [("display", d.name, f"/display/{d.key}") for d in s.scalars(select(Display).order_by(Display.id))]
-        return kiosks + displays
+        tablets = [("tablet", c.name, f"/rate/{c.rating_key}")
+                   for c in s.scalars(select(Counter).order_by(Counter.number)) if c.rating_key]
+        return kiosks + displays + tablets
 
 
 def demo_credentials() -> list[tuple[str, str]]:

@@ -21,10 +21,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Authentication and permission
     "auth_required": ("Cần đăng nhập", "Sign-in required"),
     "invalid_token": ("Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "The token is invalid or has expired"),
-    "account_locked": ("Tài khoản tạm khoá {m} phút vì nhập sai mật khẩu nhiều lần; quản trị viên có thể "
-                       "đặt lại mật khẩu để mở ngay",
-                       "This account is locked for {m} minutes after repeated wrong passwords; an administrator "
-                       "can reset the password to unlock it now"),
+    "login_throttled": ("Đăng nhập sai nhiều lần từ máy này; vui lòng thử lại sau {s} giây",
+                        "Too many failed sign-ins from this device; please try again in {s} seconds"),
+    "kiosk_key_required": ("Chỉ ki-ốt đã đăng ký mới được cấp số (thiếu khoá ki-ốt X-Hangdoi-Kiosk-Key)",
+                           "Only a registered kiosk may issue tickets (the X-Hangdoi-Kiosk-Key header is missing)"),
+    "invalid_device_key": ("Khoá thiết bị không đúng hoặc thiết bị đã ngừng hoạt động",
+                           "The device key is wrong, or the device has been deactivated"),
+    "anonymous_tickets_used_up": ("Hôm nay đã hết số cấp qua mạng; mời quý vị lấy số tại ki-ốt",
+                                  "Today's tickets for requests without a kiosk are used up; please use a kiosk"),
+    "too_many_subscriptions": ("Một kết nối chỉ theo dõi được {n} phòng", "One connection may follow at most {n} rooms"),
+    "csrf_failed": ("Trang đã mở quá lâu hoặc yêu cầu không đến từ trang của hệ thống — vui lòng tải lại trang",
+                    "This page has expired or the request did not come from this system's page — please reload"),
     "form_expired": ("Trang đã mở quá lâu — vui lòng thử lại", "This page has expired — please try again"),
     "bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
     "forbidden": ("Bạn không có quyền thực hiện thao tác này", "You are not allowed to do this"),

@@ -125,7 +125,8 @@ class Service(Base):
 
 class Counter(Base):
     __tablename__ = "counter"
-    __table_args__ = (UniqueConstraint("centre_id", "number"),)
+    __table_args__ = (UniqueConstraint("centre_id", "number"),
+                      Index("ux_counter_rating_key", "rating_key", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     number: Mapped[int] = mapped_column(Integer)
@@ -138,6 +139,8 @@ class Counter(Base):
     # {"serial_port", "keypad_address", "led_protocol": "ascii"|"modbus", "led_address"}: shown to
     # the hardware bridge (drivers/bridge.py) and the admin pages.
     hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The key in the address of the rating tablet facing this counter's citizens (hangdoi/auth.py).
+    rating_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CounterService(Base):
@@ -156,9 +159,12 @@ class Officer(Base):
     role: Mapped[str] = mapped_column(String(16), default=OFFICER)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Wrong passwords in a row, and until when the account refuses every sign-in (hangdoi/auth.py).
+    # No longer used: wrong passwords are throttled per address (hangdoi/throttle.py), never by
+    # locking the account, which let anyone lock anyone out. Kept so older databases still match.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Moves on at every sign-out, password change, deactivation: older session cookies stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PriorityCategory(Base):

@@ -4,19 +4,21 @@
   `<script type="application/json">`, which no browser runs), load nothing from elsewhere (the centre
   has no internet anyway), and may not be framed by another site.
 - Session cookies: HttpOnly, SameSite=Lax, Secure over TLS, expiring after the token lifetime.
-- A CSRF token in every HTML form that changes something (sign in, choose a counter, sign out): a
-  page elsewhere cannot post them for an officer. The JSON API needs no token: it accepts only
-  `application/json` bodies, which no other site's page can send here without a CORS preflight we
-  never grant, and the session cookie is SameSite=Lax.
+- CSRF (Flask-WTF's CSRFProtect): every state-changing request that a browser authenticates by
+  its session cookie carries the session's token, in a form field (`csrf_token`) or, from the
+  pages' scripts, in the X-CSRFToken header (hangdoi/static/dom.js: jsonHeaders). SameSite=Lax
+  alone did not do: a page on another port of the same host is the same site, and its plain form
+  post closed a service for a signed-in manager. Requests that prove themselves otherwise (a
+  bearer token, a device's key header) carry no cookie authority and need no token; so does the
+  sign-in form, which is checked too (no one may sign a browser in as someone else).
 """
 from __future__ import annotations
 
-import hmac
-import secrets
 from functools import lru_cache
 
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
 
 # Chromium does not count the socket's ws:// address as 'self' when it reconnects: it is named.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -31,20 +33,25 @@ HEADERS = {
 }
 
 
-CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Headers by which a request proves who sends it without the cookie (README "REST API").
+OWN_CREDENTIALS = ("Authorization", "X-Hangdoi-Kiosk-Key", "X-Hangdoi-Tablet-Key", "X-Hangdoi-Hardware-Key",
+                   "X-Hangdoi-Display-Key")
+# Form posts checked even before anyone is signed in.
+ALWAYS_CHECKED = frozenset({"counter.login"})
+
+csrf = CSRFProtect()
 
 
-def csrf_token() -> str:
-    """This session's form token (made on first use); templates put it in a hidden field."""
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(24)
-    return token
-
-
-def csrf_ok() -> bool:
-    expected, sent = session.get("csrf"), request.form.get(CSRF_FIELD, "")
-    return bool(expected) and isinstance(sent, str) and hmac.compare_digest(sent.encode(), expected.encode())
+def needs_csrf_token() -> bool:
+    """A state-changing request that the session cookie would authenticate, or the sign-in form."""
+    if request.method in SAFE_METHODS:
+        return False
+    if request.endpoint in ALWAYS_CHECKED:
+        return True
+    if any(name in request.headers for name in OWN_CREDENTIALS):
+        return False
+    return "officer_id" in session
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -73,8 +80,16 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals["csrf_token"] = csrf_token
+    # A token lives as long as its session (the session itself expires after the token lifetime);
+    # the check is ours to call, for cookie-authenticated requests only.
+    app.config.update(WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None)
+    csrf.init_app(app)
     app.session_interface = SessionCookies()
+
+    @app.before_request
+    def _csrf_check():
+        if needs_csrf_token():
+            csrf.protect()
 
     @app.after_request
     def _security_headers(response):

@@ -1,10 +1,32 @@
-"""What both spreadsheet exports (reports, the service catalogue) need: cells Excel accepts."""
+"""What every spreadsheet export (reports, the service catalogue) needs: cells that Excel and
+LibreOffice take as the text they are.
+
+A text starting with = + - @ (or a tab or carriage return) is read as a formula when the file is
+opened: a name an admin typed as `=HYPERLINK(...)` would run in the manager's spreadsheet. Such a
+text leaves with a leading apostrophe, the spreadsheet's own mark of "this is text" (OWASP's advice
+for CSV injection); the catalogue import takes the apostrophe off again (`restored`).
+"""
 from __future__ import annotations
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """A text a spreadsheet shows as text, never evaluates; other values as they are."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
 
 def cells(row) -> list:
-    """The row with characters a worksheet refuses (control characters) taken out of its texts;
-    such a name may come from before input was checked, and must not make the export fail."""
-    return [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in row]
+    """The row ready for a worksheet or a CSV line: texts made inert, control characters (which a
+    worksheet refuses, and which may come from before input was checked) taken out, None empty."""
+    return ["" if value is None else inert(value) for value in row]
+
+
+def restored(value: str) -> str:
+    """A cell read back from an exported file: the apostrophe `inert` added is taken off."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value

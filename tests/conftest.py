@@ -138,6 +138,7 @@ class CentreIds:
     officers: dict[str, int]
     displays: dict[str, str]
     kiosks: dict[str, str] = field(default_factory=dict)
+    tablets: dict[int, str] = field(default_factory=dict)     # counter number: rating tablet key
 
     def service(self, code: str) -> int:
         return self.services[code]
@@ -147,6 +148,17 @@ class CentreIds:
 
     def officer(self, username: str) -> int:
         return self.officers[username]
+
+
+def as_kiosk(client, ids: CentreIds, name: str | None = None):
+    """This Flask test client's requests come from a registered kiosk of the centre (its key header),
+    as the kiosk page's do."""
+    client.environ_base["HTTP_X_HANGDOI_KIOSK_KEY"] = ids.kiosks[name] if name else next(iter(ids.kiosks.values()))
+    return client
+
+
+def kiosk_headers(ids: CentreIds, name: str | None = None) -> dict:
+    return {"X-Hangdoi-Kiosk-Key": ids.kiosks[name] if name else next(iter(ids.kiosks.values()))}
 
 
 def build_centre(db, spec=SMALL_CENTRE) -> CentreIds:
@@ -233,7 +245,9 @@ def start_centres(tmp_path, *specs, extra_env=None):
     db = Database(url, clock=SystemClock())
     ids = [build_centre(db, spec) for spec in specs]
     db.dispose()
-    return LiveServer(tmp_path, extra_env=extra_env).start(), ids
+    server = LiveServer(tmp_path, extra_env=extra_env).start()
+    server.kiosk_key = next(iter(ids[0].kiosks.values()), None)
+    return server, ids
 
 
 @pytest.fixture

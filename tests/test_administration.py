@@ -14,7 +14,7 @@ from hangdoi.app import create_app
 from hangdoi.config import load_settings
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
-from .conftest import build_centre
+from .conftest import as_kiosk, build_centre
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -26,7 +26,7 @@ def ids(db):
 
 @pytest.fixture
 def client(db, ids, tmp_path):
-    return create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db).test_client()
+    return as_kiosk(create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db).test_client(), ids)
 
 
 def bearer(client, username: str) -> dict:

@@ -11,7 +11,7 @@ from hangdoi.config import load_settings
 from hangdoi.models import CounterEvent, Ticket, TicketEvent
 
 from .centres import PASSWORD, SMALL_CENTRE
-from .conftest import build_centre
+from .conftest import as_kiosk, build_centre, kiosk_headers
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def app(db, tmp_path):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, ids):
+    return as_kiosk(app.test_client(), ids)
 
 
 @pytest.fixture
@@ -177,14 +177,19 @@ def test_bad_ticket_requests_change_nothing(client, db, ids, kwargs, status, cod
     assert snapshot(db) == before
 
 
-def test_kiosk_rate_limit(db, tmp_path, ids):
+def test_the_kiosk_rate_limit_counts_the_kiosk_that_proved_its_key(db, tmp_path, ids):
     settings = load_settings(env={}, data_dir=tmp_path / "d2", kiosk_rate_limit_per_minute=3)
     client = create_app(settings, db=db).test_client()
     for _ in range(3):
-        assert client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"}).status_code == 201
+        assert client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1")).status_code == 201
     before = snapshot(db)
-    assert_error(client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k2"}), 429, "rate_limited")
+    assert_error(client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1")),
+                 429, "rate_limited")
     assert snapshot(db) == before
+    # Naming k1 in the body, as the attack did, neither counts against k1 nor gets a ticket.
+    assert_error(client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"}), 401, "kiosk_key_required")
+    # The other kiosk has its own allowance.
+    assert client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k2")).status_code == 201
 
 
 @pytest.mark.parametrize("headers, code", [

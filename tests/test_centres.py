@@ -13,7 +13,7 @@ from hangdoi.config import load_settings
 from hangdoi.models import Officer, Service
 
 from .centres import NEIGHBOUR_CENTRE, PASSWORD, SMALL_CENTRE, always_open
-from .conftest import build_centre, start_centres
+from .conftest import as_kiosk, kiosk_headers, build_centre, start_centres
 from .test_cli import hangdoi
 from .test_realtime import wait_for
 
@@ -23,7 +23,7 @@ def site(db, tmp_path):
     here = build_centre(db, always_open(SMALL_CENTRE))
     there = build_centre(db, always_open(NEIGHBOUR_CENTRE))
     app = create_app(load_settings(env={}, data_dir=tmp_path / "data", kiosk_rate_limit_per_minute=1000), db=db)
-    client = app.test_client()
+    client = as_kiosk(app.test_client(), here)      # a kiosk of the first centre, unless told otherwise
 
     def bearer(username):
         token = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD}).json["token"]
@@ -38,8 +38,8 @@ def seq(client, centre: int) -> int:
 def test_each_centre_numbers_lists_and_queues_its_own_tickets(site):
     client, here, there, _ = site
     first_here = client.post("/api/v1/tickets", json={"service": "HT01"})
-    first_there = client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre})
-    second_there = client.post(f"/api/v1/tickets?centre={there.centre}", json={"service": "HT01"})
+    first_there = client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre}, headers=kiosk_headers(there))
+    second_there = client.post(f"/api/v1/tickets?centre={there.centre}", json={"service": "HT01"}, headers=kiosk_headers(there))
     assert (first_here.status_code, first_there.status_code, second_there.status_code) == (201, 201, 201)
     # Same code, same series numbers: each centre counts from its own first number.
     assert [first_here.json["number"], first_there.json["number"], second_there.json["number"]] == ["1001", "1001", "1002"]
@@ -50,8 +50,11 @@ def test_each_centre_numbers_lists_and_queues_its_own_tickets(site):
                               client.get(f"/api/v1/display/state?centre={centre}").json["queues"]}
     assert waiting(here.centre)["HT01"] == 1 and waiting(there.centre)["HT01"] == 2
     # A service id of one centre is not a service of the other.
-    refused = client.post("/api/v1/tickets", json={"service": here.service("HT02"), "centre": there.centre})
+    refused = client.post("/api/v1/tickets", json={"service": here.service("HT02"), "centre": there.centre},
+                          headers=kiosk_headers(there))
     assert refused.status_code == 404
+    # A kiosk of one centre issues no tickets of the other.
+    assert client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre}).status_code == 422
     assert waiting(there.centre)["HT01"] == 2
 
 
@@ -70,7 +73,7 @@ def test_a_centre_that_does_not_exist_or_a_malformed_one_is_refused_and_changes_
 
 def test_a_counter_calls_only_its_own_centres_tickets(site):
     client, here, there, bearer = site
-    mine = client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre}).json
+    mine = client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre}, headers=kiosk_headers(there)).json
     client.post("/api/v1/tickets", json={"service": "HT01"})           # waits at the first centre
     lan = bearer("lan")
     assert client.post(f"/api/v1/counters/{there.counter(1)}/sign-in", headers=lan).status_code == 200
@@ -115,7 +118,7 @@ def test_a_province_admin_looks_after_every_centre(site, db):
     client, here, there, bearer = site
     client.post("/api/v1/tickets", json={"service": "HT01"})
     client.post("/api/v1/tickets", json={"service": "CT01"})
-    client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre})
+    client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre}, headers=kiosk_headers(there))
     province = bearer("tinh")
     listed = {c["id"]: c for c in client.get("/api/v1/centres", headers=province).json}
     assert (listed[here.centre]["issued"], listed[here.centre]["waiting"]) == (2, 2)
@@ -169,7 +172,7 @@ def test_a_signed_in_officers_public_lists_are_of_their_own_centre(site):
 
 def test_admin_pages_show_the_officers_own_centre_and_the_province_admin_the_one_named(site):
     client, here, there, _ = site
-    client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre})
+    client.post("/api/v1/tickets", json={"service": "HT01", "centre": there.centre}, headers=kiosk_headers(there))
     # Signed in as the neighbouring centre's admin (the sign-in form itself is tested elsewhere).
     with client.session_transaction() as session:
         session["officer_id"] = there.officer("quantri2")
@@ -206,14 +209,17 @@ def test_screens_and_kiosks_hear_only_their_own_centre(tmp_path):
         assert refused["status"] == 422
         token = server.login("lan", PASSWORD)
         assert server.post(f"/counters/{there.counter(1)}/sign-in", token).status_code == 200
-        issued = server.post("/tickets", json={"service": "HT01", "centre": there.centre}).json()
+        issued = server.post("/tickets", json={"service": "HT01", "centre": there.centre}, headers=kiosk_headers(there)).json()
         assert server.post("/tickets", json={"service": "HT01"}).status_code == 201
         assert server.post(f"/counters/{there.counter(1)}/call-next", token).json()["ticket"]["id"] == issued["id"]
         assert wait_for(lambda: len(boards["there"][1]) == 1)
         assert boards["there"][1][0]["counter"]["id"] == there.counter(1)
         assert f"k={there.centre}" in boards["there"][1][0]["audio"]
-        wav = requests.get(server.url + boards["there"][1][0]["audio"], timeout=30)
+        audio = server.url + boards["there"][1][0]["audio"]
+        wav = requests.get(audio, params={"d": there.displays["Sảnh"]}, timeout=30)
         assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+        # The other centre's display may not have it announced.
+        assert requests.get(audio, params={"d": here.displays["Sảnh"]}, timeout=30).status_code == 403
         assert boards["here"][1] == []
     finally:
         for board, _ in boards.values():
@@ -253,7 +259,7 @@ def test_a_province_admin_goes_from_the_list_of_centres_into_one_and_its_pages_s
         neighbour = build_centre(db, always_open(NEIGHBOUR_CENTRE))
         db.dispose()
         for _ in range(3):
-            assert server.post("/tickets", json={"service": "HT01", "centre": neighbour.centre}).status_code == 201
+            assert server.post("/tickets", json={"service": "HT01", "centre": neighbour.centre}, headers=kiosk_headers(neighbour)).status_code == 201
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(server.url + "/counter")
         page.fill("input[name=username]", "tinh")

@@ -51,7 +51,7 @@ def test_a_day_at_the_counter(browser, demo_server):
     page.wait_for_function("() => document.querySelectorAll('#queue li').length === 3")
     screenshot(page, "counter-1-idle")
     tablet = browser.new_page(viewport=TABLET)
-    tablet.goto(f"{server.url}/rate/{ids.counter(1)}")
+    tablet.goto(f"{server.url}/rate/{ids.tablets[1]}")
     tablet.wait_for_selector("#idle:not([hidden])")
 
     page.click("#call-next")

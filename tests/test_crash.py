@@ -59,6 +59,7 @@ def crash_site(request, tmp_path):
     ids = build_centre(db, always_open(wide_series(SMALL_CENTRE)))
     server = LiveServer(data, database_url=server_url,
                         extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0"}).start()
+    server.kiosk_key = ids.kiosks["k1"]
     yield db, ids, server
     server.stop()
     db.dispose()
@@ -83,7 +84,7 @@ def test_sigkill_under_load_loses_and_repeats_nothing(crash_site):
             issued_before = len(acknowledged.issued)
             subscriptions_before = board.subscriptions
             stop = threading.Event()
-            load = [threading.Thread(target=kiosk, args=(server.url, stop, acknowledged, k)) for k in range(KIOSKS)]
+            load = [threading.Thread(target=kiosk, args=(server, stop, acknowledged, k)) for k in range(KIOSKS)]
             load.append(threading.Thread(target=counter, args=(server.url, ids.counter(1), token, stop, acknowledged)))
             for thread in load:
                 thread.start()
@@ -104,8 +105,9 @@ def test_sigkill_under_load_loses_and_repeats_nothing(crash_site):
           f"all kept (seed {seed})")
 
 
-def kiosk(url: str, stop: threading.Event, acknowledged: Acknowledged, k: int) -> None:
-    http = requests.Session()
+def kiosk(server: LiveServer, stop: threading.Event, acknowledged: Acknowledged, k: int) -> None:
+    url, http = server.url, requests.Session()
+    http.headers["X-Hangdoi-Kiosk-Key"] = server.kiosk_key
     i = k
     while not stop.is_set():
         i += 1

@@ -28,11 +28,13 @@ WORKERS = 3
 def start_gunicorn(tmp_path, postgres_url, redis_url, **env):
     truncate_postgres(postgres_url)
     db = Database(postgres_url, clock=SystemClock())
-    ids = build_centre(db, CENTRE)
+    ids = build_centre(db, {**CENTRE, "kiosks": [{"name": "k1"}, {"name": "k2"}]})
     db.dispose()
     env = {"HANGDOI_REDIS_CHANNEL": f"hangdoi-test-{uuid.uuid4().hex[:8]}", **env}
-    return LiveServer(tmp_path / "g", database_url=postgres_url, redis_url=redis_url, extra_env=env,
-                      gunicorn_workers=WORKERS).start(), ids
+    server = LiveServer(tmp_path / "g", database_url=postgres_url, redis_url=redis_url, extra_env=env,
+                        gunicorn_workers=WORKERS).start()
+    server.kiosk_key = ids.kiosks["k1"]
+    return server, ids
 
 
 @pytest.fixture
@@ -87,23 +89,23 @@ def test_a_signed_in_page_stays_signed_in_whichever_worker_answers(gunicorn):
 
 
 @pytest.mark.parametrize("proxies", [0, 1])
-def test_behind_nginx_each_kiosk_is_limited_by_its_own_address_and_never_by_a_forged_one(db, tmp_path, proxies):
+def test_behind_nginx_sign_ins_are_limited_by_the_real_address_and_never_by_a_forged_one(db, tmp_path, proxies):
     from hangdoi.app import create_app
     from hangdoi.config import load_settings
-    from .centres import SMALL_CENTRE, always_open
-    build_centre(db, always_open(SMALL_CENTRE))
+    from .centres import SMALL_CENTRE
+    build_centre(db, SMALL_CENTRE)
     settings = load_settings(env={"HANGDOI_PROXIES": str(proxies)}, data_dir=tmp_path / "data",
-                             kiosk_rate_limit_per_minute=2)
+                             login_rate_limit_per_minute=2)
     client = create_app(settings, db=db).test_client()
 
-    def issue(kiosk_address: str):
-        # Through nginx every request comes from 127.0.0.1 and names the kiosk in X-Forwarded-For.
-        return client.post("/api/v1/tickets", json={"service": "HT01"}, environ_base={"REMOTE_ADDR": "127.0.0.1"},
-                           headers={"X-Forwarded-For": kiosk_address}).status_code
-    assert [issue("192.168.1.21"), issue("192.168.1.21"), issue("192.168.1.21")] == [201, 201, 429]
-    # Behind nginx the next kiosk has its own allowance; with no proxy configured the header is
+    def attempt(address: str):
+        # Through nginx every request comes from 127.0.0.1 and names the client in X-Forwarded-For.
+        return client.post("/api/v1/auth/login", json={"username": "an", "password": "sai"},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": address}).status_code
+    assert [attempt("192.168.1.21"), attempt("192.168.1.21"), attempt("192.168.1.21")] == [401, 401, 429]
+    # Behind nginx the next address has its own allowance; with no proxy configured the header is
     # nobody's word, and the address it came from has used its allowance.
-    assert issue("192.168.1.22") == (201 if proxies else 429)
+    assert attempt("192.168.1.22") == (401 if proxies else 429)
 
 
 NGINX_SITE = Path(__file__).resolve().parent.parent / "scripts" / "deploy" / "nginx-hangdoi.conf"
@@ -147,19 +149,23 @@ def nginx(tmp_path, postgres_schema_url, redis_url):
     server.stop()
 
 
-def test_through_nginx_screens_hear_calls_and_kiosks_are_told_apart_by_their_own_address(nginx):
+def test_through_nginx_screens_hear_calls_and_each_kiosk_has_one_allowance_across_workers(nginx):
     url, server, ids = nginx
     front = LiveServer.__new__(LiveServer)          # the same client helpers, pointed at nginx
-    front.url = url
+    front.url, front.kiosk_key = url, None
     boards = [subscriber(front) for _ in range(4)]
     try:
         # Each on a new connection, so the kernel hands them to different workers: the allowance
-        # is counted once for all of them (in Redis). The kiosk's real address, which nginx
-        # appends, is what counts, not what the kiosk claims.
+        # is counted once for all of them (in Redis), for the kiosk whose key is sent, whatever
+        # address it claims.
         forged = [requests.post(f"{url}/api/v1/tickets", json={"service": "HT01"}, timeout=10,
-                                headers={"X-Forwarded-For": f"10.9.9.{n}", "Connection": "close"}).status_code
+                                headers={"X-Forwarded-For": f"10.9.9.{n}", "Connection": "close",
+                                         "X-Hangdoi-Kiosk-Key": ids.kiosks["k1"]}).status_code
                   for n in range(6)]
         assert forged == [201, 201, 201, 429, 429, 429]
+        other = requests.post(f"{url}/api/v1/tickets", json={"service": "HT01"}, timeout=10,
+                              headers={"X-Hangdoi-Kiosk-Key": ids.kiosks["k2"]})
+        assert other.status_code == 201
         token = front.login("cb1", PASSWORD)
         assert front.post(f"/counters/{ids.counter(1)}/sign-in", token).status_code == 200
         number = front.post(f"/counters/{ids.counter(1)}/call-next", token).json()["ticket"]["number"]
@@ -170,14 +176,17 @@ def test_through_nginx_screens_hear_calls_and_kiosks_are_told_apart_by_their_own
             client.close()
 
 
-def test_processes_sharing_redis_share_each_kiosks_allowance_and_count_alone_without_it(redis_url):
-    from hangdoi.ratelimit import rate_limiter
-    prefix = f"hangdoi-test-{uuid.uuid4().hex[:8]}:limit"
-    one, other = (rate_limiter(3, redis_url, prefix) for _ in range(2))     # two processes' limiters
-    assert [one.allow("ip:a", "kiosk:k1"), other.allow("ip:a"), one.allow("ip:a"), other.allow("ip:a")] == \
-        [True, True, True, False]
-    assert one.allow("ip:b", "kiosk:k1") is True        # k1 has 1 of 3: b's first goes through
-    assert other.allow("ip:a", "kiosk:k2") is False     # refused on a's count, and k2 is not charged
-    assert [other.allow("kiosk:k2") for _ in range(4)] == [True, True, True, False]
-    unreachable = rate_limiter(2, f"redis://127.0.0.1:{free_port()}/0", prefix)
-    assert [unreachable.allow("ip:a") for _ in range(3)] == [True, True, False]
+def test_processes_sharing_redis_share_sign_in_counts_and_count_alone_without_it(redis_url):
+    from hangdoi.config import Settings
+    from hangdoi.throttle import LOGIN_FAILURES, Throttles
+    channel = f"hangdoi-test-{uuid.uuid4().hex[:8]}"
+    one, other = (Throttles(Settings(redis_url=redis_url, redis_channel=channel)) for _ in range(2))
+    for n in range(LOGIN_FAILURES):                         # the slips of one address, on two processes
+        assert (one if n % 2 else other).retry_after("10.0.0.1", "an") is None
+        (one if n % 2 else other).failed("10.0.0.1", "an")
+    assert one.retry_after("10.0.0.1", "an") and other.retry_after("10.0.0.1", "AN")
+    assert one.retry_after("10.0.0.2", "an") is None        # another address is not slowed
+    unreachable = Throttles(Settings(redis_url=f"redis://127.0.0.1:{free_port()}/0", redis_channel=channel))
+    for _ in range(LOGIN_FAILURES):
+        unreachable.failed("10.0.0.1", "an")
+    assert unreachable.retry_after("10.0.0.1", "an")        # counted in this process meanwhile

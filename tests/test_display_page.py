@@ -79,7 +79,7 @@ def test_the_queue_list_shows_whole_rows_only_busy_ones_first(browser, demo_serv
     for code in ("HT01", "HT01", "CT01", "KD01"):
         server.post("/tickets", json={"service": code}).raise_for_status()
     page = open_board(browser, server, ids)
-    page.wait_for_function("() => document.querySelector('#queues li:not(.none)')")
+    page.wait_for_function("() => document.querySelector('#queues li:not(.none)') && document.body.dataset.queuesFitted")
     rows = queue_rows(page)
     shown = [row for row in rows if row["shown"]]
     assert len(rows) == 22 and 3 <= len(shown) < 22     # the demo has more services than fit
@@ -97,7 +97,7 @@ def test_people_in_queues_the_screen_has_no_room_for_are_added_up_in_a_last_row(
         server.post("/tickets", json={"service": service["id"]}).raise_for_status()
     server.post("/tickets", json={"service": services[-1]["id"]}).raise_for_status()
     page = open_board(browser, server, ids)
-    page.wait_for_selector("#queues li.more")
+    page.wait_for_function("() => document.querySelector('#queues li.more') && document.body.dataset.queuesFitted")
     shown = [row for row in queue_rows(page) if row["shown"]]
     assert all(row["inside"] for row in shown)
     assert ["more" in row["classes"] for row in shown] == [False] * (len(shown) - 1) + [True]
@@ -169,19 +169,56 @@ def test_two_quick_calls_are_spoken_one_after_the_other(browser, demo_server):
     page.close()
 
 
-def test_the_announcement_audio_is_served(demo_server):
+def test_the_announcement_audio_is_served_to_displays_for_calls_made(demo_server):
+    """The attack: /display/audio/call.wav with a new made-up number each time wrote ~376 KB per
+    anonymous request, never cleaned (60 requests: 22.6 MB)."""
     import io
     import wave
+    from concurrent.futures import ThreadPoolExecutor
 
     import requests
-    server, _ = demo_server
-    response = requests.get(f"{server.url}/display/audio/call.wav", params={"n": "1005", "c": "3"}, timeout=30)
-    assert response.status_code == 200 and response.headers["Content-Type"] == "audio/wav"
-    with wave.open(io.BytesIO(response.content)) as w:
+    server, ids = demo_server
+    key = next(iter(ids.displays.values()))
+    number = server.post("/tickets", json={"service": "HT01"}).json()["number"]
+    officer = server.login("canbo1", "matkhau1")
+    server.post(f"/counters/{ids.counter(1)}/sign-in", officer).raise_for_status()
+    assert server.post(f"/counters/{ids.counter(1)}/call-next", officer).json()["ticket"]["number"] == number
+    audio = f"{server.url}/display/audio/call.wav"
+    call = {"n": number, "c": "1", "k": str(ids.centre), "d": key}
+    with ThreadPoolExecutor(16) as pool:           # every board fetches the new call at once
+        answers = list(pool.map(lambda _: requests.get(audio, params=call, timeout=60), range(16)))
+    assert {a.status_code for a in answers} == {200} and len({a.content for a in answers}) == 1
+    assert answers[0].headers["Content-Type"] == "audio/wav"
+    with wave.open(io.BytesIO(answers[0].content)) as w:
         assert w.getnframes() / w.getframerate() > 1.0
-    for bad in ({"n": "10 05", "c": "3"}, {"n": "1005", "c": "x"}, {"n": "1005"}, {"n": "<script>", "c": "1"},
-                {"n": "1005", "c": "99999"}, {"n": "1005", "c": "77"}):
-        assert requests.get(f"{server.url}/display/audio/call.wav", params=bad, timeout=5).status_code == 404
+    cache = server.data_dir / "voice" / "cache"
+    files = sorted(p.name for p in cache.iterdir())
+    assert requests.get(audio, params={**call, "d": ""}, timeout=5).status_code == 403
+    assert requests.get(audio, params={**call, "d": "not-a-display"}, timeout=5).status_code == 403
+    assert requests.get(audio, params={**call, "k": "2"}, timeout=5).status_code == 403
+    for made_up in range(1100, 1160):              # numbers nobody called: nothing is built
+        assert requests.get(audio, params={**call, "n": str(made_up)}, timeout=5).status_code == 404
+    for bad in ({"n": "10 05", "c": "3"}, {"n": number, "c": "x"}, {"n": number}, {"n": "<script>", "c": "1"},
+                {"n": number, "c": "99999"}, {"n": number, "c": "77"}, {"n": number, "c": "١"}):
+        assert requests.get(audio, params={**bad, "d": key}, timeout=5).status_code == 404
+    assert sorted(p.name for p in cache.iterdir()) == files
+
+
+def test_the_announcement_cache_is_bounded_in_size_and_age(tmp_path):
+    import os
+
+    from display.voice import CACHE_FILES, CACHE_SECONDS, prune_cache
+    now = 1_800_000_000
+    for n in range(CACHE_FILES + 50):
+        path = tmp_path / f"{n}.wav"
+        path.write_bytes(b"x")
+        os.utime(path, (now - n, now - n))
+    old = tmp_path / "old.wav"
+    old.write_bytes(b"x")
+    os.utime(old, (now - CACHE_SECONDS - 1,) * 2)
+    prune_cache(tmp_path, now=now)
+    kept = {p.name for p in tmp_path.glob("*.wav")}
+    assert len(kept) == CACHE_FILES and "0.wav" in kept and f"{CACHE_FILES}.wav" not in kept and "old.wav" not in kept
 
 
 def test_thirty_counters_fit_without_scrolling_and_queues_by_domain(browser, tmp_path):
@@ -194,6 +231,7 @@ def test_thirty_counters_fit_without_scrolling_and_queues_by_domain(browser, tmp
     ids = build_centre(db, spec)
     db.dispose()
     server = LiveServer(tmp_path).start()
+    server.kiosk_key = next(iter(ids.kiosks.values()))
     try:
         server.post("/tickets", json={"service": "HT01"}).raise_for_status()
         server.post("/tickets", json={"service": "HT02"}).raise_for_status()

@@ -65,6 +65,7 @@ def wiring(tmp_path):
     ids = build_centre(db, always_open(SMALL_CENTRE))
     db.dispose()
     server = LiveServer(tmp_path, extra_env={"HANGDOI_HARDWARE_KEY": KEY}).start()
+    server.kiosk_key = ids.kiosks["k1"]
     keypad, led = Pty(tmp_path, "keypad"), Pty(tmp_path, "led")
     bridge = HardwareBridge(BridgeConfig.from_dict({
         "server": server.url, "key": KEY,

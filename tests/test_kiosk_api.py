@@ -16,7 +16,7 @@ from hangdoi.schema import upgrade
 from hangdoi.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
-from .conftest import build_centre
+from .conftest import build_centre, kiosk_headers
 
 
 
@@ -39,8 +39,8 @@ def tickets_in(db) -> int:
 
 
 def test_a_ticket_prints_on_the_printer_of_the_kiosk_that_asked(app, db, printer):
-    build_centre(db, centre_with_printers(printer))
-    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"})
+    ids = build_centre(db, centre_with_printers(printer))
+    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1"))
     assert response.status_code == 201
     assert response.json["print"] == {"printed": True, "state": "ready", "printer": f"network:127.0.0.1:{printer.port}"}
     assert len(printer.tickets) == 1
@@ -49,33 +49,33 @@ def test_a_ticket_prints_on_the_printer_of_the_kiosk_that_asked(app, db, printer
 
 
 def test_a_kiosk_without_its_own_printer_uses_the_centre_default(app, db, printer, tmp_path):
-    build_centre(db, centre_with_printers(printer, default_printer={"transport": "preview", "width": 384}))
+    ids = build_centre(db, centre_with_printers(printer, default_printer={"transport": "preview", "width": 384}))
     client = app.test_client()
-    assert client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k2"}).json["print"]["printed"]
-    assert client.post("/api/v1/tickets", json={"service": "HT01"}).json["print"]["printed"]
+    assert client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k2")).json["print"]["printed"]
+    assert client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k2")).json["print"]["printed"]
     assert sorted(p.name[-8:] for p in (tmp_path / "data" / "printed").glob("*.png")) == ["1001.png", "1002.png"]
     assert printer.tickets == []
 
 
 def test_with_no_printer_anywhere_the_answer_says_so(app, db):
-    build_centre(db, SMALL_CENTRE)
-    assert app.test_client().post("/api/v1/tickets", json={"service": "HT01"}).json["print"] is None
+    ids = build_centre(db, SMALL_CENTRE)
+    assert app.test_client().post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1")).json["print"] is None
 
 
 def test_paper_out_still_issues_the_ticket_and_says_so(app, db, printer):
-    build_centre(db, centre_with_printers(printer))
+    ids = build_centre(db, centre_with_printers(printer))
     printer.paper = False
-    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"})
+    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1"))
     assert response.status_code == 201 and response.json["number"] == "1001"
     assert response.json["print"]["printed"] is False and response.json["print"]["state"] == "paper_out"
     assert tickets_in(db) == 1 and printer.tickets == []
 
 
 def test_a_dead_printer_answers_within_three_seconds(app, db, printer):
-    build_centre(db, centre_with_printers(printer))
+    ids = build_centre(db, centre_with_printers(printer))
     printer.stalled = True
     started = time.monotonic()
-    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"})
+    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1"))
     assert time.monotonic() - started < 3.0      # the kiosk never waits more than 3 s
     assert response.status_code == 201 and response.json["print"]["printed"] is False
     assert tickets_in(db) == 1
@@ -83,8 +83,16 @@ def test_a_dead_printer_answers_within_three_seconds(app, db, printer):
 
 def test_an_unknown_kiosk_gets_no_ticket(app, db, printer):
     build_centre(db, centre_with_printers(printer))
-    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01", "kiosk": "kiosk-nobody-knows"})
-    assert response.status_code == 404 and response.json["error"]["code"] == "kiosk_not_found"
+    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01"},
+                                      headers={"X-Hangdoi-Kiosk-Key": "kiosk-nobody-knows"})
+    assert response.status_code == 401 and response.json["error"]["code"] == "invalid_device_key"
+    assert tickets_in(db) == 0 and printer.tickets == []
+
+
+def test_a_kiosk_named_in_the_body_proves_nothing(app, db, printer):
+    build_centre(db, centre_with_printers(printer))
+    response = app.test_client().post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"})
+    assert response.status_code == 401 and response.json["error"]["code"] == "kiosk_key_required"
     assert tickets_in(db) == 0 and printer.tickets == []
 
 
@@ -92,7 +100,7 @@ def test_managers_list_kiosks_and_reprint_the_last_ticket(app, db, printer):
     ids = build_centre(db, centre_with_printers(printer))
     client = app.test_client()
     printer.paper = False
-    client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"})
+    client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1"))
     printer.paper = True
     manager = client.post("/api/v1/auth/login", json={"username": "dung", "password": PASSWORD}).json["token"]
     officer = client.post("/api/v1/auth/login", json={"username": "an", "password": PASSWORD}).json["token"]
@@ -120,7 +128,7 @@ def test_kiosk_and_status_pages_refuse_what_they_do_not_know(app, db, printer):
     assert page.status_code == 200 and "Lấy số thứ tự" in page.text
     assert client.get("/t/AAAAAAAAAAAAAAAA").status_code == 404
     assert client.get("/t/<script>").status_code == 404
-    ticket = client.post("/api/v1/tickets", json={"service": "HT01"}).json
+    ticket = client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k2")).json
     assert client.get(f"/t/{ticket['public_id']}").status_code == 200
     qr = client.get(f"/kiosk/qr/{ticket['public_id']}.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
@@ -131,7 +139,7 @@ def test_a_printer_fault_reaches_managers_live(tmp_path, printer):
     url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
-    build_centre(db, always_open(centre_with_printers(printer)))
+    ids = build_centre(db, always_open(centre_with_printers(printer)))
     db.dispose()
     server = LiveServer(tmp_path).start()
     events, officer_events = [], []
@@ -146,7 +154,7 @@ def test_a_printer_fault_reaches_managers_live(tmp_path, printer):
         refused = officer.call("subscribe", {"room": "supervision"})
         assert refused["status"] == 403
         printer.paper = False
-        assert server.post("/tickets", json={"service": "HT01", "kiosk": "k1"}).status_code == 201
+        assert server.post("/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1")).status_code == 201
         deadline = time.monotonic() + 5
         while not events and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -172,7 +180,7 @@ def test_the_printed_ticket_says_the_same_wait_as_the_answer(app, db, printer):
         return real_print(settings, paper, **kwargs)
 
     pool.print = spy
-    answers = [client.post("/api/v1/tickets", json={"service": "HT01", "kiosk": "k1"}).json for _ in range(4)]
+    answers = [client.post("/api/v1/tickets", json={"service": "HT01"}, headers=kiosk_headers(ids, "k1")).json for _ in range(4)]
     assert len(printer.tickets) == 4
     for answer, paper in zip(answers, printed, strict=True):
         assert answer["estimated_wait"]["text"]["vi"] and paper.wait == answer["estimated_wait"]["text"]["vi"]

@@ -26,7 +26,7 @@ from hangdoi.database import Database
 from .centres import NEIGHBOUR_CENTRE, PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre, start_centres
 
-ROLES = ("anyone", "bridge", "officer_here", "officer_elsewhere", "manager", "admin", "other_admin", "province")
+ROLES = ("anyone", "bridge", "kiosk", "tablet", "officer_here", "officer_elsewhere", "manager", "admin", "other_admin", "province")
 HARDWARE_KEY = "khoa-phan-cung-thu"
 USERNAMES = {"officer_here": "an", "officer_elsewhere": "binh", "manager": "dung", "admin": "quantri",
              "other_admin": "quantri2", "province": "tinh"}
@@ -39,6 +39,9 @@ MANAGERS = {"manager", "admin", "province"}
 ADMINS = {"admin", "province"}
 PROVINCE_ONLY = {"province"}
 BRIDGES = {"bridge"}
+KIOSKS = {"kiosk"}                        # a registered kiosk, by the key in its page's address
+TABLETS = {"tablet"}                      # counter 1's rating tablet, by its key
+DEVICES = {"anyone", "bridge", "kiosk", "tablet"}     # who carries no officer's sign-in
 # Pages that ask for a sign-in instead of refusing: anyone gets the sign-in form, never the page.
 SIGN_IN_PAGE = "sign-in page"
 
@@ -53,6 +56,8 @@ WHO_MAY = {
     ("POST", "/api/v1/admin/officers/<int:officer_id>/password"): ADMINS,
     ("GET", "/api/v1/admin/setup"): ADMINS,
     ("POST", "/api/v1/auth/login"): EVERYONE,
+    ("POST", "/api/v1/auth/logout"): OFFICERS,
+    ("POST", "/api/v1/admin/officers/<int:officer_id>/sign-out"): MANAGERS,
     ("GET", "/api/v1/centres"): PROVINCE_ONLY,
     ("POST", "/api/v1/close-day"): MANAGERS,
     ("POST", "/api/v1/counters/<int:counter_id>/<action>"): AT_THIS_COUNTER,
@@ -64,14 +69,14 @@ WHO_MAY = {
     ("POST", "/api/v1/kiosks/<int:kiosk_id>/reprint"): MANAGERS,
     ("GET", "/api/v1/officers/me/today"): OFFICERS,
     ("GET", "/api/v1/openapi.json"): EVERYONE,
-    ("POST", "/api/v1/ratings"): EVERYONE,
+    ("POST", "/api/v1/ratings"): TABLETS,
     ("GET", "/api/v1/reports"): MANAGERS,
     ("GET", "/api/v1/reports/export.<fmt>"): MANAGERS,
     ("GET", "/api/v1/services"): EVERYONE,
     ("POST", "/api/v1/services/<int:service_id>/<change>"): MANAGERS,
     ("POST", "/api/v1/services/<int:service_id>/move-waiting"): MANAGERS,
     ("GET", "/api/v1/supervision"): MANAGERS,
-    ("POST", "/api/v1/tickets"): EVERYONE,
+    ("POST", "/api/v1/tickets"): KIOSKS,
     ("GET", "/api/v1/tickets/<public_id>"): EVERYONE,
     ("GET", "/admin"): SIGN_IN_PAGE,
     ("GET", "/admin/audit"): SIGN_IN_PAGE,
@@ -85,7 +90,7 @@ WHO_MAY = {
     ("POST", "/counter/choose"): EVERYONE,          # without a session it only sends back to sign in
     ("POST", "/counter/logout"): EVERYONE,
     ("GET", "/counter/<int:counter_id>"): EVERYONE,  # checked below: only the officer there sees it
-    ("GET", "/rate/<int:counter_id>"): EVERYONE,
+    ("GET", "/rate/<key>"): EVERYONE,              # a wrong key gets "not found"
     ("GET", "/display"): EVERYONE,
     ("GET", "/display/<key>"): EVERYONE,
     ("GET", "/display/audio/call.wav"): EVERYONE,
@@ -118,12 +123,14 @@ def site(sqlite_url, clock, tmp_path):
         signed = client.post(f"/api/v1/counters/{ids.counter(number)}/sign-in",
                              headers={"Authorization": f"Bearer {tokens[role]}"})
         assert signed.status_code == 200
-    ticket = client.post("/api/v1/tickets", json={"service": "HT01"}).json
+    ticket = client.post("/api/v1/tickets", json={"service": "HT01"}, headers={"X-Hangdoi-Kiosk-Key": ids.kiosks["k1"]}).json
     headers = {"anyone": {}, "bridge": {"X-Hangdoi-Hardware-Key": HARDWARE_KEY},
+               "kiosk": {"X-Hangdoi-Kiosk-Key": ids.kiosks["k1"]}, "tablet": {"X-Hangdoi-Tablet-Key": ids.tablets[1]},
                **{role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}}
     values = {"counter_id": ids.counter(1), "action": "recall", "kind": "services", "item_id": ids.service("HT01"),
               "officer_id": ids.officer("an"), "service_id": ids.service("HT01"), "change": "close-today",
-              "public_id": ticket["public_id"], "kiosk_id": 1, "fmt": "csv", "centre": ids.centre}
+              "public_id": ticket["public_id"], "kiosk_id": 1, "fmt": "csv", "centre": ids.centre,
+              "key": ids.tablets[1]}
     yield app, client, ids, headers, values
     db.dispose()
 
@@ -164,7 +171,9 @@ def test_each_api_route_answers_each_role_as_the_table_says(site, route):
         if role in who:
             assert answer.status_code not in (401, 403), f"{role} refused: {method} {path} {answer.json}"
         else:
-            expected = (401, 403) if role in ("anyone", "bridge") else (403,)
+            # A device's route asks for its key: an officer without one is not signed in there (401).
+            device_route = who <= (KIOSKS | TABLETS)
+            expected = (401, 403) if role in DEVICES or device_route else (403,)
             assert answer.status_code in expected, f"{role} let through: {method} {path} {answer.status_code}"
             assert seq(client) == before, f"{role}'s refused {method} {path} changed something"
 
@@ -187,7 +196,7 @@ def test_each_counter_action_answers_each_role_as_the_table_says(site, action):
         before = seq(client)
         answer = client.post(path, headers=headers[role], json=bodies.get(action, {}))
         # Another centre's counter does not exist for its admin (tests/test_centres.py).
-        expected = (401, 403) if role in ("anyone", "bridge") else (403, 404) if role == "other_admin" else (403,)
+        expected = (401, 403) if role in DEVICES else (403, 404) if role == "other_admin" else (403,)
         assert answer.status_code in expected, f"{role} let through: {action} {answer.status_code} {answer.json}"
         assert seq(client) == before, f"{role}'s refused {action} changed something"
 
@@ -237,7 +246,8 @@ def test_a_counter_terminal_shows_only_to_the_officer_signed_in_there(site):
             assert answer.status_code == 302 and answer.location.startswith("/counter")
 
 
-SOCKET_ROOMS = {"display": EVERYONE, "kiosk": EVERYONE, "rate:{counter}": EVERYONE,
+# Only counter 1's tablet (by its key) hears which tickets it finished: see tests/test_ratings.py.
+SOCKET_ROOMS = {"display": EVERYONE, "kiosk": EVERYONE, "rate:{counter}": set(),
                 "counter:{counter}": WATCHING_THIS_COUNTER, "supervision": MANAGERS}
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
+import tty
 
 import pytest
 from PIL import ImageChops
@@ -129,7 +131,7 @@ def test_a_printer_that_is_not_there_is_offline_at_once(pool):
         result = pool.print(check_settings({"transport": "network", "host": "127.0.0.1", "port": port}), TICKET)
     assert (result.printed, result.state) == (False, st.OFFLINE)
     assert time.monotonic() - started < 1
-    missing = pool.print(check_settings({"transport": "serial", "device": "/dev/ttyUSB-not-there"}), TICKET)
+    missing = pool.print(check_settings({"transport": "serial", "device": "/dev/ttyUSB97"}), TICKET)
     assert (missing.printed, missing.state) == (False, st.OFFLINE)
 
 
@@ -144,14 +146,47 @@ def test_the_preview_sink_keeps_the_picture_and_the_bytes(pool, tmp_path):
 
 
 def test_a_device_file_gets_the_raw_bytes(pool, tmp_path):
-    device = tmp_path / "lp0"
-    device.touch()
-    result = pool.print(check_settings({"transport": "device", "device": str(device)}), TICKET)
+    master, slave = os.openpty()                  # a character device, as /dev/usb/lp0 is
+    device = os.ttyname(slave)
+    tty.setraw(master)
+    tty.setraw(slave)
+    received = bytearray()
+    reader = threading.Thread(target=lambda: _read_all(master, received), daemon=True)
+    reader.start()
+    result = pool.print(check_settings({"transport": "device", "device": device}), TICKET)
     assert result.printed and result.state == st.UNKNOWN
-    assert device.read_bytes().startswith(b"\x1b@") and device.read_bytes().endswith(b"\x1dVB\x03")
-    gone = pool.print(check_settings({"transport": "device", "device": str(tmp_path / "lp9")}), TICKET)
+    deadline = time.monotonic() + 5
+    while not received.endswith(b"\x1dVB\x03") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert received.startswith(b"\x1b@") and received.endswith(b"\x1dVB\x03")
+    os.close(slave)
+    gone = pool.print(check_settings({"transport": "device", "device": "/dev/usb/lp97"}), TICKET)
     assert (gone.printed, gone.state) == (False, st.OFFLINE)
-    assert not os.path.exists(tmp_path / "lp9")
+    os.close(master)
+
+
+def _read_all(fd: int, into: bytearray) -> None:
+    try:
+        while chunk := os.read(fd, 65536):
+            into.extend(chunk)
+    except OSError:
+        pass
+
+
+def test_a_printer_path_is_never_an_ordinary_file(pool, tmp_path):
+    """The attack: an admin's printer `device` pointed at any file truncated it with printer bytes
+    (as the service user, that is the database and the secret key)."""
+    precious = tmp_path / "hangdoi.sqlite3"
+    precious.write_bytes(b"SQLite format 3\x00 everything")
+    for path in (str(precious), "/etc/passwd", "/dev/../tmp/x", "/dev/usb/lp0/../../../tmp/x", "/dev/null", ""):
+        for transport in ("device", "serial"):
+            with pytest.raises(SettingsError):
+                check_settings({"transport": transport, "device": path})
+    # Settings stored before paths were checked are refused when printing, and the file is untouched.
+    stored = {**check_settings({"transport": "device", "device": "/dev/usb/lp0"}), "device": str(precious)}
+    result = pool.print(stored, TICKET)
+    assert (result.printed, result.state) == (False, st.OFFLINE)
+    assert precious.read_bytes() == b"SQLite format 3\x00 everything"
 
 
 def test_a_printer_without_status_support_still_prints(pool, printer):

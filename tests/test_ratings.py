@@ -32,8 +32,12 @@ def served(db, clock):
 
 
 @pytest.fixture
-def client(db, tmp_path):
-    return create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db).test_client()
+def client(db, tmp_path, served):
+    """Counter 1's rating tablet: its requests carry that tablet's key."""
+    ids, _first = served
+    client = create_app(load_settings(env={}, data_dir=tmp_path / "data"), db=db).test_client()
+    client.environ_base["HTTP_X_HANGDOI_TABLET_KEY"] = ids.tablets[1]
+    return client
 
 
 def rated_events(db) -> int:
@@ -74,10 +78,25 @@ def test_bad_ratings_change_nothing(db, served, client, change, status, code):
     assert rated_events(db) == 0
 
 
+def test_only_the_tablet_of_the_counter_that_served_may_rate(db, served, client):
+    """The attack: an anonymous client forged a level-1 rating (201), and the citizen's own then got 409."""
+    ids, first = served
+    body = {"ticket": first["public_id"], "level": 1}
+    anonymous = client.post("/api/v1/ratings", json=body, environ_base={"HTTP_X_HANGDOI_TABLET_KEY": ""})
+    assert anonymous.status_code == 401 and anonymous.json["error"]["code"] == "invalid_device_key"
+    forged = client.post("/api/v1/ratings", json=body, headers={"X-Hangdoi-Tablet-Key": "guessed-key"})
+    assert forged.status_code == 401
+    other_tablet = {"X-Hangdoi-Tablet-Key": ids.tablets[2]}
+    elsewhere = client.post("/api/v1/ratings", json=body, headers=other_tablet)
+    assert elsewhere.status_code == 409 and elsewhere.json["error"]["code"] == "not_rateable"
+    claimed = client.post("/api/v1/ratings", json={**body, "counter": ids.counter(1)}, headers=other_tablet)
+    assert claimed.status_code == 422 and claimed.json["error"]["code"] == "invalid_field"
+    assert rated_events(db) == 0
+    assert client.post("/api/v1/ratings", json={**body, "level": 3}).status_code == 201
+
+
 def test_only_at_that_counter_only_when_done_only_soon(db, clock, served, client):
     ids, first = served
-    elsewhere = client.post("/api/v1/ratings", json={"counter": ids.counter(2), "ticket": first["public_id"], "level": 3})
-    assert elsewhere.status_code == 409 and elsewhere.json["error"]["code"] == "not_rateable"
     waiting = engine.issue_ticket(db, ids.centre, "HT01")
     not_done = client.post("/api/v1/ratings", json={"counter": ids.counter(1), "ticket": waiting["public_id"], "level": 3})
     assert not_done.json["error"]["code"] == "not_rateable"

@@ -72,6 +72,7 @@ def prepared(tmp_path):
 @pytest.fixture
 def server(tmp_path, prepared):
     live = LiveServer(tmp_path / "data").start()
+    live.kiosk_key = prepared[1].kiosks["k1"]
     yield live
     live.stop()
 
@@ -269,7 +270,7 @@ def test_the_event_is_emitted_before_the_http_response(db, tmp_path):
     app = create_app(load_settings(env={}, data_dir=tmp_path / "d"), db=db)
     http = app.test_client()
     token = http.post("/api/v1/auth/login", json={"username": "an", "password": PASSWORD}).json["token"]
-    http.post("/api/v1/tickets", json={"service": "HT01"})
+    http.post("/api/v1/tickets", json={"service": "HT01"}, headers={"X-Hangdoi-Kiosk-Key": ids.kiosks["k1"]})
     http.post(f"/api/v1/counters/{ids.counter(1)}/sign-in", headers={"Authorization": f"Bearer {token}"})
     display = app.extensions["hangdoi"].hub.socketio.test_client(app)
     display.emit("subscribe", {"room": "display"}, callback=True)

@@ -26,12 +26,14 @@ CENTRE = always_open({**SMALL_CENTRE,
 def three_servers(tmp_path, postgres_schema_url, redis_url):
     truncate_postgres(postgres_schema_url)
     db = Database(postgres_schema_url, clock=SystemClock())
-    ids = build_centre(db, CENTRE)
+    ids = build_centre(db, {**CENTRE, "kiosks": [{"name": "k1"}]})
     db.dispose()
     env = {"HANGDOI_REDIS_CHANNEL": f"hangdoi-test-{uuid.uuid4().hex[:8]}",
            "HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0"}
     servers = [LiveServer(tmp_path / name, database_url=postgres_schema_url, redis_url=redis_url,
                           extra_env=env).start() for name in ("a", "b", "c")]
+    for server in servers:
+        server.kiosk_key = ids.kiosks["k1"]
     yield servers, ids
     for server in servers:
         server.stop()

@@ -56,7 +56,8 @@ def test_forms_that_change_something_need_the_pages_token(demo_server):
     # A page elsewhere posting the sign-in form gets nowhere, and no session is opened.
     forged = visitor.post(f"{server.url}/counter/login", data={"username": "canbo1", "password": "matkhau1"},
                           timeout=10, allow_redirects=False)
-    assert forged.status_code == 400 and "Trang đã mở quá lâu" in forged.text
+    assert forged.status_code == 302 and "form_expired" in forged.headers["Location"]
+    assert "Trang đã mở quá lâu" in visitor.get(f"{server.url}{forged.headers['Location']}", timeout=10).text
     assert "counter-grid" not in visitor.get(f"{server.url}/counter", timeout=10).text
     signed = visitor.post(f"{server.url}/counter/login", timeout=10, allow_redirects=True,
                           data={"username": "canbo1", "password": "matkhau1", "csrf_token": hidden_token(sign_in_page)})
@@ -71,3 +72,22 @@ def test_forms_that_change_something_need_the_pages_token(demo_server):
     # A forged sign-out leaves the officer at the counter.
     visitor.post(f"{server.url}/counter/logout", timeout=10)
     assert {c["number"]: c["status"] for c in server.get("/display/state").json()["counters"]}[1] == "open"
+
+
+def test_a_page_of_the_same_site_cannot_act_for_a_signed_in_manager(demo_server):
+    """The attack: a page on another port of the same host closed a service for a signed-in manager
+    with a plain form post (SameSite=Lax lets a same-site post carry the cookie)."""
+    server, ids = demo_server
+    manager = requests.Session()
+    page = manager.get(f"{server.url}/counter", timeout=10).text
+    manager.post(f"{server.url}/counter/login", timeout=10,
+                 data={"username": "lanhdao", "password": "lanhdao123", "csrf_token": hidden_token(page)})
+    close = f"{server.url}/api/v1/services/{ids.service('HT01')}/close-today"
+    form = manager.post(close, data={"x": "1"}, timeout=10)
+    plain_json = manager.post(close, json={}, timeout=10)
+    assert (form.status_code, plain_json.status_code) == (403, 403)
+    assert plain_json.json()["error"]["code"] == "csrf_failed"
+    assert next(s for s in server.get("/services").json() if s["code"] == "HT01")["open"] is True
+    # The manager's own page sends its token in a header, which no other page can set.
+    token = manager.get(f"{server.url}/admin", timeout=10).text.split('name="csrf-token" content="')[1].split('"')[0]
+    assert manager.post(close, json={}, headers={"X-CSRFToken": token}, timeout=10).status_code == 200

@@ -7,7 +7,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .test_realtime import prepared, server, sign_in, subscriber  # noqa: F401 — fixtures reused
+import pytest
+
+from hangdoi.testing import LiveServer
+
+from .test_realtime import prepared, sign_in, subscriber  # noqa: F401 — fixtures reused
 
 ACTIONS = ["call-next", "call", "recall", "start", "finish", "no-show", "requeue", "transfer", "pause",
            "resume", "explode", ""]
@@ -20,6 +24,16 @@ near_actions = st.fixed_dictionaries({"counter": values, "action": st.sampled_fr
 near_subscriptions = st.fixed_dictionaries({"room": st.sampled_from(["display", "kiosk", "counter:1", "rate:x",
                                                                      "supervision", "lobby"]) | values},
                                            optional={"centre": values, "device": values})
+
+
+@pytest.fixture
+def server(tmp_path, prepared):  # noqa: F811
+    """The fuzzing sends far faster than a page: the per-socket event limit is lifted here
+    (tests/test_socket_flood.py holds the limit itself)."""
+    live = LiveServer(tmp_path / "data", extra_env={"HANGDOI_SOCKET_EVENTS_PER_10_SECONDS": "0"}).start()
+    live.kiosk_key = prepared[1].kiosks["k1"]
+    yield live
+    live.stop()
 
 
 def seq(server) -> int:

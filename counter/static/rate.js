@@ -4,6 +4,8 @@ import { $ } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
 const COUNTER = Number(document.body.dataset.counter);
+// The tablet's key is its address (/rate/<key>): it proves which counter's citizens it asks.
+const KEY = location.pathname.split("/")[2];
 const TIMEOUT_MS = 30000, THANKS_MS = 4000;
 let ticket = null, timer = null;
 window.hangdoiRating = { sent: 0 };
@@ -27,8 +29,8 @@ async function send(level, reasons = []) {
   ticket = null;                     // one rating per ticket, whatever is tapped next
   show("thanks");
   await fetch("/api/v1/ratings", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ counter: COUNTER, ticket: rated.public_id, level, reasons }),
+    method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Tablet-Key": KEY },
+    body: JSON.stringify({ ticket: rated.public_id, level, reasons }),
   });
   window.hangdoiRating.sent += 1;
 }
@@ -43,5 +45,5 @@ document.querySelectorAll(".reason").forEach((b) => b.addEventListener("click", 
 }));
 $("send").addEventListener("click", () => send(1, [...document.querySelectorAll('.reason[aria-pressed="true"]')].map((b) => b.dataset.reason)));
 
-const live = new Realtime(`rate:${COUNTER}`, {});
+const live = new Realtime(`rate:${COUNTER}`, { device: KEY });
 live.socket.on("rating_requested", ask);

@@ -1,6 +1,6 @@
 // The counter terminal: one big "call next", the ticket at the counter, the queue, the day's figures.
 import { Realtime } from "/assets/static/realtime.js";
-import { $, el, toast } from "/assets/static/dom.js";
+import { $, el, jsonHeaders, toast } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent).vi;
 const COUNTER = Number(document.body.dataset.counter);
@@ -139,7 +139,7 @@ async function act(action, body = {}) {
   const holding = desk.snapshot.ticket;
   try {
     const response = await fetch(`${API}/${action}`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method: "POST", headers: jsonHeaders(), body: JSON.stringify(body),
     });
     const answer = await response.json().catch(() => ({}));
     window.hangdoiTerminal.actions += 1;
@@ -194,7 +194,7 @@ $("citizen-form").addEventListener("submit", async (event) => {
   $("save-citizen").disabled = true;
   try {
     const response = await fetch(`${API}/citizen`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method: "POST", headers: jsonHeaders(), body: JSON.stringify(body),
     });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {

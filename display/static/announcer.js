@@ -5,8 +5,9 @@
 const SOUND_KEY = "hangdoi.display.sound";
 
 export class Announcer {
-  constructor({ serverVoice }) {
+  constructor({ serverVoice, key }) {
     this.serverVoice = serverVoice;
+    this.key = key;
     this.queue = [];
     this.playing = null;
     this.log = [];        // what was announced, in order: tests and the curious read it
@@ -38,7 +39,8 @@ export class Announcer {
 
   speak(call) {
     if (!this.serverVoice || !call.audio) return this.browserVoice(call);
-    return this.play(call.audio);
+    // Announcements are built for registered displays only: this board's key says it is one.
+    return this.play(`${call.audio}&d=${encodeURIComponent(this.key || "")}`);
   }
 
   play(url) {

@@ -10,7 +10,9 @@ const RECENT = 8;
 const shown = new Set(JSON.parse(document.body.dataset.counters || "[]"));
 const mine = (counter) => !shown.size || shown.has(counter.number);
 const byDomain = document.body.dataset.queuesBy === "domain";
-const announcer = new Announcer({ serverVoice: document.body.dataset.voice === "server" });
+const announcer = new Announcer({ serverVoice: document.body.dataset.voice === "server",
+                                  key: location.pathname.split("/")[2] });
+let fontsLoaded = false;    // the board's font has loaded: rows fitted from now on are final
 const board = { counters: new Map(), services: [], waiting: new Map(), estimates: {}, queuesSeq: -1, recent: [] };
 
 
@@ -56,6 +58,8 @@ function renderQueues() {
     return item;
   }));
   fitRowsOnScreen($("queues"), rows);
+  // Whoever measures the board (the tests) waits for a fitting made with the board's own font.
+  if (fontsLoaded) document.body.dataset.queuesFitted = String(Number(document.body.dataset.queuesFitted || 0) + 1);
 }
 
 // Rows from the first one the screen would cut are left out, since half a line of text looks
@@ -147,8 +151,11 @@ function tick() {
 
 tick();
 setInterval(tick, 1000);
-// Which rows fit depends on the font and the screen: both can change after the first drawing.
-document.fonts.ready.then(renderQueues);
+// Which rows fit depends on the font and the screen: both can change after the first drawing. The
+// faces are asked for by name: fonts.ready alone may settle before the page has asked for them.
+Promise.all([400, 500, 600, 700, 800].map((weight) => document.fonts.load(`${weight} 1em "Be Vietnam Pro"`)))
+  .catch(() => null)
+  .then(() => { fontsLoaded = true; renderQueues(); });
 window.addEventListener("resize", renderQueues);
 window.hangdoiAnnouncer = announcer;
 window.hangdoiBoard = new Realtime("display", {

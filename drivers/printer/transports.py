@@ -14,8 +14,10 @@ A printer is described by plain settings (kiosk or centre configuration):
 from __future__ import annotations
 
 import os
+import re
 import select
 import socket
+import stat
 import time
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +74,36 @@ def _text(required: bool = True, default: str | None = None):
     return check
 
 
+# Where printers appear on Linux: USB printer class, parallel ports, USB-serial and serial ports,
+# their stable names, Bluetooth serial, and pseudo-terminals (virtual serial ports).
+PRINTER_DEVICE = re.compile(r"/dev/(usb/lp\d+|lp\d+|ttyUSB\d+|ttyACM\d+|ttyS\d+|rfcomm\d+|pts/\d+"
+                            r"|serial/by-(id|path)/[A-Za-z0-9._:+-]+)")
+
+
+def _device_path():
+    """A printer's device: only a character device under the known printer paths. The path is
+    chosen by an admin and written to; pointed at an ordinary file it would truncate it (the
+    database, the secret key)."""
+    text = _text()
+
+    def check(name, value):
+        path = text(name, value)
+        if not PRINTER_DEVICE.fullmatch(path):
+            raise SettingsError(name, "a printer device: /dev/usb/lpN, /dev/lpN, /dev/ttyUSBN, /dev/ttyACMN, "
+                                      "/dev/ttySN or /dev/serial/by-id/…")
+        if os.path.exists(path) and not is_character_device(path):
+            raise SettingsError(name, "not a character device")
+        return path
+    return check
+
+
+def is_character_device(path: str) -> bool:
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _int(low: int, high: int, default: int | None = None, choices=None):
     def check(name, value):
         if value is None and default is not None:
@@ -101,10 +133,10 @@ def _choice(options, default):
 _FIELDS = {
     "preview": {"folder": _text(required=False)},
     "network": {"host": _text(), "port": _int(1, 65535, 9100)},
-    "serial": {"device": _text(), "baudrate": _int(1200, 921600, 9600, BAUD_RATES),
+    "serial": {"device": _device_path(), "baudrate": _int(1200, 921600, 9600, BAUD_RATES),
                "flow": _choice(FLOW_CONTROLS, "none")},
     "usb": {"vendor_id": _int(0, 0xFFFF), "product_id": _int(0, 0xFFFF)},
-    "device": {"device": _text()},
+    "device": {"device": _device_path()},
 }
 
 
@@ -267,6 +299,9 @@ class DeviceFileTransport(EscposTransport):
     def open(self) -> None:
         if not os.path.exists(self.device):
             raise PrinterUnavailable(f"{self.device} does not exist")
+        # Settings stored before paths were checked may name an ordinary file: never write to one.
+        if not PRINTER_DEVICE.fullmatch(self.device) or not is_character_device(self.device):
+            raise PrinterUnavailable(f"{self.device} is not a printer device")
         super().open()
 
 

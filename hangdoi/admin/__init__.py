@@ -30,8 +30,7 @@ bp = Blueprint("admin", __name__, template_folder="templates", static_folder="st
 def manager_or_sign_in(next_path: str):
     """(officer, centre id, None) for a signed-in manager or admin of the centre the page concerns,
     or a province admin; otherwise (None, None, the response to send)."""
-    officer_id = session.get("officer_id")
-    officer = auth.officer_by_id(hangdoi().db, officer_id) if isinstance(officer_id, int) else None
+    officer = auth.session_officer(hangdoi().db, session)
     if officer is None:
         return None, None, render_template("counter/sign_in.html", t=text, title="admin_title", next=next_path,
                                            error=None)

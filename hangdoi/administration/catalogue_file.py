@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from ..engine.errors import DomainError, Invalid
 from ..messages import text
-from ..spreadsheet import cells
+from ..spreadsheet import cells, restored
 from .change import Change
 from .services import save_domain, save_service
 
@@ -36,7 +36,7 @@ def catalogue_rows(change: Change) -> list[list]:
 
 def to_csv(rows: list[list]) -> bytes:
     out = io.StringIO()
-    csv.writer(out).writerows([["" if v is None else v for v in row] for row in rows])
+    csv.writer(out).writerows([cells(row) for row in rows])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -56,8 +56,9 @@ def read_file(data: bytes, kind: str) -> list[list[str]]:
     try:
         if kind == "xlsx":
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-            return [["" if c is None else str(c).strip() for c in row] for row in sheet.iter_rows(values_only=True)]
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(data.decode("utf-8-sig")))]
+            return [["" if c is None else restored(str(c).strip()) for c in row]
+                    for row in sheet.iter_rows(values_only=True)]
+        return [[restored(c.strip()) for c in row] for row in csv.reader(io.StringIO(data.decode("utf-8-sig")))]
     except Exception:  # noqa: BLE001 — any unreadable file gets the same clear answer
         raise Invalid("import_unreadable") from None
 

@@ -4,6 +4,8 @@ A counter serves at least one service; a service is either primary or backup at 
 """
 from __future__ import annotations
 
+import secrets
+
 from ..engine.errors import Conflict, Invalid, NotFound
 from ..models import BACKUP, PRIMARY
 from .change import Change
@@ -47,9 +49,10 @@ def save_counter(change: Change, fields: dict, counter_id: int | None = None) ->
         raise Conflict("counter_in_use")
     if before is None:
         counter_id = tx.value(
-            "INSERT INTO counter (centre_id, number, name, active, paused, priority_streak, hardware) "
-            "VALUES (:c, :n, :name, :active, :no, 0, :hw) RETURNING id",
-            c=centre, n=fields["number"], name=fields["name"], active=active, no=False, hw=tx.json(hardware))
+            "INSERT INTO counter (centre_id, number, name, active, paused, priority_streak, hardware, rating_key) "
+            "VALUES (:c, :n, :name, :active, :no, 0, :hw, :key) RETURNING id",
+            c=centre, n=fields["number"], name=fields["name"], active=active, no=False, hw=tx.json(hardware),
+            key=secrets.token_urlsafe(16))
     else:
         tx.execute("UPDATE counter SET number = :n, name = :name, active = :active, hardware = :hw WHERE id = :id",
                    n=fields["number"], name=fields["name"], active=active, hw=tx.json(hardware), id=counter_id)

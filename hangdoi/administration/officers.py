@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..auth import hash_password
+from ..auth import end_sessions, hash_password
 from ..engine.errors import Conflict, Invalid, NotFound
 from ..models import ADMIN, PROVINCE
 from .change import Change
@@ -61,10 +61,19 @@ def reset_password(change: Change, officer_id: int, password: str) -> dict:
 
 
 def _set_password(change: Change, officer_id: int, password: str) -> None:
-    # A new password also unlocks an account locked after wrong passwords.
-    change.tx.execute("UPDATE officer SET password_hash = :hash, failed_logins = 0, locked_until = NULL "
-                      "WHERE id = :id", hash=hash_password(_checked_password(password)), id=officer_id)
-    change.tx.execute("UPDATE api_token SET revoked = :yes WHERE officer_id = :id", yes=True, id=officer_id)
+    # Whoever knew the old password is signed out with it, pages and tokens alike.
+    change.tx.execute("UPDATE officer SET password_hash = :hash WHERE id = :id",
+                      hash=hash_password(_checked_password(password)), id=officer_id)
+    end_sessions(change.tx, officer_id)
+
+
+def sign_out_officer(change: Change, officer_id: int) -> dict:
+    """A manager ends every sign-in of an officer (a lost phone, a shared password): pages, tokens,
+    open sockets, and the counter they hold."""
+    officer = officer_row(change, officer_id)
+    _sign_out_everywhere(change, officer_id)
+    change.audit("officer", officer_id, "sign_out", None, {"username": officer["username"]})
+    return officer
 
 
 def _checked_password(password: str | None) -> str:
@@ -82,7 +91,7 @@ def _keep_an_admin(change: Change, officer_id: int) -> None:
 
 def _sign_out_everywhere(change: Change, officer_id: int) -> None:
     tx = change.tx
-    tx.execute("UPDATE api_token SET revoked = :yes WHERE officer_id = :id", yes=True, id=officer_id)
+    end_sessions(tx, officer_id)
     for session in tx.rows("SELECT counter_id FROM counter_session WHERE officer_id = :id AND ended_at IS NULL",
                            id=officer_id):
         tx.execute("UPDATE counter_session SET ended_at = :at WHERE counter_id = :counter AND ended_at IS NULL",

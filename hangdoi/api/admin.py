@@ -125,6 +125,8 @@ def replace(kind: str, item_id: int):
     _check_role(kind, fields)
     saved = _admin(officer, lambda change: KINDS[kind].save(change, fields, item_id))
     _after_device_change()
+    if kind == "officers" and (fields["password"] or saved["active"] is False):
+        hangdoi().hub.signed_out(item_id)
     return jsonify(saved)
 
 
@@ -147,7 +149,19 @@ def reset_password(officer_id: int):
     admin = _caller()
     require_id(officer_id, "officer_not_found")
     fields = json_body(PASSWORD_FIELDS)
-    return jsonify(_admin(admin, lambda change: officers.reset_password(change, officer_id, fields["password"])))
+    saved = _admin(admin, lambda change: officers.reset_password(change, officer_id, fields["password"]))
+    hangdoi().hub.signed_out(officer_id)
+    return jsonify(saved)
+
+
+@api.post("/admin/officers/<int:officer_id>/sign-out")
+def sign_out_officer(officer_id: int):
+    """A manager ends every sign-in of one of the centre's officers: pages, tokens, sockets, counter."""
+    manager = _caller(MANAGER)
+    require_id(officer_id, "officer_not_found")
+    saved = _admin(manager, lambda change: officers.sign_out_officer(change, officer_id), role=MANAGER)
+    hangdoi().hub.signed_out(officer_id)
+    return jsonify(saved)
 
 
 @api.get("/admin/setup")

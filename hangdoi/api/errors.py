@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import jsonify, redirect, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..engine.errors import DomainError
@@ -43,6 +44,13 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         return error_response(exc.code, STATUS_BY_KIND[exc.kind], **exc.params)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(_exc: CSRFError):
+        # A page's form goes back to where the officer signs in, which says the page had expired.
+        if request.path.startswith("/api/"):
+            return error_response("csrf_failed", 403)
+        return redirect("/counter?error=form_expired")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

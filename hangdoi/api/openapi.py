@@ -86,10 +86,17 @@ def document() -> dict:
                 **_errors(400, 401, 413, 415, 422, 429)}}},
         "/services": {"get": {"summary": "Services with waiting counts and whether they issue now",
                               "responses": {"200": _json({"type": "array", "items": _ref("Service")})}}},
+        "/auth/logout": {"post": {
+            "summary": "Sign out: this bearer token stops working", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401)}}},
         "/tickets": {"post": {
-            "summary": "Issue a ticket (kiosks; rate-limited)", "requestBody": {**_body(TICKET_FIELDS), "required": True},
+            "summary": "Issue a ticket. A registered kiosk proves itself with its key (the key in its page's "
+                       "address) in the X-Hangdoi-Kiosk-Key header; the per-kiosk rate limit counts that kiosk. "
+                       "Without a key: 401, unless the installation allows a small daily number of anonymous "
+                       "tickets", "security": [{"kioskKey": []}],
+            "requestBody": {**_body(TICKET_FIELDS), "required": True},
             "responses": {"201": _json(_ref("Ticket"), "Issued"),
-                          **_errors(400, 404, 409, 413, 415, 422, 429)}}},
+                          **_errors(400, 401, 404, 409, 413, 415, 422, 429)}}},
         "/tickets/{public_id}": {"get": {
             "summary": "A ticket's status, for the citizen's phone",
             "parameters": [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -99,9 +106,10 @@ def document() -> dict:
             "parameters": [_counter_param()],
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
         "/ratings": {"post": {
-            "summary": "A citizen's satisfaction rating of a ticket just finished (the counter's tablet)",
-            "requestBody": {**_body(RATING_FIELDS), "required": True},
-            "responses": {"201": _json({"type": "object"}), **_errors(404, 409, 415, 422)}}},
+            "summary": "A citizen's satisfaction rating of a ticket just finished, from the rating tablet of the "
+                       "counter that served it (its key, from its page's address, in X-Hangdoi-Tablet-Key)",
+            "security": [{"tabletKey": []}], "requestBody": {**_body(RATING_FIELDS), "required": True},
+            "responses": {"201": _json({"type": "object"}), **_errors(401, 404, 409, 415, 422)}}},
         "/officers/me/today": {"get": {
             "summary": "The signed-in officer's figures for today", "security": bearer,
             "responses": {"200": _json({"type": "object"}), **_errors(401)}}},
@@ -166,12 +174,15 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer"},
+                           "kioskKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Kiosk-Key"},
+                           "tabletKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Tablet-Key"}}},
     }
 
 
 # Where the centre follows from who asks or from an id in the path, `?centre=` is not read.
-NOT_CENTRE_SCOPED = {"/auth/login", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
+NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
                      "/centres"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
@@ -232,6 +243,10 @@ def _admin_paths(bearer) -> dict:
         "/admin/officers/{officer_id}/password": {"post": {
             "summary": "Reset an officer's password; their tokens stop working (admins)", "security": bearer,
             "parameters": [_id_param("officer_id")], "requestBody": {**_body(PASSWORD_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/officers/{officer_id}/sign-out": {"post": {
+            "summary": "End every sign-in of an officer: pages, tokens, sockets, the counter held (managers)",
+            "security": bearer, "parameters": [_id_param("officer_id")],
             "responses": {"200": _json({"type": "object"}), **write_errors}}},
         "/admin/setup": {"get": {"summary": "Everything an admin edits (admins)", "security": bearer,
                                  "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},

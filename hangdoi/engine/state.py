@@ -230,6 +230,24 @@ def device_by_key(db, table: str, key: str) -> dict | None:
                       key=key, yes=True)
 
 
+def called_today(db, centre_id: int, display_number: str, counter_number: int) -> str | None:
+    """The counter's name when a ticket numbered so was called (or recalled) at that counter today,
+    else None: what a lobby display may have announced."""
+    with _reading(db) as tx:
+        today = tx.day(local_day(db.clock.now(), tx.centre(centre_id)["timezone"]))
+        return tx.value("SELECT c.name FROM ticket t JOIN ticket_event e ON e.ticket_id = t.id "
+                        "JOIN counter c ON c.id = e.counter_id WHERE t.centre_id = :centre AND t.local_day = :day "
+                        "AND t.display_number = :n AND c.number = :counter AND e.kind IN ('called', 'recalled') "
+                        "LIMIT 1", centre=centre_id, day=today, n=display_number, counter=counter_number)
+
+
+def counter_by_rating_key(db, key: str) -> dict | None:
+    """The active counter whose rating tablet has this key, with its centre."""
+    with _reading(db) as tx:
+        return tx.row("SELECT id, number, centre_id FROM counter WHERE rating_key = :key AND active = :yes",
+                      key=key, yes=True)
+
+
 def displays(db, centre_id: int) -> list[dict]:
     with _reading(db) as tx:
         return tx.rows("SELECT id, name FROM display WHERE centre_id = :centre AND active = :yes ORDER BY id",

@@ -14,14 +14,25 @@ Client protocol:
   "state", "ok", "at"};
 - emit `counter_action` {"counter": id, "action": "call-next" | ..., ...fields} as a signed-in
   officer → acknowledgement with the same result as the REST call, or {"error": {...}}.
+
+What one connection can make the server do is bounded: its events are handled one at a time in
+its own thread (async_handlers off: Flask-SocketIO otherwise started a thread per event, and ten
+sockets sending 300 `subscribe` each made 2,183 threads), each kind of event at most so often
+(settings.socket_events_per_10_seconds, else `rate_limited`), in at most MAX_ROOMS rooms; an address holds at most
+settings.max_sockets_per_address sockets. Who a socket speaks for is checked again at every event,
+so a sign-out, a password change or a deactivation ends what its open sockets may do, and the
+sockets of this process are closed at once.
 """
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from datetime import datetime
 
 from flask import request, session
 from flask_socketio import SocketIO, join_room
+from limits import RateLimitItemPerSecond, storage, strategies
 
 from .. import auth, scope
 from ..actions import COUNTER_ACTIONS, run_counter_action
@@ -52,20 +63,37 @@ SUBSCRIBE_FIELDS = {"room": STR(required=True, max_length=40),
                     "device": STR(nullable=True, max_length=64,
                                   description="A kiosk's or display's key, to be shown online to managers")}
 DEVICE_TABLES = {"kiosk": "kiosk", "display": "display"}
+# Rooms one socket may be in: its centre's, and the one it subscribed to (a page changing room
+# subscribes again).
+MAX_ROOMS = 6
+# A socket refused this many times in a row is not a page that slipped: it is closed.
+REFUSALS_BEFORE_CLOSE = 50
 
 
 class Hub:
     def __init__(self, app, db, settings):
         self.app = app
         self.db = db
-        self.socketio = SocketIO(app, async_mode="threading",
+        self.socketio = SocketIO(app, async_mode="threading", async_handlers=False,
                                  message_queue=settings.redis_url or None,
                                  channel=settings.redis_channel,
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
         app.wsgi_app = WithoutCompression(app.wsgi_app)
         DirectSend(self.socketio.server)
-        self.identities: dict[str, dict | None] = {}
+        # sid: (officer or None, bearer token or None, session version or None)
+        self.identities: dict[str, tuple[dict | None, str | None, int | None]] = {}
+        self.max_per_address = settings.max_sockets_per_address
+        self._lock = threading.Lock()
+        self._by_address: Counter = Counter()
+        self._address: dict[str, str] = {}
+        self._rooms: dict[str, set[str]] = {}
+        self._refusals: Counter = Counter()
+        # A page subscribes when it (re)connects, when it sees a gap, and a kiosk once a minute; an
+        # officer presses a few buttons a minute.
+        per_10s = settings.socket_events_per_10_seconds
+        self._event_limit = RateLimitItemPerSecond(per_10s, 10) if per_10s > 0 else None
+        self._events = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
         self.devices = lambda centre_id: []    # the app plugs in what it knows of kiosks and printers
         self.projection = Projection(self.socketio)
         self.presence = Presence()
@@ -78,37 +106,86 @@ class Hub:
 
         @sio.on("connect")
         def _connect(auth_data=None):
-            officer = None
+            if not self._admit(request.sid, request.remote_addr or "unknown"):
+                return False
+            officer, version = None, None
             token = auth_data.get("token") if isinstance(auth_data, dict) else None
             if isinstance(token, str) and 0 < len(token) <= 200:
                 officer = auth.officer_for_token(self.db, token)
                 if officer is None:
+                    self._leave(request.sid)
                     return False  # a wrong token is refused outright, not silently anonymous
-            elif isinstance(session.get("officer_id"), int):
-                officer = auth.officer_by_id(self.db, session["officer_id"])
-            self.identities[request.sid] = officer
+            else:
+                token = None
+                officer = auth.session_officer(self.db, session)
+                version = session.get("session_version", 0) if officer is not None else None
+            self.identities[request.sid] = (officer, token, version)
 
         @sio.on("disconnect")
         def _disconnect(*_args):
-            self.identities.pop(request.sid, None)
+            self._leave(request.sid)
             gone = self.presence.leave(request.sid)
             if gone is not None:
                 self._presence_news(*gone, online=False)
 
         @sio.on("subscribe")
         def _subscribe(data=None):
-            return self._answer(lambda: self.subscribe(request.sid, data))
+            return self._answer("subscribe", lambda: self.subscribe(request.sid, data))
 
         @sio.on("counter_action")
         def _counter_action(data=None):
-            return self._answer(lambda: self.counter_action(request.sid, data))
+            return self._answer("counter_action", lambda: self.counter_action(request.sid, data))
 
         @sio.on_error_default
         def _error(exc):
             log.exception("socket handler failed: %s", exc)
             return {"error": {"code": "internal_error", "message": "Lỗi hệ thống / Internal error"}}
 
-    def _answer(self, fn):
+    def _admit(self, sid: str, address: str) -> bool:
+        with self._lock:
+            if self.max_per_address and self._by_address[address] >= self.max_per_address:
+                log.warning("socket refused: %s already holds %d", address, self._by_address[address])
+                return False
+            self._by_address[address] += 1
+            self._address[sid] = address
+            return True
+
+    def _leave(self, sid: str) -> None:
+        with self._lock:
+            self.identities.pop(sid, None)
+            self._rooms.pop(sid, None)
+            self._refusals.pop(sid, None)
+            address = self._address.pop(sid, None)
+            if address is not None:
+                self._by_address[address] -= 1
+                if self._by_address[address] <= 0:
+                    del self._by_address[address]
+
+    def officer(self, sid: str) -> dict | None:
+        """Who this socket speaks for now: None if nobody, or if that sign-in has ended since."""
+        officer, token, version = self.identities.get(sid, (None, None, None))
+        if officer is None:
+            return None
+        if token is not None:
+            return auth.officer_for_token(self.db, token)
+        return auth.session_officer(self.db, {"officer_id": officer["id"], "session_version": version})
+
+    def signed_out(self, officer_id: int) -> None:
+        """Close this process's sockets of an officer whose sign-ins have just ended (those of other
+        processes find out at their next event)."""
+        for sid, (officer, _token, _version) in list(self.identities.items()):
+            if officer is not None and officer["id"] == officer_id:
+                self.socketio.server.disconnect(sid)
+
+    def _answer(self, event: str, fn):
+        sid = request.sid
+        if self._event_limit is not None and not self._events.hit(self._event_limit, "socket-events", sid):
+            self._refusals[sid] += 1
+            if self._refusals[sid] >= REFUSALS_BEFORE_CLOSE:
+                log.warning("socket closed: %d events refused in a row", self._refusals[sid])
+                self.socketio.server.disconnect(sid)
+            return {**error_body("rate_limited"), "status": 429}
+        self._refusals.pop(sid, None)
         try:
             return fn()
         except BadInput as exc:
@@ -130,21 +207,25 @@ class Hub:
         elif room == "kiosk":
             rooms = [kiosk_room(centre_id)]
             read = lambda: estimates.attach(state.kiosk_state(self.db, centre_id), centre_id)  # noqa: E731
-        elif room.startswith("counter:") and room[8:].isdigit() and int(room[8:]) < 2**31:
+        elif room.startswith("counter:") and _ascii_id(room[8:]):
             counter_id = int(room[8:])
-            officer = self.identities.get(sid)
+            officer = self.officer(sid)
             if officer is None:
                 raise BadInput("auth_required", 401)
             centre_id = state.counter_watch(self.db, counter_id, officer)
             rooms, read = [counter_room(centre_id, counter_id)], lambda: state.counter_state(self.db, counter_id)
-        elif room.startswith("rate:") and room[5:].isdigit() and int(room[5:]) < 2**31:
+        elif room.startswith("rate:") and _ascii_id(room[5:]):
+            # Only the counter's own tablet hears which tickets it finished (their public ids).
             counter_id = int(room[5:])
-            centre_id = state.counter_centre(self.db, counter_id)
+            tablet = state.counter_by_rating_key(self.db, args["device"]) if args["device"] else None
+            if tablet is None or tablet["id"] != counter_id:
+                raise BadInput("invalid_device_key", 401)
+            centre_id = tablet["centre_id"]
             rooms = [rating_room(centre_id, counter_id)]
             read = lambda: {"seq": state.centre_seq(self.db, centre_id),  # noqa: E731
                             "counter": state.counter_card(self.db, counter_id)}
         elif room == "supervision":
-            officer = self.identities.get(sid)
+            officer = self.officer(sid)
             if officer is None:
                 raise BadInput("auth_required", 401)
             if not supervises(officer, centre_id):
@@ -154,8 +235,14 @@ class Hub:
         else:
             raise BadInput("invalid_field", 422, field="room",
                            reason="display, kiosk, counter:<id>, rate:<id> or supervision")
-        if args["device"] is not None and device is None:
-            raise BadInput("invalid_field", 422, field="device", reason="only kiosks and displays")
+        if args["device"] is not None and device is None and not room.startswith("rate:"):
+            raise BadInput("invalid_field", 422, field="device", reason="only kiosks, displays and rating tablets")
+        names = {centre_room(centre_id), *rooms}
+        with self._lock:
+            joined = self._rooms.setdefault(sid, set())
+            if len(joined | names) > MAX_ROOMS:
+                raise BadInput("too_many_subscriptions", 429, n=MAX_ROOMS)
+            joined |= names
         if device is not None:
             self._device_arrives(sid, room, device)
         # Join first, read second: nothing committed in between can be missed.
@@ -187,7 +274,7 @@ class Hub:
             if named is not None and named != device["centre_id"]:
                 raise BadInput("invalid_field", 422, field="centre", reason="not the device's centre")
             return device["centre_id"]
-        officer = self.identities.get(sid)
+        officer = self.officer(sid)
         if room == "supervision" and officer is not None:
             return scope.officer_centre(self.db, officer, named)
         default = officer["centre_id"] if officer is not None else self.app.extensions["hangdoi"].default_centre_id()
@@ -217,7 +304,11 @@ class Hub:
         action = STR(required=True, max_length=20).check("action", payload.pop("action", None))
         if action not in COUNTER_ACTIONS:
             raise BadInput("invalid_field", 422, field="action", reason="unknown action")
-        officer = self.identities.get(sid)
+        officer = self.officer(sid)
         if officer is None:
             raise BadInput("auth_required", 401)
         return run_counter_action(self.db, action, counter_id, officer["id"], payload)
+
+
+def _ascii_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**31

@@ -56,7 +56,7 @@ def to_csv(report: dict) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in table(report):
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow(cells(row))
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -1,5 +1,12 @@
-// The two DOM helpers every page's script uses.
+// The DOM helpers every page's script uses.
 export const $ = (id) => document.getElementById(id);
+
+// Headers of a JSON request a signed-in page sends: its CSRF token (hangdoi/security.py) rides in a
+// header, which a page elsewhere cannot set on a request here.
+export function jsonHeaders() {
+  const token = document.querySelector('meta[name="csrf-token"]');
+  return { "Content-Type": "application/json", ...(token ? { "X-CSRFToken": token.content } : {}) };
+}
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);

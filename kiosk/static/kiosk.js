@@ -4,6 +4,8 @@ import { $, el } from "/assets/static/dom.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
 const KIOSK = document.body.dataset.kiosk;
+// The kiosk's key is its address (/kiosk/<key>); the API believes a kiosk only by it.
+const KIOSK_KEY = location.pathname.split("/")[2];
 const CENTRE = Number(document.body.dataset.centre);
 const IDLE_MS = Number(document.body.dataset.idle) * 1000;
 const TICKET_MS = Number(document.body.dataset.ticketSeconds) * 1000;
@@ -174,8 +176,8 @@ async function issue(service, priority) {
   const spinner = setTimeout(() => { $("busy").hidden = false; }, 150);
   try {
     const response = await fetch("/api/v1/tickets", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ service: service.id, priority, kiosk: KIOSK, centre: CENTRE }),
+      method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Kiosk-Key": KIOSK_KEY },
+      body: JSON.stringify({ service: service.id, priority, centre: CENTRE }),
     });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201) showTicket(body, service, priority, started);
@@ -280,7 +282,7 @@ tick();
 setInterval(tick, 1000);
 
 const live = new Realtime("kiosk", {
-  device: location.pathname.split("/")[2],
+  device: KIOSK_KEY,
   onSnapshot: applySnapshot,
   onState: applyState,
   onEstimates: applyEstimates,

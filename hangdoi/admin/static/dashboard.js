@@ -1,6 +1,6 @@
 // The manager's live view: it re-reads /api/v1/supervision whenever the centre changes.
 import { Realtime } from "/assets/static/realtime.js";
-import { $, el, toast } from "/assets/static/dom.js";
+import { $, el, jsonHeaders, toast } from "/assets/static/dom.js";
 import { centre, withCentre } from "./centre.js";
 
 const LABELS = JSON.parse(document.getElementById("labels").textContent);
@@ -23,7 +23,7 @@ function estimateCell(e) {
 
 async function post(path, confirmText, body = {}) {
   if (confirmText && !window.confirm(confirmText)) return;
-  const response = await fetch(withCentre(`/api/v1${path}`), { method: "POST", headers: { "Content-Type": "application/json" },
+  const response = await fetch(withCentre(`/api/v1${path}`), { method: "POST", headers: jsonHeaders(),
                                                    body: JSON.stringify(body) });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));

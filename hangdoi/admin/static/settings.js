@@ -1,7 +1,7 @@
 // The admin's editors: one list and one form per kind of thing, all over /api/v1/admin/*.
 // A form sends the whole object (PUT replaces); the server checks everything and answers a
 // bilingual error, shown in the form, which stays open so nothing typed is lost.
-import { $, el, toast } from "/assets/static/dom.js";
+import { $, el, jsonHeaders, toast } from "/assets/static/dom.js";
 import { withCentre } from "./centre.js";
 
 const L = JSON.parse($("labels").textContent);
@@ -11,7 +11,7 @@ window.hangdoiSettings = { loads: 0 };
 
 async function api(method, path, body, contentType = "application/json") {
   const response = await fetch(withCentre(`/api/v1${path}`), {
-    method, headers: { "Content-Type": contentType },
+    method, headers: { ...jsonHeaders(), "Content-Type": contentType },
     body: body === undefined ? undefined : (contentType === "application/json" ? JSON.stringify(body) : body),
   });
   const answer = await response.json().catch(() => ({}));
