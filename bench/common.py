@@ -13,12 +13,12 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hangdoi.catalogue import create_centre  # noqa: E402
+from hangdoi.services.catalogue import create_centre  # noqa: E402
 from hangdoi.clock import SystemClock  # noqa: E402
 from hangdoi.database import Database  # noqa: E402
-from hangdoi.demo import DEMO_CENTRE  # noqa: E402
+from hangdoi.fixtures.demo import DEMO_CENTRE  # noqa: E402
 from hangdoi.schema import upgrade  # noqa: E402
-from hangdoi.testing import LiveServer  # noqa: E402
+from hangdoi.fixtures.testing import LiveServer  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

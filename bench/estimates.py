@@ -36,10 +36,10 @@ from common import Database, create_centre, spread, upgrade  # noqa: F401 — co
 from hangdoi import engine
 from hangdoi.clock import FixedClock
 from hangdoi.engine.sql import Tx
-from hangdoi.estimates.forecast import Forecast
-from hangdoi.estimates.model import learn
-from hangdoi.estimates.state import read_state
-from hangdoi.history import write_history
+from hangdoi.services.estimates.forecast import Forecast
+from hangdoi.services.estimates.model import learn
+from hangdoi.services.estimates.state import read_state
+from hangdoi.fixtures.history import write_history
 
 ROOT = Path(__file__).resolve().parent.parent
 MONDAY_9AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)

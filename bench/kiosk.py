@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 from drivers.printer.fake import TcpFakePrinter
 from drivers.printer.raster import encode
 from drivers.printer.ticket import PrintedTicket, render, warm_up
-from hangdoi.demo import DEMO_CENTRE
+from hangdoi.fixtures.demo import DEMO_CENTRE
 
 TARGETS = {"render_encode_p99_ms": 30, "ticket_80mm_bytes": 20_000, "tap_to_ticket_p50_ms": 300}
 

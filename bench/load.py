@@ -34,17 +34,17 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import LeanSocketIO  # noqa: E402
-from hangdoi.auth import hash_password  # noqa: E402
-from hangdoi.catalogue import create_centre  # noqa: E402
+from hangdoi.services.auth import hash_password  # noqa: E402
+from hangdoi.services.catalogue import create_centre  # noqa: E402
 from hangdoi.clock import SystemClock  # noqa: E402
 from hangdoi.database import Database  # noqa: E402
 from hangdoi.schema import upgrade  # noqa: E402
-from hangdoi.testing import LiveServer  # noqa: E402
+from hangdoi.fixtures.testing import LiveServer  # noqa: E402
 
 PASSWORD = "bench-password"
 DOMAINS = 5
 SERVICES_PER_DOMAIN = 2
-DASHBOARD_READ_INTERVAL = 1.0   # as hangdoi/admin/static/dashboard.js
+DASHBOARD_READ_INTERVAL = 1.0   # as hangdoi/web/admin/static/dashboard.js
 SYNC_PROBE_INTERVAL = 0.05
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
 

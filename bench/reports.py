@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/reports.py [--tickets 30000] [--runs 5]
 
-A centre with 15 counters gets one month of history (hangdoi/history.py: about 1,360 tickets on
+A centre with 15 counters gets one month of history (hangdoi/fixtures/history.py: about 1,360 tickets on
 each of 22 working days, their whole timelines), then the month's report is built `runs` times per
 grouping, cold (a fresh Database each time, so every timeline is read: the first report after a
-start) and warm (settled days already in memory: hangdoi/reports/settled.py). Target: every
+start) and warm (settled days already in memory: hangdoi/services/reports/settled.py). Target: every
 grouping's cold median ≤ 1 s. Prints JSON.
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 from common import Database, create_centre, upgrade  # noqa: F401 — common also sets sys.path
 from sqlalchemy import create_engine, text
 
-from hangdoi.demo import DEMO_CENTRE
-from hangdoi.history import write_history
-from hangdoi.reports import build_report, export
+from hangdoi.fixtures.demo import DEMO_CENTRE
+from hangdoi.fixtures.history import write_history
+from hangdoi.services.reports import build_report, export
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 31)

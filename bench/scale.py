@@ -34,13 +34,13 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import browser_like_socket, spread  # noqa: E402 — common also sets sys.path
-from hangdoi.auth import hash_password  # noqa: E402
-from hangdoi.catalogue import create_centre  # noqa: E402
+from hangdoi.services.auth import hash_password  # noqa: E402
+from hangdoi.services.catalogue import create_centre  # noqa: E402
 from hangdoi.clock import SystemClock  # noqa: E402
 from hangdoi.database import Database  # noqa: E402
 from hangdoi.engine import close_day  # noqa: E402
 from hangdoi.schema import upgrade  # noqa: E402
-from hangdoi.testing import LiveServer  # noqa: E402
+from hangdoi.fixtures.testing import LiveServer  # noqa: E402
 
 POSTGRES_URL = os.environ.get("HANGDOI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HANGDOI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")

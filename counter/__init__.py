@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from hangdoi import auth, engine
-from hangdoi.api import sign_in
-from hangdoi.api.errors import ApiError
-from hangdoi.app import hangdoi
+from hangdoi import engine
 from hangdoi.engine import ratings, state
 from hangdoi.engine.errors import DomainError
 from hangdoi.messages import text, texts
 from hangdoi.models import PROVINCE
+from hangdoi.services import auth
+from hangdoi.web.api.core import sign_in
+from hangdoi.web.api.errors import ApiError
+from hangdoi.web.context import hangdoi
+from hangdoi.web.permissions import ANYONE, OFFICER, TABLET, allow
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
                static_url_path="/counter/static")
@@ -34,10 +36,11 @@ def _labels(prefix: str) -> dict:
 
 
 @bp.get("/counter")
+@allow(ANYONE)
 def home():
     officer = _officer()
     if officer is None:
-        # A form posted without its token (hangdoi/security.py) comes back here to say so.
+        # A form posted without its token (hangdoi/web/security.py) comes back here to say so.
         expired = "form_expired" if request.args.get("error") == "form_expired" else None
         return render_template("counter/sign_in.html", t=text, error=expired)
     if officer["role"] == PROVINCE:          # looks after centres, works at none of their counters
@@ -51,6 +54,7 @@ def home():
 
 
 @bp.post("/counter/login")
+@allow(ANYONE)
 def login():
     username = (request.form.get("username") or "").strip()[:64]
     password = (request.form.get("password") or "")[:200]
@@ -74,6 +78,7 @@ def _next() -> str | None:
 
 
 @bp.post("/counter/choose")
+@allow(OFFICER)
 def choose():
     officer = _officer()
     if officer is None:
@@ -89,6 +94,7 @@ def choose():
 
 
 @bp.post("/counter/logout")
+@allow(OFFICER)
 def logout():
     officer = _officer()
     if officer is not None:
@@ -106,6 +112,7 @@ def logout():
 
 
 @bp.get("/counter/<int:counter_id>")
+@allow(OFFICER)
 def terminal(counter_id: int):
     officer = _officer()
     if officer is None:
@@ -122,6 +129,7 @@ def terminal(counter_id: int):
 
 
 @bp.get("/rate/<key>")
+@allow(TABLET)
 def rating_tablet(key: str):
     found = state.counter_by_rating_key(hangdoi().db, key) if len(key) <= 64 else None
     if found is None:

@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from sqlalchemy import select
 
-from hangdoi.app import hangdoi
-from hangdoi.devices import registered
 from hangdoi.engine import state
 from hangdoi.messages import text, texts
 from hangdoi.models import Centre, Counter, Display
+from hangdoi.web.context import hangdoi
+from hangdoi.web.devices import registered
+from hangdoi.web.permissions import ANYONE, DISPLAY, allow
 
 from .speech import DEFAULT_TEMPLATE, Style, call_sentence
 from .voice import VoicePack, build_call_wav, chime_wav
@@ -85,6 +86,7 @@ def _pack() -> VoicePack:
 
 @bp.get("/display")
 @bp.get("/display/<key>")
+@allow(DISPLAY)
 def board(key: str | None = None):
     ctx = hangdoi()
     display = registered(Display, key)
@@ -102,6 +104,7 @@ def board(key: str | None = None):
 
 
 @bp.get("/display/audio/call.wav")
+@allow(DISPLAY)
 def call_audio():
     """Only a registered display may ask, and only for a call made today: each new announcement is
     a file built on disk (anyone asking for made-up numbers filled the disk, 376 KB a request)."""
@@ -130,5 +133,6 @@ def _ascii_number(text: str, below: int) -> bool:
 
 
 @bp.get("/display/audio/chime.wav")
+@allow(ANYONE)
 def chime_audio():
     return send_file(chime_wav(_pack()), mimetype="audio/wav", max_age=24 * 3600)

@@ -109,7 +109,7 @@ class HardwareBridge:
             thread.start()
             self.threads.append(thread)
         if self.leds:
-            from hangdoi.realtime.client import RealtimeClient
+            from drivers.realtime_client import RealtimeClient
             self.realtime = RealtimeClient(self.config.server, "display", on_snapshot=self._on_snapshot,
                                            on_message=self._on_message, centre=self.config.centre)
             threading.Thread(target=self._connect_realtime, daemon=True, name="bridge realtime").start()

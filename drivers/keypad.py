@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Keypad key → counter action (hangdoi/actions.py).
+# Keypad key → counter action (hangdoi/services/actions.py).
 KEY_ACTIONS = {"NEXT": "call-next", "RECALL": "recall", "START": "start", "FINISH": "finish",
                "NOSHOW": "no-show", "TRANSFER": "transfer"}
 MAX_LINE = 32

@@ -1,4 +1,4 @@
-"""hangdoi: the kiosk and queue-ticketing system for Vietnam's public administrative service centres."""
-from .app import create_app
+"""hangdoi: the kiosk and queue-ticketing system for Vietnam's public administrative service centres.
 
-__all__ = ["create_app"]
+The application is made by hangdoi.app.create_app; the package itself imports nothing, so that a
+module importing a neighbour (`from hangdoi import engine`) never pulls in the whole server."""

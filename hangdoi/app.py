@@ -1,47 +1,26 @@
 """The application factory: one Flask app, its database, its realtime hub."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from werkzeug.routing import IntegerConverter
-from sqlalchemy import select
 
-from .config import Settings, load_settings
-from .database import Database
-from .models import Centre
-from .throttle import Throttles, make_limiter
+from hangdoi.config import Settings, load_settings
+from hangdoi.database import Database
+from hangdoi.web.context import Hangdoi
+from hangdoi.web.permissions import require_declarations
+from hangdoi.web.throttle import Throttles, make_limiter
 
 
 class AsciiInt(IntegerConverter):
     regex = r"[0-9]+"
 
 
-@dataclass
-class Hangdoi:
-    """What request handlers need, hung on `app.extensions["hangdoi"]`."""
-
-    settings: Settings
-    db: Database
-    throttles: Throttles
-    hub: object = None
-    printing: object = None
-    estimates: object = None
-    _default_centre: int | None = None
-
-    def default_centre_id(self) -> int | None:
-        """The first centre: the one a single-centre installation serves. Centres are never deleted,
-        so once found it stays valid."""
-        if self._default_centre is None:
-            with self.db.read() as s:
-                self._default_centre = s.scalars(select(Centre.id).order_by(Centre.id)).first()
-        return self._default_centre
-
-
 def create_app(settings: Settings | None = None, db: Database | None = None, clock=None) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.data_dir.resolve() / "instance"))
+    app = Flask(__name__, template_folder="web/templates",
+                instance_path=str(settings.data_dir.resolve() / "instance"))
     # Ids in addresses are ASCII digits only: Werkzeug's own converter took '١' (Arabic-Indic one) for 1.
     app.url_map.converters["int"] = AsciiInt
     app.config.update(
@@ -59,19 +38,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     context = Hangdoi(settings=settings, db=db, throttles=Throttles(settings))
     app.extensions["hangdoi"] = context
 
-    from display import bp as display_pages
-
-    from . import security
-    from .api import api, errors
-    from .assets import assets
-    from .realtime.hub import Hub
     from counter import bp as counter_pages
+    from display import bp as display_pages
+    from hangdoi.services.estimates.live import LiveEstimates
+    from hangdoi.services.printing import TicketPrinting
+    from hangdoi.web import security
+    from hangdoi.web.admin import bp as admin_pages
+    from hangdoi.web.api import api, errors
+    from hangdoi.web.assets import assets
+    from hangdoi.web.home import bp as home_page
+    from hangdoi.web.realtime.hub import Hub
     from kiosk import bp as kiosk_pages
-
-    from .admin import bp as admin_pages
-    from .home import bp as home_page
-    from .printing import TicketPrinting
-    from .estimates.live import LiveEstimates
     context.hub = Hub(app, db, settings)
     context.printing = TicketPrinting(db, settings.data_dir, notify=context.hub.device_status)
     context.hub.devices = context.printing.devices
@@ -91,8 +68,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     errors.register(app)
     security.register(app)
     make_limiter(app, settings)
+    require_declarations(app)
     return app
-
-
-def hangdoi() -> Hangdoi:
-    return current_app.extensions["hangdoi"]

@@ -8,8 +8,8 @@ import sys
 import click
 from sqlalchemy import select
 
-from .config import load_settings
-from .database import Database
+from hangdoi.config import load_settings
+from hangdoi.database import Database
 
 
 def _settings_and_db():
@@ -23,7 +23,7 @@ def _external_projection(settings, db):
         return None
     from flask_socketio import SocketIO
 
-    from .realtime.projection import Projection
+    from hangdoi.web.realtime.projection import Projection
     projection = Projection(SocketIO(message_queue=settings.redis_url, channel=settings.redis_channel))
     db.on_commit(projection)
     return projection
@@ -44,15 +44,15 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
-    from .schema import upgrade
+    from hangdoi.schema import upgrade
     settings = load_settings()
     upgrade(settings.resolved_database_url())
     click.echo("database is up to date")
 
 
 def _serve(host: str, port: int, upgrade_schema: bool = True) -> None:
-    from .schema import upgrade
-    from .serving import serve
+    from hangdoi.schema import upgrade
+    from hangdoi.serving import serve
     settings = load_settings()
     if upgrade_schema:
         upgrade(settings.resolved_database_url())
@@ -74,8 +74,8 @@ def serve(host: str, port: int, no_upgrade: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
     """Create a demo centre on SQLite if there is no centre yet, print its accounts, then serve."""
-    from .demo import demo_credentials, device_links, ensure_demo_centre
-    from .schema import upgrade
+    from hangdoi.fixtures.demo import demo_credentials, device_links, ensure_demo_centre
+    from hangdoi.schema import upgrade
     settings, database = _settings_and_db()
     upgrade(settings.resolved_database_url())
     created = ensure_demo_centre(database)
@@ -112,10 +112,10 @@ def demo(host: str, port: int) -> None:
 def create_admin(username: str, full_name: str, password: str, centre_id: int | None, new_centre: str | None,
                  address: str, province: bool, centre_name: str) -> None:
     """Create an administrator account (and the centre, on a fresh installation or with --new-centre)."""
-    from .auth import hash_password
-    from .catalogue import create_centre
-    from .models import ADMIN, PROVINCE, Centre, Officer
-    from .schema import upgrade
+    from hangdoi.models import ADMIN, PROVINCE, Centre, Officer
+    from hangdoi.schema import upgrade
+    from hangdoi.services.auth import hash_password
+    from hangdoi.services.catalogue import create_centre
     settings, database = _settings_and_db()
     upgrade(settings.resolved_database_url())
     if len(password) < 8:
@@ -145,8 +145,8 @@ def create_admin(username: str, full_name: str, password: str, centre_id: int | 
 def close_day(day) -> None:
     """Close every ticket still open at the end of the day, free all counters, and delete citizens'
     details older than each centre keeps them."""
-    from .engine import close_day as close
-    from .models import Centre
+    from hangdoi.engine import close_day as close
+    from hangdoi.models import Centre
     settings, database = _settings_and_db()
     projection = _external_projection(settings, database)
     with database.read() as s:
@@ -169,7 +169,7 @@ def backup_command(folder: str | None, keep: int | None) -> None:
     """Copy the whole database into one file (SQLite online backup, or pg_dump)."""
     from pathlib import Path
 
-    from .backup import BackupError, backup, prune
+    from hangdoi.backup import BackupError, backup, prune
     settings = load_settings()
     into = Path(folder) if folder else settings.data_dir / "backups"
     try:
@@ -189,7 +189,7 @@ def restore_command(source: str, yes: bool) -> None:
     """Replace the whole database with a backup file. Stop the server first."""
     from pathlib import Path
 
-    from .backup import BackupError, restore
+    from hangdoi.backup import BackupError, restore
     if not yes:
         raise click.UsageError("restoring replaces every ticket and setting in the database with the "
                                "backup's; stop the server, then run again with --yes")
@@ -224,8 +224,8 @@ def simulate(scenario_path: str, days: int | None, seed: int | None, progress: b
     """Play whole days of a centre through the engine and score every wait-time estimator (JSON)."""
     import json
 
-    from .simulation.run import simulate as run
-    from .simulation.scenario import ScenarioError, load
+    from hangdoi.services.simulation.run import simulate as run
+    from hangdoi.services.simulation.scenario import ScenarioError, load
     logging.getLogger().setLevel(logging.WARNING)
     try:
         scenario = load(scenario_path)

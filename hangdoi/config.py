@@ -26,7 +26,7 @@ class Settings:
     # itself with its key, README "REST API").
     anonymous_tickets_per_day: int = 0
     # Sign-in attempts per minute per address (0: no limit); wrong passwords per address and
-    # username are limited too (hangdoi/throttle.py).
+    # username are limited too (hangdoi/web/throttle.py).
     login_rate_limit_per_minute: int = 20
     # Bearer tokens live this long (hours); a shift is at most a day.
     token_hours: int = 16

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .clock import SystemClock
+from hangdoi.clock import SystemClock
 
 WRITE_OPTION = "hangdoi_write"
 # A PostgreSQL connection back from the pool after resting this long is checked before use (the
@@ -42,13 +42,13 @@ class Database:
         self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(read_engine, expire_on_commit=False)
         self._commit_listeners: list[Callable] = []
-        # Centre ids found to exist (hangdoi/scope.py): centres are never deleted, so once is enough.
+        # Centre ids found to exist (hangdoi/engine/scope.py): centres are never deleted, so once is enough.
         self.centres_seen: set[int] = set()
         self._writer_lock = threading.Lock() if self.is_sqlite else nullcontext()
         self._writer_connection = None
         # The engine's SQLite writer thread (hangdoi/engine/group_commit.py), made on first use.
         self.group_commit = None
-        # Reports' memory of days that can no longer change (hangdoi/reports/settled.py).
+        # Reports' memory of days that can no longer change (hangdoi/services/reports/settled.py).
         self.settled_days = None
         self.closed = False
 
@@ -141,7 +141,7 @@ class Database:
             listener(change)
 
     def dispose(self) -> None:
-        """Close the connections; background readers (hangdoi/estimates/live.py) stop."""
+        """Close the connections; background readers (hangdoi/services/estimates/live.py) stop."""
         self.closed = True
         with self._writer_lock:
             if self._writer_connection is not None:

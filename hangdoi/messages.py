@@ -240,7 +240,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin_no_alerts": ("Không có cảnh báo", "No alerts"),
     "admin_waiting": ("Đang chờ", "Waiting"),
     "admin_longest": ("Chờ lâu nhất", "Longest wait"),
-    # Estimated waiting time, as citizens read it (hangdoi/estimates/wording.py)
+    # Estimated waiting time, as citizens read it (hangdoi/services/estimates/wording.py)
     "wait_under_5": ("dưới 5 phút", "under 5 minutes"),
     "wait_about_minutes": ("khoảng {m} phút", "about {m} minutes"),
     "wait_about_hours": ("khoảng {h} giờ", "about {h} h"),
@@ -429,6 +429,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings_password": ("Mật khẩu", "Password"),
     "settings_new_password": ("Mật khẩu mới (để trống nếu không đổi)", "New password (blank: unchanged)"),
     "settings_address_link": ("Địa chỉ thiết bị", "Device address"),
+    "settings_tablet_link": ("Máy tính bảng đánh giá", "Rating tablet"),
     "settings_printer": ("Máy in", "Printer"),
     "settings_transport": ("Kết nối máy in", "Printer connection"),
     "settings_transport_none": ("Dùng máy in mặc định của trung tâm", "The centre's default printer"),

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .clock import UTC
+from hangdoi.clock import UTC
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -65,7 +65,7 @@ OPEN_STATES = (WAITING, CALLED, SERVING)
 PRIMARY, BACKUP = "primary", "backup"
 OFFICER, MANAGER, ADMIN = "officer", "manager", "admin"
 ROLES = (OFFICER, MANAGER, ADMIN)   # a centre's own staff, as its admin may make them
-# A province admin looks after every centre of the installation (hangdoi/scope.py). Its account
+# A province admin looks after every centre of the installation (hangdoi/engine/scope.py). Its account
 # hangs on a home centre only because every officer row needs one; only the CLI creates one.
 PROVINCE = "province"
 
@@ -139,7 +139,7 @@ class Counter(Base):
     # {"serial_port", "keypad_address", "led_protocol": "ascii"|"modbus", "led_address"}: shown to
     # the hardware bridge (drivers/bridge.py) and the admin pages.
     hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    # The key in the address of the rating tablet facing this counter's citizens (hangdoi/auth.py).
+    # The key in the address of the rating tablet facing this counter's citizens (hangdoi/services/auth.py).
     rating_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
@@ -159,7 +159,7 @@ class Officer(Base):
     role: Mapped[str] = mapped_column(String(16), default=OFFICER)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # No longer used: wrong passwords are throttled per address (hangdoi/throttle.py), never by
+    # No longer used: wrong passwords are throttled per address (hangdoi/web/throttle.py), never by
     # locking the account, which let anyone lock anyone out. Kept so older databases still match.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

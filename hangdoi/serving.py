@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-from .config import Settings
+from hangdoi.config import Settings
 
 # Each open websocket holds one of a worker's threads for as long as it is connected: a centre's
 # kiosks, lobby screens, counters and rating tablets, with room to spare.
@@ -67,8 +67,8 @@ class Server(BaseApplication):
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until stopped (SIGTERM or Ctrl-C: gunicorn lets requests in flight finish)."""
     def build():
-        from .app import create_app
-        from .interpreter import settle_after_start
+        from hangdoi.app import create_app
+        from hangdoi.web.interpreter import settle_after_start
         app = create_app(settings)
         settle_after_start()
         return app

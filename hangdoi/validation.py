@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from .messages import bilingual
+from hangdoi.messages import bilingual
 
 
 class BadInput(Exception):

@@ -7,8 +7,8 @@ need PostgreSQL (`HANGDOI_DATABASE_URL`) and Redis (`HANGDOI_REDIS_URL`: Socket.
 sockets held by the other workers). Clients use the websocket transport only, so no worker needs
 sticky sessions. The schema is not migrated here: run `hangdoi db upgrade` before starting.
 """
-from .app import create_app
-from .interpreter import settle_after_start
+from hangdoi.app import create_app
+from hangdoi.web.interpreter import settle_after_start
 
 app = create_app()
 settle_after_start()

@@ -13,12 +13,13 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, render_template, request
 
-from hangdoi.app import hangdoi
-from hangdoi.devices import registered
 from hangdoi.engine import state
 from hangdoi.engine.errors import NotFound
 from hangdoi.messages import MESSAGES, text, texts
 from hangdoi.models import Kiosk
+from hangdoi.web.context import hangdoi
+from hangdoi.web.devices import registered
+from hangdoi.web.permissions import ANYONE, KIOSK, allow
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kiosk/static")
@@ -45,6 +46,7 @@ def labels(prefixes: tuple[str, ...], codes: tuple[str, ...] = ()) -> dict[str, 
 
 @bp.get("/kiosk")
 @bp.get("/kiosk/<key>")
+@allow(KIOSK)
 def kiosk_page(key: str = ""):
     kiosk = registered(Kiosk, key)
     if kiosk is None:
@@ -58,6 +60,7 @@ def kiosk_page(key: str = ""):
 
 
 @bp.get("/kiosk/qr/<public_id>.svg")
+@allow(ANYONE)
 def ticket_qr(public_id: str):
     if not PUBLIC_ID.match(public_id):
         abort(404)
@@ -70,6 +73,7 @@ def ticket_qr(public_id: str):
 
 
 @bp.get("/t/<public_id>")
+@allow(ANYONE)
 def ticket_status_page(public_id: str):
     ticket = None
     if PUBLIC_ID.match(public_id):

@@ -1,7 +1,7 @@
 """Small centres the tests build, each shaped for what a test needs to show."""
 from datetime import datetime, timezone
 
-from hangdoi.auth import hash_password
+from hangdoi.services.auth import hash_password
 
 PASSWORD = "matkhau-test"
 PASSWORD_HASH = hash_password(PASSWORD)

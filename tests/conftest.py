@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from hangdoi.catalogue import create_centre
+from hangdoi.services.catalogue import create_centre
 from hangdoi.clock import FixedClock
 from hangdoi.database import Database
 from hangdoi.models import Base
@@ -230,7 +230,7 @@ def printer():
 
 def start_demo(tmp_path, extra_env=None, spec=None):
     """The demo centre (or `spec`) on SQLite behind a live server process; real time."""
-    from hangdoi.demo import DEMO_CENTRE
+    from hangdoi.fixtures.demo import DEMO_CENTRE
     server, (ids,) = start_centres(tmp_path, spec or DEMO_CENTRE, extra_env=extra_env)
     return server, ids
 
@@ -239,7 +239,7 @@ def start_centres(tmp_path, *specs, extra_env=None):
     """Centres built from `specs`, in order, on one SQLite installation behind a live server
     process; real time. Returns the server and each centre's ids."""
     from hangdoi.clock import SystemClock
-    from hangdoi.testing import LiveServer
+    from hangdoi.fixtures.testing import LiveServer
     url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
@@ -255,3 +255,38 @@ def demo_server(tmp_path):
     server, ids = start_demo(tmp_path)
     yield server, ids
     server.stop()
+
+
+# -- lanes ---------------------------------------------------------------------------------------
+# Marked from what a test uses, so no test has to remember: `browser` (real Chromium), `server`
+# (live server processes), `postgres` (the PostgreSQL server), `slow` (minutes of races, kills,
+# fuzzing). `scripts/test --fast` leaves out browser, server and slow: the engine, the API and
+# the core on both databases, in a couple of minutes.
+SLOW_MODULES = {"test_crash", "test_scaleout", "test_deployment", "test_races", "test_api_fuzz",
+                "test_socket_fuzz", "test_socket_flood", "test_simulation", "test_estimates"}
+SERVER_FIXTURES = {"demo_server", "server", "live_site", "centre", "wiring", "crash_site", "servers", "gunicorn",
+                   "nginx", "site_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if fixtures & {"browser", "playwright"}:
+            item.add_marker(pytest.mark.browser)
+        if "postgres" in item.name or fixtures & {"postgres_schema_url"}:
+            item.add_marker(pytest.mark.postgres)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        source = getattr(item.module, "__file__", "") or ""
+        if "LiveServer" in _source(source) and fixtures & SERVER_FIXTURES or module in {"test_hardware_bridge"}:
+            item.add_marker(pytest.mark.server)
+
+
+_SOURCES: dict[str, str] = {}
+
+
+def _source(path: str) -> str:
+    if path not in _SOURCES:
+        _SOURCES[path] = Path(path).read_text() if path else ""
+    return _SOURCES[path]

@@ -7,7 +7,7 @@ import pytest
 import requests
 import socketio
 
-from hangdoi.demo import DEMO_CENTRE
+from hangdoi.fixtures.demo import DEMO_CENTRE
 
 from .conftest import screenshot, start_demo
 

@@ -9,7 +9,7 @@ import pytest
 
 from hangdoi.clock import SystemClock, local_day
 from hangdoi.database import Database
-from hangdoi.history import write_history
+from hangdoi.fixtures.history import write_history
 
 from .conftest import screenshot, start_demo
 from .test_display_page import open_board

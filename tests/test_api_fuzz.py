@@ -18,7 +18,7 @@ from schemathesis.checks import (
 
 from hangdoi.app import create_app
 from hangdoi.config import load_settings
-from hangdoi.demo import DEMO_CENTRE
+from hangdoi.fixtures.demo import DEMO_CENTRE
 
 from .conftest import build_centre
 

@@ -8,8 +8,8 @@ import time
 
 import requests
 
-from hangdoi.demo import DEMO_CENTRE, demo_credentials
-from hangdoi.testing import free_port
+from hangdoi.fixtures.demo import DEMO_CENTRE, demo_credentials
+from hangdoi.fixtures.testing import free_port
 
 
 def hangdoi(args, data_dir, input_text=None, timeout=60):

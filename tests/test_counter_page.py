@@ -227,7 +227,7 @@ def test_a_manager_frees_a_counter_and_the_officer_is_told(browser, demo_server)
 
 
 def test_the_officer_notes_the_applicant_where_the_centre_keeps_details(browser, tmp_path):
-    from hangdoi.demo import DEMO_CENTRE
+    from hangdoi.fixtures.demo import DEMO_CENTRE
 
     from .conftest import start_demo
     keeping = {**DEMO_CENTRE, "settings": {**DEMO_CENTRE["settings"], "personal_data": True, "personal_data_days": 14}}

@@ -24,7 +24,7 @@ from hangdoi.engine.replay import mismatches
 from hangdoi.engine.state import centre_seq
 from hangdoi.models import Ticket
 from hangdoi.schema import upgrade
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre, truncate_postgres

@@ -15,7 +15,7 @@ import requests
 
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
-from hangdoi.testing import LiveServer, free_port
+from hangdoi.fixtures.testing import LiveServer, free_port
 
 from .centres import PASSWORD
 from .conftest import build_centre, service_missing, truncate_postgres
@@ -178,7 +178,7 @@ def test_through_nginx_screens_hear_calls_and_each_kiosk_has_one_allowance_acros
 
 def test_processes_sharing_redis_share_sign_in_counts_and_count_alone_without_it(redis_url):
     from hangdoi.config import Settings
-    from hangdoi.throttle import LOGIN_FAILURES, Throttles
+    from hangdoi.web.throttle import LOGIN_FAILURES, Throttles
     channel = f"hangdoi-test-{uuid.uuid4().hex[:8]}"
     one, other = (Throttles(Settings(redis_url=redis_url, redis_channel=channel)) for _ in range(2))
     for n in range(LOGIN_FAILURES):                         # the slips of one address, on two processes

@@ -1,4 +1,4 @@
-"""Socket.IO messages written to websockets by the emitting thread (hangdoi/realtime/direct_send.py),
+"""Socket.IO messages written to websockets by the emitting thread (hangdoi/web/realtime/direct_send.py),
 with real clients on real sockets. Served here in-process by Werkzeug's threaded server, so the
 test can look at DirectSend's writers; tests/test_realtime.py and tests/test_deployment.py run
 the same path under gunicorn, as `hangdoi serve` does."""
@@ -17,9 +17,9 @@ from flask import Flask
 from flask_socketio import SocketIO, join_room
 from wsproto.frame_protocol import FrameProtocol
 
-from hangdoi.realtime import direct_send
-from hangdoi.realtime.direct_send import DirectSend, text_frame
-from hangdoi.realtime.uncompressed import WithoutCompression
+from hangdoi.web.realtime import direct_send
+from hangdoi.web.realtime.direct_send import DirectSend, text_frame
+from hangdoi.web.realtime.uncompressed import WithoutCompression
 from werkzeug.serving import make_server
 
 
@@ -235,5 +235,5 @@ def test_a_socket_that_never_reads_is_closed_once_its_backlog_passes_the_limit(s
 def test_the_installed_engineio_is_a_release_direct_send_is_tested_on():
     """pyproject.toml holds python-engineio to the tested range; a release outside it would make
     DirectSend stand aside (and the figures in its docstring no longer hold)."""
-    from hangdoi.realtime.direct_send import engineio_tested
+    from hangdoi.web.realtime.direct_send import engineio_tested
     assert engineio_tested()

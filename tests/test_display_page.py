@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
-from hangdoi.demo import DEMO_CENTRE
+from hangdoi.fixtures.demo import DEMO_CENTRE
 from hangdoi.schema import upgrade
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import open_now
 from .conftest import build_centre, screenshot, start_demo

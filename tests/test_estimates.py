@@ -5,18 +5,18 @@ from datetime import date
 
 import pytest
 
-from hangdoi.estimates.baselines import (
+from hangdoi.services.estimates.baselines import (
     HeadOfLine,
     LastToEnterService,
     Naive,
     RollingAverage,
     ServiceQueueLength,
 )
-from hangdoi.estimates import forecast
-from hangdoi.estimates.forecast import Estimate, Forecast
-from hangdoi.estimates.model import Lognormal, Model
-from hangdoi.estimates.state import OpenCounter, QueueState, WaitingTicket
-from hangdoi.estimates.wording import wait_text, wait_view
+from hangdoi.services.estimates import forecast
+from hangdoi.services.estimates.forecast import Estimate, Forecast
+from hangdoi.services.estimates.model import Lognormal, Model
+from hangdoi.services.estimates.state import OpenCounter, QueueState, WaitingTicket
+from hangdoi.services.estimates.wording import wait_text, wait_view
 
 MORNING, AFTERNOON = (450.0, 690.0), (810.0, 1020.0)       # 07:30–11:30, 13:30–17:00
 A, B = 1, 2
@@ -221,7 +221,7 @@ def test_a_ticket_transferred_to_a_closed_counter_gets_no_estimate():
 
 
 def test_a_counter_that_usually_opens_in_the_afternoon_is_expected_then():
-    from hangdoi.estimates.state import ClosedCounter
+    from hangdoi.services.estimates.state import ClosedCounter
     waiting = tickets(30, queued_from=600.0)
     morning = state(waiting, [counter(1)], now=640.0)                       # 10:40, one counter open
     alone = Forecast().estimate(morning, fixed(10.0)).tickets[30]

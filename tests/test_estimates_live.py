@@ -6,7 +6,7 @@ import time
 
 from hangdoi import engine
 from hangdoi.engine.state import centre_seq
-from hangdoi.estimates.live import LiveEstimates, Pacer
+from hangdoi.services.estimates.live import LiveEstimates, Pacer
 
 from .test_realtime import wait_for
 
@@ -96,7 +96,7 @@ def test_without_a_piece_the_pacer_only_counts():
 
 def test_the_waiting_queue_is_read_in_pieces_with_a_pause_after_each(db, centre, monkeypatch):
     from hangdoi.engine.sql import Tx
-    from hangdoi.estimates import state as queue_state
+    from hangdoi.services.estimates import state as queue_state
 
     monkeypatch.setattr(queue_state, "PIECE", 4)
     issued = [engine.issue_ticket(db, centre.centre, code)["id"] for code in ["HT01", "CT01"] * 5]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from hangdoi import engine
 from hangdoi.engine.sql import Tx
-from hangdoi.estimates.model import learn
+from hangdoi.services.estimates.model import learn
 
 from .centres import MONDAY_9AM
 

@@ -102,7 +102,7 @@ def test_a_change_alone_commits_in_its_callers_thread_and_changes_that_meet_are_
 
 def test_the_queues_are_counted_once_per_batch_after_the_centres_last_change(sqlite_url, clock):
     from hangdoi.database import Database
-    from hangdoi.realtime.projection import PendingState
+    from hangdoi.web.realtime.projection import PendingState
     db = Database(sqlite_url, clock=clock)
     ids = build_centre(db, always_open(SMALL_CENTRE))
     writer = GroupCommit(db, Work)
@@ -148,8 +148,8 @@ def test_a_change_in_a_batch_sees_what_the_changes_before_it_changed(sqlite_url,
 
 
 def test_a_counter_renamed_in_a_batch_is_announced_by_its_new_name_in_the_same_batch(sqlite_url, clock):
-    from hangdoi.administration.change import administer
-    from hangdoi.administration.counters import save_counter
+    from hangdoi.services.administration.change import administer
+    from hangdoi.services.administration.counters import save_counter
     from hangdoi.database import Database
     db = Database(sqlite_url, clock=clock)
     ids = build_centre(db, always_open(SMALL_CENTRE))

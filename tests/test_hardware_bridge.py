@@ -16,7 +16,7 @@ from drivers.led import ModbusLed
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
 from hangdoi.schema import upgrade
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from hangdoi import engine
-from hangdoi.demo import DEMO_CENTRE
+from hangdoi.fixtures.demo import DEMO_CENTRE
 from hangdoi.engine.replay import mismatches
-from hangdoi.history import write_history
+from hangdoi.fixtures.history import write_history
 from hangdoi.models import Ticket
-from hangdoi.reports import build_report
+from hangdoi.services.reports import build_report
 
 from .conftest import build_centre
 

@@ -1,9 +1,9 @@
-"""The server's start-up objects are left out of later garbage collections (hangdoi/interpreter.py)."""
+"""The server's start-up objects are left out of later garbage collections (hangdoi/web/interpreter.py)."""
 from __future__ import annotations
 
 import gc
 
-from hangdoi.interpreter import settle_after_start
+from hangdoi.web.interpreter import settle_after_start
 
 
 def test_start_up_objects_are_frozen_out_of_later_collections():

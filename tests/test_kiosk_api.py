@@ -13,7 +13,7 @@ from hangdoi.config import load_settings
 from hangdoi.database import Database
 from hangdoi.models import Ticket
 from hangdoi.schema import upgrade
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre, kiosk_headers

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hangdoi.demo import DEMO_CENTRE
+from hangdoi.fixtures.demo import DEMO_CENTRE
 
 from .centres import open_now
 from .conftest import screenshot, start_demo

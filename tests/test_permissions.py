@@ -14,12 +14,15 @@ What the neighbouring admin can reach by id without naming a centre is in tests/
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 import socketio
 
-from hangdoi.actions import COUNTER_ACTIONS
+from hangdoi.services.actions import COUNTER_ACTIONS
 from hangdoi.app import create_app
+from hangdoi.web import permissions
 from hangdoi.config import load_settings
 from hangdoi.database import Database
 
@@ -151,6 +154,29 @@ def test_every_route_is_in_the_table(app_routes):
     assert unknown == [], "say who may use these routes"
 
 
+# What each declaration (hangdoi/web/permissions.py) lets in, in this file's roles.
+DECLARED_ROLES = {permissions.ANYONE: EVERYONE, permissions.KIOSK: KIOSKS, permissions.TABLET: TABLETS,
+                  permissions.BRIDGE: BRIDGES, permissions.DISPLAY: set(),
+                  permissions.OFFICER: OFFICERS, permissions.MANAGER: MANAGERS, permissions.ADMIN: ADMINS | {"other_admin"},
+                  permissions.PROVINCE: PROVINCE_ONLY}
+
+
+def test_every_api_route_declares_who_may_call_it_and_lets_in_whom_the_table_says():
+    """The declaration is the gate every API request passes first; the table above says who gets
+    through the view itself (a counter's own officer, a centre's own admin): never more than the
+    declaration lets in."""
+    app = create_app(load_settings(env={}, data_dir=Path(tempfile.mkdtemp())))
+    views = {(method, rule.rule): app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules()
+             for method in rule.methods - {"HEAD", "OPTIONS"}}
+    for route, who in WHO_MAY.items():
+        if not route[1].startswith("/api/"):
+            continue
+        declared = permissions.declared(views[route])
+        assert declared, f"{route} declares nobody"
+        let_in = set().union(*(DECLARED_ROLES[caller] for caller in declared))
+        assert who <= let_in, f"{route}: the table lets in {who - let_in}, the declaration does not"
+
+
 @pytest.fixture(scope="module")
 def app_routes(tmp_path_factory):
     app = create_app(load_settings(env={}, data_dir=tmp_path_factory.mktemp("routes")))
@@ -249,6 +275,13 @@ def test_a_counter_terminal_shows_only_to_the_officer_signed_in_there(site):
 # Only counter 1's tablet (by its key) hears which tickets it finished: see tests/test_ratings.py.
 SOCKET_ROOMS = {"display": EVERYONE, "kiosk": EVERYONE, "rate:{counter}": set(),
                 "counter:{counter}": WATCHING_THIS_COUNTER, "supervision": MANAGERS}
+
+
+def test_each_socket_room_is_declared_and_lets_in_whom_the_table_says():
+    from hangdoi.web.realtime.hub import ROOMS
+    assert {room.split(":")[0] for room in SOCKET_ROOMS} == set(ROOMS)
+    for room, who in SOCKET_ROOMS.items():
+        assert who <= DECLARED_ROLES[ROOMS[room.split(":")[0]]], room
 
 
 def test_each_socket_room_and_action_answers_each_role_as_the_table_says(live_site):

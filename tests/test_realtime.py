@@ -15,9 +15,9 @@ from hangdoi.app import create_app
 from hangdoi.clock import SystemClock
 from hangdoi.config import load_settings
 from hangdoi.database import Database
-from hangdoi.realtime.client import RealtimeClient
+from drivers.realtime_client import RealtimeClient
 from hangdoi.schema import upgrade
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open, open_now
 from .conftest import build_centre

@@ -16,7 +16,7 @@ from hangdoi.config import load_settings
 from hangdoi.database import Database
 from hangdoi.engine import ratings
 from hangdoi.engine.errors import Invalid
-from hangdoi.reports import build_report
+from hangdoi.services.reports import build_report
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre

@@ -8,7 +8,7 @@ import pytest
 
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open, officer
 from .conftest import build_centre, truncate_postgres

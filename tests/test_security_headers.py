@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from hangdoi.security import HEADERS, content_policy
+from hangdoi.web.security import HEADERS, content_policy
 
 PAGES = ["/", "/kiosk/{kiosk}", "/display/{display}", "/counter", "/admin", "/admin/reports", "/admin/settings",
          "/admin/audit", "/rate/1"]

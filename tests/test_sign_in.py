@@ -8,7 +8,7 @@ import pytest
 
 from hangdoi.app import create_app
 from hangdoi.config import load_settings
-from hangdoi.throttle import LOGIN_FAILURES
+from hangdoi.web.throttle import LOGIN_FAILURES
 
 from .centres import PASSWORD
 

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from hangdoi.cli import main
-from hangdoi.simulation.run import ESTIMATOR_ORDER, simulate
-from hangdoi.simulation.scenario import ScenarioError, load, parse
-from hangdoi.simulation.scores import scores
+from hangdoi.services.simulation.run import ESTIMATOR_ORDER, simulate
+from hangdoi.services.simulation.scenario import ScenarioError, load, parse
+from hangdoi.services.simulation.scores import scores
 
 TINY = {
     "name": "Xã thử nghiệm", "timezone": "Asia/Ho_Chi_Minh",

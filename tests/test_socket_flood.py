@@ -3,6 +3,7 @@ can make the server do is bounded, and a kiosk keeps getting its tickets quickly
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 
@@ -12,7 +13,7 @@ import pytest
 import socketio
 
 from hangdoi.serving import THREADS
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .centres import PASSWORD
 from .test_realtime import prepared  # noqa: F401 — fixtures reused
@@ -29,8 +30,11 @@ def server(tmp_path, prepared):  # noqa: F811
 
 
 def flood(url: str, sockets: int, sends: int, out) -> None:
-    """In a process of its own (so that its threads do not slow the kiosk being measured): `sockets`
-    anonymous sockets, each sending `subscribe` as fast as it can without waiting for answers."""
+    """In a process of its own: `sockets` anonymous sockets, each sending `subscribe` as fast as it
+    can without waiting for answers. A real attacker's machine is not the server's: here it runs at
+    the lowest priority, so that what is measured is what the server does with the flood, not how
+    the flooding client's own work on the same two cores slows everything."""
+    os.nice(19)
     stop = threading.Event()
     counts = {"connected": 0, "refused": 0, "closed_by_server": 0, "limited": 0}
     threads = [threading.Thread(target=flooder, args=(url, sends, stop, counts)) for _ in range(sockets)]
@@ -85,7 +89,7 @@ def test_a_flood_of_subscribes_leaves_a_kiosk_quick_and_the_threads_bounded(serv
             assert http.post(f"{server.url}/api/v1/tickets", json={"service": "HT01"}, timeout=10).status_code == 201
             took.append(time.perf_counter() - started)
             threads.append(worker.num_threads())
-            if len(took) >= 1000:
+            if len(took) >= 400:             # the series holds 999 numbers a day
                 break
         counts = out.get(timeout=60)
     finally:

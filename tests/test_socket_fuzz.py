@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import pytest
 
-from hangdoi.testing import LiveServer
+from hangdoi.fixtures.testing import LiveServer
 
 from .test_realtime import prepared, sign_in, subscriber  # noqa: F401 — fixtures reused
 

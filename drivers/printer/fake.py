@@ -16,7 +16,7 @@ import struct
 import threading
 import tty
 
-from .escpos_parse import Parser, ParseError
+from .escpos_parse import ParseError, Parser
 
 PRINTER_OK, OFFLINE_BIT = 0x12, 0x08
 

@@ -1,8 +1,8 @@
 """The queue engine. It knows no Flask: plain values in, plain dictionaries out, one transaction each."""
-from .closing import close_day
-from .counters import end_session, pause, resume, sign_in, sign_out
-from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from .tickets import (
+from hangdoi.engine.closing import close_day
+from hangdoi.engine.counters import end_session, pause, resume, sign_in, sign_out
+from hangdoi.engine.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from hangdoi.engine.tickets import (
     call_next,
     call_ticket,
     cancel_ticket,
@@ -14,7 +14,7 @@ from .tickets import (
     start,
     transfer,
 )
-from .work import Change
+from hangdoi.engine.work import Change
 
 __all__ = [
     "Change", "Conflict", "DomainError", "Forbidden", "Invalid", "NotFound",

@@ -1,9 +1,9 @@
 """The audit log's one writer: who changed what, when, before and after, in the same transaction
-as the change itself. Configuration changes (hangdoi/administration) and a manager's day actions
+as the change itself. Configuration changes (hangdoi/services/administration) and a manager's day actions
 (closing a service for the day, ending a session, closing the day) both write here."""
 from __future__ import annotations
 
-from .work import Work
+from hangdoi.engine.work import Work
 
 
 def record(work: Work, centre_id: int, officer_id: int | None, entity: str, entity_id: int | None, action: str,

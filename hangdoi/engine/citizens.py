@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from . import audit
-from .errors import Conflict, Invalid
-from .sql import Tx
-from .tickets import acting_counter, current_for, result
-from .work import Work, transact
+from hangdoi.engine import audit
+from hangdoi.engine.errors import Conflict, Invalid
+from hangdoi.engine.sql import Tx
+from hangdoi.engine.tickets import acting_counter, current_for, result
+from hangdoi.engine.work import Work, transact
 
 DEFAULT_KEEP_DAYS = 30
 MAX_KEEP_DAYS = 365

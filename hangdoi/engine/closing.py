@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..models import CLOSED
-from . import audit, citizens, views
-from .errors import NotFound
-from .work import Work, transact
+from hangdoi.engine import audit, citizens, views
+from hangdoi.engine.errors import NotFound
+from hangdoi.engine.work import Work, transact
+from hangdoi.models import CLOSED
 
 
 def close_day(db, centre_id: int, day: date | None = None, officer_id: int | None = None) -> dict:

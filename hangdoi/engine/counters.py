@@ -1,12 +1,12 @@
 """Who works at a counter, and whether it is open: sign in/out, pause/resume, end a session."""
 from __future__ import annotations
 
-from ..scope import sees, supervises
-from . import audit, views
-from .errors import Conflict, Forbidden, NotFound
-from .sql import Tx
-from .tickets import acting_counter, back_to_queue, locked_counter, result, signed_in_officer
-from .work import Work, transact
+from hangdoi.engine import audit, views
+from hangdoi.engine.errors import Conflict, Forbidden, NotFound
+from hangdoi.engine.scope import sees, supervises
+from hangdoi.engine.sql import Tx
+from hangdoi.engine.tickets import acting_counter, back_to_queue, locked_counter, result, signed_in_officer
+from hangdoi.engine.work import Work, transact
 
 
 def _officer(tx: Tx, officer_id: int) -> dict | None:

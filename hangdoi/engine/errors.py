@@ -1,7 +1,7 @@
 """Domain errors. Each carries a catalogue code; the web layer maps the kind to an HTTP status."""
 from __future__ import annotations
 
-from ..messages import bilingual
+from hangdoi.messages import bilingual
 
 
 class DomainError(Exception):

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .sql import Tx
+from hangdoi.engine.sql import Tx
 
 log = logging.getLogger(__name__)
 

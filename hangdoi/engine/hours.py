@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from ..clock import local_time
+from hangdoi.clock import local_time
 
 DEFAULT_HOURS = {"sessions": [["07:30", "11:30"], ["13:30", "17:00"]], "weekdays": [0, 1, 2, 3, 4]}
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from .errors import Conflict
-from .sql import Tx
+from hangdoi.engine.errors import Conflict
+from hangdoi.engine.sql import Tx
 
 
 def _bump(tx: Tx, table: str, key_column: str, key: int, day: date, column: str, first: int) -> int:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from ..models import BACKUP, PRIMARY
-from .sql import Tx
-from .views import TICKET_COLUMNS, select_ticket, select_tickets, tickets_from
+from hangdoi.engine.sql import Tx
+from hangdoi.engine.views import TICKET_COLUMNS, select_ticket, select_tickets, tickets_from
+from hangdoi.models import BACKUP, PRIMARY
 
 
 class CallPolicy(Protocol):

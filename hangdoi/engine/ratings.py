@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..models import DONE
-from . import views
-from .errors import Conflict, NotFound
-from .work import Work, transact
+from hangdoi.engine import views
+from hangdoi.engine.errors import Conflict, NotFound
+from hangdoi.engine.work import Work, transact
+from hangdoi.models import DONE
 
 LEVELS = {1: "Không hài lòng", 2: "Hài lòng", 3: "Rất hài lòng"}
 # Why not satisfied: codes stored, words shown.

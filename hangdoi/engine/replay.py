@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..models import AT_COUNTER_STATES, WAITING, Ticket, TicketEvent
+from hangdoi.models import AT_COUNTER_STATES, WAITING, Ticket, TicketEvent
 
 CALL_KINDS = ("called", "recalled")
 

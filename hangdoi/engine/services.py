@@ -4,10 +4,10 @@ Tickets already waiting stay and are served; only new ones are refused ("service
 """
 from __future__ import annotations
 
-from ..scope import sees, supervises
-from . import audit
-from .errors import Forbidden, NotFound
-from .work import Work, transact
+from hangdoi.engine import audit
+from hangdoi.engine.errors import Forbidden, NotFound
+from hangdoi.engine.scope import sees, supervises
+from hangdoi.engine.work import Work, transact
 
 
 def set_open_today(db, service_id: int, manager_id: int, open_: bool) -> dict:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from ..clock import UTC
+from hangdoi.clock import UTC
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 _LOCK = re.compile(r"\s+FOR UPDATE(?: OF \w+)?(?: SKIP LOCKED)?")

@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ..clock import local_day
-from ..models import PRIMARY
-from ..scope import supervises
-from . import citizens, views
-from .errors import Forbidden, NotFound
-from .hours import accepts_tickets
-from .policy import policy_for
-from .sql import Tx
+from hangdoi.clock import local_day
+from hangdoi.engine import citizens, views
+from hangdoi.engine.errors import Forbidden, NotFound
+from hangdoi.engine.hours import accepts_tickets
+from hangdoi.engine.policy import policy_for
+from hangdoi.engine.scope import supervises
+from hangdoi.engine.sql import Tx
+from hangdoi.models import PRIMARY
 
 RECENT_CALLS = 10
 MOST_USED = 4

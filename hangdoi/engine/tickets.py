@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import secrets
 
-from ..models import CALLED, CANCELLED, DONE, NO_SHOW, OPEN_STATES, SERVING, WAITING
-from . import views
-from .errors import Conflict, Forbidden, Invalid, NotFound
-from .hours import accepts_tickets
-from .numbering import count_issue, display_number, next_number
-from .policy import policy_for
-from .sql import Tx
-from .work import Work, transact
+from hangdoi.engine import views
+from hangdoi.engine.errors import Conflict, Forbidden, Invalid, NotFound
+from hangdoi.engine.hours import accepts_tickets
+from hangdoi.engine.numbering import count_issue, display_number, next_number
+from hangdoi.engine.policy import policy_for
+from hangdoi.engine.sql import Tx
+from hangdoi.engine.work import Work, transact
+from hangdoi.models import CALLED, CANCELLED, DONE, NO_SHOW, OPEN_STATES, SERVING, WAITING
 
 # Which states each counter action may start from.
 ALLOWED_FROM = {

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..clock import local_time
-from ..models import SERVING, WAITING
-from .sql import Tx
+from hangdoi.clock import local_time
+from hangdoi.engine.sql import Tx
+from hangdoi.models import SERVING, WAITING
 
 TICKET_COLUMNS = ("id, centre_id, public_id, series_id, service_id, local_day, number, display_number, "
                   "priority_id, status, issued_at, queued_at, counter_id, officer_id, target_counter_id, "

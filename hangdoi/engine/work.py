@@ -16,10 +16,10 @@ from typing import Callable, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ..clock import local_day
-from ..database import ConnectionDropped
-from . import views
-from .sql import Tx
+from hangdoi.clock import local_day
+from hangdoi.database import ConnectionDropped
+from hangdoi.engine import views
+from hangdoi.engine.sql import Tx
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -167,7 +167,7 @@ def _group_commit(db):
     if db.group_commit is None:
         with _writer_creation:
             if db.group_commit is None:
-                from .group_commit import GroupCommit
+                from hangdoi.engine.group_commit import GroupCommit
                 db.group_commit = GroupCommit(db, Work)
     return db.group_commit
 

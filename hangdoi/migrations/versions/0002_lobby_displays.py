@@ -4,10 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 03:15:36.532912
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'

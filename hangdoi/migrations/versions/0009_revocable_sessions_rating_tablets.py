@@ -13,9 +13,8 @@ Create Date: 2026-12-06 13:40:00
 """
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009'
 down_revision = '0008'

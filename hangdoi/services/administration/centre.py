@@ -1,0 +1,98 @@
+"""The centre's own settings: name, address, time zone, opening hours with the lunch break, days
+closed, the service-level target, the priority interleave, the lobby ticker, the default printer,
+whether officers may note citizens' personal details and for how many days they are kept."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hangdoi.engine import citizens
+from hangdoi.engine.errors import Invalid
+from hangdoi.services.administration.change import Change
+from hangdoi.services.administration.devices import checked_printer
+
+HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "ticker", "printer", "personal_data",
+            "personal_data_days")
+
+
+def centre_row(change: Change) -> dict:
+    tx = change.tx
+    row = tx.row("SELECT id, name, address, timezone, opening_hours, closed_days, settings FROM centre WHERE id = :id",
+                 id=change.centre_id)
+    for key in ("opening_hours", "closed_days", "settings"):
+        row[key] = tx.read_json(row[key])
+    return row
+
+
+def save_centre(change: Change, fields: dict) -> dict:
+    before = centre_row(change)
+    try:
+        ZoneInfo(fields["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("invalid_field", field="timezone", reason="an IANA time zone, e.g. Asia/Ho_Chi_Minh") from None
+    hours = check_hours(fields["opening_hours"])
+    closed = check_closed_days(fields["closed_days"] or [])
+    settings = {**before["settings"], **check_settings(fields["settings"] or {})}
+    change.tx.execute("UPDATE centre SET name = :name, address = :address, timezone = :tz, opening_hours = :hours, "
+                      "closed_days = :closed, settings = :settings WHERE id = :id",
+                      name=fields["name"], address=fields["address"] or "", tz=fields["timezone"],
+                      hours=change.tx.json(hours), closed=change.tx.json(closed),
+                      settings=change.tx.json(settings), id=change.centre_id)
+    after = centre_row(change)
+    change.audit("centre", change.centre_id, "update", before, after)
+    # Turning personal data off, or keeping it for fewer days, forgets what may no longer be kept now.
+    citizens.purge_in(change.work, change.centre_id, change.officer["id"], after["settings"])
+    return after
+
+
+def check_hours(raw: dict) -> dict:
+    sessions, weekdays = raw.get("sessions"), raw.get("weekdays")
+    if set(raw) - {"sessions", "weekdays"} or not isinstance(sessions, list) or not 1 <= len(sessions) <= 4:
+        raise Invalid("invalid_field", field="opening_hours", reason="sessions: 1 to 4 [start, end] pairs")
+    previous_end = "00:00"
+    for pair in sessions:
+        if (not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(v, str) and HHMM.fullmatch(v) for v in pair)
+                or not previous_end <= pair[0] < pair[1]):
+            raise Invalid("invalid_field", field="opening_hours", reason="sessions in order, HH:MM, start before end")
+        previous_end = pair[1]
+    if not isinstance(weekdays, list) or not weekdays or not all(type(d) is int and 0 <= d <= 6 for d in weekdays):
+        raise Invalid("invalid_field", field="opening_hours", reason="weekdays: 0 (Monday) to 6 (Sunday)")
+    return {"sessions": sessions, "weekdays": sorted(set(weekdays))}
+
+
+def check_closed_days(raw: list) -> list[str]:
+    days = set()
+    for value in raw:
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError(value)
+            days.add(date.fromisoformat(value).isoformat())
+        except ValueError:
+            raise Invalid("invalid_field", field="closed_days", reason="dates as YYYY-MM-DD") from None
+    return sorted(days)
+
+
+def check_settings(raw: dict) -> dict:
+    unknown = set(raw) - set(SETTINGS)
+    if unknown:
+        raise Invalid("invalid_field", field=f"settings.{sorted(unknown)[0]}"[:40], reason="unknown setting")
+    clean = dict(raw)
+    if "sla_minutes" in raw and not (type(raw["sla_minutes"]) is int and 1 <= raw["sla_minutes"] <= 480):
+        raise Invalid("invalid_field", field="settings.sla_minutes", reason="1..480")
+    if "priority_streak_limit" in raw and not (type(raw["priority_streak_limit"]) is int
+                                               and 0 <= raw["priority_streak_limit"] <= 10):
+        raise Invalid("invalid_field", field="settings.priority_streak_limit", reason="0..10")
+    if "accept_outside_hours" in raw and type(raw["accept_outside_hours"]) is not bool:
+        raise Invalid("invalid_field", field="settings.accept_outside_hours", reason="true or false")
+    if "ticker" in raw and raw["ticker"] is not None and not (isinstance(raw["ticker"], str) and len(raw["ticker"]) <= 300):
+        raise Invalid("invalid_field", field="settings.ticker", reason="text up to 300 characters")
+    if "personal_data" in raw and type(raw["personal_data"]) is not bool:
+        raise Invalid("invalid_field", field="settings.personal_data", reason="true or false")
+    if "personal_data_days" in raw and not (type(raw["personal_data_days"]) is int
+                                            and 1 <= raw["personal_data_days"] <= citizens.MAX_KEEP_DAYS):
+        raise Invalid("invalid_field", field="settings.personal_data_days", reason=f"1..{citizens.MAX_KEEP_DAYS}")
+    if "printer" in raw:
+        clean["printer"] = checked_printer(raw["printer"])
+    return clean

@@ -1,0 +1,328 @@
+"""Our estimate: the rest of the day played forward many times from the live state.
+
+Each run starts from the queue as it is now: counters that hold a citizen are busy for the rest of
+a service that has already lasted so long (sampled from the service's time, given that it has lasted
+that long), paused counters come back after a typical pause, idle counters call at once. Every
+counter then calls exactly as the engine's policy does (tickets transferred to it; its primary
+services, priority first, then the longest waiting; its backup services only when nothing waits
+there; the interleave limit on priority streaks), holds each citizen for a time drawn from the
+learned model for that service, officer and hour, and now and then gets a no-show. Citizens keep
+arriving at the learned rates, so later priority tickets overtake and a backup counter's own queue
+refills, just as in the lobby. Counters stop at the end of a session and resume after the break,
+and a counter whose officer is usually away at some hour (learned: a site visit every afternoon)
+stops then too.
+
+A run records when each waiting ticket is called, and when a newcomer to each service would be
+(a newcomer who takes no counter time, so it changes no one else's run). Over the runs, the 60th
+percentile is the estimate and P20–P80 the range. Not the median: a citizen told 40 minutes who is
+called after 50 has lost more than one called after 30, and a long queue's outcomes spread widely;
+the simulator's benchmark shows P60 keeps late surprises rare for a small cost in mean error.
+A fixed seed makes the same state give the same answer.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Callable
+
+from hangdoi.services.estimates.model import Model
+from hangdoi.services.estimates.state import QueueState
+
+MAX_RUNS = 100
+MIN_RUNS = 16
+# Runs × (tickets + services) is kept near this: a long queue needs fewer runs for the same precision
+# (its waits add up many service times), and the estimate must stay fast at 100 waiting.
+WORK_BUDGET = 2000
+SEED = 20251
+POINT_QUANTILE = 0.6
+SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, kept on request (the simulator's record)
+SUMMARY_PIECE = 500          # tickets summarised between two pauses
+RUN_PIECE = 256              # events of a run played between two pauses
+UNIT_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    minutes: float | None          # P60 of the runs; None: not before closing in most runs
+    low: float | None              # P20
+    high: float | None             # P80
+    beyond_closing: bool = False
+    after_break: bool = False      # called in a later session than the coming one
+    maybe_after_break: bool = False  # not at the point, but in the range: a fifth of the runs or more
+
+
+@dataclass(slots=True)
+class Estimates:
+    tickets: dict[int, Estimate]
+    services: dict[int, Estimate]   # a newcomer (not priority) taking a ticket now
+    # Per waiting ticket, the runs' SPREAD_QUANTILES (inf: not called today); Forecast(keep_spread=True) only.
+    spread: dict[int, tuple[float, ...]] | None = None
+
+
+# No counter open for the service: nothing honest to say.
+NO_COUNTER = Estimate(None, None, None)
+
+
+class Forecast:
+    name = "hangdoi"
+
+    def __init__(self, runs: int | None = None, seed: int = SEED, keep_spread: bool = False):
+        self.runs, self.seed, self.keep_spread = runs, seed, keep_spread
+
+    def estimate(self, state: QueueState, model: Model, pause: Callable[[], None] = lambda: None) -> Estimates:
+        """`pause` is called between pieces of the work (the live server lets requests run then)."""
+        spans = working_spans(state)
+        tracked = [t.id for t in state.waiting] + [-s for s in state.services]
+        runs = self.runs or max(MIN_RUNS, min(MAX_RUNS, WORK_BUDGET // max(1, len(tracked))))
+        times: dict[int, list[float]] = {key: [] for key in tracked}
+        plan = _Plan(state, model)
+        rng = random.Random(self.seed)
+        for _ in range(runs):
+            called = plan.run(rng, spans, pause)
+            for key in tracked:
+                times[key].append(called.get(key, math.inf) - state.now)
+            pause()
+        break_at = spans[0][1] - state.now if len(spans) > 1 else math.inf
+        summary = {}
+        for i, (key, values) in enumerate(times.items()):
+            summary[key] = _summarise(values, break_at)
+            if i % SUMMARY_PIECE == SUMMARY_PIECE - 1:
+                pause()
+        for key in plan.uncallable:
+            summary[key] = NO_COUNTER
+        spread = None
+        if self.keep_spread:        # the values are sorted by now
+            spread = {t.id: _spread(times[t.id]) for t in state.waiting if t.id not in plan.uncallable}
+        return Estimates(tickets={t.id: summary[t.id] for t in state.waiting},
+                         services={s: summary[-s] for s in state.services}, spread=spread)
+
+
+def working_spans(state: QueueState) -> list[tuple[float, float]]:
+    """The rest of today's sessions. A centre with no sessions today, or one that issues tickets at
+    any hour and is outside its sessions now, works until midnight: someone is there to call."""
+    spans = [(max(a, state.now), b) for a, b in state.sessions if b > state.now]
+    inside = any(a <= state.now < b for a, b in state.sessions)
+    if not state.sessions or (state.open_all_hours and not inside):
+        return [(state.now, 24 * 60.0)]
+    return spans
+
+
+def _summarise(values: list[float], break_at: float) -> Estimate:
+    values.sort()
+    n = len(values)
+    point, low, high = values[int(POINT_QUANTILE * n)], values[n // 5], values[min(n - 1, (4 * n) // 5)]
+    if math.isinf(point):
+        return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True)
+    return Estimate(point, low, None if math.isinf(high) else high, after_break=point >= break_at,
+                    maybe_after_break=point < break_at <= high and not math.isinf(break_at))
+
+
+def _spread(ordered: list[float]) -> tuple[float, ...]:
+    n = len(ordered)
+    return tuple(ordered[min(n - 1, int(q * n))] for q in SPREAD_QUANTILES)
+
+
+class _Plan:
+    """What every run shares: who serves what, in which tier, and the learned figures."""
+
+    def __init__(self, state: QueueState, model: Model):
+        self.model = model
+        self.counters = state.counters
+        # Closed counters that usually open later today join then (an officer out every morning).
+        self.expected = [(model.usual_opening[c.id], c.id) for c in state.closed
+                         if model.usual_opening.get(c.id, -1.0) > state.now]
+        coming = {counter for _, counter in self.expected}
+        later = {c.id: c for c in state.closed if c.id in coming}
+        self.serves = {c.id: (c.primary, c.backup) for c in [*state.counters, *later.values()]}
+        self.helpers: dict[int, list[int]] = {}     # service → the counters that may call it
+        for c in [*state.counters, *later.values()]:
+            for s in (*c.primary, *c.backup):
+                self.helpers.setdefault(s, []).append(c.id)
+        self.service_of = {t.id: t.service_id for t in state.waiting}
+        self.occupancy = {s: model.occupancy(s) for s in {*state.services, *(t.service_id for t in state.waiting)}}
+        self.officer = {c.id: model.officer_log_factor.get(c.officer_id, 0.0) for c in state.counters}
+        self.officer.update({c: 0.0 for _, c in self.expected})
+        self.hour = [model.hour_log_factor.get(h, 0.0) for h in range(24)]
+        self.tails = {c.id: self._tail(c, state.now) for c in state.counters if c.busy_since is not None}
+        self.arrivals = {s: [r / 60 for r in rates] for s, rates in model.arrivals_per_hour.items()
+                         if any(rates) and s in self.helpers}
+        self.now = state.now
+        # Usual pauses still ahead (one already under way is the counter's own pause, or was skipped today).
+        self.away = {c: [(a, b) for a, b in spans if a >= state.now]
+                     for c, spans in model.usual_away.items() if c in self.serves}
+        self.streak_limit = state.priority_streak_limit
+        self.initial_streak = {c: 0 for c in self.serves} | {c.id: c.priority_streak for c in state.counters}
+        # The queues as they stand, copied into each run: per service [priority, normal], and per
+        # counter the tickets transferred to it; each service ends with a watched newcomer.
+        self.initial_queues: dict[int, tuple[list, list]] = {}
+        self.initial_targeted: dict[int, list] = {c: [] for c in self.serves}
+        # Tickets no open counter may call (their service has none; or they were transferred to a
+        # counter that is closed) and newcomers to such services get no estimate, and no run waits
+        # for them.
+        self.uncallable: list[int] = []
+        for t in state.waiting:
+            if t.target_counter is not None:
+                if t.target_counter in self.initial_targeted:
+                    self.initial_targeted[t.target_counter].append((t.queued, t.id))
+                else:
+                    self.uncallable.append(t.id)
+            elif t.service_id in self.helpers:
+                self.initial_queues.setdefault(t.service_id, ([], []))[0 if t.priority else 1].append((t.queued, t.id))
+            else:
+                self.uncallable.append(t.id)
+        for s in {*state.services, *self.arrivals}:
+            self.initial_queues.setdefault(s, ([], []))
+        for s in state.services:
+            if s in self.helpers:
+                self.initial_queues[s][1].append((state.now, -s))
+            else:
+                self.uncallable.append(-s)
+        self.tracked = len(state.waiting) + len(state.services) - len(self.uncallable)
+
+    def run(self, rng: random.Random, spans: list[tuple[float, float]],
+            pause: Callable[[], None] = lambda: None) -> dict[int, float]:
+        """One possible rest of the day: when each tracked ticket is called. Kept flat and with local
+        names: this loop is nearly all of the estimate's time. One run of a queue of thousands, at
+        a big centre open till late, plays tens of milliseconds: it pauses every RUN_PIECE events."""
+        model, now = self.model, self.now
+        heappush, heappop, uniform = heapq.heappush, heapq.heappop, rng.random
+        queues = {s: (deque(lines[0]), deque(lines[1])) for s, lines in self.initial_queues.items()}
+        targeted = {c: deque(line) for c, line in self.initial_targeted.items()}
+        remaining = self.tracked
+        called: dict[int, float] = {}
+        order = itertools.count()
+        streak = dict(self.initial_streak)
+        events = []
+        for c in self.counters:
+            start = now
+            if c.paused:
+                paused_for = now - c.paused_since if c.paused_since is not None else 0.0
+                start = now + max(model.pause_minutes - paused_for, 1.0)
+            elif c.busy_since is not None:
+                start = now + self._rest_of_service(rng, c.id)
+            events.append((start, next(order), 0, c.id))
+        for opens, counter in self.expected:
+            events.append((opens, next(order), 0, counter))
+        close = spans[-1][1] if spans else now
+        for s, rates in self.arrivals.items():
+            first = _next_arrival(rng, rates, now, close)
+            if first is not None:
+                events.append((first, next(order), 1, s))
+        heapq.heapify(events)
+        idle: set[int] = set()
+        limit, share = self.streak_limit, model.priority_share
+        span, last_span = 0, len(spans) - 1
+        span_start, span_end = spans[0] if spans else (now, now)
+        steps = 0
+        while events and remaining:
+            steps += 1
+            if steps == RUN_PIECE:
+                pause()
+                steps = 0
+            at, _, kind, key = heappop(events)
+            if kind == 1:                                        # a citizen arrives for service `key`
+                queues[key][0 if uniform() < share else 1].append((at, 0))
+                following = _next_arrival(rng, self.arrivals[key], at, close)
+                if following is not None:
+                    heappush(events, (following, next(order), 1, key))
+                for counter in self.helpers[key]:
+                    if counter in idle:
+                        idle.discard(counter)
+                        heappush(events, (at, next(order), 0, counter))
+                continue
+            while at >= span_end and span < last_span:         # time only moves forwards
+                span += 1
+                span_start, span_end = spans[span]
+            if at >= span_end:
+                continue                                         # this counter is done for the day
+            if at < span_start:
+                heappush(events, (span_start, next(order), 0, key))
+                continue
+            back = _away_until(self.away.get(key), at)
+            if back is not None:                                 # the officer is usually away now
+                heappush(events, (back, next(order), 0, key))
+                continue
+            picked = self._pick(key, queues, targeted, streak, limit)
+            if picked is None:
+                idle.add(key)
+                continue
+            ticket, priority, service = picked
+            streak[key] = streak[key] + 1 if priority else 0
+            if ticket:
+                called[ticket] = at
+                remaining -= 1
+            hold = 0.0 if ticket < 0 else self._hold(rng, key, service, at)   # a newcomer we only watch
+            heappush(events, (at + hold, next(order), 0, key))
+        return called
+
+    def _pick(self, counter: int, queues, targeted, streak, limit):
+        """The ticket this counter calls now: (ticket id or 0 for an arrival, priority?, service)."""
+        own = targeted[counter]
+        if own:
+            _, ticket = own.popleft()
+            return ticket, False, self.service_of[ticket]
+        prefer_normal = limit > 0 and streak[counter] >= limit
+        for tier in self.serves[counter]:
+            best = None
+            for kind in ((1, 0) if prefer_normal else (0, 1)):
+                for s in tier:
+                    q = queues.get(s)
+                    if q and q[kind] and (best is None or q[kind][0][0] < best[0]):
+                        best = (q[kind][0][0], s, kind)
+                if best is not None:
+                    break
+            if best is not None:
+                _, s, kind = best
+                _, ticket = queues[s][kind].popleft()
+                return ticket, kind == 0, s
+        return None
+
+    def _hold(self, rng: random.Random, counter: int, service: int, at: float) -> float:
+        """How long the counter is taken by the citizen it calls at `at`."""
+        model = self.model
+        if rng.random() < model.no_show_prob:
+            return model.no_show_minutes + model.gap_minutes
+        occupancy = self.occupancy.get(service) or model.occupancy(service)
+        mu = occupancy.mu + self.officer[counter] + self.hour[int(at // 60) % 24]
+        return rng.lognormvariate(mu, occupancy.sigma) + model.gap_minutes
+
+    def _tail(self, counter, now: float) -> tuple[float, float, float, float]:
+        """(mu, sigma, elapsed, where the upper tail starts) of a service that has lasted `elapsed`."""
+        occupancy = self.model.occupancy(counter.busy_service)
+        mu = occupancy.mu + self.officer[counter.id]
+        elapsed = max(0.0, now - counter.busy_since)
+        tail_from = UNIT_NORMAL.cdf((math.log(elapsed) - mu) / occupancy.sigma) if elapsed > 0 else 0.0
+        return mu, occupancy.sigma, elapsed, tail_from
+
+    def _rest_of_service(self, rng: random.Random, counter: int) -> float:
+        """The rest of a service that has lasted `elapsed` minutes: drawn from the service's time
+        given that it is longer than `elapsed` (inverse CDF over the upper tail)."""
+        mu, sigma, elapsed, tail_from = self.tails[counter]
+        u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-9)
+        return math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed + self.model.gap_minutes
+
+
+def _away_until(spans, at: float) -> float | None:
+    for start, end in spans or ():
+        if start <= at < end:
+            return end
+    return None
+
+
+def _next_arrival(rng: random.Random, per_minute: list[float], after: float, close: float) -> float | None:
+    """The next arrival of a Poisson process whose rate is constant within each hour."""
+    at = after
+    while at < close:
+        hour_end = (int(at // 60) + 1) * 60.0
+        rate = per_minute[int(at // 60) % 24]
+        if rate > 0:
+            candidate = at + rng.expovariate(rate)
+            if candidate < hour_end:
+                return candidate if candidate < close else None
+        at = hour_end
+    return None

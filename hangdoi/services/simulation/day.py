@@ -1,0 +1,230 @@
+"""One simulated day through the real engine: a heap of what happens next, the clock set to each
+moment before the engine is asked to act.
+
+Officers sign in at the start of the day (or when their absence ends; an absence later in the day
+is a pause of the counter), call as soon as they are
+free within a session, wait `walk_minutes` for the citizen to sit down, serve for a time drawn from
+the service's distribution divided by the counter's speed, finish, and call again after
+`gap_minutes`. A called citizen who does not come is marked a no-show after `no_show_wait_minutes`.
+An officer with nothing to call waits until a ticket they may call is issued. Nobody is called
+after a session's end; what waits over the lunch break is called in the afternoon, and what still
+waits at closing is closed with the day. A citizen whose patience runs out leaves (the ticket is
+cancelled). At every issue each estimator is asked for the new ticket's wait.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hangdoi import engine
+from hangdoi.engine.sql import Tx
+from hangdoi.services.estimates.model import learn
+from hangdoi.services.estimates.state import read_state
+from hangdoi.services.simulation.scenario import Scenario, ServiceSpec
+
+# Events that share a moment happen in this order: officers arrive before the first citizens.
+SIGN_IN, RESUME, AWAY, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(9)
+
+
+@dataclass(slots=True)
+class Prediction:
+    ticket_id: int
+    issued: float
+    minutes: dict[str, float]          # estimator name → predicted wait
+    spread: tuple[float, ...] | None = None   # our forecast's P5 … P95, when it keeps them
+
+
+class Day:
+    def __init__(self, db, clock, scenario: Scenario, ids: dict, estimators: list, day: date, seed: str):
+        self.db, self.clock, self.scenario, self.ids = db, clock, scenario, ids
+        self.estimators, self.day = estimators, day
+        self.midnight = datetime.combine(day, time(), ZoneInfo(scenario.timezone))
+        self.arrival_rng = random.Random(f"{seed}-arrivals")
+        self.work_rng = random.Random(f"{seed}-work")
+        self.events: list = []
+        self.order = 0
+        self.idle: set[int] = set()
+        self.predictions: list[Prediction] = []
+        self.closing = scenario.sessions[-1][1]
+        self.counters = {c.number: c for c in scenario.counters}
+        self.serves = {c.number: {*c.primary, *c.backup} for c in scenario.counters}
+        self.services = {s.code: s for s in scenario.services}
+        self.model = None
+
+    # -- the day ---------------------------------------------------------------------------
+    def play(self) -> list[Prediction]:
+        with self.db.read() as session:
+            self.model = learn(Tx(session), self.ids["centre"], self.day)
+        for counter in self.scenario.counters:
+            arrives = self._arrives_at(counter)
+            self.push(arrives, SIGN_IN, counter.number)
+            for away_from, _ in counter.absent:
+                if away_from > arrives:
+                    self.push(away_from, AWAY, counter.number)
+        for at, code, priority in self._arrivals():
+            self.push(at, ARRIVE, (code, priority))
+        while self.events:
+            at, kind, _, what = heapq.heappop(self.events)
+            self.clock.set(self.midnight + timedelta(minutes=at))
+            self.handle(at, kind, what)
+        self.clock.set(self.midnight + timedelta(minutes=self.closing))
+        engine.close_day(self.db, self.ids["centre"], self.day)     # also signs every officer out
+        return self.predictions
+
+    def push(self, at: float, kind: int, what) -> None:
+        heapq.heappush(self.events, (at, kind, self.order, what))
+        self.order += 1
+
+    def handle(self, at: float, kind: int, what) -> None:
+        if kind == ARRIVE:
+            self._issue(at, *what)
+        elif kind == SIGN_IN:
+            engine.sign_in(self.db, self._counter_id(what), self._officer_id(what))
+            self.push(at, FREE, what)
+        elif kind == AWAY:
+            if what in self.idle:        # an officer with nobody to call leaves now; a busy one after this citizen
+                self.idle.discard(what)
+                self._call(at, what)
+        elif kind == RESUME:
+            engine.resume(self.db, self._counter_id(what), self._officer_id(what))
+            self.push(at, FREE, what)
+        elif kind == FREE:
+            self._call(at, what)
+        elif kind == START:
+            engine.start(self.db, self._counter_id(what[0]), self._officer_id(what[0]))
+            minutes = self._service_minutes(self.services[what[1]]) / self.counters[what[0]].speed
+            self.push(at + minutes, FINISH, what[0])
+        elif kind == FINISH:
+            engine.finish(self.db, self._counter_id(what), self._officer_id(what))
+            self.push(at + self.scenario.gap_minutes, FREE, what)
+        elif kind == NO_SHOW:
+            engine.no_show(self.db, self._counter_id(what), self._officer_id(what))
+            self.push(at + self.scenario.gap_minutes, FREE, what)
+        elif kind == ABANDON:
+            self._abandon(what)
+
+    # -- citizens --------------------------------------------------------------------------
+    def _arrivals(self) -> list[tuple[float, str, str | None]]:
+        """Each service's citizens: a Poisson process with the hourly rates × the day's multiplier,
+        while the centre hands out tickets (first session's start to last session's end)."""
+        rng, s = self.arrival_rng, self.scenario
+        sigma2 = math.log(1 + s.day_variation ** 2)
+        multiplier = rng.lognormvariate(-sigma2 / 2, math.sqrt(sigma2)) if s.day_variation else 1.0
+        opens, closes = s.sessions[0][0], s.sessions[-1][1]
+        arrivals = []
+        for service in s.services:
+            for hour, rate in sorted(service.arrivals_per_hour.items()):
+                start, end = max(hour * 60.0, opens), min(hour * 60.0 + 60, closes)
+                per_minute = rate * multiplier / 60
+                at = start
+                while per_minute > 0:
+                    at += rng.expovariate(per_minute)
+                    if at >= end:
+                        break
+                    priority = "cao_tuoi" if rng.random() < s.priority_share else None
+                    arrivals.append((at, service.code, priority))
+        return arrivals
+
+    def _issue(self, at: float, code: str, priority: str | None) -> None:
+        try:
+            ticket = engine.issue_ticket(self.db, self.ids["centre"], code, priority)
+        except engine.Conflict:
+            return                       # a full range or a closed service: the citizen goes home
+        self._predict(ticket["id"], at)
+        patience = self.scenario.abandon_patience_minutes
+        if patience:
+            self.push(at + self.arrival_rng.expovariate(1 / patience), ABANDON, ticket["id"])
+        for number in sorted(self.idle):
+            if code in self.serves[number]:
+                self.idle.discard(number)
+                self.push(at, FREE, number)
+
+    def _predict(self, ticket_id: int, at: float) -> None:
+        with self.db.read() as session:
+            state = read_state(Tx(session), self.ids["centre"], self.clock.now())
+        left = max(0.0, self.closing - at)
+        minutes, spread = {}, None
+        for estimator in self.estimators:
+            estimates = estimator.estimate(state, self.model)
+            found = estimates.tickets.get(ticket_id)
+            # "Not today" counts as predicting the time left until closing.
+            minutes[estimator.name] = found.minutes if found is not None and found.minutes is not None else left
+            if estimates.spread:
+                spread = estimates.spread.get(ticket_id)
+        self.predictions.append(Prediction(ticket_id, at, minutes, spread))
+
+    def _abandon(self, ticket_id: int) -> None:
+        with self.db.read() as session:
+            waiting = Tx(session).value("SELECT status FROM ticket WHERE id = :id", id=ticket_id) == "waiting"
+        if waiting:                      # a citizen already called stayed
+            engine.cancel_ticket(self.db, ticket_id, reason="left")
+
+    # -- officers --------------------------------------------------------------------------
+    def _call(self, at: float, number: int) -> None:
+        working = self._session_time(at)
+        if working is None:
+            return
+        if working > at:
+            self.push(working, FREE, number)
+            return
+        back = self._away_until(at, number)
+        if back is not None:             # away for a while: the officer pauses the counter, as they should
+            engine.pause(self.db, self._counter_id(number), self._officer_id(number), "absent")
+            self.push(back, RESUME, number)
+            return
+        result = engine.call_next(self.db, self._counter_id(number), self._officer_id(number))
+        ticket = result["ticket"]
+        if ticket is None:
+            self.idle.add(number)
+        elif self.work_rng.random() < self.scenario.no_show_prob:
+            self.push(at + self.scenario.no_show_wait_minutes, NO_SHOW, number)
+        else:
+            self.push(at + self.scenario.walk_minutes, START, (number, ticket["service"]["code"]))
+
+    def _session_time(self, at: float) -> float | None:
+        """`at` if it is inside a session; else the next session's start; None after the last."""
+        for start, end in self.scenario.sessions:
+            if at < end:
+                return max(at, start)
+        return None
+
+    def _working_time(self, at: float, number: int) -> float | None:
+        """`at` if this officer calls then; else when they next may; None when their day is over."""
+        for start, end in self.scenario.sessions:
+            if at < start:
+                at = start
+            if at < end:
+                for away_from, away_to in self.counters[number].absent:
+                    if away_from <= at < away_to:
+                        return self._working_time(away_to, number)
+                return at
+        return None
+
+    def _away_until(self, at: float, number: int) -> float | None:
+        for away_from, away_to in self.counters[number].absent:
+            if away_from <= at < away_to:
+                return away_to
+        return None
+
+    def _arrives_at(self, counter) -> float:
+        return self._working_time(self.scenario.sessions[0][0], counter.number) or self.closing
+
+    def _service_minutes(self, service: ServiceSpec) -> float:
+        rng = self.work_rng
+        if service.dist == "exponential":
+            return rng.expovariate(1 / service.mean)
+        if service.dist == "gamma":
+            shape = (service.mean / service.sd) ** 2
+            return rng.gammavariate(shape, service.sd ** 2 / service.mean)
+        sigma2 = math.log(1 + (service.sd / service.mean) ** 2)
+        return rng.lognormvariate(math.log(service.mean) - sigma2 / 2, math.sqrt(sigma2))
+
+    def _counter_id(self, number: int) -> int:
+        return self.ids["counters"][number]
+
+    def _officer_id(self, number: int) -> int:
+        return self.ids["officers"][f"canbo{number}"]

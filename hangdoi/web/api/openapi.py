@@ -1,0 +1,284 @@
+"""The OpenAPI 3.1 document for API v1 (GET /api/v1/openapi.json), built from the same field lists
+the handlers validate with."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from hangdoi.services.actions import COUNTER_ACTIONS
+from hangdoi.validation import object_schema
+from hangdoi.web.api.admin import CENTRE_FIELDS, KINDS, MOVE_FIELDS, PASSWORD_FIELDS
+from hangdoi.web.api.blueprint import api
+from hangdoi.web.api.core import LOGIN_FIELDS, RATING_FIELDS, TICKET_FIELDS
+from hangdoi.web.api.hardware import KEYPAD_FIELDS, STATUS_FIELDS
+from hangdoi.web.permissions import ANYONE, allow
+
+NULLABLE_STR = {"type": ["string", "null"]}
+REF = {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}
+COUNTER_REF = {"type": ["object", "null"], "properties": {
+    "id": {"type": "integer"}, "number": {"type": "integer"}, "name": {"type": "string"}}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"},
+                       "message": {"type": "string", "description": "Vietnamese / English"}}}}},
+    "Ticket": {"type": "object", "required": ["id", "number", "service", "status", "issued_at"],
+               "properties": {
+                   "id": {"type": "integer"}, "public_id": {"type": "string"},
+                   "number": {"type": "string", "description": "As displayed, e.g. 1005 or A012"},
+                   "service": {"type": "object", "properties": REF},
+                   "status": {"enum": ["waiting", "called", "serving", "done", "no_show",
+                                       "cancelled", "closed"]},
+                   "priority": NULLABLE_STR, "counter": COUNTER_REF, "target_counter": COUNTER_REF,
+                   "issued_at": {"type": "string", "format": "date-time"},
+                   "called_at": {"type": ["string", "null"], "format": "date-time"},
+                   "call_count": {"type": "integer"},
+                   "position": {"type": "integer", "description": "People ahead in this service"},
+                   "estimated_wait": {"oneOf": [{"$ref": "#/components/schemas/Wait"}, {"type": "null"}],
+                                      "description": "While waiting (issue and status answers); null otherwise"}}},
+    "Wait": {"type": "object",
+             "required": ["minutes", "low", "high", "beyond_closing", "after_break", "maybe_after_break", "text"],
+             "description": "Estimated wait from now (hangdoi/services/estimates/): P60 of simulated futures, P20–P80 range",
+             "properties": {
+                 "minutes": {"type": ["integer", "null"], "description": "null: not before closing, or no counter open"},
+                 "low": {"type": ["integer", "null"]}, "high": {"type": ["integer", "null"]},
+                 "beyond_closing": {"type": "boolean"},
+                 "after_break": {"type": "boolean", "description": "Called after the coming break (at the estimate)"},
+                 "maybe_after_break": {"type": "boolean",
+                                       "description": "Before the break at the estimate, after it within the range"},
+                 "text": {"type": "object", "properties": {"vi": NULLABLE_STR, "en": NULLABLE_STR},
+                          "description": "As citizens read it, e.g. “khoảng 25 phút”"}}},
+    "Counter": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "number": {"type": "integer"}, "name": {"type": "string"},
+        "status": {"enum": ["inactive", "closed", "open", "paused", "calling", "serving"]},
+        "ticket": NULLABLE_STR}},
+    "Service": {"type": "object", "required": ["id", "code", "name", "domain", "waiting", "open"],
+                "properties": {**REF, "domain": {"type": "object", "properties": REF},
+                               "waiting": {"type": "integer"}, "open": {"type": "boolean"},
+                               "instant": {"type": "boolean"}}},
+    "ActionResult": {"type": "object", "required": ["ticket", "counter"], "properties": {
+        "ticket": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]},
+        "counter": {"oneOf": [{"$ref": "#/components/schemas/Counter"}, {"type": "null"}]}}},
+    "DisplayState": {"type": "object", "required": ["seq", "counters", "queues", "recent_calls"],
+                     "properties": {"seq": {"type": "integer"},
+                                    "counters": {"type": "array", "items": {"$ref": "#/components/schemas/Counter"}},
+                                    "queues": {"type": "array"}, "recent_calls": {"type": "array"}}},
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): _json(_ref("Error"), "Error") for s in statuses}
+
+
+def _body(fields) -> dict:
+    return {"required": False, "content": {"application/json": {"schema": object_schema(fields)}}}
+
+
+@api.get("/openapi.json")
+@allow(ANYONE)
+def openapi():
+    return jsonify(document())
+
+
+def document() -> dict:
+    bearer = [{"bearer": []}]
+    paths = {
+        "/auth/login": {"post": {
+            "summary": "Sign in; returns a bearer token", "requestBody": {**_body(LOGIN_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object", "required": ["token", "officer"], "properties": {
+                "token": {"type": "string"}, "officer": {"type": "object"}}}),
+                **_errors(400, 401, 413, 415, 422, 429)}}},
+        "/services": {"get": {"summary": "Services with waiting counts and whether they issue now",
+                              "responses": {"200": _json({"type": "array", "items": _ref("Service")})}}},
+        "/auth/logout": {"post": {
+            "summary": "Sign out: this bearer token stops working", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401)}}},
+        "/tickets": {"post": {
+            "summary": "Issue a ticket. A registered kiosk proves itself with its key (the key in its page's "
+                       "address) in the X-Hangdoi-Kiosk-Key header; the per-kiosk rate limit counts that kiosk. "
+                       "Without a key: 401, unless the installation allows a small daily number of anonymous "
+                       "tickets", "security": [{"kioskKey": []}],
+            "requestBody": {**_body(TICKET_FIELDS), "required": True},
+            "responses": {"201": _json(_ref("Ticket"), "Issued"),
+                          **_errors(400, 401, 404, 409, 413, 415, 422, 429)}}},
+        "/tickets/{public_id}": {"get": {
+            "summary": "A ticket's status, for the citizen's phone",
+            "parameters": [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("Ticket")), **_errors(404)}}},
+        "/counters/{counter_id}/state": {"get": {
+            "summary": "The counter's snapshot: current ticket, queue in call order", "security": bearer,
+            "parameters": [_counter_param()],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/ratings": {"post": {
+            "summary": "A citizen's satisfaction rating of a ticket just finished, from the rating tablet of the "
+                       "counter that served it (its key, from its page's address, in X-Hangdoi-Tablet-Key)",
+            "security": [{"tabletKey": []}], "requestBody": {**_body(RATING_FIELDS), "required": True},
+            "responses": {"201": _json({"type": "object"}), **_errors(401, 404, 409, 415, 422)}}},
+        "/officers/me/today": {"get": {
+            "summary": "The signed-in officer's figures for today", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401)}}},
+        "/supervision": {"get": {
+            "summary": "The manager's live view: queues, oldest waits, counters, devices", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
+        "/services/{service_id}/close-today": {"post": {
+            "summary": "Stop issuing tickets for a service for the rest of the day (managers)", "security": bearer,
+            "parameters": [{"name": "service_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/services/{service_id}/reopen": {"post": {
+            "summary": "Issue tickets for the service again today (managers)", "security": bearer,
+            "parameters": [{"name": "service_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/close-day": {"post": {
+            "summary": "Close every ticket still open and free every counter (managers)", "security": bearer,
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
+        "/kiosks": {"get": {
+            "summary": "Kiosks with their printer and its last known state (managers)", "security": bearer,
+            "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},
+        "/kiosks/{kiosk_id}/reprint": {"post": {
+            "summary": "Print the kiosk's latest ticket again (managers)", "security": bearer,
+            "parameters": [{"name": "kiosk_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}}},
+        "/hardware/keypad": {"post": {
+            "summary": "A keypad key pressed (hardware bridges, X-Hangdoi-Hardware-Key); acts as the officer "
+                       "signed in at that counter",
+            "requestBody": {**_body(KEYPAD_FIELDS), "required": True},
+            "responses": {"200": _json(_ref("ActionResult")), **_errors(403, 404, 409, 415, 422)}}},
+        "/hardware/status": {"post": {
+            "summary": "A device's state changed (hardware bridges); managers are told live",
+            "requestBody": {**_body(STATUS_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **_errors(403, 415, 422)}}},
+        "/display/state": {"get": {"summary": "What the lobby display shows",
+                                   "responses": {"200": _json(_ref("DisplayState"))}}},
+        "/openapi.json": {"get": {"summary": "This document",
+                                  "responses": {"200": _json({"type": "object"})}}},
+        "/centres": {"get": {
+            "summary": "Every centre of the installation with today's figures (province admins)", "security": bearer,
+            "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},
+    }
+    paths.update(_report_paths(bearer))
+    paths.update(_admin_paths(bearer))
+    for path, operations in paths.items():
+        if path not in NOT_CENTRE_SCOPED and not path.startswith(("/counters/", "/hardware/")):
+            for operation in operations.values():
+                _name_the_centre(operation)
+    for name, action in COUNTER_ACTIONS.items():
+        paths[f"/counters/{{counter_id}}/{name}"] = {"post": {
+            "summary": action.summary, "security": bearer, "parameters": [_counter_param()],
+            "requestBody": _body(action.fields),
+            "responses": {"200": _json(_ref("ActionResult")),
+                          **_errors(400, 401, 403, 404, 409, 413, 415, 422)}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "hangdoi API", "version": "1",
+                 "description": "Queue ticketing for public administrative service centres. "
+                                "Errors are {\"error\": {\"code\", \"message\"}} with Vietnamese and English text."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer"},
+                           "kioskKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Kiosk-Key"},
+                           "tabletKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Tablet-Key"}}},
+    }
+
+
+# Where the centre follows from who asks or from an id in the path, `?centre=` is not read.
+NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
+                     "/centres"}
+CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                "description": "The centre meant, where the installation hosts several. Default: the signed-in "
+                               "officer's own (only a province admin may name another), or for kiosks, displays "
+                               "and citizens the installation's first. A ticket's body may name it instead."}
+
+
+def _name_the_centre(operation: dict) -> None:
+    operation["parameters"] = [*operation.get("parameters", []), CENTRE_PARAM]
+    for status in (404, 422):
+        operation["responses"].setdefault(str(status), _json(_ref("Error"), "Error"))
+
+
+def _counter_param() -> dict:
+    return {"name": "counter_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _id_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _report_paths(bearer) -> dict:
+    query = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+             {"name": "by", "in": "query", "schema": {"enum": ["day", "week", "month", "hour", "domain", "service",
+                                                              "counter", "officer", "priority"]}}]
+    paths = {"/reports": {"get": {
+        "summary": "Report figures over local days, grouped one way (managers)", "security": bearer,
+        "parameters": query, "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 422)}}}}
+    for fmt, mimetype in (("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        paths[f"/reports/export.{fmt}"] = {"get": {
+            "summary": f"The report's table as {fmt.upper()}, Vietnamese headers (managers)", "security": bearer,
+            "parameters": query, "responses": {"200": {"description": "OK", "content": {mimetype: {}}},
+                                               **_errors(401, 403, 422)}}}
+    return paths
+
+
+def _admin_paths(bearer) -> dict:
+
+    write_errors = _errors(400, 401, 403, 404, 409, 413, 415, 422)
+    paths = {}
+    for kind, spec in KINDS.items():
+        paths[f"/admin/{kind}"] = {"post": {
+            "summary": f"Create {spec.summary} (admins; audited)", "security": bearer,
+            "requestBody": {**_body(spec.fields), "required": True},
+            "responses": {"201": _json({"type": "object"}), **write_errors}}}
+        paths[f"/admin/{kind}/{{item_id}}"] = {"put": {
+            "summary": f"Replace {spec.summary} (admins; audited)", "security": bearer,
+            "parameters": [_id_param("item_id")], "requestBody": {**_body(spec.fields), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}}
+    catalogue_types = {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}
+    paths.update({
+        "/admin/centre": {"put": {"summary": "The centre's settings (admins; audited)", "security": bearer,
+                                  "requestBody": {**_body(CENTRE_FIELDS), "required": True},
+                                  "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/officers/{officer_id}/password": {"post": {
+            "summary": "Reset an officer's password; their tokens stop working (admins)", "security": bearer,
+            "parameters": [_id_param("officer_id")], "requestBody": {**_body(PASSWORD_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/officers/{officer_id}/sign-out": {"post": {
+            "summary": "End every sign-in of an officer: pages, tokens, sockets, the counter held (managers)",
+            "security": bearer, "parameters": [_id_param("officer_id")],
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/setup": {"get": {"summary": "Everything an admin edits (admins)", "security": bearer,
+                                 "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
+        "/admin/catalogue": {"post": {
+            "summary": "Import the service catalogue (CSV or XLSX; all or nothing; admins; audited)",
+            "security": bearer, "requestBody": {"required": True, "content": catalogue_types},
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 409, 413, 415, 422)}}},
+        "/admin/audit": {"get": {"summary": "The audit log, newest first (managers)", "security": bearer,
+                                 "parameters": [{"name": "limit", "in": "query",
+                                                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                                 "responses": {"200": _json({"type": "array"}), **_errors(401, 403, 422)}}},
+        "/services/{service_id}/move-waiting": {"post": {
+            "summary": "Move every ticket waiting for a service to another, keeping their places (managers)",
+            "security": bearer, "parameters": [_id_param("service_id")],
+            "requestBody": {**_body(MOVE_FIELDS), "required": True},
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
+    })
+    for fmt, mimetype in catalogue_types.items():
+        name = "csv" if fmt == "text/csv" else "xlsx"
+        paths[f"/admin/catalogue.{name}"] = {"get": {
+            "summary": f"The service catalogue as {name.upper()} (managers)", "security": bearer,
+            "responses": {"200": {"description": "OK", "content": {fmt: mimetype}}, **_errors(401, 403)}}}
+    return paths
