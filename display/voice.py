@@ -197,6 +197,24 @@ def build_call_wav(pack: VoicePack, number: str, counter: int, template: str = D
     target = pack.cache / f"{key}.wav"
     if target.is_file():
         return target
+    # Every board asks for a new call's announcement at once: one of them builds it, the others
+    # wait and get the same file.
+    with _building_lock:
+        lock = _building.setdefault(key, threading.Lock())
+    with lock:
+        if target.is_file():
+            return target
+        built = _build(pack, segments, target)
+    with _building_lock:
+        _building.pop(key, None)
+    return built
+
+
+_building: dict[str, threading.Lock] = {}
+_building_lock = threading.Lock()
+
+
+def _build(pack: VoicePack, segments, target: Path) -> Path:
     speech = array.array("h")
     for index, clips in enumerate(clip_plan(pack, segments)):
         if index:
