@@ -8,7 +8,7 @@ from werkzeug.routing import IntegerConverter
 
 from hangdoi.config import Settings, load_settings
 from hangdoi.database import Database
-from hangdoi.web.context import Hangdoi
+from hangdoi.web.context import Hangdoi, KioskKeys
 from hangdoi.web.permissions import require_declarations
 from hangdoi.web.throttle import Throttles, make_limiter
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     db = db or Database(settings.resolved_database_url(), clock=clock, pool_size=settings.db_pool_size)
-    context = Hangdoi(settings=settings, db=db, throttles=Throttles(settings))
+    context = Hangdoi(settings=settings, db=db, throttles=Throttles(settings), kiosk_keys=KioskKeys(db))
     app.extensions["hangdoi"] = context
 
     from counter import bp as counter_pages

@@ -224,10 +224,15 @@ def centre_summary(db, centre_id: int) -> dict:
 
 
 def device_by_key(db, table: str, key: str) -> dict | None:
-    """The active kiosk or display with this key (`table`: "kiosk" or "display"), with its centre."""
-    with _reading(db) as tx:
-        return tx.row(f"SELECT id, name, centre_id FROM {table} WHERE key = :key AND active = :yes",
-                      key=key, yes=True)
+    """The active kiosk or display with this key (`table`: "kiosk" or "display"), with its centre.
+    Every ticket a kiosk asks for looks its key up: one statement on a pooled cursor, not a session."""
+    return _one_row(db, f"SELECT id, name, centre_id FROM {table} WHERE key = :key AND active = :yes",
+                    key=key, yes=True)
+
+
+def _one_row(db, sql: str, **params) -> dict | None:
+    with db.single_read_cursor() as cursor:
+        return Tx.on_cursor(cursor, postgres=not db.is_sqlite).row(sql, **params)
 
 
 def called_today(db, centre_id: int, display_number: str, counter_number: int) -> str | None:
@@ -243,9 +248,8 @@ def called_today(db, centre_id: int, display_number: str, counter_number: int) -
 
 def counter_by_rating_key(db, key: str) -> dict | None:
     """The active counter whose rating tablet has this key, with its centre."""
-    with _reading(db) as tx:
-        return tx.row("SELECT id, number, centre_id FROM counter WHERE rating_key = :key AND active = :yes",
-                      key=key, yes=True)
+    return _one_row(db, "SELECT id, number, centre_id FROM counter WHERE rating_key = :key AND active = :yes",
+                    key=key, yes=True)
 
 
 def displays(db, centre_id: int) -> list[dict]:

@@ -102,6 +102,7 @@ def _read(caller: Caller, body, role: str = ADMIN):
 
 def _after_device_change() -> None:
     hangdoi().printing.forget()
+    hangdoi().kiosk_keys.forget()
 
 
 @api.post("/admin/<kind>")

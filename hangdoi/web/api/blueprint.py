@@ -65,6 +65,11 @@ def bearer_token() -> str | None:
 
 
 def current_officer() -> dict | None:
+    """The officer the bearer token or the session cookie signs in (looked up once a request)."""
+    return _memo("officer", _officer_of_request)
+
+
+def _officer_of_request() -> dict | None:
     ctx = hangdoi()
     token = bearer_token()
     if token is not None:
@@ -89,7 +94,7 @@ def _kiosk_of_header():
     """The kiosk, None (no header) or False (a wrong key); looked up once per request."""
     if "kiosk" not in g:
         key = request.headers.get(KIOSK_KEY_HEADER)
-        found = state.device_by_key(hangdoi().db, "kiosk", key) if key and len(key) <= 64 else None
+        found = hangdoi().kiosk_keys.find(key) if key and len(key) <= 64 else None
         g.kiosk = None if key is None else (found or False)
     return g.kiosk
 
@@ -155,7 +160,7 @@ def who_may_call():
     if allowed is None or ANYONE in allowed:
         return          # no such route (404 follows), or open to all
     # A bearer token matters only where officers may call: a bridge's route ignores one.
-    officer = _memo("officer", current_officer) if allowed & set(ROLES_OF) else None
+    officer = current_officer() if allowed & set(ROLES_OF) else None
     proofs = {KIOSK: _kiosk_or_allowance, TABLET: _tablet, BRIDGE: _bridge,
               **{role: (lambda role=role: officer is not None and officer["role"] in ROLES_OF[role])
                  for role in (OFFICER, MANAGER, ADMIN, PROVINCE)}}
@@ -180,9 +185,16 @@ def _kiosk_or_allowance() -> bool:
     return request.headers.get(KIOSK_KEY_HEADER) is None and hangdoi().settings.anonymous_tickets_per_day > 0
 
 
+def tablet_of_request() -> dict | None:
+    """The counter whose rating tablet's key the X-Hangdoi-Tablet-Key header carries (looked up once)."""
+    def find():
+        key = request.headers.get(TABLET_KEY_HEADER)
+        return state.counter_by_rating_key(hangdoi().db, key) if key and len(key) <= 64 else None
+    return _memo("tablet", find)
+
+
 def _tablet() -> bool:
-    key = request.headers.get(TABLET_KEY_HEADER)
-    return bool(key) and len(key) <= 64 and state.counter_by_rating_key(hangdoi().db, key) is not None
+    return tablet_of_request() is not None
 
 
 def _bridge() -> bool:

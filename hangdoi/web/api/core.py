@@ -11,7 +11,6 @@ from hangdoi.services.actions import COUNTER_ACTIONS, run_counter_action
 from hangdoi.services.waits import supervision_view
 from hangdoi.validation import INT, STR, Field
 from hangdoi.web.api.blueprint import (
-    TABLET_KEY_HEADER,
     api,
     bearer_token,
     centre_id,
@@ -23,6 +22,7 @@ from hangdoi.web.api.blueprint import (
     require_id,
     require_manager,
     require_officer,
+    tablet_of_request,
 )
 from hangdoi.web.api.errors import ApiError
 from hangdoi.web.context import hangdoi
@@ -157,8 +157,7 @@ RATING_FIELDS = {
 
 def current_tablet() -> dict:
     """The counter whose rating tablet's key the X-Hangdoi-Tablet-Key header carries; 401 otherwise."""
-    key = request.headers.get(TABLET_KEY_HEADER)
-    counter = state.counter_by_rating_key(hangdoi().db, key) if key and len(key) <= 64 else None
+    counter = tablet_of_request()
     if counter is None:
         raise ApiError("invalid_device_key", 401)
     return counter
