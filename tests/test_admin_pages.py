@@ -153,3 +153,30 @@ def test_who_may_open_which_admin_page(browser, demo):
     assert manager.goto(f"{server.url}/admin/audit").status == 200
     assert manager.goto(f"{server.url}/admin/reports").status == 200
     assert "Cấu hình" not in manager.locator("nav.nav").inner_text()
+
+
+def test_an_admin_lets_an_officer_slowed_by_wrong_passwords_sign_in_at_once(browser, demo):
+    server, _ = demo
+    officer = browser.new_page(viewport=DESKTOP)
+    officer.goto(f"{server.url}/counter")
+    for _ in range(5):                                   # slips at the counter's own machine
+        officer.fill("input[name=username]", "canbo1")
+        officer.fill("input[name=password]", "sai-mat-khau")
+        officer.click("button[type=submit]")
+    officer.fill("input[name=username]", "canbo1")
+    officer.fill("input[name=password]", "matkhau1")
+    officer.click("button[type=submit]")
+    assert "thử lại sau" in officer.content()
+
+    page = signed_in(browser, server)
+    page.wait_for_function("() => window.hangdoiSettings && window.hangdoiSettings.loads > 0")
+    page.click("[data-tab=officers]")
+    page.click("tr:has-text('canbo1') [data-action=unlock]")
+    page.wait_for_selector("#toast:has-text('có thể đăng nhập lại ngay')")
+    screenshot(page, "admin-settings-officers-1366x768")
+
+    officer.fill("input[name=username]", "canbo1")
+    officer.fill("input[name=password]", "matkhau1")
+    officer.click("button[type=submit]")
+    officer.wait_for_selector(".counter-grid")
+    assert "thử lại sau" not in officer.content()

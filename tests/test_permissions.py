@@ -61,6 +61,7 @@ WHO_MAY = {
     ("POST", "/api/v1/auth/login"): EVERYONE,
     ("POST", "/api/v1/auth/logout"): OFFICERS,
     ("POST", "/api/v1/admin/officers/<int:officer_id>/sign-out"): MANAGERS,
+    ("POST", "/api/v1/admin/officers/<int:officer_id>/unlock"): MANAGERS,
     ("GET", "/api/v1/centres"): PROVINCE_ONLY,
     ("POST", "/api/v1/close-day"): MANAGERS,
     ("POST", "/api/v1/counters/<int:counter_id>/<action>"): AT_THIS_COUNTER,

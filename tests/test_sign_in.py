@@ -43,6 +43,40 @@ def test_wrong_passwords_slow_their_address_and_never_lock_the_owner_out(client)
     assert login(client, "binh").status_code == 200              # and the address may sign in others
 
 
+@pytest.fixture(params=["memory", "redis"])
+def shared_app(request, db, centre, tmp_path):
+    """An app counting in process memory, or in Redis as several workers do (a fresh channel, so
+    earlier runs' counts never meet this one's)."""
+    redis = {"redis_url": request.getfixturevalue("redis_url"),
+             "redis_channel": f"hangdoi-test-{tmp_path.name}"} if request.param == "redis" else {}
+    return create_app(load_settings(env={}, data_dir=tmp_path / "data", login_rate_limit_per_minute=100, **redis),
+                      db=db)
+
+
+def test_a_manager_lets_a_slowed_officer_sign_in_at_once(shared_app, centre):
+    client = shared_app.test_client()
+    for address in ("10.0.0.9", "10.0.0.10"):
+        for _ in range(LOGIN_FAILURES):
+            login(client, password="sai-mat-khau", address=address)
+        assert login(client, address=address).status_code == 429
+    manager = login(client, "dung", address="10.0.0.30").json["token"]
+    as_manager = {"Authorization": f"Bearer {manager}"}
+    officer_token = login(client, "binh", address="10.0.0.31").json["token"]
+    refused = client.post(f"/api/v1/admin/officers/{centre.officer('an')}/unlock",
+                          headers={"Authorization": f"Bearer {officer_token}"})
+    assert refused.status_code == 403                                  # an officer may not
+    assert login(client, address="10.0.0.9").status_code == 429
+    unlocked = client.post(f"/api/v1/admin/officers/{centre.officer('an')}/unlock", headers=as_manager)
+    assert unlocked.status_code == 200 and unlocked.json["username"] == "an"
+    assert login(client, address="10.0.0.10").status_code == 200       # at every address at once
+    assert login(client, address="10.0.0.9").status_code == 200
+    # A guesser starts counting again from nothing: it is slowed after as many slips as before.
+    codes = [login(client, password="sai-mat-khau", address="10.0.0.9").status_code for _ in range(LOGIN_FAILURES + 1)]
+    assert codes == [401] * LOGIN_FAILURES + [429]
+    audit = client.get("/api/v1/admin/audit", headers=as_manager).json
+    assert any(e["action"] == "unlock_sign_in" for e in audit)
+
+
 def test_unknown_and_known_usernames_are_answered_alike(client):
     answers = {}
     for username in ("an", "nobody-like-this"):

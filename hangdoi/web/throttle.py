@@ -87,26 +87,43 @@ class Throttles:
             log.warning("sign-in limits counted per process: %s", exc)
             return getattr(self._local, method)(*args)
 
+    def _failures_key(self, username: str) -> tuple[str, str]:
+        # A manager's unlock moves the username's generation on, so the slips counted under the old
+        # one stop counting at every address at once. The generation outlives the window it clears.
+        key = username.lower()
+        return key, str(self._store("get", f"login-unlocked/{key}"))
+
     def retry_after(self, address: str, username: str) -> int | None:
         """Seconds to wait before this attempt may be made; None when it may be made now. Counts the
         attempt against the address."""
         if not self.enabled:
             return None
-        key = username.lower()
-        if not self._call("test", self.failures, "login-failures", address, key):
-            return self._wait(self.failures, "login-failures", address, key)
+        key = self._failures_key(username)
+        if not self._call("test", self.failures, "login-failures", address, *key):
+            return self._wait(self.failures, "login-failures", address, *key)
         if not self._call("hit", self.per_address, "login-address", address):
             return self._wait(self.per_address, "login-address", address)
         return None
 
     def failed(self, address: str, username: str) -> None:
         if self.enabled:
-            self._call("hit", self.failures, "login-failures", address, username.lower())
+            self._call("hit", self.failures, "login-failures", address, *self._failures_key(username))
 
     def forget(self, address: str, username: str) -> None:
         """After a successful sign-in, earlier slips at this address no longer count."""
         if self.enabled:
-            self._call("clear", self.failures, "login-failures", address, username.lower())
+            self._call("clear", self.failures, "login-failures", address, *self._failures_key(username))
+
+    def unlock(self, username: str) -> None:
+        """A manager lets an officer sign in again at once, wherever the wrong passwords came from."""
+        self._store("incr", f"login-unlocked/{username.lower()}", LOGIN_WINDOW_MINUTES * 60 * 2)
+
+    def _store(self, method: str, *args):
+        try:
+            return getattr(self._storage, method)(*args)
+        except Exception as exc:  # noqa: BLE001 — Redis down: as the counts, kept in this process
+            log.warning("sign-in limits kept per process: %s", exc)
+            return getattr(self._fallback, method)(*args)
 
     def take(self, name: str, key: str, per_day: int) -> bool:
         """One of `per_day` for (name, key) today (a moving day); False when none is left."""

@@ -171,6 +171,17 @@ def sign_out_officer(officer_id: int):
     return jsonify(saved)
 
 
+@api.post("/admin/officers/<int:officer_id>/unlock")
+@allow(MANAGER)
+def unlock_sign_in(officer_id: int):
+    """A manager lets an officer sign in at once after wrong passwords slowed their sign-ins."""
+    manager = _caller(MANAGER)
+    require_id(officer_id, "officer_not_found")
+    saved = _admin(manager, lambda change: officers.unlock_sign_in(change, officer_id), role=MANAGER)
+    hangdoi().throttles.unlock(saved["username"])
+    return jsonify(saved)
+
+
 @api.get("/admin/setup")
 @allow(ADMIN)
 def setup():

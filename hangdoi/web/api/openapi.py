@@ -260,6 +260,10 @@ def _admin_paths(bearer) -> dict:
             "summary": "End every sign-in of an officer: pages, tokens, sockets, the counter held (managers)",
             "security": bearer, "parameters": [_id_param("officer_id")],
             "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/officers/{officer_id}/unlock": {"post": {
+            "summary": "Let an officer sign in at once after wrong passwords slowed their sign-ins (managers)",
+            "security": bearer, "parameters": [_id_param("officer_id")],
+            "responses": {"200": _json({"type": "object"}), **write_errors}}},
         "/admin/setup": {"get": {"summary": "Everything an admin edits (admins)", "security": bearer,
                                  "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}}},
         "/admin/catalogue": {"post": {

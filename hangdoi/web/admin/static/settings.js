@@ -100,6 +100,10 @@ const KINDS = {
                        text("password", item ? "settings_new_password" : "settings_password", { kind: "password", required: !item }),
                        check("active", "settings_active")],
     blank: { role: "officer", active: true },
+    // What a manager does for an officer without editing them: let them sign in again at once
+    // after wrong passwords slowed them, or end every sign-in (a lost phone, a shared password).
+    actions: [["settings_unlock_sign_in", "unlock", "settings_unlocked"],
+              ["settings_sign_out_everywhere", "sign-out", "settings_signed_out", "settings_confirm_sign_out"]],
   },
   kiosks: {
     add: "settings_add_kiosk",
@@ -184,11 +188,28 @@ function listOf(kind) {
     edit.addEventListener("click", () => openEditor(kind, item));
     const action = el("td", "action");
     action.append(edit);
+    for (const [label, path, done, confirmation] of spec.actions || []) {
+      const button = el("button", "small ghost", t(label));
+      button.type = "button";
+      button.dataset.action = path;
+      button.addEventListener("click", () => officerAction(item, path, done, confirmation));
+      action.append(button);
+    }
     row.append(action);
     table.tBodies[0].append(row);
   }
   block.append(head, table);
   return block;
+}
+
+async function officerAction(officer, path, done, confirmation) {
+  if (confirmation && !window.confirm(t(confirmation, { name: officer.full_name }))) return;
+  try {
+    await api("POST", `/admin/officers/${officer.id}/${path}`);
+    toast(t(done, { name: officer.full_name }), 4000);
+  } catch (error) {
+    toast(error.message, 4000);
+  }
 }
 
 function catalogueTools() {
