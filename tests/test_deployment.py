@@ -4,6 +4,7 @@ every screen still hears every call, and tickets issued through all workers at o
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -16,6 +17,7 @@ import requests
 from hangdoi.clock import SystemClock
 from hangdoi.database import Database
 from hangdoi.fixtures.testing import LiveServer, free_port
+from hangdoi.serving import THREADS
 
 from .centres import PASSWORD
 from .conftest import build_centre, service_missing, truncate_postgres
@@ -174,6 +176,43 @@ def test_through_nginx_screens_hear_calls_and_each_kiosk_has_one_allowance_acros
     finally:
         for client, _ in boards:
             client.close()
+
+
+def test_through_nginx_trickled_request_heads_hold_no_worker_and_are_dropped(nginx):
+    """Slowloris: a gunicorn thread waits for as long as a request head takes to arrive, so behind
+    nginx (README "Deployment") the heads must stop at nginx, and nginx must drop the tricklers."""
+    url, server, ids = nginx
+    port = int(url.rsplit(":", 1)[1])
+    threads = WORKERS * THREADS
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(threads + 20)]
+    for conn in slow:
+        conn.sendall(b"GET /api/v1/services HTTP/1.1\r\nHost: x\r\n")
+        conn.setblocking(False)
+    started = time.monotonic()
+    open_ = set(range(len(slow)))
+    checked = False
+    while open_ and time.monotonic() - started < 30:
+        for n in list(open_):
+            try:
+                slow[n].sendall(b"X-Slow: 1\r\n")
+                if slow[n].recv(4096) == b"":
+                    open_.discard(n)
+            except BlockingIOError:
+                pass
+            except OSError:                                    # reset or broken pipe: dropped
+                open_.discard(n)
+        if not checked:                                        # every worker thread could be held by now
+            asked = time.monotonic()
+            ticket = requests.post(f"{url}/api/v1/tickets", json={"service": "HT01"}, timeout=10,
+                                   headers={"X-Hangdoi-Kiosk-Key": ids.kiosks["k2"]})
+            assert ticket.status_code == 201 and time.monotonic() - asked < 2
+            checked = True
+        time.sleep(1)
+    dropped_after = time.monotonic() - started
+    for conn in slow:
+        conn.close()
+    assert not open_, f"{len(open_)} trickling connections still open after {dropped_after:.0f} s"
+    assert 9 <= dropped_after <= 25                      # nginx's client_header_timeout, 10 s
 
 
 def test_processes_sharing_redis_share_sign_in_counts_and_count_alone_without_it(redis_url):
