@@ -7,6 +7,7 @@ import sys
 import time
 
 import requests
+from sqlalchemy import text
 
 from hangdoi.fixtures.demo import DEMO_CENTRE, demo_credentials
 from hangdoi.fixtures.testing import free_port
@@ -58,6 +59,19 @@ def test_demo_centre_has_overlapping_primary_and_backup_services():
     officers = [o for o in DEMO_CENTRE["officers"] if o.get("role", "officer") == "officer"]
     assert len(officers) == len(counters)
     assert any(o.get("role") == "admin" for o in DEMO_CENTRE["officers"])
+
+
+def test_the_large_catalogue_is_a_communes_real_size(db):
+    from hangdoi.fixtures.demo import demo_centre, ensure_demo_centre
+    assert ensure_demo_centre(db, "large")
+    spec = demo_centre("large")
+    with db.read() as s:
+        count = lambda table: s.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: E731
+        assert (count("domain"), count("service"), count("counter")) == (70, 399, 12)
+        # A counter group's fields share its series: twelve series, A to L.
+        assert sorted(r[0] for r in s.execute(text("SELECT prefix FROM ticket_series"))) == list("ABCDEFGHIJKL")
+    officers = [o for o in spec["officers"] if o.get("role", "officer") == "officer"]
+    assert len(officers) == 12 and ("canbo12", "matkhau12") in demo_credentials("large")
 
 
 def test_db_upgrade_create_admin_and_close_day(tmp_path):

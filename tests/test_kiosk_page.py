@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hangdoi.fixtures.demo import DEMO_CENTRE
+from hangdoi.fixtures import large_catalogue
+from hangdoi.fixtures.demo import DEMO_CENTRE, demo_centre
 
 from .centres import open_now
 from .conftest import screenshot, start_demo
@@ -35,9 +36,47 @@ def open_kiosk(browser, server, ids, name="Kiosk sảnh"):
 
 def take_ticket(page, domain: str, service: str | None = None) -> None:
     """The three taps: a domain, a service (the first one unless named), no priority."""
+    page_to(page, "domains", f".domain:has-text('{domain}')")
     page.tap(f".domain:has-text('{domain}')")
     page.tap(f"#service-list .service:has-text('{service}')" if service else "#service-list .service >> nth=0")
     page.tap("#no-priority")
+
+
+def page_to(page, list_id: str, selector: str) -> None:
+    """Back to the list's first page, then "Xem thêm" until what `selector` names is on the screen."""
+    first_page(page, list_id)
+    while page.locator(f"#{list_id} {selector}").count() == 0:
+        assert page.locator(f"#{list_id}-pager .page-next").is_enabled(), f"{selector} is on no page"
+        page.tap(f"#{list_id}-pager .page-next")
+
+
+def first_page(page, list_id: str) -> None:
+    back = page.locator(f"#{list_id}-pager .page-prev")
+    while back.is_visible() and back.is_enabled():
+        back.tap()
+
+
+def every_page(page, list_id: str, item: str) -> list[str]:
+    """The names on every page of a list, from the first page to the last by "Xem thêm", each
+    page checked: every card lies wholly inside the list (nothing cut or hidden under the pager)
+    and the pager names this page."""
+    first_page(page, list_id)
+    names, n = [], 1
+    while True:
+        outside = page.evaluate("""([list, item]) => {
+            const box = document.getElementById(list).getBoundingClientRect();
+            const pager = document.getElementById(list + '-pager').getBoundingClientRect();
+            return [...document.querySelectorAll('#' + list + ' ' + item)].map(e => e.getBoundingClientRect())
+                .filter(r => r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5 || r.bottom > pager.top
+                             || r.left < box.left - 0.5 || r.right > box.right + 0.5).length }""", [list_id, item])
+        assert outside == 0, f"page {n}: {outside} cards not wholly shown"
+        names += page.locator(f"#{list_id} {item} .name").all_inner_texts()
+        assert page.locator(f"#{list_id}").get_attribute("data-page") == str(n)
+        pager = page.locator(f"#{list_id}-pager")
+        if not pager.is_visible() or not pager.locator(".page-next").is_enabled():
+            return names
+        page.tap(f"#{list_id}-pager .page-next")
+        n += 1
 
 
 def ticket_count(server) -> int:
@@ -196,3 +235,57 @@ def test_the_estimated_wait_is_on_the_buttons_and_the_ticket(browser, kiosk_serv
     assert server.get(f"/tickets/{public_id}").json()["estimated_wait"]["text"]["vi"] == wait
     page.tap("#lang")
     assert page.locator("#ticket-wait").inner_text().startswith("about")
+
+
+@pytest.fixture
+def large_kiosk(tmp_path, printer):
+    spec = {**open_now(demo_centre("large")), "kiosks": [{"name": "Kiosk sảnh", "printer": printer.settings}]}
+    server, ids = start_demo(tmp_path, spec=spec)
+    yield server, ids
+    server.stop()
+
+
+def test_every_field_and_procedure_of_a_real_catalogue_is_reached_by_touch(browser, large_kiosk, printer):
+    """70 fields and 399 procedures: the small demo's seventh card was already half hidden behind
+    the footer, and fields past it could not be reached at all."""
+    server, ids = large_kiosk
+    page = open_kiosk(browser, server, ids)
+    page.wait_for_selector("body[data-laid-out]")
+    fields = [name for _, _, group in large_catalogue.GROUPS for _, name, _ in group]
+    assert len(fields) == 70
+    assert every_page(page, "domains", ".domain") == fields
+    pages = int(page.locator("#domains").get_attribute("data-pages"))
+    assert 2 <= pages <= 7 and page.locator("#domains-pager .page-n").inner_text() == f"Trang {pages} / {pages}"
+    page.tap("#domains-pager .page-prev")
+    screenshot(page, "kiosk-large-fields-1080x1920")
+    page.tap("#lang")                      # English names are longer: still every field, whole
+    page.wait_for_selector("#domains-pager .page-n:has-text('Page')")
+    assert every_page(page, "domains", ".domain") == fields
+    page.tap("#lang")
+
+    # The biggest field, page by page, to its last procedure, then a ticket for it: one tap for the
+    # field, "Xem thêm" until it shows, one tap for the procedure, one for "no priority".
+    civil = next(procedures for _, _, group in large_catalogue.GROUPS for code, _, procedures in group if code == "HT")
+    page_to(page, "domains", ".domain:has-text('Hộ tịch')")
+    page.tap(".domain:has-text('Hộ tịch')")
+    assert page.locator("#service-list").get_attribute("data-page") == "1"
+    assert every_page(page, "service-list", ".service") == civil
+    screenshot(page, "kiosk-large-procedures-last-page-1080x1920")
+    page.tap(f"#service-list .service:has-text('{civil[-1]}')")
+    page.tap("#no-priority")
+    page.wait_for_selector("#ticket:not([hidden])")
+    assert page.locator("#ticket-service").inner_text() == civil[-1]
+    assert page.locator("#ticket-number").inner_text() == "A001"      # counter 1's series
+    assert len(printer.tickets) == 1
+
+    # Search stays first, and a word found in 100 procedures shows them all, a page at a time.
+    page.tap("#ticket .done")
+    page.tap("#search-open")
+    for key in "dang ky":
+        page.tap(f".key[data-key='{key}']")
+    found = every_page(page, "search-results", ".service")
+    assert len(found) == len(set(found)) >= 90 and all("ng k" in name.lower() or "ng ký" in name.lower() for name in found[:3])
+    screenshot(page, "kiosk-large-search-1080x1920")
+    small = page.evaluate("""() => [...document.querySelectorAll('button')].filter(b => b.offsetParent)
+        .map(b => b.getBoundingClientRect()).filter(r => r.width < 60 || r.height < 60).length""")
+    assert small == 0

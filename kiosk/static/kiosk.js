@@ -16,7 +16,7 @@ const kiosk = {
   snapshot: JSON.parse(document.getElementById("snapshot").textContent),
   waiting: new Map(), estimates: {}, queuesSeq: -1, lang: "vi", screen: "home", previous: "home",
   domain: null, service: null, query: "", issuing: false, quietUntil: 0, lastTouch: Date.now(),
-  shownAt: 0, ticketWait: null,
+  shownAt: 0, ticketWait: null, pages: {},
 };
 window.hangdoiKiosk = { lastIssueMs: null, issued: 0 };
 
@@ -58,6 +58,47 @@ function domains() {
   return [...found.values()];
 }
 
+// -- pages -----------------------------------------------------------------------------------
+// A long list (a real commune has some 70 fields and 400 procedures) is shown a page at a time,
+// never cut off: every card on the screen is whole, and the pager below it says which page this
+// is and how many are left. Pages are measured from the list as laid out, so they hold what fits
+// at this screen's size, in this language and font.
+function paged(listId, items) {
+  const list = $(listId);
+  const pager = $(`${listId}-pager`);
+  const pageStarts = () => {
+    list.replaceChildren(...items);
+    const height = list.clientHeight;
+    const starts = [0];
+    let top = items.length ? items[0].getBoundingClientRect().top : 0;
+    items.forEach((item, i) => {
+      const box = item.getBoundingClientRect();
+      if (i > starts.at(-1) && box.bottom - top > height + 0.5) { starts.push(i); top = box.top; }
+    });
+    return starts;
+  };
+  pager.hidden = true;
+  let starts = pageStarts();
+  if (starts.length > 1) {      // the pager takes room from the list: measure again with it shown
+    pager.hidden = false;
+    starts = pageStarts();
+  }
+  const page = Math.max(0, Math.min(kiosk.pages[listId] || 0, starts.length - 1));
+  kiosk.pages[listId] = page;
+  const end = starts[page + 1] ?? items.length;
+  list.replaceChildren(...items.slice(starts[page], end));
+  pager.querySelector(".page-n").textContent = t("kiosk_page", { n: page + 1, total: starts.length });
+  pager.querySelector(".page-left").textContent = end < items.length ? t("kiosk_more_left", { n: items.length - end }) : "";
+  pager.querySelector(".page-prev").disabled = page === 0;
+  pager.querySelector(".page-next").disabled = end >= items.length;
+  list.dataset.page = String(page + 1);
+  list.dataset.pages = String(starts.length);
+}
+function turnPage(listId, by) {
+  kiosk.pages[listId] = (kiosk.pages[listId] || 0) + by;
+  render();
+}
+
 // -- screens ---------------------------------------------------------------------------------
 function show(screen) {
   if (screen !== kiosk.screen) kiosk.previous = kiosk.screen;
@@ -65,6 +106,8 @@ function show(screen) {
   document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.dataset.screen !== screen; });
   kiosk.shownAt = Date.now();
   if (screen === "home") { kiosk.query = ""; kiosk.service = null; }
+  if (screen === "home" && kiosk.previous !== "home") kiosk.pages = {};
+  if (screen === "services") kiosk.pages["service-list"] = 0;
   render();
 }
 
@@ -91,7 +134,7 @@ function renderHome() {
   $("most-used").replaceChildren(...used.map((s) => {
     const b = serviceButton(s); b.classList.add("chip"); return b;
   }));
-  $("domains").replaceChildren(...domains().map((d) => {
+  paged("domains", domains().map((d) => {
     const button = el("button", `domain${d.open ? "" : " closed"}`);
     button.type = "button";
     button.dataset.domain = d.id;
@@ -107,7 +150,7 @@ function renderServices() {
   const d = domains().find((x) => x.id === kiosk.domain);
   if (!d) return;
   $("domain-title").textContent = d.name;
-  $("service-list").replaceChildren(...d.services.map(serviceButton));
+  paged("service-list", d.services.map(serviceButton));
 }
 
 function renderSearch() {
@@ -120,9 +163,8 @@ function renderSearch() {
     // "ho tich" and "hotich" both find "Hộ tịch": a missed space is the commonest slip.
     return words.every((w) => hay.includes(w)) || hay.replace(/\s+/g, "").includes(compact);
   });
-  const results = $("search-results");
-  if (words.length && !found.length) results.replaceChildren(el("p", "no-results", t("kiosk_no_results")));
-  else results.replaceChildren(...found.slice(0, 6).map(serviceButton));
+  if (words.length && !found.length) paged("search-results", [el("p", "no-results", t("kiosk_no_results"))]);
+  else paged("search-results", found.map(serviceButton));
 }
 
 function renderPriority() {
@@ -230,6 +272,7 @@ function buildKeyboard() {
     if (key === "⌫") kiosk.query = kiosk.query.slice(0, -1);
     else if (key === "clear") kiosk.query = "";
     else if (kiosk.query.length < 40) kiosk.query += key;
+    kiosk.pages["search-results"] = 0;
     renderSearch();
   };
   const rows = KEYS.map((letters, i) => {
@@ -273,6 +316,13 @@ document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click"
   show(target === "priority" || target === "ticket" ? "home" : target);
 }));
 $("search-open").addEventListener("click", () => show("search"));
+document.querySelectorAll(".pager button").forEach((b) => b.addEventListener("click", () => {
+  turnPage(b.closest(".pager").id.replace(/-pager$/, ""), Number(b.dataset.page));
+}));
+// Pages are measured in the kiosk's font: measure again once it has arrived, and say so (tests
+// wait for this rather than for time), and again if the screen changes size.
+document.fonts.ready.then(() => { render(); document.body.dataset.laidOut = "1"; });
+window.addEventListener("resize", render);
 $("no-priority").addEventListener("click", () => issue(kiosk.service, null));
 $("lang").addEventListener("click", () => { kiosk.lang = kiosk.lang === "vi" ? "en" : "vi"; render(); tick(); });
 
