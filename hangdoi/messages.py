@@ -533,6 +533,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "display_waiting_for_first": ("Chưa có số nào được gọi", "No number called yet"),
     "display_counters": ("Các quầy", "Counters"),
     "display_recent": ("Vừa gọi", "Recently called"),
+    "display_recalled": ("gọi lại", "again"),
     "display_queues": ("Đang chờ theo thủ tục", "Waiting per service"),
     "display_queues_by_domain": ("Đang chờ theo lĩnh vực", "Waiting per field"),
     "display_people": ("người", "people"),

@@ -74,6 +74,27 @@ def queue_rows(page) -> list[dict]:
     }""")
 
 
+def test_a_recall_is_one_row_in_the_recent_calls_marked_as_a_recall(browser, demo_server):
+    server, ids = demo_server
+    token = sign_in(server, ids, 1)
+    for _ in range(2):
+        server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+    page = open_board(browser, server, ids)
+    first = server.post(f"/counters/{ids.counter(1)}/call-next", token).json()["ticket"]["number"]
+    page.wait_for_selector("#recent li")
+    server.post(f"/counters/{ids.counter(1)}/recall", token).raise_for_status()
+    page.wait_for_selector("#recent li.recall")
+    assert page.locator("#recent li").count() == 1
+    assert page.locator("#recent li .again").inner_text() == "gọi lại"
+    server.post(f"/counters/{ids.counter(1)}/finish", token)
+    second = server.post(f"/counters/{ids.counter(1)}/call-next", token).json()["ticket"]["number"]
+    page.wait_for_function("n => document.querySelector('#recent li .number').textContent === n", arg=second)
+    assert [t.split("gọi lại")[0].strip() for t in page.locator("#recent li .number").all_inner_texts()] == [second, first]
+    page.reload()                                  # the snapshot says the same
+    page.wait_for_selector("body[data-queues-fitted]")
+    assert page.locator("#recent li").count() == 2 and page.locator("#recent li.recall").count() == 1
+
+
 def test_the_queue_list_shows_whole_rows_only_busy_ones_first(browser, demo_server):
     server, ids = demo_server
     for code in ("HT01", "HT01", "CT01", "KD01"):
@@ -238,6 +259,7 @@ def test_thirty_counters_fit_without_scrolling_and_queues_by_domain(browser, tmp
         page = browser.new_page(viewport=DISPLAY)
         page.goto(f"{server.url}/display/{ids.displays['Lớn']}")
         page.wait_for_selector(".card[data-counter='30']")
+        page.wait_for_selector("body[data-queues-fitted]")      # drawn in its own font, and fitted
         assert page.evaluate("document.documentElement.scrollHeight") <= DISPLAY["height"]
         last = page.locator(".card[data-counter='30']").bounding_box()
         assert last["y"] + last["height"] <= DISPLAY["height"] - 60  # above the ticker

@@ -16,12 +16,12 @@ let fontsLoaded = false;    // the board's font has loaded: rows fitted from now
 const board = { counters: new Map(), services: [], waiting: new Map(), estimates: {}, queuesSeq: -1, recent: [] };
 
 
+// The counters' cards, as large as the screen allows: normal cards, then denser ones, then one-line
+// tiles, whichever is the first to show every counter wholly above the ticker.
+const DENSITIES = ["normal", "dense", "compact"];
 function renderCounters() {
   const grid = $("counters");
   const counters = [...board.counters.values()].filter(mine).sort((a, b) => a.number - b.number);
-  grid.classList.toggle("dense", counters.length > 12 && counters.length <= 20);
-  grid.classList.toggle("compact", counters.length > 20);
-  document.querySelector(".board").classList.toggle("many", counters.length > 20);
   grid.replaceChildren(...counters.map((c) => {
     const card = el("div", `card ${c.status}`);
     card.dataset.counter = c.number;
@@ -30,6 +30,15 @@ function renderCounters() {
                 el("span", "status", labels[`counter_status_${c.status}`] || c.status));
     return card;
   }));
+  let chosen = DENSITIES[0];
+  for (const density of DENSITIES) {
+    chosen = density;
+    grid.classList.toggle("dense", density === "dense");
+    grid.classList.toggle("compact", density === "compact");
+    document.querySelector(".board").classList.toggle("many", density === "compact");
+    if (grid.getBoundingClientRect().bottom <= grid.parentElement.getBoundingClientRect().bottom + 0.5) break;
+  }
+  grid.dataset.density = chosen;
 }
 
 // Per service, or per domain (lĩnh vực) when the display is set so.
@@ -58,8 +67,9 @@ function renderQueues() {
     return item;
   }));
   fitRowsOnScreen($("queues"), rows);
-  // Whoever measures the board (the tests) waits for a fitting made with the board's own font.
-  if (fontsLoaded) document.body.dataset.queuesFitted = String(Number(document.body.dataset.queuesFitted || 0) + 1);
+  // Whoever measures the board (the tests) waits for a fitting made with the board's own font and
+  // the centre's data.
+  if (fontsLoaded && board.queuesSeq >= 0) document.body.dataset.queuesFitted = String(Number(document.body.dataset.queuesFitted || 0) + 1);
 }
 
 // Rows from the first one the screen would cut are left out, since half a line of text looks
@@ -87,8 +97,10 @@ function fitRowsOnScreen(list, rows) {
 
 function renderRecent() {
   $("recent").replaceChildren(...board.recent.slice(0, RECENT).map((call) => {
-    const item = el("li");
-    item.append(el("span", "number", call.ticket.number), el("span", "to", `Quầy ${call.counter.number}`));
+    const item = el("li", call.recall ? "recall" : "");
+    const number = el("span", "number", call.ticket.number);
+    if (call.recall) number.append(el("small", "again", labels.display_recalled));
+    item.append(number, el("span", "to", `Quầy ${call.counter.number}`));
     return item;
   }));
 }
@@ -114,7 +126,8 @@ function onSnapshot(snapshot) {
   board.estimates = snapshot.estimates || {};
   board.recent = snapshot.recent_calls.filter((call) => mine(call.counter));
   if (board.recent.length) showLatest(board.recent[0], false);
-  renderCounters(); renderQueues(); renderRecent();
+  renderRecent(); renderCounters(); renderQueues();   // the recent calls first: they take the queues' room
+  document.body.dataset.snapshots = String(Number(document.body.dataset.snapshots || 0) + 1);
 }
 
 function onState(change) {
@@ -135,10 +148,14 @@ function onEstimates(estimates) {
 
 function onCall(call) {
   if (!mine(call.counter)) return;
+  // A ticket called again (a recall, or at another counter after a transfer) keeps one row: its latest call.
+  board.recent = board.recent.filter((earlier) => earlier.ticket.id !== call.ticket.id);
   board.recent.unshift(call);
   board.recent.length = Math.min(board.recent.length, RECENT);
   showLatest(call, true);
   renderRecent();
+  // The call and the recent list take room from the counters and the queues: fit them again.
+  renderCounters(); renderQueues();
   announcer.announce(call);
 }
 
@@ -155,8 +172,8 @@ setInterval(tick, 1000);
 // faces are asked for by name: fonts.ready alone may settle before the page has asked for them.
 Promise.all([400, 500, 600, 700, 800].map((weight) => document.fonts.load(`${weight} 1em "Be Vietnam Pro"`)))
   .catch(() => null)
-  .then(() => { fontsLoaded = true; renderQueues(); });
-window.addEventListener("resize", renderQueues);
+  .then(() => { fontsLoaded = true; renderCounters(); renderQueues(); });
+window.addEventListener("resize", () => { renderCounters(); renderQueues(); });
 window.hangdoiAnnouncer = announcer;
 window.hangdoiBoard = new Realtime("display", {
   device: location.pathname.split("/")[2],

@@ -146,11 +146,16 @@ def _recent_calls(tx: Tx, centre_id: int, today) -> list[dict]:
         "SELECT e.kind, e.at, e.counter_id, e.service_id, t.id, t.display_number FROM ticket_event e "
         "JOIN ticket t ON t.id = e.ticket_id WHERE e.centre_id = :centre AND t.local_day = :day "
         "AND e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT :n",
-        centre=centre_id, day=tx.day(today), n=RECENT_CALLS)
+        centre=centre_id, day=tx.day(today), n=RECENT_CALLS * 4)
+    # One row per ticket, its latest call: a recall is that ticket called again, not another citizen.
+    latest = {}
+    for r in rows:
+        latest.setdefault(r["id"], r)
     return [{"ticket": {"id": r["id"], "number": r["display_number"],
                         "service": views.service_ref(tx, r["service_id"])},
              "counter": views.counter_ref(tx, r["counter_id"]), "recall": r["kind"] == "recalled",
-             "at": views.iso_local(tx, centre_id, tx.read_instant(r["at"]))} for r in rows]
+             "at": views.iso_local(tx, centre_id, tx.read_instant(r["at"]))}
+            for r in list(latest.values())[:RECENT_CALLS]]
 
 
 def counter_watch(db, counter_id: int, officer: dict) -> int:
