@@ -12,6 +12,9 @@ the realtime projection) that would not survive one.
 """
 from __future__ import annotations
 
+import signal
+import threading
+
 from gunicorn.app.base import BaseApplication
 
 from hangdoi.config import Settings
@@ -71,6 +74,27 @@ def serve(settings: Settings, host: str, port: int) -> None:
         from hangdoi.web.interpreter import settle_after_start
         app = create_app(settings)
         settle_after_start()
+        close_sockets_when_stopping(app.extensions["hangdoi"].hub)
         return app
 
     Server(build, options(settings, host, port)).run()
+
+
+def close_sockets_when_stopping(hub) -> None:
+    """When gunicorn stops this worker (SIGTERM: graceful, SIGQUIT or SIGINT: quick), close its
+    realtime sockets too. A lobby screen's socket never ends by itself, so gunicorn would otherwise
+    wait out its graceful timeout and then kill the worker: every restart took 10 s and ended with
+    a SIGKILL. Runs in the worker, whose own handlers gunicorn has installed by then; they still run
+    first, in the main thread, as signal handlers do. Nothing is done where no one handles SIGTERM
+    (the module imported outside a server) or outside the main thread."""
+    if threading.current_thread() is not threading.main_thread() or not callable(signal.getsignal(signal.SIGTERM)):
+        return
+    for number in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT):
+        previous = signal.getsignal(number)
+        if not callable(previous):
+            continue
+
+        def stopping(sig, frame, previous=previous):
+            threading.Thread(target=hub.close_all, name="close-sockets", daemon=True).start()
+            previous(sig, frame)
+        signal.signal(number, stopping)

@@ -71,3 +71,24 @@ def test_a_websocket_frame_that_is_no_socketio_packet_closes_that_socket_only(de
             ws.receive(timeout=0.5)
     assert closed.value.reason == 1003                         # a clean close, not bytes of an HTTP 500
     assert requests.get(f"{server.url}/api/v1/services", timeout=5).status_code == 200
+
+
+def test_a_server_with_screens_connected_stops_at_once_and_unkilled(tmp_path):
+    """A lobby screen's socket never ends by itself: gunicorn waited out its 10 s graceful timeout
+    and then killed the worker, at every restart."""
+    from hangdoi.fixtures.demo import DEMO_CENTRE
+
+    from .conftest import start_demo
+    from .test_realtime import subscriber
+    server, ids = start_demo(tmp_path, spec=DEMO_CENTRE)
+    screens = [subscriber(server) for _ in range(3)]
+    try:
+        started = time.monotonic()
+        server.stop(graceful=True)                          # SIGTERM, as systemd stops it
+        stopped_in = time.monotonic() - started
+        log = server.log_path.read_text()
+        assert server.process.returncode == 0 and "SIGKILL" not in log, log[-2000:]
+        assert stopped_in < 8                                # well inside gunicorn's 10 s graceful timeout
+    finally:
+        for client, _ in screens:
+            client.close()

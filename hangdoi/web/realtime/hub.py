@@ -183,6 +183,16 @@ class Hub:
             if officer is not None and officer["id"] == officer_id:
                 self.socketio.server.disconnect(sid)
 
+    def close_all(self) -> None:
+        """Close every socket of this process: the server is stopping. Its pages reconnect to
+        whichever server answers next, and the worker need not wait out its graceful timeout for
+        sockets that would never end by themselves."""
+        for sid in list(self.identities):
+            try:
+                self.socketio.server.disconnect(sid)
+            except Exception:  # noqa: BLE001 — a socket already gone is what we wanted
+                log.debug("socket %s already closed", sid)
+
     def _answer(self, event: str, fn):
         sid = request.sid
         if self._event_limit is not None and not self._events.hit(self._event_limit, "socket-events", sid):
