@@ -41,7 +41,8 @@ def call_to_board(calls: int) -> list[float]:
             for i in range(calls):
                 counter = i % 6 + 1
                 sent = time.time() * 1000
-                ticket = server.post(f"/counters/{ids['counters'][counter]}/call-next", tokens[counter]).json()["ticket"]
+                ticket = server.post(f"/counters/{ids['counters'][counter]}/call-next", tokens[counter],
+                                     json={"previous": "served"}).json()["ticket"]
                 if ticket is None:
                     continue
                 page.wait_for_function("n => window.hangdoiAnnouncer.log.some(e => e.number === n)",

@@ -69,7 +69,7 @@ def recompute(rounds: int) -> dict:
         clock.advance(seconds=20)
         engine.issue_ticket(db, ids["centre"], f"{SERVICES[i % 6]}01", "cao_tuoi" if i % 13 == 0 else None)
     for n in range(1, 8):                               # seven counters busy, two idle, one paused
-        engine.call_next(db, ids["counters"][n], ids["officers"][f"canbo{n}"])
+        engine.call_next(db, ids["counters"][n], ids["officers"][f"canbo{n}"], previous="served")
     for i in range(7):
         engine.issue_ticket(db, ids["centre"], f"{SERVICES[i % 6]}01")
     engine.pause(db, ids["counters"][10], ids["officers"]["canbo10"], "break")
@@ -82,7 +82,7 @@ def recompute(rounds: int) -> dict:
         # A change: someone takes a ticket and a counter calls the next one.
         engine.issue_ticket(db, ids["centre"], f"{SERVICES[r % 6]}01")
         n = 1 + r % 7
-        engine.call_next(db, ids["counters"][n], ids["officers"][f"canbo{n}"])
+        engine.call_next(db, ids["counters"][n], ids["officers"][f"canbo{n}"], previous="served")
         started = time.perf_counter()
         with db.read() as session:
             state = read_state(Tx(session), ids["centre"], clock.now())

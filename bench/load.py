@@ -46,6 +46,8 @@ DOMAINS = 5
 SERVICES_PER_DOMAIN = 2
 DASHBOARD_READ_INTERVAL = 1.0   # as hangdoi/web/admin/static/dashboard.js
 SYNC_PROBE_INTERVAL = 0.05
+# The officers serve whom they call: each call-next finishes the citizen before (never only called).
+SERVED = {"previous": "served"}
 TARGETS = {"call_to_display_p99_ms": 50, "issue_p99_ms": 25, "tickets_per_second": 300, "peak_rss_mb": 150}
 
 
@@ -251,7 +253,7 @@ async def generate_load(url, tokens, services, seconds, kiosks, issue_rate, call
             i += 1
             sent = time.monotonic()
             t0 = time.perf_counter()
-            async with http.post(f"{url}/api/v1/counters/{counter_id}/call-next",
+            async with http.post(f"{url}/api/v1/counters/{counter_id}/call-next", json=SERVED,
                                  headers={"Authorization": f"Bearer {token}"}) as response:
                 body = await response.json()
                 call_ms.append((time.perf_counter() - t0) * 1000)

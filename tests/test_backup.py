@@ -22,7 +22,7 @@ def day_of_work(db, clock, ids) -> None:
         engine.issue_ticket(db, ids.centre, "HT01" if i % 2 else "CT01")
     for _ in range(3):
         clock.advance(minutes=5)
-        engine.call_next(db, ids.counter(1), ids.officer("an"))
+        engine.call_next(db, ids.counter(1), ids.officer("an"), previous="served")
     engine.no_show(db, ids.counter(1), ids.officer("an"))
 
 
@@ -49,7 +49,7 @@ def test_a_day_survives_a_backup_and_restore(db, db_url, clock, centre, tmp_path
     # Life goes on after the backup, then something goes wrong and the backup is restored.
     clock.advance(minutes=10)
     engine.issue_ticket(db, centre.centre, "HT01")
-    engine.call_next(db, centre.counter(1), centre.officer("an"))
+    engine.call_next(db, centre.counter(1), centre.officer("an"), previous="served")
     assert contents(db) != before
     db.dispose()
     restore(db_url, saved)

@@ -267,3 +267,60 @@ def test_the_officer_notes_the_applicant_where_the_centre_keeps_details(browser,
         assert state["ticket"]["number"] == "1002" and state["citizen"] is None
     finally:
         server.stop()
+
+
+def test_the_officers_day_no_shows_called_back_and_citizens_only_called(browser, demo_server):
+    """"Next" while the citizen was only called counted them served; a no-show vanished with no way
+    to call it back; the rating prompt came after no-shows; the badge said only "Ưu tiên"."""
+    server, ids = demo_server
+    elder = server.post("/tickets", json={"service": "HT01", "priority": "cao_tuoi"}).json()
+    issue(server, "HT02", "HT03")
+    page = open_terminal(browser, server, 1)
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 3")
+    page.click("#call-next")
+    page.wait_for_function("n => document.querySelector('#ticket-number').textContent === n", arg=elder["number"])
+    assert page.locator("#ticket-priority").inner_text() == "Người cao tuổi"
+    assert "trước khi tạm dừng" in page.locator("#pause").get_attribute("title")   # a disabled button says why
+
+    # "Next" while only called: the terminal asks, and "did not come" makes a no-show, not a served one.
+    ready(page, "#call-next")
+    page.click("#call-next")
+    page.wait_for_selector("#settle-dialog[open]")
+    assert elder["number"] in page.locator("#settle-title").inner_text()
+    screenshot(page, "counter-settle-1366x768")
+    page.click("#settle-dialog [data-previous=no_show]")
+    page.wait_for_function("n => document.querySelector('#ticket-number').textContent !== n && "
+                           "document.querySelector('#ticket-number').textContent !== '—'", arg=elder["number"])
+    page.wait_for_selector(f"#no-show-list li[data-ticket='{elder['id']}']")
+    assert page.locator("#rating-asked").is_hidden()                   # no rating after a no-show
+    page.wait_for_function("() => document.querySelector('#no-shows').textContent === '1'")
+    assert page.locator("#served").inner_text() == "0"
+    screenshot(page, "counter-no-shows-1366x768")
+
+    # The citizen's phone says what to do meanwhile.
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(f"{server.url}/t/{elder['public_id']}")
+    assert "quầy 1" in phone.locator("#state").inner_text()
+    screenshot(phone, "status-no-show-390x844")
+
+    # Serve the one called now: the tablet asks, and the prompt goes once the citizen has rated.
+    tablet = browser.new_page(viewport=TABLET)
+    tablet.goto(f"{server.url}/rate/{ids.tablets[1]}")
+    tablet.wait_for_selector("#idle:not([hidden])")
+    ready(page, "[data-action=start]")
+    page.click("[data-action=start]")
+    page.wait_for_function("() => document.querySelector('#current').classList.contains('serving')")
+    page.click("[data-action=finish]")
+    page.wait_for_selector("#rating-asked:not([hidden])")
+    tablet.wait_for_selector("#ask:not([hidden])", timeout=5000)
+    tablet.click(".level[data-level='3']")                 # "Rất hài lòng" is sent as it is tapped
+    tablet.wait_for_selector("#thanks:not([hidden])")
+    page.wait_for_selector("#rating-asked", state="hidden")
+    assert page.locator("#served").inner_text() == "1"
+
+    # The elder comes back: one click on the no-show list calls them again.
+    page.click(f"#no-show-list li[data-ticket='{elder['id']}'] button")
+    page.click("#do-call")
+    page.wait_for_function("n => document.querySelector('#ticket-number').textContent === n", arg=elder["number"])
+    page.wait_for_selector(f"#no-show-list li[data-ticket='{elder['id']}']", state="detached")
+    screenshot(page, "counter-no-show-called-back-1366x768")

@@ -65,13 +65,40 @@ def test_call_next_with_nothing_waiting_returns_no_ticket(db, centre):
     assert engine.call_next(db, counter, officer)["ticket"] is None
 
 
-def test_call_next_finishes_the_current_ticket_first(db, centre):
+def test_call_next_finishes_the_ticket_being_served_first(db, centre):
     counter, officer = at_counter(db, centre)
     first = engine.issue_ticket(db, centre.centre, "HT01")
     second = engine.issue_ticket(db, centre.centre, "HT01")
     engine.call_next(db, counter, officer)
+    engine.start(db, counter, officer)
     assert engine.call_next(db, counter, officer)["ticket"]["id"] == second["id"]
     assert timeline(db, first["id"])[-1] == ("finished", "done")
+
+
+def test_a_ticket_only_called_is_never_counted_served_behind_the_officers_back(db, centre):
+    """Pressing "next" while the citizen was only called recorded a priority ticket that was never
+    served under "Đã phục vụ"."""
+    counter, officer = at_counter(db, centre)
+    tickets = [engine.issue_ticket(db, centre.centre, "HT01") for _ in range(4)]
+    engine.call_next(db, counter, officer)
+    with pytest.raises(Conflict) as refused:
+        engine.call_next(db, counter, officer)
+    assert refused.value.code == "current_not_started" and refused.value.params["number"] == tickets[0]["number"]
+    assert timeline(db, tickets[0]["id"])[-1] == ("called", "called")          # nothing changed
+    with pytest.raises(Invalid):
+        engine.call_next(db, counter, officer, previous="finished")
+    # The officer says what became of them: a no-show, back to the queue, or served after all.
+    assert engine.call_next(db, counter, officer, previous="no_show")["ticket"]["id"] == tickets[1]["id"]
+    assert timeline(db, tickets[0]["id"])[-1] == ("no_show", "no_show")
+    assert engine.call_next(db, counter, officer, previous="requeue")["ticket"]["id"] == tickets[1]["id"]
+    assert timeline(db, tickets[1]["id"])[-2:] == [("requeued", "waiting"), ("called", "called")]
+    engine.call_next(db, counter, officer, previous="served")
+    assert timeline(db, tickets[1]["id"])[-1] == ("finished", "done")
+    # Calling a chosen ticket (a no-show back at the counter) settles the current one the same way.
+    with pytest.raises(Conflict):
+        engine.call_ticket(db, counter, officer, tickets[0]["id"])
+    again = engine.call_ticket(db, counter, officer, tickets[0]["id"], previous="requeue")
+    assert again["ticket"]["id"] == tickets[0]["id"] and timeline(db, tickets[2]["id"])[-1] == ("requeued", "waiting")
 
 
 def test_no_show_then_the_citizen_comes_back_and_is_called_by_number(db, centre):
@@ -107,8 +134,8 @@ def test_transfer_to_a_service_keeps_the_original_issue_time(db, centre, clock):
     assert result["ticket"]["status"] == "waiting"
     assert result["ticket"]["service"]["code"] == "CT01"
     # Counter 2 serves CT01 first; the transferred ticket was issued earlier, so it goes first.
-    assert engine.call_next(db, two, binh)["ticket"]["id"] == moved["id"]
-    assert engine.call_next(db, two, binh)["ticket"]["id"] == newer["id"]
+    assert engine.call_next(db, two, binh, previous="served")["ticket"]["id"] == moved["id"]
+    assert engine.call_next(db, two, binh, previous="served")["ticket"]["id"] == newer["id"]
     assert ("transferred", "waiting") in timeline(db, moved["id"])
 
 

@@ -17,7 +17,7 @@ from .test_engine_lifecycle import at_counter
 def numbers_called(db, counter, officer, times):
     called = []
     for _ in range(times):
-        ticket = engine.call_next(db, counter, officer)["ticket"]
+        ticket = engine.call_next(db, counter, officer, previous="served")["ticket"]
         called.append(ticket["number"] if ticket else None)
     return called
 
@@ -63,9 +63,9 @@ def test_a_ticket_sent_to_this_counter_goes_before_its_services_even_priority(db
     engine.issue_ticket(db, centre.centre, "HT02")                                   # 1003
     engine.issue_ticket(db, centre.centre, "CT01")                                   # A001
     engine.issue_ticket(db, centre.centre, "CT01")                                   # A002
-    assert engine.call_next(db, other, other_officer)["ticket"]["number"] == "A001"
+    assert engine.call_next(db, other, other_officer, previous="served")["ticket"]["number"] == "A001"
     engine.transfer(db, other, other_officer, service_id=centre.service("HT01"), to_counter_id=counter)
-    assert engine.call_next(db, other, other_officer)["ticket"]["number"] == "A002"
+    assert engine.call_next(db, other, other_officer, previous="served")["ticket"]["number"] == "A002"
     engine.transfer(db, other, other_officer, to_counter_id=centre.counter(3))
 
     assert numbers_called(db, counter, officer, 5) == ["A001", "1002", "1001", "1003", None]
@@ -133,12 +133,12 @@ def test_call_next_takes_the_first_ticket_of_the_counters_queue_in_call_order(db
     for kind, service, priority, minutes in steps:
         if kind == "issue":
             engine.issue_ticket(db, ids.centre, service, priority=priority)
-        elif engine.call_next(db, other, other_officer)["ticket"] is not None:
+        elif engine.call_next(db, other, other_officer, previous="served")["ticket"] is not None:
             engine.transfer(db, other, other_officer, to_counter_id=counter)
         clock.advance(minutes=minutes)
     for _ in range(len(steps) + 1):
         listed = [t["number"] for t in state.counter_state(db, counter)["waiting"]]
-        called = engine.call_next(db, counter, officer)["ticket"]
+        called = engine.call_next(db, counter, officer, previous="served")["ticket"]
         assert (called and called["number"]) == (listed[0] if listed else None)
         if called is None:
             break

@@ -25,7 +25,7 @@ def test_it_learns_service_times_when_counters_open_and_usual_absences(db, clock
         for n in range(6):
             at(clock, day, f"08:{n * 10:02d}")
             engine.issue_ticket(db, centre.centre, "HT01")
-            engine.call_next(db, centre.counter(1), centre.officer("an"))
+            engine.call_next(db, centre.counter(1), centre.officer("an"), previous="served")
             at(clock, day, f"08:{n * 10 + 6:02d}")              # six minutes each
             engine.finish(db, centre.counter(1), centre.officer("an"))
         at(clock, day, "13:30")
@@ -59,7 +59,7 @@ def test_skewed_service_times_are_learned_with_their_own_mean_and_spread(db, clo
             engine.issue_ticket(db, centre.centre, "HT01")
             clock.advance(seconds=5)
         for minutes in durations[day * 100:(day + 1) * 100]:
-            engine.call_next(db, centre.counter(1), centre.officer("an"))
+            engine.call_next(db, centre.counter(1), centre.officer("an"), previous="served")
             clock.advance(seconds=max(1, round(minutes * 60)))
             engine.finish(db, centre.counter(1), centre.officer("an"))
         engine.close_day(db, centre.centre)
@@ -84,13 +84,13 @@ def test_a_ticket_left_open_over_lunch_does_not_make_every_service_look_long(db,
         for n in range(30):
             at(clock, day, f"{8 + n // 10:02d}:{(n % 10) * 6:02d}")
             engine.issue_ticket(db, centre.centre, "HT01")
-            engine.call_next(db, centre.counter(1), centre.officer("an"))
+            engine.call_next(db, centre.counter(1), centre.officer("an"), previous="served")
             clock.advance(minutes=5 + n % 3)                   # 5, 6 or 7 minutes
             if not (day < 2 and n == 29):
                 engine.finish(db, centre.counter(1), centre.officer("an"))
         at(clock, day, "13:30")
         engine.issue_ticket(db, centre.centre, "HT01")
-        engine.call_next(db, centre.counter(1), centre.officer("an"))      # finishes a forgotten one
+        engine.call_next(db, centre.counter(1), centre.officer("an"), previous="served")      # finishes a forgotten one
         clock.advance(minutes=6)
         engine.finish(db, centre.counter(1), centre.officer("an"))
         engine.close_day(db, centre.centre)

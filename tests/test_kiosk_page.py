@@ -200,7 +200,7 @@ def test_the_status_page_follows_the_ticket_live(browser, kiosk_server):
     phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
     phone.goto(f"{server.url}/t/{second['public_id']}")
     phone.wait_for_function("() => document.querySelector('#state').textContent.includes('2')")
-    assert phone.locator("#state").inner_text() == "Còn 2 người trước bạn"
+    assert phone.locator("#state").inner_text() == "Còn 2 người trước quý vị"
     token = server.login("canbo1", "matkhau1")
     server.post(f"/counters/{ids.counter(1)}/sign-in", token).raise_for_status()
     server.post(f"/counters/{ids.counter(1)}/call", token, json={"ticket": second["id"]}).raise_for_status()

@@ -30,6 +30,8 @@ function render() {
   $("ticket-service").textContent = ticket ? ticket.service.name
     : waiting.length ? t("terminal_no_ticket") : t("terminal_nothing_waiting");
   $("ticket-priority").hidden = !(ticket && ticket.priority);
+  // The category, not just "priority": the officer checks the papers that go with it.
+  $("ticket-priority").textContent = ticket?.priority_name || t("terminal_priority");
   $("ticket-issued").textContent = ticket
     ? `${t("terminal_issued", { time: hhmm(ticket.issued_at) })} · ${t("terminal_waited", { m: minutesSince(ticket.issued_at) - minutesSince(ticket.called_at) })}`
     : "";
@@ -38,16 +40,27 @@ function render() {
     recall: ticket?.status === "called", start: ticket?.status === "called",
     finish: !!ticket, "no-show": ticket?.status === "called", requeue: !!ticket, "call-next": !paused,
   };
+  // A disabled button says why, on hover and to screen readers.
+  const why = {
+    recall: ticket ? "terminal_why_not_called" : "terminal_why_no_ticket", start: ticket ? "terminal_why_not_called" : "terminal_why_no_ticket",
+    finish: "terminal_why_no_ticket", "no-show": ticket ? "terminal_why_not_called" : "terminal_why_no_ticket",
+    requeue: "terminal_why_no_ticket", "call-next": "terminal_why_paused",
+  };
+  const explain = (button, disabled, reason) => {
+    button.disabled = disabled;
+    button.title = disabled ? t(desk.busy ? "terminal_why_busy" : reason) : "";
+  };
   document.querySelectorAll("[data-action]").forEach((b) => {
-    if (b.dataset.action in can) b.disabled = desk.busy || !can[b.dataset.action];
+    if (b.dataset.action in can) explain(b, desk.busy || !can[b.dataset.action], why[b.dataset.action]);
   });
-  $("open-transfer").disabled = desk.busy || !ticket;
-  $("pause").disabled = desk.busy || !!ticket || paused;
+  explain($("open-transfer"), desk.busy || !ticket, "terminal_why_no_ticket");
+  explain($("pause"), desk.busy || !!ticket || paused, paused ? "terminal_why_paused" : "terminal_why_holding");
   $("paused").hidden = !paused;
   $("pause-reason").textContent = counter.pause_reason || "";
   $("rating-asked").hidden = Date.now() > desk.ratingUntil || !!ticket;
   renderCitizen(ticket);
   renderQueue(waiting);
+  renderNoShows(desk.snapshot.no_shows || [], ticket);
   tickTimers();
 }
 
@@ -76,6 +89,27 @@ function renderQueue(waiting) {
   }));
 }
 
+// Today's no-shows here and for this counter's services: one click calls a citizen who came back.
+function renderNoShows(noShows, ticket) {
+  $("no-show-count").textContent = noShows.length;
+  const list = $("no-show-list");
+  if (!noShows.length) { list.replaceChildren(el("li", "none", t("terminal_no_show_none"))); return; }
+  list.replaceChildren(...noShows.map((n) => {
+    const item = el("li", n.priority ? "priority" : "");
+    item.dataset.ticket = n.id;
+    const when = n.here ? t("terminal_no_show_here", { time: hhmm(n.called_at) })
+      : t("terminal_no_show_there", { time: hhmm(n.called_at), counter: n.counter?.number ?? "" });
+    const button = el("button", "call-back");
+    button.type = "button";
+    button.append(el("span", "number", n.number), el("span", "service", n.service.name), el("span", "waited", when));
+    button.disabled = !!ticket || desk.busy;
+    button.title = ticket ? t("terminal_why_holding_call") : "";
+    button.addEventListener("click", () => askCall(n, "terminal_call_back"));
+    item.append(button);
+    return item;
+  }));
+}
+
 // Only where the centre keeps applicants' details; the snapshot carries them for the ticket at hand.
 function renderCitizen(ticket) {
   const { personal_data: keeps, citizen } = desk.snapshot;
@@ -87,6 +121,10 @@ function renderCitizen(ticket) {
 }
 
 function renderToday(day) {
+  // The citizen has rated: the prompt has done its work.
+  const rated = day.ratings["1"] + day.ratings["2"] + day.ratings["3"];
+  if (desk.ratedBefore != null && rated > desk.ratedBefore && desk.ratingUntil) { desk.ratingUntil = 0; render(); }
+  desk.ratedBefore = rated;
   $("served").textContent = day.served;
   $("no-shows").textContent = day.no_shows;
   const avg = day.average_service_seconds;
@@ -145,7 +183,10 @@ async function act(action, body = {}) {
     window.hangdoiTerminal.actions += 1;
     window.hangdoiTerminal.lastAction = { action, status: response.status, at: Date.now() };
     if (!response.ok) { toast((answer.error?.message || "").split(" / ")[0], 6000); return; }
-    if (holding && (action === "finish" || action === "call-next")) desk.ratingUntil = Date.now() + RATING_SHOWN_MS;
+    // The tablet asks a citizen who was served: not one transferred, returned or who never came.
+    const served = holding && (action === "finish" || ((action === "call-next" || action === "call")
+                                                      && (holding.status === "serving" || body.previous === "served")));
+    desk.ratingUntil = served ? Date.now() + RATING_SHOWN_MS : 0;
     const sameTicket = answer.ticket && answer.ticket.id === desk.snapshot.ticket?.id;
     desk.snapshot = { ...desk.snapshot, ticket: answer.ticket, counter: answer.counter,
                       citizen: sameTicket ? desk.snapshot.citizen : null };
@@ -160,11 +201,27 @@ async function act(action, body = {}) {
   }
 }
 
-document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => act(b.dataset.action)));
+// "Next" while the citizen was only called: ask what became of them rather than count them served.
+function callNext() {
+  const ticket = desk.snapshot.ticket;
+  if (desk.busy) return;
+  if (ticket?.status !== "called") { act("call-next"); return; }
+  $("settle-title").textContent = t("terminal_settle_title", { number: ticket.number });
+  $("settle-question").textContent = t("terminal_settle_question", { number: ticket.number });
+  $("settle-dialog").showModal();
+}
+document.querySelectorAll("#settle-dialog [data-previous]").forEach((b) => b.addEventListener("click", () => {
+  $("settle-dialog").close();
+  act("call-next", { previous: b.dataset.previous });
+}));
 
-function askCall(ticket) {
+document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", () => {
+  if (b.dataset.action === "call-next") callNext(); else act(b.dataset.action);
+}));
+
+function askCall(ticket, question = "terminal_call_this") {
   if (desk.snapshot.ticket || desk.busy) return;
-  $("call-title").textContent = t("terminal_call_this", { number: ticket.number });
+  $("call-title").textContent = t(question, { number: ticket.number });
   $("do-call").onclick = () => { $("call-dialog").close(); act("call", { ticket: ticket.id }); };
   $("call-dialog").showModal();
 }
@@ -247,7 +304,7 @@ $("do-transfer").addEventListener("click", () => {
 document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea, dialog") || event.ctrlKey || event.altKey || event.metaKey) return;
   const key = event.key.toLowerCase();
-  if (key === " " || key === "enter") { event.preventDefault(); if (!$("call-next").disabled) act("call-next"); return; }
+  if (key === " " || key === "enter") { event.preventDefault(); if (!$("call-next").disabled) callNext(); return; }
   const button = document.querySelector(`[data-key="${key}"]`);
   if (button && !button.disabled) { event.preventDefault(); act(button.dataset.action); }
 });

@@ -158,7 +158,7 @@ class Tx:
 
     def priority(self, priority_id: int) -> dict | None:
         return self._cached("priority", priority_id, lambda: self.row(
-            "SELECT id, code FROM priority_category WHERE id = :id", id=priority_id))
+            "SELECT id, code, name FROM priority_category WHERE id = :id", id=priority_id))
 
     def active_kiosk(self, centre_id: int, name: str) -> int | None:
         return self._cached("kiosk", (centre_id, name), lambda: self.value(

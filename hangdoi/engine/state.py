@@ -338,7 +338,22 @@ def counter_state(db, counter_id: int) -> dict:
                 "ticket": views.ticket_view(tx, current) if current else None,
                 "personal_data": keeps_citizens, "personal_data_days": citizens.keep_days(centre["settings"]),
                 "citizen": citizens.of_ticket(tx, current["id"]) if current and keeps_citizens else None,
-                "waiting": [views.ticket_view(tx, t) for t in queue]}
+                "waiting": [views.ticket_view(tx, t) for t in queue],
+                "no_shows": _no_shows(tx, counter_id, centre["id"], today)}
+
+
+NO_SHOWS_LISTED = 30
+
+
+def _no_shows(tx, counter_id: int, centre_id: int, today) -> list[dict]:
+    """Today's no-shows this counter may call back: those called here, and the centre's for the
+    services it serves, latest first; each says whether it was called here."""
+    found = views.select_tickets(
+        tx, "centre_id = :centre AND local_day = :day AND status = 'no_show' AND (counter_id = :counter "
+            "OR service_id IN (SELECT service_id FROM counter_service WHERE counter_id = :counter))",
+        "ORDER BY called_at DESC, id DESC LIMIT :n", centre=centre_id, day=tx.day(today), counter=counter_id,
+        n=NO_SHOWS_LISTED)
+    return [{**views.ticket_view(tx, t), "here": t["counter_id"] == counter_id} for t in found]
 
 
 def ticket_status(db, public_id: str) -> dict:
@@ -346,5 +361,9 @@ def ticket_status(db, public_id: str) -> dict:
         ticket = views.select_ticket(tx, "public_id = :public_id", public_id=public_id)
         if ticket is None:
             raise NotFound("ticket_not_found")
+        # A ticket sent to a counter nobody is signed in at is not "next", whatever its place.
+        target = ticket["target_counter_id"]
+        staffed = target is None or tx.value(
+            "SELECT count(*) FROM counter_session WHERE counter_id = :c AND ended_at IS NULL", c=target) > 0
         return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket),
-                "centre_id": ticket["centre_id"]}
+                "centre_id": ticket["centre_id"], "target_counter_staffed": staffed}

@@ -4,8 +4,10 @@
                   ↑            │  ╰─no-show─→ no_show ─(call this ticket)─→ called
                   ╰─requeue/transfer─╯        (and cancel / end-of-day close from any open state)
 
-Calling at a counter that still holds a ticket finishes that ticket first: an officer's "next"
-means "I am done with this citizen".
+Calling at a counter that still holds a ticket settles that ticket first. One being served is
+finished. One only called, never started, is not counted as served behind the officer's back: the
+caller says what became of it (`previous`: "served", "no_show" or "requeue"), and without a word
+the call is refused (`current_not_started`), so the terminal can ask.
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from hangdoi.engine.policy import policy_for
 from hangdoi.engine.sql import Tx
 from hangdoi.engine.work import Work, transact
 from hangdoi.models import CALLED, CANCELLED, DONE, NO_SHOW, OPEN_STATES, SERVING, WAITING
+
+# What may become of a called, never started ticket when its counter calls another.
+SETTLE_CALLED = ("served", "no_show", "requeue")
 
 # Which states each counter action may start from.
 ALLOWED_FROM = {
@@ -92,13 +97,13 @@ def _priority_id(tx: Tx, centre_id: int, code: str | None) -> int | None:
 
 
 # -- calling -----------------------------------------------------------------------------------
-def call_next(db, counter_id: int, officer_id: int) -> dict:
-    """Finish what the counter holds, then call the next ticket the policy picks (or none)."""
+def call_next(db, counter_id: int, officer_id: int, previous: str | None = None) -> dict:
+    """Settle what the counter holds, then call the next ticket the policy picks (or none)."""
     def body(work: Work) -> dict:
         tx = work.tx
         counter = acting_counter(work, counter_id, officer_id)
         require_available(counter)
-        _finish_current(work, counter, officer_id)
+        _settle_current(work, counter, officer_id, previous)
         settings = tx.centre(counter["centre_id"])["settings"]
         ticket = policy_for(settings).choose(tx, counter, work.today(counter["centre_id"]), settings)
         if ticket is None:
@@ -112,7 +117,7 @@ def call_next(db, counter_id: int, officer_id: int) -> dict:
     return transact(db, body)
 
 
-def call_ticket(db, counter_id: int, officer_id: int, ticket_id: int) -> dict:
+def call_ticket(db, counter_id: int, officer_id: int, ticket_id: int, previous: str | None = None) -> dict:
     """Call one chosen ticket: a waiting one, or a no-show whose citizen came back today."""
     def body(work: Work) -> dict:
         tx = work.tx
@@ -123,7 +128,7 @@ def call_ticket(db, counter_id: int, officer_id: int, ticket_id: int) -> dict:
             raise Conflict("not_today")
         if ticket["status"] not in (WAITING, NO_SHOW) or ticket["target_counter_id"] not in (None, counter["id"]):
             raise Conflict("not_callable")
-        _finish_current(work, counter, officer_id)
+        _settle_current(work, counter, officer_id, previous)
         _call(work, ticket, counter, officer_id, how="chosen")
         return result(tx, ticket, counter)
 
@@ -292,10 +297,23 @@ def _counter_transition(db, counter_id, officer_id, action, new_status, kind) ->
     return transact(db, body)
 
 
-def _finish_current(work: Work, counter: dict, officer_id: int) -> None:
+def _settle_current(work: Work, counter: dict, officer_id: int, previous: str | None) -> None:
     current = views.current_ticket(work.tx, counter["id"], lock=True)
     if current is None:
         return
+    if current["status"] == CALLED:
+        if previous is None:
+            raise Conflict("current_not_started", number=current["display_number"])
+        if previous not in SETTLE_CALLED:
+            raise Invalid("invalid_field", field="previous", reason=", ".join(SETTLE_CALLED))
+        if previous == "no_show":
+            views.update_ticket(work.tx, current, status=NO_SHOW)
+            work.ticket_event(current, "no_show", officer_id=officer_id)
+            return
+        if previous == "requeue":
+            back_to_queue(work.tx, current)
+            work.ticket_event(current, "requeued", officer_id=officer_id, counter_id=counter["id"])
+            return
     views.update_ticket(work.tx, current, status=DONE)
     work.ticket_event(current, "finished", officer_id=officer_id, automatic=True)
 

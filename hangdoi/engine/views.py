@@ -117,6 +117,7 @@ def ticket_view(tx: Tx, ticket: dict) -> dict:
         "service": service_ref(tx, ticket["service_id"]),
         "status": ticket["status"],
         "priority": priority["code"] if priority else None,
+        "priority_name": priority["name"] if priority else None,
         "counter": counter_ref(tx, ticket["counter_id"]),
         "target_counter": counter_ref(tx, ticket["target_counter_id"]),
         "issued_at": iso_local(tx, ticket["centre_id"], ticket["issued_at"]),

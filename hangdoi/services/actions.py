@@ -21,17 +21,21 @@ class CounterAction:
 
 
 REASON = STR(max_length=200, nullable=True, description="Why (free text)")
+# A ticket being served is finished by the next call; one only called must be settled by name.
+PREVIOUS = STR(nullable=True, max_length=10, description=(
+    "What became of the counter's ticket if it was called but never started: served, no_show or requeue "
+    "(without it, such a call is refused with current_not_started)"))
 
 COUNTER_ACTIONS: dict[str, CounterAction] = {
     "sign-in": CounterAction(lambda db, c, o, a: engine.sign_in(db, c, o),
                              summary="Sign in at this counter"),
     "sign-out": CounterAction(lambda db, c, o, a: engine.sign_out(db, c, o),
                               summary="Sign out (the counter must not hold a ticket)"),
-    "call-next": CounterAction(lambda db, c, o, a: engine.call_next(db, c, o),
-                               summary="Finish the current ticket, call the next one (ticket null when none waits)"),
-    "call": CounterAction(lambda db, c, o, a: engine.call_ticket(db, c, o, a["ticket"]),
-                          {"ticket": INT(required=True, description="Ticket id")},
-                          summary="Call a chosen waiting (or no-show) ticket"),
+    "call-next": CounterAction(lambda db, c, o, a: engine.call_next(db, c, o, a["previous"]), {"previous": PREVIOUS},
+                               summary="Settle the current ticket, call the next one (ticket null when none waits)"),
+    "call": CounterAction(lambda db, c, o, a: engine.call_ticket(db, c, o, a["ticket"], a["previous"]),
+                          {"ticket": INT(required=True, description="Ticket id"), "previous": PREVIOUS},
+                          summary="Call a chosen waiting (or no-show) ticket, settling the current one"),
     "recall": CounterAction(lambda db, c, o, a: engine.recall(db, c, o), summary="Announce the current ticket again"),
     "start": CounterAction(lambda db, c, o, a: engine.start(db, c, o), summary="Start serving the called ticket"),
     "finish": CounterAction(lambda db, c, o, a: engine.finish(db, c, o), summary="Finish the current ticket"),

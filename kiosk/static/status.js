@@ -10,11 +10,14 @@ let pending = null;
 function stateText(tk, t) {
   const counter = tk.counter ? tk.counter.number : "";
   switch (tk.status) {
-    case "waiting": return tk.position === 0 ? t("status_next") : t("status_ahead", { n: tk.position });
+    case "waiting":
+      if (tk.target_counter && tk.target_counter_staffed === false) return t("status_counter_closed", { counter: tk.target_counter.number });
+      if (tk.position === 0) return t("status_next");
+      return tk.position === 1 ? t("status_ahead_one") : t("status_ahead", { n: tk.position });
     case "called": return t("status_called", { counter });
     case "serving": return t("status_serving", { counter });
     case "done": return t("status_done");
-    case "no_show": return t("status_no_show");
+    case "no_show": return t("status_no_show", { counter });
     case "cancelled": return t("status_cancelled");
     default: return t("status_closed");
   }

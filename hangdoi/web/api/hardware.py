@@ -3,7 +3,8 @@
 A bridge proves itself with the server's hardware key in the X-Hangdoi-Hardware-Key header
 (checked for every route marked @allow(BRIDGE): hangdoi/web/api/blueprint.py).
 A key press acts as the officer signed in at that counter, through the same counter action as the
-web terminal's button; nobody signed in there means nothing happens.
+web terminal's button; nobody signed in there means nothing happens. NEXT on a ticket called but
+never started counts it served (the keypad cannot ask; NOSHOW says otherwise).
 """
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ def keypad_press():
     if counter["officer_id"] is None:
         raise Forbidden("not_signed_in_here")
     payload = {}
+    if body["key"] == "NEXT":
+        # A keypad has no screen to ask on: its NEXT says "done with this citizen", and it has a
+        # NOSHOW key for a citizen who never came (README "Hardware").
+        payload = {"previous": "served"}
     if body["key"] == "TRANSFER":
         if body["argument"] is None:
             raise ApiError("transfer_target_required", 422)
