@@ -10,8 +10,9 @@
 `hangdoi-YYYYmmdd-HHMMSS.*`), so a daily timer does not fill the disk, and a citizen's details
 noted at a counter do not outlive the centre's keeping period in old copies.
 
-Restore replaces everything in the database: the command asks for `--yes`, and the server should
-be stopped while it runs (a running server would keep answering from what it has in memory).
+Restore replaces everything in the database: the command asks for `--yes`, and refuses while a
+server runs on the data directory (hangdoi/running.py): a running server would go on from what it
+has in memory. Numbers issued after the backup was made are issued again after a restore.
 """
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def backup(database_url: str, folder: Path, now: datetime | None = None) -> Path
     if url.get_backend_name() == "sqlite":
         target = folder / f"hangdoi-{stamp}.sqlite3"
         _sqlite_copy(_sqlite_path(url), target)
+        # The copy carries the live database's WAL mode, and a WAL file leaves -wal and -shm files
+        # beside it whenever it is opened: a backup is one self-contained file.
+        single = sqlite3.connect(target)
+        try:
+            single.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            single.close()
         return target
     target = folder / f"hangdoi-{stamp}.pgdump"
     _run(["pg_dump", "--format=custom", f"--file={target}", *_schema_options(url), _libpq(url)], "pg_dump")
@@ -64,7 +72,7 @@ def restore(database_url: str, source: Path) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         _check_sqlite_backup(source)
-        _sqlite_copy(source, _sqlite_path(url))
+        _sqlite_copy(source, _sqlite_path(url), still=True)
         return
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
           *_schema_options(url), f"--dbname={_libpq(url)}", str(source)], "pg_restore")
@@ -77,10 +85,12 @@ def _sqlite_path(url) -> Path:
     return Path(url.database)
 
 
-def _sqlite_copy(source: Path, target: Path) -> None:
+def _sqlite_copy(source: Path, target: Path, still: bool = False) -> None:
+    """SQLite's online backup from `source` to `target`; `still`: the source is a backup file that
+    nothing writes, read without leaving any file beside it."""
     if not source.is_file():
         raise BackupError(f"no database at {source}")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro{'&immutable=1' if still else ''}", uri=True)
     dst = sqlite3.connect(target)
     try:
         with dst:
@@ -92,7 +102,8 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 def _check_sqlite_backup(source: Path) -> None:
     try:
-        connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        # Immutable: reading the backup to check it writes nothing beside it.
+        connection = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
         try:
             if connection.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{source} is damaged (integrity check failed)")

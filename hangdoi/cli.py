@@ -195,12 +195,18 @@ def restore_command(source: str, yes: bool) -> None:
     if not yes:
         raise click.UsageError("restoring replaces every ticket and setting in the database with the "
                                "backup's; stop the server, then run again with --yes")
+    from hangdoi.running import server_running
     settings = load_settings()
+    if server_running(settings.data_dir):
+        raise click.ClickException(
+            f"a hangdoi server is running on {settings.data_dir}: stop it first (systemctl stop hangdoi, and "
+            "every other server of the same database), then restore; nothing was changed")
     try:
         restore(settings.resolved_database_url(), Path(source))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"database restored from {source}")
+    click.echo(f"database restored from {source}. Numbers issued after the backup was made will be issued "
+               "again today: restore only before the centre opens, or tell citizens holding those numbers.")
 
 
 @main.command("hardware")

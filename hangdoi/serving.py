@@ -72,6 +72,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     def build():
         from hangdoi.app import create_app
         from hangdoi.web.interpreter import settle_after_start
+        from hangdoi.running import hold
+        hold(settings.data_dir)
         app = create_app(settings)
         settle_after_start()
         close_sockets_when_stopping(app.extensions["hangdoi"].hub)

@@ -8,9 +8,13 @@ sockets held by the other workers). Clients use the websocket transport only, so
 sticky sessions. The schema is not migrated here: run `hangdoi db upgrade` before starting.
 """
 from hangdoi.app import create_app
+from hangdoi.config import load_settings
+from hangdoi.running import hold
 from hangdoi.serving import close_sockets_when_stopping
 from hangdoi.web.interpreter import settle_after_start
 
-app = create_app()
+settings = load_settings()
+hold(settings.data_dir)                 # `hangdoi restore` refuses while this process serves
+app = create_app(settings)
 settle_after_start()
 close_sockets_when_stopping(app.extensions["hangdoi"].hub)

@@ -105,3 +105,4 @@ def test_keep_deletes_all_but_the_newest_backups_and_nothing_else(db, db_url, ce
         refused = CliRunner().invoke(main, ["backup", "--to", str(folder), "--keep", bad])
         assert refused.exit_code == 2
     assert len([p for p in folder.iterdir() if p not in strangers]) == 3   # a refused command made nothing
+

@@ -164,9 +164,11 @@ class DirectWebSocket(SimpleWebSocketWSGI):
         sid = engineio_socket.sid if opened_as_websocket and OFFER not in environ else None
         if sid is not None:
             self.direct.register(sid, self.ws)
+        self.direct.open_websockets.add(self.ws)
         try:
             answer = self.app(self)
         finally:
+            self.direct.open_websockets.discard(self.ws)
             if sid is not None:
                 self.direct.unregister(sid)
         if self.ws.mode == "gunicorn":
@@ -185,6 +187,7 @@ class DirectSend:
     def __init__(self, socketio_server):
         self.eio = socketio_server.eio
         self.writers: dict[str, OrderedWriter] = {}
+        self.open_websockets: set = set()        # every websocket served through DirectWebSocket
         self._send_through_queue = self.eio.send_packet
         drivers = getattr(self.eio, "_async", None)
         if not engineio_tested():
@@ -198,6 +201,16 @@ class DirectSend:
         self.eio._async = {**self.eio._async,   # a copy: the driver table is shared by every server
                            "websocket": lambda handler, server: DirectWebSocket(handler, server, self)}
         self.eio.send_packet = self.send_packet
+
+    def close_all(self) -> None:
+        """Close every websocket with 1001 "going away" (the server is stopping). A websocket closed
+        under it is what a browser's Socket.IO client reconnects after; a Socket.IO or Engine.IO
+        "disconnect" from the server would tell it not to come back."""
+        for ws in list(self.open_websockets):
+            try:
+                ws.close(reason=1001, message="server stopping")
+            except Exception:  # noqa: BLE001 — already closed by the other side
+                pass
 
     def register(self, sid: str, ws) -> None:
         if ws.sock.gettimeout() is not None:

@@ -86,7 +86,7 @@ class Hub:
                                  cors_allowed_origins=[], max_http_buffer_size=settings.max_body_bytes,
                                  ping_interval=10, ping_timeout=10)
         app.wsgi_app = WithoutCompression(app.wsgi_app)
-        DirectSend(self.socketio.server)
+        self.direct_send = DirectSend(self.socketio.server)
         # sid: (officer or None, bearer token or None, session version or None)
         self.identities: dict[str, tuple[dict | None, str | None, int | None]] = {}
         self.max_per_address = settings.max_sockets_per_address
@@ -187,11 +187,11 @@ class Hub:
         """Close every socket of this process: the server is stopping. Its pages reconnect to
         whichever server answers next, and the worker need not wait out its graceful timeout for
         sockets that would never end by themselves."""
-        for sid in list(self.identities):
-            try:
-                self.socketio.server.disconnect(sid)
-            except Exception:  # noqa: BLE001 — a socket already gone is what we wanted
-                log.debug("socket %s already closed", sid)
+        # As websockets "going away", not as a Socket.IO disconnect, which tells a client not to
+        # reconnect: every screen must come back by itself when the server does. (Outside
+        # DirectSend's tested python-engineio releases the sockets stay open, and gunicorn waits
+        # out its graceful timeout as before.)
+        self.direct_send.close_all()
 
     def _answer(self, event: str, fn):
         sid = request.sid
