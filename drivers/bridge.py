@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 import tomllib
@@ -42,7 +43,26 @@ from .serial_link import SerialLink
 log = logging.getLogger(__name__)
 
 BLINK_SECONDS = 5.0
+# How often an LED line is looked at: a sign unplugged is noticed, and one plugged back shows what
+# the board shows, within this, with no call needed.
+SIGN_CHECK_SECONDS = 1.0
 KEY_HEADER = "X-Hangdoi-Hardware-Key"
+
+
+class BridgeRefused(RuntimeError):
+    """The server refused the bridge itself (a wrong key): nothing it does would be accepted."""
+
+
+@dataclass
+class Sign:
+    """One LED line and what each of its signs shows now (only what was written without error)."""
+    link: SerialLink
+    protocol: object
+    counters: set[int]
+    shown: dict[int, str] = field(default_factory=dict)
+
+    def covers(self, number: int) -> bool:
+        return not self.counters or number in self.counters
 
 
 @dataclass
@@ -95,20 +115,33 @@ class HardwareBridge:
         self.threads: list[threading.Thread] = []
         self.keypads = [(SerialLink(c.port, c.baudrate, on_state=self._report("keypad")),
                          KEYPAD_PROTOCOLS[c.protocol]()) for c in config.keypads]
-        self.leds = [(SerialLink(c.port, c.baudrate, on_state=self._report("led")), LED_PROTOCOLS[c.protocol](),
-                      set(c.counters)) for c in config.leds]
-        self.shown: dict[int, str] = {}        # counter number → what its sign shows
+        self.signs = [Sign(SerialLink(c.port, c.baudrate, on_state=self._report("led")), LED_PROTOCOLS[c.protocol](),
+                           set(c.counters)) for c in config.leds]
+        self.wanted: dict[int, str] = {}       # counter number → what the board shows for it
+        self.blinks: dict[int, int] = {}       # counter number → its latest call (a recall is one)
         self.realtime = None
         self.presses = 0
 
     # -- running ------------------------------------------------------------------------------
     def start(self) -> "HardwareBridge":
+        """Say hello to the server first: a wrong key is said at once (BridgeRefused), not found out
+        press by press. An unreachable server is waited for."""
+        hello = self._post("/api/v1/hardware/status", {"device": "bridge", "port": socket.gethostname()[:200],
+                                                       "state": "online", "detail": None})
+        if hello is not None and hello.get("error", {}).get("code") in ("hardware_key_required", "unauthorized",
+                                                                        "forbidden", "http_401", "http_403"):
+            raise BridgeRefused(f"the server at {self.config.server} refused the bridge's key: "
+                                f"{hello['error'].get('message', '')}")
         for link, protocol in self.keypads:
             thread = threading.Thread(target=self._read_keypads, args=(link, protocol), daemon=True,
                                       name=f"keypad {link.url}")
             thread.start()
             self.threads.append(thread)
-        if self.leds:
+        for sign in self.signs:
+            thread = threading.Thread(target=self._watch_sign, args=(sign,), daemon=True, name=f"sign {sign.link.url}")
+            thread.start()
+            self.threads.append(thread)
+        if self.signs:
             from drivers.realtime_client import RealtimeClient
             self.realtime = RealtimeClient(self.config.server, "display", on_snapshot=self._on_snapshot,
                                            on_message=self._on_message, centre=self.config.centre)
@@ -132,8 +165,10 @@ class HardwareBridge:
             thread.join(timeout=2)
         if self.realtime is not None:
             self.realtime.close()
-        for link, *_ in self.keypads + self.leds:
+        for link, _ in self.keypads:
             link.close()
+        for sign in self.signs:
+            sign.link.close()
 
     # -- keypads ------------------------------------------------------------------------------
     def _read_keypads(self, link: SerialLink, protocol) -> None:
@@ -162,33 +197,58 @@ class HardwareBridge:
 
     def _on_message(self, event: str, data: dict) -> None:
         if event == "ticket_called":
-            number = data["counter"]["number"]
-            self._show(number, data["ticket"]["number"], blink=True, force=True)
-            timer = threading.Timer(BLINK_SECONDS, self._settle, args=(number, data["ticket"]["number"]))
+            number, text = data["counter"]["number"], data["ticket"]["number"]
+            # Each call (a recall too) blinks its full time: an earlier call's timer must not stop it.
+            call = self.blinks[number] = self.blinks.get(number, 0) + 1
+            self._show(number, text, blink=True, force=True)
+            timer = threading.Timer(BLINK_SECONDS, self._settle, args=(number, text, call))
             timer.daemon = True
             timer.start()
         elif event == "state_changed":
             for counter in data.get("counters", []):
                 self._show(counter["number"], counter.get("ticket") or "", blink=False)
 
-    def _settle(self, number: int, text: str) -> None:
-        if self.shown.get(number) == text:
+    def _settle(self, number: int, text: str, call: int) -> None:
+        if self.blinks.get(number) == call and self.wanted.get(number) == text:
             self._show(number, text, blink=False, force=True)
 
     def _show(self, number: int, text: str, blink: bool, force: bool = False) -> None:
-        if not force and self.shown.get(number) == text:
-            return
-        self.shown[number] = text
-        for link, protocol, counters in self.leds:
-            if not counters or number in counters:
-                link.write(protocol.frame(number, text, blink))
+        self.wanted[number] = text
+        for sign in self.signs:
+            if sign.covers(number) and (force or sign.shown.get(number) != text):
+                self._write(sign, number, text, blink)
+
+    def _write(self, sign: Sign, number: int, text: str, blink: bool) -> None:
+        # Remembered as shown only once written: a sign that missed it gets it when it is back.
+        if sign.link.write(sign.protocol.frame(number, text, blink)):
+            sign.shown[number] = text
+        else:
+            sign.shown.pop(number, None)
+
+    def _watch_sign(self, sign: Sign) -> None:
+        """Look at the line every SIGN_CHECK_SECONDS: a sign plugged back shows what the board shows."""
+        was_up = sign.link.state == "online"
+        while not self.stop_event.is_set():
+            up = sign.link.probe()
+            if up and not was_up:
+                for number, text in list(self.wanted.items()):
+                    if sign.covers(number):
+                        self._write(sign, number, text, blink=False)
+            was_up = up
+            self.stop_event.wait(SIGN_CHECK_SECONDS)
 
     # -- the server ---------------------------------------------------------------------------
     def _report(self, device: str):
+        def send(port: str, state: str, detail: str) -> None:
+            answer = self._post("/api/v1/hardware/status",
+                                {"device": device, "port": port, "state": state, "detail": detail[:200] or None})
+            if answer is None or "error" in answer:
+                # Loudly: a manager who never hears of it sees the device as it was for ever.
+                log.error("the server did not take the report that %s %s is %s: %s", device, port, state,
+                          (answer or {}).get("error", {}).get("message", "no answer"))
+
         def report(port: str, state: str, detail: str) -> None:
-            threading.Thread(target=self._post, args=("/api/v1/hardware/status",
-                             {"device": device, "port": port, "state": state, "detail": detail[:200]}),
-                             daemon=True).start()
+            threading.Thread(target=send, args=(port, state, detail), daemon=True).start()
         return report
 
     def _post(self, path: str, body: dict) -> dict | None:
@@ -211,7 +271,11 @@ class HardwareBridge:
 
 
 def run(config_path: str) -> None:
-    bridge = HardwareBridge(BridgeConfig.load(config_path)).start()
+    try:
+        bridge = HardwareBridge(BridgeConfig.load(config_path)).start()
+    except BridgeRefused as exc:
+        log.error("%s", exc)
+        raise SystemExit(2) from exc
     try:
         while True:
             time.sleep(3600)

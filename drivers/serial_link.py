@@ -7,6 +7,8 @@ going. Any pyserial URL works: a device path, a pty, or `loop://` in tests.
 from __future__ import annotations
 
 import logging
+import os
+import select
 import threading
 import time
 
@@ -89,6 +91,25 @@ class SerialLink:
                 self.port.write(data)
                 return True
             except (serial.SerialException, OSError) as exc:
+                self._down(str(exc))
+                return False
+
+    def probe(self) -> bool:
+        """Whether the line is there now. Opens it if it was away (once its pause is over), and
+        notices a device that went away while nothing was written to it: a sign only listens, so
+        without this it was found gone only by the next call's frame, which was lost."""
+        with self._lock:
+            if not self._open():
+                return False
+            try:
+                fd = self.port.fileno()
+            except Exception:  # noqa: BLE001 — no descriptor (loop://): nothing to look at
+                return True
+            try:
+                if select.select([fd], [], [], 0)[0] and os.read(fd, 4096) == b"":
+                    raise OSError("the device hung up")   # readable yet nothing: gone
+                return True                 # (what was read is a reply or noise; a gone device gives EIO)
+            except OSError as exc:
                 self._down(str(exc))
                 return False
 

@@ -357,6 +357,22 @@ class AuditLog(Base):
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
+class DeviceState(Base):
+    """The last state a hardware bridge reported for one of its devices (a keypad or LED line by its
+    port, or the bridge itself by its host), so that a manager who opens the dashboard after a fault
+    still sees it."""
+
+    __tablename__ = "device_state"
+    __table_args__ = (UniqueConstraint("centre_id", "device", "port"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    device: Mapped[str] = mapped_column(String(20))
+    port: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class CitizenDetail(Base):
     """Who a ticket was for (name, phone, ID number), recorded by the officer at the counter, only
     where the centre turned it on (`centre.settings["personal_data"]`). Kept nowhere else, not even in

@@ -13,6 +13,7 @@ from flask import jsonify
 from drivers.keypad import KEY_ACTIONS
 from hangdoi.engine import state
 from hangdoi.engine.errors import Forbidden
+from hangdoi.services import hardware
 from hangdoi.services.actions import run_counter_action
 from hangdoi.validation import INT, STR, check_object
 from hangdoi.web.api.blueprint import api, centre_id, json_payload
@@ -54,8 +55,11 @@ def keypad_press():
 @api.post("/hardware/status")
 @allow(BRIDGE)
 def hardware_status():
-    body = check_object(json_payload(), STATUS_FIELDS)
-    ok = body["state"] == "online"
-    hangdoi().hub.device_status(centre_id(body["centre"]), {"device": body["device"], "port": body["port"],
-                                              "state": body["state"], "detail": body["detail"], "ok": ok})
+    payload = json_payload()
+    if isinstance(payload, dict) and payload.get("detail") == "":
+        payload = {**payload, "detail": None}      # "online" has nothing to add: the bridge sent ""
+    body = check_object(payload, STATUS_FIELDS)
+    ctx, centre = hangdoi(), centre_id(body["centre"])
+    news = hardware.record(ctx.db, centre, body["device"], body["port"], body["state"], body["detail"])
+    ctx.hub.device_status(centre, news)
     return jsonify({"ok": True})

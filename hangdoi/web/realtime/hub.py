@@ -38,7 +38,7 @@ from hangdoi.clock import UTC
 from hangdoi.engine import scope, state
 from hangdoi.engine.errors import DomainError, Forbidden
 from hangdoi.engine.scope import supervises
-from hangdoi.services import auth
+from hangdoi.services import auth, hardware
 from hangdoi.services.actions import COUNTER_ACTIONS, run_counter_action
 from hangdoi.services.waits import supervision_view
 from hangdoi.validation import INT, STR, BadInput, check_object
@@ -271,7 +271,7 @@ class Hub:
         """Kiosks with their printers, and displays, each marked online while it holds a socket here."""
         kiosks = [{**k, "online": self.presence.online("kiosk", k["id"])} for k in self.devices(centre_id)]
         screens = [{**d, "online": self.presence.online("display", d["id"])} for d in state.displays(self.db, centre_id)]
-        return {"devices": kiosks, "displays": screens}
+        return {"devices": kiosks, "displays": screens, "hardware": hardware.last_states(self.db, centre_id)}
 
     def _device(self, room: str, key: str | None) -> dict | None:
         """The kiosk or display subscribing by its key, with its centre; None when no key is given."""

@@ -38,7 +38,7 @@ function render() {
   $("centre-name").textContent = data.centre.name;
   renderCounters(data.counters);
   renderServices(data.services, data.sla_minutes);
-  renderDevices(data.devices, data.displays || []);
+  renderDevices(data.devices, data.displays || [], hardwareNow(data));
   renderAlerts(data);
   tick();
   window.hangdoiDashboard.renders += 1;
@@ -103,7 +103,15 @@ function openMove(source, services) {
   $("move").showModal();
 }
 
-function renderDevices(devices, displays) {
+// What the bridges last said of their keypads, signs and themselves (kept by the server), with any
+// news heard since the last read on top.
+function hardwareNow(data) {
+  const all = new Map((data.hardware || []).map((h) => [`${h.device} ${h.port}`, h]));
+  for (const news of board.deviceNews.values()) all.set(`${news.device} ${news.port}`, news);
+  return [...all.values()];
+}
+
+function renderDevices(devices, displays, hardware) {
   const online = (d) => el("span", `presence ${d.online ? "up" : "down"}`, t(d.online ? "admin_online" : "admin_offline_device"));
   const kiosks = devices.map((d) => {
     const item = el("li", `device ${printerBad(d) || !d.online ? "bad" : ""}`);
@@ -124,7 +132,16 @@ function renderDevices(devices, displays) {
     item.append(online(d), el("span", "name", d.name), el("span", "kind", t("admin_display")));
     return item;
   });
-  $("devices").replaceChildren(...kiosks, ...screens);
+  const lines = hardware.map((h) => {
+    const item = el("li", `device ${h.ok ? "" : "bad"}`);
+    item.dataset.hardware = `${h.device} ${h.port}`;
+    item.append(el("span", `presence ${h.ok ? "up" : "down"}`, t(h.ok ? "admin_online" : "admin_offline_device")),
+                el("span", "name", `${t(`admin_hardware_${h.device}`)} ${h.port}`),
+                el("span", "state", h.ok ? t("admin_since", { time: (h.at || "").slice(11, 16) })
+                                         : `${h.detail || ""} · ${t("admin_since", { time: (h.at || "").slice(11, 16) })}`));
+    return item;
+  });
+  $("devices").replaceChildren(...kiosks, ...screens, ...lines);
 }
 
 const printerBad = (d) => d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state);
@@ -142,8 +159,8 @@ function renderAlerts(data) {
   for (const d of [...data.devices, ...(data.displays || [])]) {
     if (!d.online) alerts.push(t("admin_device_alert", { device: d.name, state: t("admin_offline_device") }));
   }
-  for (const [port, news] of board.deviceNews) {
-    if (!news.ok && news.device) alerts.push(t("admin_device_alert", { device: `${news.device} ${port}`, state: stateWord(news.state) }));
+  for (const h of hardwareNow(data)) {
+    if (!h.ok) alerts.push(t("admin_device_alert", { device: `${t(`admin_hardware_${h.device}`)} ${h.port}`, state: stateWord(h.state) }));
   }
   $("alerts").replaceChildren(...(alerts.length ? alerts.map((a) => el("div", "alert", a))
                                                   : [el("div", "calm", t("admin_no_alerts"))]));
@@ -195,5 +212,5 @@ const live = new Realtime("supervision", {
 });
 live.socket.on("device_status", (news) => {
   if (news.printer || news.presence) refresh();
-  else { board.deviceNews.set(news.port, news); render(); }
+  else { board.deviceNews.set(`${news.device} ${news.port}`, news); render(); }
 });
