@@ -289,3 +289,26 @@ def test_every_field_and_procedure_of_a_real_catalogue_is_reached_by_touch(brows
     small = page.evaluate("""() => [...document.querySelectorAll('button')].filter(b => b.offsetParent)
         .map(b => b.getBoundingClientRect()).filter(r => r.width < 60 || r.height < 60).length""")
     assert small == 0
+
+
+def test_closing_a_procedure_for_the_day_reaches_every_kiosk_at_once(browser, kiosk_server):
+    """A citizen went through the priority step to be told at the end that it was closed."""
+    server, ids = kiosk_server
+    choosing = open_kiosk(browser, server, ids)
+    choosing.tap(".domain:has-text('Tư pháp – Hộ tịch')")
+    choosing.tap("#service-list .service:has-text('Đăng ký kết hôn')")
+    choosing.wait_for_selector("#priority:not([hidden])")
+    looking = open_kiosk(browser, server, ids, "Kiosk nhanh")
+    looking.tap(".domain:has-text('Tư pháp – Hộ tịch')")
+    manager = server.login("lanhdao", "lanhdao123")
+    service = next(s["id"] for s in server.get("/services").json() if s["code"] == "HT02")
+    server.post(f"/services/{service}/close-today", manager).raise_for_status()
+    # Without a tap: the one choosing a priority is told, the other sees it marked closed.
+    choosing.wait_for_selector("#message:not([hidden])")
+    assert choosing.locator("#message-text").get_attribute("data-label") == "service_closed_today"
+    looking.wait_for_selector("#service-list .service.closed:has-text('Đăng ký kết hôn')")
+    server.post(f"/services/{service}/reopen", manager).raise_for_status()
+    looking.wait_for_selector("#service-list .service:not(.closed):has-text('Đăng ký kết hôn')")
+    looking.tap("#service-list .service:has-text('Đăng ký kết hôn')")
+    looking.tap("#no-priority")
+    looking.wait_for_selector("#ticket:not([hidden])")

@@ -31,6 +31,14 @@ function applySnapshot(snapshot) {
   kiosk.waiting = new Map(snapshot.services.map((s) => [s.id, s.waiting]));
   kiosk.estimates = snapshot.estimates || {};
   kiosk.queuesSeq = snapshot.seq;
+  // A citizen choosing a priority for a service closed meanwhile is told now, not after the last tap.
+  if (kiosk.service) {
+    kiosk.service = snapshot.services.find((s) => s.id === kiosk.service.id) || null;
+    if (kiosk.screen === "priority" && !(kiosk.service && kiosk.service.open)) {
+      message(!kiosk.service ? "service_inactive" : snapshot.open ? "service_closed_today" : "centre_closed");
+      return;
+    }
+  }
   render();
 }
 function applyEstimates(estimates) {

@@ -93,7 +93,11 @@ def _caller(role: str = ADMIN) -> Caller:
 
 
 def _admin(caller: Caller, body, role: str = ADMIN):
-    return administer(hangdoi().db, caller.officer["id"], body, role=role, centre_id=caller.centre)
+    done = administer(hangdoi().db, caller.officer["id"], body, role=role, centre_id=caller.centre)
+    # What the kiosks and boards offer may have changed (a service, a field, a counter): they
+    # take a fresh snapshot now, not at their next minute.
+    hangdoi().hub.offer_changed(caller.centre)
+    return done
 
 
 def _read(caller: Caller, body, role: str = ADMIN):

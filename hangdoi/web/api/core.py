@@ -195,9 +195,11 @@ def supervision():
 def open_or_close_service(service_id: int, change: str):
     if change not in ("close-today", "reopen"):
         raise ApiError("not_found", 404)
-    manager, _centre = require_manager()
+    manager, centre = require_manager()
     require_id(service_id, "service_not_found")
-    return jsonify(services.set_open_today(hangdoi().db, service_id, manager["id"], change == "reopen"))
+    done = services.set_open_today(hangdoi().db, service_id, manager["id"], change == "reopen")
+    hangdoi().hub.offer_changed(centre)      # every kiosk at once: nobody is told at the end that it is closed
+    return jsonify(done)
 
 
 @api.post("/close-day")

@@ -308,6 +308,12 @@ class Hub:
         """New waiting-time estimates per service: the kiosks' buttons and the lobby boards show them."""
         self.socketio.emit("estimates", payload, to=[kiosk_room(centre_id), display_room(centre_id)])
 
+    def offer_changed(self, centre_id: int) -> None:
+        """What the centre offers changed (a service closed or reopened for the day, the catalogue,
+        counters, hours): its kiosks, boards and dashboards subscribe again for a fresh snapshot."""
+        self.socketio.emit("offer_changed", {}, to=[kiosk_room(centre_id), display_room(centre_id),
+                                                     supervision_room(centre_id)])
+
     def device_status(self, centre_id: int, payload: dict) -> None:
         payload = {**payload, "at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.socketio.emit("device_status", payload, to=supervision_room(centre_id))

@@ -24,6 +24,8 @@ export class Realtime {
     this.socket.on("state_changed", (data) => this.receive("state_changed", data));
     this.socket.on("ticket_called", (data) => this.receive("ticket_called", data));
     this.socket.on("estimates", (data) => { if (data && data.services) this.call("onEstimates", data.services); });
+    // A service closed or reopened, the catalogue or the counters changed: take the whole picture again.
+    this.socket.on("offer_changed", () => { if (this.seq !== null) this.subscribe(); });
   }
 
   call(name, ...args) { const handler = this.handlers[name]; if (handler) handler(...args); }
