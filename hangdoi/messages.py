@@ -133,6 +133,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk_home": ("Về màn hình chính", "Home"),
     "kiosk_waiting": ("Đang chờ", "Waiting"),
     "kiosk_people": ("người", "people"),
+    "kiosk_person": ("người", "person"),
     "kiosk_estimate": ("Chờ", "Wait"),
     "kiosk_counters": ("Quầy", "Counter"),
     "kiosk_closed_service": ("Tạm ngừng tiếp nhận", "Not available now"),

@@ -236,7 +236,7 @@ def render(ticket: PrintedTicket, width: int = 576) -> Image.Image:
     page.gap(6)
     page.text(ticket.centre.upper(), "SemiBold", 22)
     page.rule()
-    page.text("SỐ THỨ TỰ CỦA BẠN", "Medium", 20)
+    page.text("SỐ THỨ TỰ CỦA QUÝ VỊ", "Medium", 20)
     page.gap(4)
     page.doubled(big_number(ticket.number, width))
     page.gap(10)
@@ -247,14 +247,14 @@ def render(ticket: PrintedTicket, width: int = 576) -> Image.Image:
     page.gap(6)
     if ticket.counters:
         page.text("Quầy phục vụ: " + ", ".join(str(n) for n in ticket.counters), "SemiBold", 22)
-    page.text(f"Số người đang chờ trước bạn: {ticket.people_ahead}", "Medium", 22)
+    page.text(f"Số người đang chờ trước quý vị: {ticket.people_ahead}", "Medium", 22)
     if ticket.wait:
         wait_lines(page, ticket.wait)
     page.text(f"Giờ lấy số: {ticket.issued_at}", "Regular", 20)
     page.gap(8)
     page.doubled(qr_half(ticket.status_url, 3 if width > 384 else 2))
     page.gap(4)
-    page.text("Quét mã để theo dõi số của bạn", "Regular", 18)
+    page.text("Quét mã để theo dõi số của quý vị", "Regular", 18)
     page.rule()
     for line in ticket.footer:
         page.text(line, "Medium", 20)

@@ -126,7 +126,8 @@ function serviceButton(service) {
   const counters = service.counters.length ? `${t("kiosk_counters")} ${service.counters.join(", ")}` : "";
   button.append(el("span", "name", service.name));
   const meta = el("span", "meta");
-  meta.append(el("span", "waiting", `${t("kiosk_waiting")}: ${waitingFor(service)} ${t("kiosk_people")}`));
+  const n = waitingFor(service);
+  meta.append(el("span", "waiting", `${t("kiosk_waiting")}: ${n} ${t(n === 1 ? "kiosk_person" : "kiosk_people")}`));
   const wait = service.open ? waitWords(kiosk.estimates[service.id]) : null;
   if (wait) meta.append(el("span", "estimate", `${t("kiosk_estimate")} ${wait}`));
   if (counters) meta.append(el("span", "counters", counters));
