@@ -3,6 +3,7 @@ them on the kiosk and the lobby display; a refused change keeps the form open wi
 reports and the A4 daily report draw their charts; who may open which page."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -137,8 +138,19 @@ def test_reports_and_the_daily_report_draw_their_charts(browser, demo, tmp_path)
     assert page.locator("table.figures tbody tr").count() == 14       # every day, weekends as zero rows
     page.goto(f"{server.url}/admin/reports/daily?day={last if today.weekday() not in (0, 6) else first}")
     page.wait_for_function("() => window.hangdoiReports && window.hangdoiReports.drawn >= 3")
-    assert "Báo cáo ngày" in page.locator(".letterhead").inner_text()
+    heading = page.locator(".letterhead").inner_text()
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in heading and "Độc lập - Tự do - Hạnh phúc" in heading
+    assert "ỦY BAN NHÂN DÂN XÃ TÂN HÒA" in heading and "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG XÃ TÂN HÒA" in heading
+    assert re.search(r"Tân Hòa, ngày \d\d tháng \d\d năm \d{4}", heading)
+    signatures = page.locator(".signatures").inner_text()
+    assert "NGƯỜI LẬP BÁO CÁO" in signatures and "GIÁM ĐỐC" in signatures and "Vũ Đức Thắng" in signatures
     screenshot(page, "admin-daily-report-1366x768")
+    # On paper, as Chromium prints it: A4, the heading and the signatures on it.
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})
+    page.screenshot(path=str(screenshot(page, "admin-daily-report-a4-print")), full_page=True)
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
     page.goto(f"{server.url}/admin/reports?from={last}&to={first}")
     assert "Ngày bắt đầu phải trước" in page.locator(".error").inner_text()
 

@@ -13,6 +13,7 @@ from hangdoi.engine.errors import DomainError
 from hangdoi.messages import text, texts
 from hangdoi.services.reports import GROUPINGS, build_reports, export, parse_day
 from hangdoi.services.reports.export import COLUMNS, GROUP_HEADERS
+from hangdoi.services.reports.letterhead import letterhead
 from hangdoi.web.admin.blueprint import bp, manager_or_sign_in
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import MANAGER, allow
@@ -66,7 +67,9 @@ def _render(template: str, officer: dict, centre: int, first: str | None, last: 
     except DomainError as exc:
         error = exc.message.split(" / ")[0]
     tz = report["centre"]["timezone"] if report else "Asia/Ho_Chi_Minh"
-    generated_at = local_time(ctx.db.clock.now(), tz).strftime("%H:%M %d/%m/%Y")
-    return render_template(template, t=text, officer=officer, report=report, charts=extra, error=error,
+    now = local_time(ctx.db.clock.now(), tz)
+    generated_at = now.strftime("%H:%M %d/%m/%Y")
+    heading = letterhead(report["centre"]["name"], now.date()) if report else None
+    return render_template(template, t=text, officer=officer, report=report, charts=extra, error=error, heading=heading,
                            groupings=GROUPINGS, group_headers=GROUP_HEADERS, columns=[c[0] for c in COLUMNS],
                            labels=texts("report_"), generated_at=generated_at), (422 if error else 200)
