@@ -104,8 +104,11 @@ def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     page.fill(".centre-form [name=morning_from]", "11:45")            # after its own end
     page.click(".centre-form button[type=submit]")
     page.wait_for_selector(".centre-form .form-error:not([hidden])")
-    assert "opening_hours" in page.locator(".centre-form .form-error").inner_text()
+    # A whole sentence in Vietnamese, never a field's code or half English.
+    assert page.locator(".centre-form .form-error").inner_text().startswith("Giờ làm việc chưa đúng")
+    assert "opening_hours" not in page.locator(".centre-form .form-error").inner_text()
     page.fill(".centre-form [name=morning_from]", "07:00")
+    page.fill(".centre-form [name=closed_days]", "02/09/2026\n1/1/2027")     # Vietnamese dates
     page.fill(".centre-form [name=sla_minutes]", "20")
     assert not page.locator(".centre-form [name=personal_data]").is_checked()     # off unless turned on
     page.check(".centre-form [name=personal_data]")
@@ -116,7 +119,21 @@ def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     assert page.locator(".centre-form [name=morning_from]").input_value() == "07:00"
     assert page.locator(".centre-form [name=personal_data]").is_checked()
     assert page.locator(".centre-form [name=personal_data_days]").input_value() == "14"
+    assert page.locator(".centre-form [name=closed_days]").input_value() == "02/09/2026\n01/01/2027"
+    assert page.locator("#toast").is_visible()                                      # "Đã lưu"
+    page.fill(".centre-form [name=closed_days]", "31/02/2026")                      # no such day
+    page.click(".centre-form button[type=submit]")
+    page.wait_for_selector(".centre-form .form-error:not([hidden])")
+    assert "31/02/2026" in page.locator(".centre-form .form-error").inner_text()
+    assert page.locator("#toast").is_hidden()                # the earlier "Đã lưu" no longer holds
     screenshot(page, "admin-settings-centre-1366x768")
+    # The audit log says what changed in words: the setting, before → after; not the settings object.
+    page.goto(f"{server.url}/admin/audit")
+    changes = page.locator("tr[data-entity=centre] td.changes").first.inner_text()
+    assert re.search(r"Mục tiêu thời gian chờ \(phút\): \S+ → 20", changes) and "{" not in changes
+    assert "Giờ làm việc: 07:30–11:30, 13:30–17:00 → 07:00–11:30, 13:30–17:00" in changes
+    assert "Ngày nghỉ lễ: — → 02/09/2026, 01/01/2027" in changes
+    screenshot(page, "admin-audit-centre-1366x768")
 
 
 def test_reports_and_the_daily_report_draw_their_charts(browser, demo, tmp_path):

@@ -50,15 +50,15 @@ def save_centre(change: Change, fields: dict) -> dict:
 def check_hours(raw: dict) -> dict:
     sessions, weekdays = raw.get("sessions"), raw.get("weekdays")
     if set(raw) - {"sessions", "weekdays"} or not isinstance(sessions, list) or not 1 <= len(sessions) <= 4:
-        raise Invalid("invalid_field", field="opening_hours", reason="sessions: 1 to 4 [start, end] pairs")
+        raise Invalid("hours_sessions")
     previous_end = "00:00"
     for pair in sessions:
         if (not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(v, str) and HHMM.fullmatch(v) for v in pair)
                 or not previous_end <= pair[0] < pair[1]):
-            raise Invalid("invalid_field", field="opening_hours", reason="sessions in order, HH:MM, start before end")
+            raise Invalid("hours_order")
         previous_end = pair[1]
     if not isinstance(weekdays, list) or not weekdays or not all(type(d) is int and 0 <= d <= 6 for d in weekdays):
-        raise Invalid("invalid_field", field="opening_hours", reason="weekdays: 0 (Monday) to 6 (Sunday)")
+        raise Invalid("hours_weekdays")
     return {"sessions": sessions, "weekdays": sorted(set(weekdays))}
 
 
@@ -70,7 +70,7 @@ def check_closed_days(raw: list) -> list[str]:
                 raise ValueError(value)
             days.add(date.fromisoformat(value).isoformat())
         except ValueError:
-            raise Invalid("invalid_field", field="closed_days", reason="dates as YYYY-MM-DD") from None
+            raise Invalid("closed_days_format", day=str(value)[:20]) from None
     return sorted(days)
 
 

@@ -2,11 +2,14 @@
 officers, kiosks, displays), a script over /api/v1/admin/*; /admin/audit: who changed what."""
 from __future__ import annotations
 
+import re
+
 from flask import render_template, request
 
 from hangdoi.engine.scope import administers
 from hangdoi.messages import text, texts
 from hangdoi.services.administration.change import audit_log
+from hangdoi.services.reports import export
 from hangdoi.web.admin.blueprint import bp, manager_or_sign_in
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import ADMIN, MANAGER, allow
@@ -41,8 +44,56 @@ def audit_page():
     return render_template("admin/audit.html", t=text, officer=officer, entries=entries, entity_labels=ENTITY_LABELS)
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# A changed field in words a manager reads (the settings editors' own labels); a setting inside
+# the centre's settings or hours is named by its path.
+FIELD_LABELS = {
+    "name": "settings_name", "code": "settings_code", "address": "settings_centre_address",
+    "timezone": "settings_timezone", "prefix": "settings_prefix", "first": "settings_first", "last": "settings_last",
+    "domain": "settings_domain", "daily_cap": "settings_daily_cap", "instant": "settings_instant",
+    "active": "settings_active", "number": "settings_number", "primary": "settings_primary",
+    "backup": "settings_backup", "username": "settings_username", "full_name": "settings_full_name",
+    "role": "settings_role", "printer": "settings_printer", "counters": "settings_counters_shown",
+    "ticker": "settings_ticker", "closed_days": "audit_field_closed_days",
+    "opening_hours.weekdays": "settings_weekdays", "opening_hours.sessions": "audit_field_sessions",
+    "settings.sla_minutes": "settings_sla", "settings.priority_streak_limit": "settings_streak",
+    "settings.ticker": "settings_ticker", "settings.accept_outside_hours": "settings_outside_hours",
+    "settings.personal_data": "settings_personal_data", "settings.personal_data_days": "settings_personal_data_days",
+}
+
+
 def _differences(before: dict | None, after: dict | None) -> list[tuple[str, object, object]]:
-    """(field, was, now) for every field that changed; for a creation, every field."""
-    before, after = before or {}, after or {}
-    return [(key, before.get(key), after.get(key)) for key in dict.fromkeys([*before, *after])
-            if key != "id" and before.get(key) != after.get(key)]
+    """(field, was, now) for every field that changed, in words: nested settings are compared
+    setting by setting (a change of one showed the whole settings object), and values are shown
+    as a person writes them. For a creation, every field."""
+    flat_before, flat_after = _flatten(before or {}), _flatten(after or {})
+    return [(text(FIELD_LABELS[key]) if key in FIELD_LABELS else key, _words(flat_before.get(key)),
+             _words(flat_after.get(key)))
+            for key in dict.fromkeys([*flat_before, *flat_after])
+            if key != "id" and flat_before.get(key) != flat_after.get(key)]
+
+
+def _flatten(values: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and name in ("settings", "opening_hours", "hardware", "options"):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def _words(value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return text("audit_yes") if value else text("audit_no")
+    if isinstance(value, list):
+        return ", ".join("–".join(map(str, v)) if isinstance(v, list) else _words(v) for v in value)
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return export.vn_date(value)                           # 2026-09-02 → 02/09/2026
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_words(v)}" for k, v in value.items())
+    return str(value)

@@ -25,3 +25,19 @@ export function toast(message, ms = 5000) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { box.hidden = true; }, ms);
 }
+
+// Take back a message that no longer holds (an earlier "Đã lưu" when this save failed).
+export function clearToast() {
+  clearTimeout(toastTimer);
+  $("toast").hidden = true;
+}
+
+// Dates as Vietnamese readers write them, whatever the browser's language: 2026-12-06 ⇄ 06/12/2026.
+export const vnDate = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso || "") ? iso.split("-").reverse().join("/") : iso || "");
+export function isoDate(vn) {
+  const found = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec((vn || "").trim());
+  if (!found) return null;
+  const iso = `${found[3]}-${found[2].padStart(2, "0")}-${found[1].padStart(2, "0")}`;
+  const day = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === iso ? iso : null;
+}

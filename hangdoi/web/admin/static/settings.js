@@ -1,7 +1,7 @@
 // The admin's editors: one list and one form per kind of thing, all over /api/v1/admin/*.
 // A form sends the whole object (PUT replaces); the server checks everything and answers a
 // bilingual error, shown in the form, which stays open so nothing typed is lost.
-import { $, el, jsonHeaders, toast } from "/assets/static/dom.js";
+import { $, clearToast, el, isoDate, jsonHeaders, toast, vnDate } from "/assets/static/dom.js";
 import { withCentre } from "./centre.js";
 
 const L = JSON.parse($("labels").textContent);
@@ -252,7 +252,7 @@ function centreForm() {
     name: c.name, address: c.address, timezone: c.timezone,
     morning_from: sessions[0]?.[0] || "", morning_to: sessions[0]?.[1] || "",
     afternoon_from: sessions[1]?.[0] || "", afternoon_to: sessions[1]?.[1] || "",
-    weekdays: c.opening_hours?.weekdays || [0, 1, 2, 3, 4], closed_days: (c.closed_days || []).join("\n"),
+    weekdays: c.opening_hours?.weekdays || [0, 1, 2, 3, 4], closed_days: (c.closed_days || []).map(vnDate).join("\n"),
     sla_minutes: s.sla_minutes ?? 30, priority_streak_limit: s.priority_streak_limit ?? 0,
     accept_outside_hours: Boolean(s.accept_outside_hours), ticker: s.ticker || "",
     personal_data: Boolean(s.personal_data), personal_data_days: s.personal_data_days ?? 30,
@@ -286,7 +286,8 @@ function centreForm() {
     const body = {
       name: v.name, address: v.address || null, timezone: v.timezone,
       opening_hours: { sessions: sessionsOut, weekdays: v.weekdays },
-      closed_days: (v.closed_days || "").split(/\s+/).filter(Boolean),
+      // Typed as 02/09/2026; one that is no date goes as typed, and the answer names it.
+      closed_days: (v.closed_days || "").split(/\s+/).filter(Boolean).map((d) => isoDate(d) || d),
       settings: { sla_minutes: v.sla_minutes, priority_streak_limit: v.priority_streak_limit ?? 0,
                   accept_outside_hours: v.accept_outside_hours, ticker: v.ticker || null,
                   personal_data: v.personal_data, personal_data_days: v.personal_data_days },
@@ -297,6 +298,7 @@ function centreForm() {
       toast(t("settings_saved"), 4000);
       await load();
     } catch (problem) {
+      clearToast();
       error.textContent = problem.message;
       error.hidden = false;
     }
@@ -341,6 +343,7 @@ async function saveEditor(event) {
     toast(t("settings_saved"), 4000);
     await load();
   } catch (problem) {
+    clearToast();
     $("editor-error").textContent = problem.message;
     $("editor-error").hidden = false;
   } finally {
