@@ -329,7 +329,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "device_state_online": ("đã kết nối", "connected"),
     "device_state_sent": ("đang in", "printing"),
     # Reports
-    "report_bad_date": ("Ngày “{field}” không hợp lệ (dạng YYYY-MM-DD)", "Date “{field}” is invalid (use YYYY-MM-DD)"),
+    "report_bad_date": ("Ngày {field} chưa đúng: ghi dạng ngày/tháng/năm, ví dụ 06/12/2026.",
+                        "The {field} date is not right: write it as day/month/year, e.g. 06/12/2026."),
     "report_dates_reversed": ("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc",
                               "The start date must not be after the end date"),
     "report_range_too_long": ("Khoảng thời gian báo cáo tối đa {days} ngày", "A report covers at most {days} days"),
@@ -629,6 +630,10 @@ TERMS: dict[str, tuple[str, str]] = {
     "requeue": ("trả về hàng chờ", "return to the queue"),
     "transfer": ("chuyển", "transfer"),
     "cancel": ("hủy", "cancel"),
+    # Which date of a report a message speaks of.
+    "from": ("bắt đầu", "start"),
+    "to": ("kết thúc", "end"),
+    "day": ("báo cáo", "report"),
 }
 
 

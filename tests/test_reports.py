@@ -199,7 +199,8 @@ def test_managers_export_the_same_figures_as_csv_and_xlsx(db, timeline, client):
 
 @pytest.mark.parametrize("query, status, code", [
     ("from=2026-11-24&to=2026-11-23", 422, "report_dates_reversed"),
-    ("from=23/11/2026", 422, "report_bad_date"),
+    ("from=23.11.2026", 422, "report_bad_date"),
+    ("from=31/02/2026", 422, "report_bad_date"),
     ("from=2026-02-30", 422, "report_bad_date"),
     ("by=colour", 422, "report_bad_grouping"),
     ("colour=red", 422, "unknown_field"),
@@ -207,6 +208,15 @@ def test_managers_export_the_same_figures_as_csv_and_xlsx(db, timeline, client):
 def test_bad_report_queries_get_clear_errors(db, timeline, client, query, status, code):
     answer = client.get(f"/api/v1/reports?{query}", headers=sign_in(client, "dung"))
     assert answer.status_code == status and answer.json["error"]["code"] == code
+
+
+def test_a_date_is_read_day_first_as_vietnamese_write_it(db, timeline, client):
+    """06/12/2026 is 6 December, whatever the browser's language; a link's ISO date works too."""
+    typed = client.get("/api/v1/reports?from=23/11/2026&to=24/11/2026", headers=sign_in(client, "dung"))
+    linked = client.get("/api/v1/reports?from=2026-11-23&to=2026-11-24", headers=sign_in(client, "dung"))
+    assert typed.status_code == 200 and typed.json == linked.json
+    refused = client.get("/api/v1/reports?from=23.11.2026", headers=sign_in(client, "dung")).json["error"]["message"]
+    assert refused.startswith("Ngày bắt đầu chưa đúng") and "from" not in refused.split(" / ")[0]
 
 
 def test_reports_are_for_managers_only(db, timeline, client):

@@ -8,6 +8,7 @@ month, hour of day) list every period of the range, so a day without tickets is 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter
 from datetime import date, timedelta
@@ -70,11 +71,18 @@ def _rows(by: str, found: list[Visit], first: date, last: date, centre: dict, na
             for key, members in _ordered(groups, by, names)]
 
 
+VN_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def parse_day(value: str | None, field: str) -> date | None:
-    """A YYYY-MM-DD date from a query string; None when not given."""
+    """A date from a query string, as a person types it (06/12/2026, day first, whatever the
+    browser's language) or as links and the API write it (2026-12-06); None when not given."""
     if not value:
         return None
     try:
+        found = VN_DAY.fullmatch(value.strip())
+        if found:
+            return date(int(found[3]), int(found[2]), int(found[1]))
         if len(value) != 10:
             raise ValueError(value)
         return date.fromisoformat(value)
