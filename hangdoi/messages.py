@@ -299,6 +299,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin_close_day": ("Đóng ngày làm việc", "Close the day"),
     "admin_confirm_close_day": ("Đóng ngày: mọi số còn chờ sẽ hết hiệu lực và mọi quầy được giải phóng. Tiếp tục?",
                                 "Close the day: every waiting ticket expires and every counter is freed. Go on?"),
+    "admin_confirm_close_service": ("Ngừng nhận hồ sơ “{service}” cho đến hết hôm nay? Máy lấy số sẽ không cấp số cho thủ tục này nữa; người đang chờ vẫn được phục vụ.",
+                                    "Stop taking “{service}” for the rest of today? Kiosks will give no more numbers for it; those waiting are still served."),
     "admin_confirm_end_session": ("Kết thúc phiên làm việc của {name} tại quầy {number}?",
                                   "End {name}'s session at counter {number}?"),
     "admin_wait_alert": ("{service}: có người đã chờ {m} phút (mục tiêu {sla} phút)",

@@ -79,7 +79,14 @@ def test_a_manager_watches_and_acts_live(browser, centre, printer):
     page.wait_for_function("() => !document.querySelector(\".device[data-kiosk='Kiosk sảnh'] .state\")"
                            ".textContent.includes('hết giấy')", timeout=5000)
     assert len(printer.tickets) == printed_before + 1
-    # Close a service for the day: the kiosk refuses it from now on.
+    # Close a service for the day: asked first (it cannot be undone for those turned away); a
+    # manager who says no changes nothing, then the kiosk refuses it from now on.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("tr[data-service='XD01'] button >> nth=0")
+    assert asked and "Ngừng nhận hồ sơ" in asked[0]
+    assert server.post("/tickets", json={"service": "XD01"}).status_code == 201
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("tr[data-service='XD01'] button >> nth=0")
     page.wait_for_selector("tr[data-service='XD01'].closed")
     refused = server.post("/tickets", json={"service": "XD01"})

@@ -77,7 +77,9 @@ function renderServices(services, sla) {
     const action = el("td", "action");
     const button = el("button", "small", s.open ? t("admin_close_service") : t("admin_reopen_service"));
     button.type = "button";
-    button.addEventListener("click", () => post(`/services/${s.id}/${s.open ? "close-today" : "reopen"}`));
+    // Closing turns citizens away at every kiosk at once: asked first. Reopening only welcomes them.
+    button.addEventListener("click", () => post(`/services/${s.id}/${s.open ? "close-today" : "reopen"}`,
+                                                s.open ? t("admin_confirm_close_service", { service: s.name }) : null));
     action.append(button);
     if (s.waiting > 0) {
       const move = el("button", "small", t("admin_move"));
