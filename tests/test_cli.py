@@ -68,8 +68,13 @@ def test_the_large_catalogue_is_a_communes_real_size(db):
     with db.read() as s:
         count = lambda table: s.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: E731
         assert (count("domain"), count("service"), count("counter")) == (70, 399, 12)
-        # A counter group's fields share its series: twelve series, A to L.
-        assert sorted(r[0] for r in s.execute(text("SELECT prefix FROM ticket_series"))) == list("ABCDEFGHIJKL")
+        # A counter group's fields share its letter, each with its own numbers: no two overlap.
+        series = s.execute(text("SELECT prefix, first_number, last_number FROM ticket_series")).all()
+        assert len(series) == 70 and {r[0] for r in series} == set("ABCDEFGHIJKL")
+        for prefix in "ABCDEFGHIJKL":
+            ranges = sorted((r[1], r[2]) for r in series if r[0] == prefix)
+            assert ranges[0][0] == 1 and ranges[-1][1] == 999
+            assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))
     officers = [o for o in spec["officers"] if o.get("role", "officer") == "officer"]
     assert len(officers) == 12 and ("canbo12", "matkhau12") in demo_credentials("large")
 

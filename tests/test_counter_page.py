@@ -324,3 +324,64 @@ def test_the_officers_day_no_shows_called_back_and_citizens_only_called(browser,
     page.wait_for_function("n => document.querySelector('#ticket-number').textContent === n", arg=elder["number"])
     page.wait_for_selector(f"#no-show-list li[data-ticket='{elder['id']}']", state="detached")
     screenshot(page, "counter-no-show-called-back-1366x768")
+
+
+def test_with_a_real_catalogue_the_transfer_list_admin_and_reports_hold_it_all(browser, tmp_path):
+    """70 fields and 399 procedures: the counter's transfer list, the admin's editors and the
+    reports each show all of it."""
+    from hangdoi.fixtures import large_catalogue
+    from hangdoi.fixtures.demo import demo_centre
+
+    from .centres import open_now
+    from .conftest import start_demo
+    from .test_admin_pages import signed_in
+    spec = open_now(demo_centre("large"))
+    server, ids = start_demo(tmp_path, spec=spec, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0"})
+    try:
+        services = server.get("/services").json()
+        assert len(services) == 399
+        server.post("/tickets", json={"service": "HT01"}).raise_for_status()
+        page = open_terminal(browser, server, 1)
+        page.click("#call-next")
+        page.wait_for_function("() => document.querySelector('#ticket-number').textContent === 'A001'")
+        page.click("#open-transfer")
+        page.wait_for_selector("#transfer-dialog[open]")
+        groups = page.locator("#transfer-service optgroup")
+        assert groups.count() == 70 and page.locator("#transfer-service optgroup option").count() == 398
+        assert groups.first.get_attribute("label") == "Hộ tịch"
+        screenshot(page, "counter-transfer-large-1366x768")
+        target = next(s for s in services if s["code"] == "QS05")
+        page.select_option("#transfer-service", str(target["id"]))
+        page.click("#do-transfer")
+        page.wait_for_function("() => document.querySelector('#ticket-number').textContent === '—'")
+        waiting = {s["code"]: s["waiting"] for s in server.get("/services").json()}
+        assert waiting["QS05"] == 1 and waiting["HT01"] == 0
+
+        admin = signed_in(browser, server)
+        admin.wait_for_function("() => window.hangdoiSettings && window.hangdoiSettings.loads > 0")
+        admin.click("[data-tab=services]")
+        assert admin.locator("tr[data-id]").count() == 70 + 399      # every field and procedure, listed
+        admin.click("[data-tab=counters]")
+        admin.click("tr:has-text('Tiếp công dân, Khiếu nại') button:has-text('Sửa')")
+        ticks = admin.locator("#editor-fields .ticks[data-name=primary] input")
+        assert ticks.count() == 399 and admin.locator("#editor-fields .ticks[data-name=primary] input:checked").count() == sum(
+            len(p) for code, _, p in large_catalogue.GROUPS[11][2])
+        screenshot(admin, "admin-settings-counter-large-1366x768")
+
+        # A fortnight of a busy commune behind it: the report by procedure lists what was asked for.
+        from datetime import timedelta
+
+        from hangdoi.clock import SystemClock, local_day
+        from hangdoi.database import Database
+        from hangdoi.fixtures.history import write_history
+        db = Database(f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}", clock=SystemClock())
+        today = local_day(db.clock.now(), spec["timezone"])
+        write_history(db, ids.centre, today - timedelta(days=14), today - timedelta(days=1), tickets_per_day=300)
+        db.dispose()
+        admin.goto(f"{server.url}/admin/reports?by=service&from={(today - timedelta(days=14)).isoformat()}"
+                   f"&to={(today - timedelta(days=1)).isoformat()}")
+        admin.wait_for_function("() => window.hangdoiReports && window.hangdoiReports.drawn >= 1")
+        assert admin.locator("table.figures tbody tr").count() >= 100
+        screenshot(admin, "admin-reports-large-1366x768")
+    finally:
+        server.stop()

@@ -286,8 +286,13 @@ $("open-transfer").addEventListener("click", async () => {
   if (!ticket) return;
   $("transfer-title").textContent = t("terminal_transfer_title", { number: ticket.number });
   const option = (value, label) => { const o = el("option", "", label); o.value = value; return o; };
-  $("transfer-service").replaceChildren(option("", "—"), ...services.filter((s) => s.open && s.id !== ticket.service.id)
-    .map((s) => option(s.id, `${s.domain.name} · ${s.name}`)));
+  // A real catalogue has some 400 procedures in 70 fields: grouped by field, as the kiosk shows them.
+  const groups = new Map();
+  for (const s of services.filter((x) => x.open && x.id !== ticket.service.id)) {
+    if (!groups.has(s.domain.id)) { const g = el("optgroup"); g.label = s.domain.name; groups.set(s.domain.id, g); }
+    groups.get(s.domain.id).append(option(s.id, s.name));
+  }
+  $("transfer-service").replaceChildren(option("", "—"), ...groups.values());
   $("transfer-counter").replaceChildren(option("", "—"), ...display.counters.filter((c) => c.id !== COUNTER && c.status !== "inactive")
     .map((c) => option(c.id, `${t("terminal_counter")} ${c.number} · ${c.name}`)));
   $("transfer-reason").value = "";

@@ -3,7 +3,7 @@
     {"name": "...", "timezone": "Asia/Ho_Chi_Minh", "opening_hours": {...}, "settings": {...},
      "priorities": [["cao_tuoi", "Người cao tuổi"], ...],            # optional, defaults below
      "domains": [{"code": "HT", "name": "Tư pháp – Hộ tịch",
-                  "series": {"prefix": "", "first": 1001, "last": 1999},   # "code": shared by fields naming it
+                  "series": {"prefix": "", "first": 1001, "last": 1999},
                   "services": [{"code": "HT01", "name": "Đăng ký khai sinh", "daily_cap": null}]}],
      "counters": [{"number": 1, "name": "Quầy 1", "primary": ["HT"], "backup": ["CT01"]}],
      "officers": [{"username": "canbo1", "full_name": "...", "role": "officer", "password": "..."}],
@@ -58,16 +58,13 @@ def create_centre(db, spec: dict) -> dict:
                                    active=True))
         services: dict[str, Service] = {}
         by_domain: dict[str, list[Service]] = {}
-        series_by_code: dict[str, TicketSeries] = {}
         for d_pos, d in enumerate(spec.get("domains", [])):
             domain = Domain(centre_id=centre.id, code=d["code"], name=d["name"], position=d_pos)
             series_spec = d.get("series", {})
-            series_code = series_spec.get("code", d["code"])
-            series = series_by_code.get(series_code)
-            if series is None:
-                series = series_by_code[series_code] = TicketSeries(
-                    centre_id=centre.id, code=series_code, prefix=series_spec.get("prefix", ""),
-                    first_number=series_spec.get("first", 1), last_number=series_spec.get("last", 999))
+            series = TicketSeries(centre_id=centre.id, code=d["code"],
+                                  prefix=series_spec.get("prefix", ""),
+                                  first_number=series_spec.get("first", 1),
+                                  last_number=series_spec.get("last", 999))
             s.add_all([domain, series])
             s.flush()
             for s_pos, sv in enumerate(d.get("services", [])):
