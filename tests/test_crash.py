@@ -127,7 +127,7 @@ def counter(url: str, counter_id: int, token: str, stop: threading.Event, acknow
     http.headers["Authorization"] = f"Bearer {token}"
     while not stop.is_set():
         try:
-            answer = http.post(f"{url}/api/v1/counters/{counter_id}/call-next", timeout=5)
+            answer = http.post(f"{url}/api/v1/counters/{counter_id}/call-next", json={"previous": "served"}, timeout=5)
         except requests.RequestException:
             continue
         if answer.status_code == 200 and answer.json()["ticket"]:

@@ -59,7 +59,7 @@ def test_a_call_appears_on_the_board_and_survives_a_server_restart(browser, demo
     screenshot(page, "display-offline")
     server.start()
     page.wait_for_selector("body:not(.offline)", timeout=15000)
-    server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1])  # tokens outlive a restart
+    server.post(f"/counters/{ids.counter(1)}/call-next", tokens[1], json={"previous": "served"})  # tokens outlive a restart
     page.wait_for_function("() => document.querySelectorAll('#recent li').length === 4", timeout=5000)
     page.close()
 

@@ -205,7 +205,7 @@ def test_the_status_page_follows_the_ticket_live(browser, kiosk_server):
     server.post(f"/counters/{ids.counter(1)}/sign-in", token).raise_for_status()
     server.post(f"/counters/{ids.counter(1)}/call", token, json={"ticket": second["id"]}).raise_for_status()
     phone.wait_for_function("() => document.querySelector('#card').dataset.status === 'called'", timeout=3000)
-    assert phone.locator("#state").inner_text() == "Mời bạn đến quầy 1"
+    assert phone.locator("#state").inner_text() == "Mời quý vị đến quầy 1"
     screenshot(phone, "status-called")
     assert ticket["number"] == "1001"
 

@@ -43,7 +43,7 @@ def work_at_counter(db, centre_id, counter_id, officer_id, rounds, start=None):
     for i in range(rounds):
         ticket = engine.issue_ticket(db, centre_id, "HT01" if i % 2 else "HT02", kiosk=f"k{i % 2}")
         issued.append((ticket["id"], ticket["number"]))
-        result = engine.call_next(db, counter_id, officer_id)
+        result = engine.call_next(db, counter_id, officer_id, previous="served")
         if result["ticket"] is not None:
             called.append(result["ticket"]["id"])
     return issued, called

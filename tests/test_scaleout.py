@@ -56,7 +56,7 @@ def test_a_call_through_one_process_reaches_displays_on_the_others(three_servers
     a.post("/tickets", json={"service": "HT01"})
     boards = [subscriber(server) for server in (b, c)]
     try:
-        assert a.post(f"/counters/{counter_id}/call-next", token).status_code == 200
+        assert a.post(f"/counters/{counter_id}/call-next", token, json={"previous": "served"}).status_code == 200
         for _, recorder in boards:
             called = recorder.next("ticket_called", timeout=10)
             assert called["ticket"]["number"] == "1001" and called["counter"]["number"] == 1
@@ -97,7 +97,7 @@ def test_counters_on_different_processes_calling_at_once_never_share_a_ticket(th
     def officer_at(server, counter_id, token):
         start.wait()
         while True:
-            response = server.post(f"/counters/{counter_id}/call-next", token)
+            response = server.post(f"/counters/{counter_id}/call-next", token, json={"previous": "served"})
             if response.status_code != 200:
                 errors.append(response.text)
                 return
