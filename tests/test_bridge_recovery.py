@@ -13,25 +13,14 @@ import pytest
 import requests
 
 from drivers.bridge import BLINK_SECONDS
-from hangdoi.clock import SystemClock
-from hangdoi.database import Database
-from hangdoi.fixtures.testing import LiveServer
-from hangdoi.schema import upgrade
 
-from .centres import PASSWORD, SMALL_CENTRE, always_open
-from .conftest import build_centre
-from .test_hardware_bridge import KEY, Pty
+from .centres import PASSWORD
+from .test_hardware_bridge import KEY, Pty, hardware_centre
 
 
 @pytest.fixture
 def centre_server(tmp_path):
-    url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
-    upgrade(url)
-    db = Database(url, clock=SystemClock())
-    ids = build_centre(db, always_open(SMALL_CENTRE))
-    db.dispose()
-    server = LiveServer(tmp_path, extra_env={"HANGDOI_HARDWARE_KEY": KEY}).start()
-    server.kiosk_key = ids.kiosks["k1"]
+    server, ids = hardware_centre(tmp_path)
     yield server, ids
     server.stop()
 

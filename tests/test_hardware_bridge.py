@@ -57,8 +57,8 @@ class Pty:
                 pass
 
 
-@pytest.fixture
-def wiring(tmp_path):
+def hardware_centre(tmp_path):
+    """A centre open at any hour behind a live server that knows the hardware key."""
     url = f"sqlite:///{tmp_path / 'hangdoi.sqlite3'}"
     upgrade(url)
     db = Database(url, clock=SystemClock())
@@ -66,6 +66,12 @@ def wiring(tmp_path):
     db.dispose()
     server = LiveServer(tmp_path, extra_env={"HANGDOI_HARDWARE_KEY": KEY}).start()
     server.kiosk_key = ids.kiosks["k1"]
+    return server, ids
+
+
+@pytest.fixture
+def wiring(tmp_path):
+    server, ids = hardware_centre(tmp_path)
     keypad, led = Pty(tmp_path, "keypad"), Pty(tmp_path, "led")
     bridge = HardwareBridge(BridgeConfig.from_dict({
         "server": server.url, "key": KEY,
