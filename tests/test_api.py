@@ -111,6 +111,20 @@ def test_call_transfer_no_show_requeue(client, ids):
     assert back.json["ticket"]["status"] == "waiting"
 
 
+def test_a_ticket_sent_to_a_counter_nobody_staffs_is_not_told_its_turn_is_near(client, ids):
+    """The phone page said "Sắp đến lượt bạn" for a ticket waiting at a counter with nobody in it."""
+    headers = login(client)
+    one, three = ids.counter(1), ids.counter(3)
+    client.post(f"/api/v1/counters/{one}/sign-in", headers=headers)
+    ticket = client.post("/api/v1/tickets", json={"service": "HT01"}).json
+    client.post(f"/api/v1/counters/{one}/call-next", headers=headers)
+    client.post(f"/api/v1/counters/{one}/transfer", headers=headers, json={"counter": three})
+    status = client.get(f"/api/v1/tickets/{ticket['public_id']}").json
+    assert status["position"] == 0 and status["target_counter_staffed"] is False
+    client.post(f"/api/v1/counters/{three}/sign-in", headers=login(client, "chi"))
+    assert client.get(f"/api/v1/tickets/{ticket['public_id']}").json["target_counter_staffed"] is True
+
+
 def test_display_state(client, ids):
     headers = login(client)
     client.post(f"/api/v1/counters/{ids.counter(1)}/sign-in", headers=headers)
