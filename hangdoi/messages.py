@@ -13,6 +13,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "Opening hours need 1 to 4 sessions, each with a start and an end."),
     "hours_order": ("Giờ làm việc chưa đúng: mỗi buổi ghi dạng 07:30, giờ bắt đầu trước giờ kết thúc, buổi sáng trước buổi chiều.",
                     "The opening hours are not right: write each time as 07:30, each session starting before it ends, morning before afternoon."),
+    "bad_timezone": ("Múi giờ “{zone}” không có: ghi tên múi giờ, ở Việt Nam là Asia/Ho_Chi_Minh.",
+                     "There is no time zone “{zone}”: write a zone's name; in Viet Nam it is Asia/Ho_Chi_Minh."),
     "hours_weekdays": ("Hãy chọn ít nhất một ngày làm việc trong tuần.", "Choose at least one working day of the week."),
     "closed_days_format": ("Ngày nghỉ “{day}” chưa đúng: ghi mỗi ngày một dòng, dạng ngày/tháng/năm, ví dụ 02/09/2026.",
                            "The day off “{day}” is not right: one day per line, as day/month/year, e.g. 02/09/2026."),

@@ -31,7 +31,7 @@ def save_centre(change: Change, fields: dict) -> dict:
     try:
         ZoneInfo(fields["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid("invalid_field", field="timezone", reason="an IANA time zone, e.g. Asia/Ho_Chi_Minh") from None
+        raise Invalid("bad_timezone", zone=str(fields["timezone"])[:60]) from None
     hours = check_hours(fields["opening_hours"])
     closed = check_closed_days(fields["closed_days"] or [])
     settings = {**before["settings"], **check_settings(fields["settings"] or {})}
