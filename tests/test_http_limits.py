@@ -63,7 +63,7 @@ def test_a_websocket_frame_that_is_no_socketio_packet_closes_that_socket_only(de
     """The hand-written server wrote a raw HTTP 500 into the websocket."""
     server, _ = demo_server
     ws = simple_websocket.Client.connect(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket")
-    assert ws.receive(timeout=5).startswith("0")               # Engine.IO's open packet
+    assert ws.receive(timeout=30).startswith("0")               # Engine.IO's open packet
     ws.send("hello, no packet type here")
     with pytest.raises(simple_websocket.ConnectionClosed) as closed:
         deadline = time.monotonic() + 5
