@@ -92,11 +92,13 @@ def _caller(role: str = ADMIN) -> Caller:
     return Caller(officer, centre_id)
 
 
-def _admin(caller: Caller, body, role: str = ADMIN):
+def _admin(caller: Caller, body, role: str = ADMIN, offer: bool = False):
+    """Run an admin change. `offer`: it may change what kiosks and boards offer (a service, a field,
+    a counter, the hours), so they take a fresh snapshot now, not at their next minute; an officer's
+    password or sign-in is none of their business."""
     done = administer(hangdoi().db, caller.officer["id"], body, role=role, centre_id=caller.centre)
-    # What the kiosks and boards offer may have changed (a service, a field, a counter): they
-    # take a fresh snapshot now, not at their next minute.
-    hangdoi().hub.offer_changed(caller.centre)
+    if offer:
+        hangdoi().hub.offer_changed(caller.centre)
     return done
 
 
@@ -117,7 +119,7 @@ def create(kind: str):
     officer = _caller()
     fields = json_body(KINDS[kind].fields)
     _check_role(kind, fields)
-    saved = _admin(officer, lambda change: KINDS[kind].save(change, fields))
+    saved = _admin(officer, lambda change: KINDS[kind].save(change, fields), offer=kind != "officers")
     _after_device_change()
     return jsonify(saved), 201
 
@@ -131,7 +133,7 @@ def replace(kind: str, item_id: int):
     require_id(item_id, "not_found")
     fields = json_body(KINDS[kind].fields)
     _check_role(kind, fields)
-    saved = _admin(officer, lambda change: KINDS[kind].save(change, fields, item_id))
+    saved = _admin(officer, lambda change: KINDS[kind].save(change, fields, item_id), offer=kind != "officers")
     _after_device_change()
     if kind == "officers" and (fields["password"] or saved["active"] is False):
         hangdoi().hub.signed_out(item_id)
@@ -148,7 +150,7 @@ def _check_role(kind: str, fields: dict) -> None:
 def save_centre():
     officer = _caller()
     fields = json_body(CENTRE_FIELDS)
-    saved = _admin(officer, lambda change: centre.save_centre(change, fields))
+    saved = _admin(officer, lambda change: centre.save_centre(change, fields), offer=True)
     _after_device_change()
     return jsonify(saved)
 
@@ -227,7 +229,7 @@ def import_catalogue():
     if not data or len(data) > MAX_IMPORT_BYTES:
         raise ApiError("import_unreadable", 422)
     rows = catalogue_file.read_file(data, "xlsx" if request.mimetype == XLSX else "csv")
-    return jsonify(_admin(officer, lambda change: catalogue_file.import_catalogue(change, rows)))
+    return jsonify(_admin(officer, lambda change: catalogue_file.import_catalogue(change, rows), offer=True))
 
 
 @api.get("/admin/audit")
