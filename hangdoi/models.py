@@ -58,7 +58,10 @@ class UTCDateTime(TypeDecorator):
 # Ticket states. "Open" ones still need something from an officer.
 WAITING, CALLED, SERVING = "waiting", "called", "serving"
 DONE, NO_SHOW, CANCELLED, CLOSED = "done", "no_show", "cancelled", "closed"
-TICKET_STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED, CLOSED)
+# A number taken from a phone, holding its place in the queue until its citizen checks in: the
+# calling policy sees only "waiting" tickets, so it passes over these without a rule of its own.
+REMOTE = "remote"
+TICKET_STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED, CLOSED, REMOTE)
 AT_COUNTER_STATES = (CALLED, SERVING)
 OPEN_STATES = (WAITING, CALLED, SERVING)
 
@@ -240,6 +243,11 @@ class QueueLength(Base):
 
 PRIORITY_WAITING_SQL = "status = 'waiting' AND priority_id IS NOT NULL AND target_counter_id IS NULL"
 SENT_WAITING_SQL = "status = 'waiting' AND target_counter_id IS NOT NULL"
+DUE_WAITING_SQL = "status = 'waiting' AND due_at IS NOT NULL AND target_counter_id IS NULL"
+REMOTE_SQL = "status = 'remote'"
+
+# Where a ticket came from (ticket.origin; NULL is a walk-in at the kiosk).
+ORIGIN_REMOTE, ORIGIN_BOOKED = "remote", "booked"
 
 
 class Ticket(Base):
@@ -256,6 +264,12 @@ class Ticket(Base):
               sqlite_where=text(PRIORITY_WAITING_SQL), postgresql_where=text(PRIORITY_WAITING_SQL)),
         Index("ix_ticket_sent_queue", "target_counter_id", "local_day", "queued_at",
               sqlite_where=text(SENT_WAITING_SQL), postgresql_where=text(SENT_WAITING_SQL)),
+        # Checked-in appointments, called before walk-ins from their slot on (migration 0011).
+        Index("ix_ticket_due_queue", "centre_id", "local_day", "service_id", "queued_at",
+              sqlite_where=text(DUE_WAITING_SQL), postgresql_where=text(DUE_WAITING_SQL)),
+        # Remote numbers not checked in yet, which a call may pass over.
+        Index("ix_ticket_remote", "centre_id", "local_day", "service_id", "queued_at",
+              sqlite_where=text(REMOTE_SQL), postgresql_where=text(REMOTE_SQL)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
@@ -277,6 +291,10 @@ class Ticket(Base):
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     call_count: Mapped[int] = mapped_column(Integer, default=0)
     kiosk: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # NULL for a walk-in, else ORIGIN_REMOTE or ORIGIN_BOOKED.
+    origin: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # A checked-in appointment's slot start: from then on it is called before walk-ins.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TicketEvent(Base):
@@ -387,3 +405,58 @@ class CitizenDetail(Base):
     id_number: Mapped[str | None] = mapped_column(String(12), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+
+
+# Booking states. A slot booking is "booked" until its citizen checks in ("checked_in"), cancels
+# ("cancelled"), or its window passes ("expired": a no-show for the reports). A remote number's
+# booking row is "checked_in" once its ticket is, and "cancelled" or "expired" with it.
+BOOKED, CHECKED_IN, EXPIRED = "booked", "checked_in", "expired"
+BOOKING_STATES = (BOOKED, CHECKED_IN, CANCELLED, EXPIRED)
+SLOT, REMOTE_NUMBER = "slot", "remote"
+
+
+class Booking(Base):
+    """A visit that began on a phone: a slot on a day ("slot"), or a number in today's queue
+    ("remote", whose ticket exists from the start in the state REMOTE). It holds the contact the
+    citizen gave, for the messages it asked for and for nothing else; `code` is what the citizen
+    shows or types at check-in, `public_id` the address of its page."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "code"),
+        Index("ix_booking_slot", "service_id", "local_day", "start"),
+        Index("ix_booking_centre_id_local_day_status", "centre_id", "local_day", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(8))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    local_day: Mapped[date] = mapped_column(Date)
+    start: Mapped[str | None] = mapped_column(String(5), nullable=True)     # "HH:MM", local
+    end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(16))
+    full_name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Checked in after its window: its ticket is an ordinary walk-in's.
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a remote number's turn came while its citizen was not there (a call passed it over).
+    turn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Which messages were claimed for sending ("near", "called", "cancelled"): each goes once.
+    notices: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class BookingCount(Base):
+    """Counts that bound what anyone can book, bumped atomically like the ticket numbers: per slot
+    ("slot:<service>:<HH:MM>") and per person ("phone:<digest>", "id:<digest>") on a local day."""
+
+    __tablename__ = "booking_count"
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    what: Mapped[str] = mapped_column(String(80), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer)

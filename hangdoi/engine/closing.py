@@ -11,7 +11,8 @@ from hangdoi.models import CLOSED
 
 
 def close_day(db, centre_id: int, day: date | None = None, officer_id: int | None = None) -> dict:
-    """Close open tickets of `day` (default: today, local) and earlier; end every counter session.
+    """Close open tickets of `day` (default: today, local) and earlier, and remote numbers never
+    checked in; end every counter session.
     `officer_id`: the manager who asked, for the audit log (None from the command line)."""
     def body(work: Work) -> dict:
         tx = work.tx
@@ -19,7 +20,7 @@ def close_day(db, centre_id: int, day: date | None = None, officer_id: int | Non
             raise NotFound("centre_not_found")
         last_day = day or work.today(centre_id)
         tickets = views.select_tickets(
-            tx, "centre_id = :centre AND local_day <= :day AND status IN ('waiting', 'called', 'serving')",
+            tx, "centre_id = :centre AND local_day <= :day AND status IN ('waiting', 'called', 'serving', 'remote')",
             "ORDER BY id FOR UPDATE", centre=centre_id, day=tx.day(last_day))
         for ticket in tickets:
             before = ticket["status"]

@@ -331,7 +331,7 @@ def counter_state(db, counter_id: int) -> dict:
         centre = _centre(tx, counter["centre_id"])
         today = local_day(db.clock.now(), centre["timezone"])
         current = views.current_ticket(tx, counter_id)
-        queue = policy_for(centre["settings"]).waiting_in_order(tx, counter, today, centre["settings"])
+        queue = policy_for(centre["settings"]).waiting_in_order(tx, counter, today, centre["settings"], db.clock.now())
         keeps_citizens = citizens.enabled(centre["settings"])
         return {"seq": _seq(tx, centre["id"]), "centre_id": centre["id"], "timezone": centre["timezone"],
                 "counter": views.counter_view(tx, counter_id),
@@ -359,6 +359,9 @@ def _no_shows(tx, counter_id: int, centre_id: int, today) -> list[dict]:
 def ticket_status(db, public_id: str) -> dict:
     with _reading(db) as tx:
         ticket = views.select_ticket(tx, "public_id = :public_id", public_id=public_id)
+        if ticket is None:      # a booking's page address leads to its ticket once checked in
+            ticket = views.select_ticket(tx, "id = (SELECT ticket_id FROM booking WHERE public_id = :public_id)",
+                                         public_id=public_id)
         if ticket is None:
             raise NotFound("ticket_not_found")
         # A ticket sent to a counter nobody is signed in at is not "next", whatever its place.

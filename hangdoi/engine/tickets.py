@@ -20,7 +20,7 @@ from hangdoi.engine.numbering import count_issue, display_number, next_number
 from hangdoi.engine.policy import policy_for
 from hangdoi.engine.sql import Tx
 from hangdoi.engine.work import Work, transact
-from hangdoi.models import CALLED, CANCELLED, DONE, NO_SHOW, OPEN_STATES, SERVING, WAITING
+from hangdoi.models import CALLED, CANCELLED, DONE, NO_SHOW, OPEN_STATES, REMOTE, SERVING, WAITING
 
 # What may become of a called, never started ticket when its counter calls another.
 SETTLE_CALLED = ("served", "no_show", "requeue")
@@ -34,7 +34,7 @@ ALLOWED_FROM = {
     "requeue": (CALLED, SERVING),
     "transfer": (CALLED, SERVING),
     "citizen": (CALLED, SERVING),
-    "cancel": OPEN_STATES,
+    "cancel": (*OPEN_STATES, REMOTE),
 }
 
 
@@ -43,42 +43,61 @@ def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = 
                  kiosk: str | None = None) -> dict:
     def body(work: Work) -> dict:
         tx = work.tx
-        centre = tx.centre(centre_id)
-        if centre is None:
-            raise NotFound("centre_not_found")
-        svc = tx.service(service) if isinstance(service, int) else tx.service_by_code(centre_id, service)
-        if svc is None or svc["centre_id"] != centre_id:
-            raise NotFound("service_not_found")
-        today = work.today(centre_id)
-        if not svc["active"]:
-            raise Conflict("service_inactive")
-        if svc["closed_on"] == today:
-            raise Conflict("service_closed_today")
-        if not accepts_tickets(centre, work.now):
+        svc = issuable_service(work, centre_id, service)
+        if not accepts_tickets(tx.centre(centre_id), work.now):
             raise Conflict("centre_closed")
         priority_id = _priority_id(tx, centre_id, priority)
         _require_kiosk(tx, centre_id, kiosk)
-        count_issue(tx, svc, today)
-        number = next_number(tx, svc, today)
-        ticket = {
-            "centre_id": centre_id, "public_id": secrets.token_urlsafe(12), "series_id": svc["series_id"],
-            "service_id": svc["id"], "local_day": today, "number": number,
-            "display_number": display_number(svc, number), "priority_id": priority_id,
-            "status": WAITING, "issued_at": work.now, "queued_at": work.now, "counter_id": None,
-            "officer_id": None, "target_counter_id": None, "called_at": None, "call_count": 0,
-            "kiosk": kiosk}
-        ticket["id"] = tx.value(
-            "INSERT INTO ticket (centre_id, public_id, series_id, service_id, local_day, number, "
-            "display_number, priority_id, status, issued_at, queued_at, call_count, kiosk) VALUES "
-            "(:centre_id, :public_id, :series_id, :service_id, :day, :number, :display_number, "
-            ":priority_id, :status, :at, :at, 0, :kiosk) RETURNING id",
-            **{k: ticket[k] for k in ("centre_id", "public_id", "series_id", "service_id", "number",
-                                      "display_number", "priority_id", "status", "kiosk")},
-            day=tx.day(today), at=tx.instant(work.now))
+        ticket = issue_in(work, svc, priority_id=priority_id, kiosk=kiosk)
         work.ticket_event(ticket, "issued", kiosk=kiosk, priority=priority)
         return {**views.ticket_view(tx, ticket), "position": views.people_ahead_of_new(tx, ticket)}
 
     return transact(db, body)
+
+
+def issuable_service(work: Work, centre_id: int, service: int | str) -> dict:
+    """The service a number may be taken for today, or the domain error that says why not."""
+    tx = work.tx
+    if tx.centre(centre_id) is None:
+        raise NotFound("centre_not_found")
+    svc = tx.service(service) if isinstance(service, int) else tx.service_by_code(centre_id, service)
+    if svc is None or svc["centre_id"] != centre_id:
+        raise NotFound("service_not_found")
+    if not svc["active"]:
+        raise Conflict("service_inactive")
+    if svc["closed_on"] == work.today(centre_id):
+        raise Conflict("service_closed_today")
+    return svc
+
+
+def issue_in(work: Work, svc: dict, priority_id: int | None = None, kiosk: str | None = None,
+             status: str = WAITING, origin: str | None = None, queued_at=None, due_at=None,
+             capped: bool = True) -> dict:
+    """Number and insert a ticket inside a change under way; the caller records how it came.
+    `capped`: counts against the service's daily cap (an appointment's ticket was promised a
+    place when it was booked, so it does not)."""
+    tx, centre_id = work.tx, svc["centre_id"]
+    today = work.today(centre_id)
+    count_issue(tx, svc, today, enforce=capped)
+    number = next_number(tx, svc, today)
+    queued_at = queued_at or work.now
+    ticket = {
+        "centre_id": centre_id, "public_id": secrets.token_urlsafe(12), "series_id": svc["series_id"],
+        "service_id": svc["id"], "local_day": today, "number": number,
+        "display_number": display_number(svc, number), "priority_id": priority_id,
+        "status": status, "issued_at": work.now, "queued_at": queued_at, "counter_id": None,
+        "officer_id": None, "target_counter_id": None, "called_at": None, "call_count": 0,
+        "kiosk": kiosk, "origin": origin, "due_at": due_at}
+    ticket["id"] = tx.value(
+        "INSERT INTO ticket (centre_id, public_id, series_id, service_id, local_day, number, "
+        "display_number, priority_id, status, issued_at, queued_at, call_count, kiosk, origin, due_at) VALUES "
+        "(:centre_id, :public_id, :series_id, :service_id, :day, :number, :display_number, "
+        ":priority_id, :status, :at, :queued_at, 0, :kiosk, :origin, :due_at) RETURNING id",
+        **{k: ticket[k] for k in ("centre_id", "public_id", "series_id", "service_id", "number",
+                                  "display_number", "priority_id", "status", "kiosk", "origin")},
+        day=tx.day(today), at=tx.instant(work.now), queued_at=tx.instant(queued_at),
+        due_at=tx.instant(due_at))
+    return ticket
 
 
 def _require_kiosk(tx: Tx, centre_id: int, name: str | None) -> None:
@@ -105,7 +124,7 @@ def call_next(db, counter_id: int, officer_id: int, previous: str | None = None)
         require_available(counter)
         _settle_current(work, counter, officer_id, previous)
         settings = tx.centre(counter["centre_id"])["settings"]
-        ticket = policy_for(settings).choose(tx, counter, work.today(counter["centre_id"]), settings)
+        ticket = policy_for(settings).choose(tx, counter, work.today(counter["centre_id"]), settings, work.now)
         if ticket is None:
             return result(tx, None, counter)
         streak = counter["priority_streak"] + 1 if ticket["priority_id"] else 0
@@ -323,6 +342,20 @@ def _call(work: Work, ticket: dict, counter: dict, officer_id: int, how: str) ->
                         target_counter_id=None, called_at=work.now, call_count=ticket["call_count"] + 1)
     work.ticket_event(ticket, "called", officer_id=officer_id, how=how)
     work.announce_call(ticket, counter["id"], recall=False)
+    if how == "next" and ticket["priority_id"] is None:
+        _pass_over_remote(work, ticket)
+
+
+def _pass_over_remote(work: Work, called: dict) -> None:
+    """Remote numbers queued before the ticket just called had their turn now, with their citizens
+    not there: the clock of their grace period starts (hangdoi/engine/bookings.py cancels them
+    when it runs out, unless they check in first and take their place)."""
+    tx = work.tx
+    tx.execute("UPDATE booking SET turn_at = :now WHERE turn_at IS NULL AND ticket_id IN ("
+               "SELECT id FROM ticket WHERE centre_id = :centre AND local_day = :day AND status = 'remote' "
+               "AND service_id = :service AND (queued_at < :queued OR (queued_at = :queued AND id < :id)))",
+               now=tx.instant(work.now), centre=called["centre_id"], day=tx.day(called["local_day"]),
+               service=called["service_id"], queued=tx.instant(called["queued_at"]), id=called["id"])
 
 
 def back_to_queue(tx: Tx, ticket: dict, **changes) -> None:

@@ -5,12 +5,12 @@ from datetime import datetime
 
 from hangdoi.clock import local_time
 from hangdoi.engine.sql import Tx
-from hangdoi.models import SERVING, WAITING
+from hangdoi.models import REMOTE, SERVING, WAITING
 
 TICKET_COLUMNS = ("id, centre_id, public_id, series_id, service_id, local_day, number, display_number, "
                   "priority_id, status, issued_at, queued_at, counter_id, officer_id, target_counter_id, "
-                  "called_at, call_count, kiosk")
-INSTANT_FIELDS = ("issued_at", "queued_at", "called_at")
+                  "called_at, call_count, kiosk, origin, due_at")
+INSTANT_FIELDS = ("issued_at", "queued_at", "called_at", "due_at")
 AT_COUNTER_SQL = "status IN ('called', 'serving')"
 
 
@@ -47,8 +47,9 @@ def current_ticket(tx: Tx, counter_id: int, lock: bool = False) -> dict | None:
 
 
 def people_ahead(tx: Tx, ticket: dict) -> int:
-    """Waiting tickets of the same service that the calling policy takes before this one."""
-    if ticket["status"] != WAITING:
+    """Waiting tickets of the same service that the calling policy takes before this one (for a
+    remote number not checked in yet: before it, were it checked in now)."""
+    if ticket["status"] not in (WAITING, REMOTE):
         return 0
     earlier = "(queued_at < :queued OR (queued_at = :queued AND id < :id))"
     ahead = (f"(priority_id IS NOT NULL OR {earlier})" if ticket["priority_id"] is None
@@ -123,6 +124,8 @@ def ticket_view(tx: Tx, ticket: dict) -> dict:
         "issued_at": iso_local(tx, ticket["centre_id"], ticket["issued_at"]),
         "called_at": iso_local(tx, ticket["centre_id"], ticket["called_at"]),
         "call_count": ticket["call_count"],
+        "origin": ticket["origin"],
+        "due_at": iso_local(tx, ticket["centre_id"], ticket["due_at"]),
     }
 
 

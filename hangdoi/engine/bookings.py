@@ -1,0 +1,452 @@
+"""Visits that begin on a phone: a slot booked on a day, or a number taken for today's queue.
+
+    slot:    booked ─check in within its window─→ checked_in (a ticket due at its slot)
+                    ─check in after the window──→ checked_in, late (an ordinary walk-in's ticket)
+                    ─cancel─→ cancelled      ─window over, never came─→ expired (a booked no-show)
+    remote:  booked (its ticket REMOTE, holding its place) ─check in─→ checked_in (ticket waiting,
+             same place) ─cancel─→ cancelled ─turn came + grace, or the day closed─→ expired
+
+Each public function is one transaction, like the ticket lifecycle. What anyone may book is bounded
+by counts bumped atomically (`booking_count`): per slot, per phone number and per ID number a day,
+so sixteen clients racing for a slot's last place get one booking between them.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hangdoi.clock import local_day, local_time
+from hangdoi.engine import views
+from hangdoi.engine.booking_rules import (
+    CODE_ALPHABET,
+    BookingRules,
+    bookable,
+    code_of,
+    day_slots,
+    id_number,
+    mobile,
+    open_on,
+    person_name,
+    rules_of,
+    window,
+)
+from hangdoi.engine.errors import Conflict, Invalid, NotFound
+from hangdoi.engine.hours import accepts_tickets, parse_hhmm
+from hangdoi.engine.sql import Tx
+from hangdoi.engine.tickets import issuable_service, issue_in
+from hangdoi.engine.work import Work, transact
+from hangdoi.models import (
+    BOOKED,
+    CANCELLED,
+    CHECKED_IN,
+    EXPIRED,
+    ORIGIN_BOOKED,
+    ORIGIN_REMOTE,
+    REMOTE,
+    REMOTE_NUMBER,
+    SLOT,
+    WAITING,
+)
+
+BOOKING_COLUMNS = ("id, centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, phone, "
+                   "full_name, id_number, ticket_id, created_at, checked_in_at, late, turn_at, notices")
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _bookings(tx: Tx, where: str, suffix: str = "", **params) -> list[dict]:
+    rows = tx.rows(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE {where} {suffix}", **params)
+    for row in rows:
+        row["local_day"] = tx.read_day(row["local_day"])
+        for key in ("created_at", "checked_in_at", "turn_at"):
+            row[key] = tx.read_instant(row[key])
+        row["late"] = bool(row["late"])
+        row["notices"] = tx.read_json(row["notices"]) or {}
+    return rows
+
+
+def _booking(tx: Tx, where: str, lock: bool = False, **params) -> dict | None:
+    found = _bookings(tx, where, "FOR UPDATE" if lock else "", **params)
+    return found[0] if found else None
+
+
+def booking_view(tx: Tx, booking: dict) -> dict:
+    """What the citizen's page and the API show: never the phone or the ID number in full."""
+    ticket = None
+    if booking["ticket_id"] is not None:
+        row = views.select_ticket(tx, "id = :id", id=booking["ticket_id"])
+        ticket = {**views.ticket_view(tx, row), "position": views.people_ahead(tx, row)}
+    return {
+        "public_id": booking["public_id"], "code": booking["code"], "kind": booking["kind"],
+        "service": views.service_ref(tx, booking["service_id"]),
+        "date": booking["local_day"].isoformat(), "start": booking["start"], "end": booking["end"],
+        "status": booking["status"], "late": booking["late"],
+        "full_name": booking["full_name"], "phone": mask(booking["phone"]),
+        "ticket": ticket, "centre_id": booking["centre_id"],
+    }
+
+
+def mask(phone: str) -> str:
+    return phone[:3] + "****" + phone[-3:]
+
+
+def status(db, public_id: str) -> dict:
+    with db.read() as session:
+        tx = Tx(session)
+        booking = _booking(tx, "public_id = :p", p=public_id)
+        if booking is None:
+            raise NotFound("booking_not_found")
+        return booking_view(tx, booking)
+
+
+def slots(db, service_id: int, day: date) -> list[dict]:
+    """The service's slots on `day` with how many places are left to book; [] on a closed day.
+    Slots already begun today are left out: they can no longer be booked."""
+    with db.read() as session:
+        tx = Tx(session)
+        svc = tx.service(service_id)
+        if svc is None:
+            raise NotFound("service_not_found")
+        centre = tx.centre(svc["centre_id"])
+        rules = rules_of(centre["settings"])
+        now = db.clock.now()
+        _require_bookable_day(centre, rules, day, now)
+        per_slot = bookable(rules, svc["code"], _counters_serving(tx, service_id))
+        used = {row["what"]: row["used"] for row in tx.rows(
+            "SELECT what, used FROM booking_count WHERE centre_id = :c AND local_day = :d AND what LIKE :prefix",
+            c=centre["id"], d=tx.day(day), prefix=f"slot:{service_id}:%")}
+        out = []
+        for slot in day_slots(centre, day, rules):
+            if _at(centre, day, slot.start) <= now:
+                continue
+            free = max(0, per_slot - used.get(f"slot:{service_id}:{slot.label}", 0))
+            out.append({"start": slot.label, "end": slot.end.strftime("%H:%M"), "free": free})
+        return out
+
+
+def day_list(db, centre_id: int, day: date) -> list[dict]:
+    """A day's bookings for supervision: per slot, who is booked and whether they have come."""
+    with db.read() as session:
+        tx = Tx(session)
+        rows = _bookings(tx, "centre_id = :c AND local_day = :d", "ORDER BY start, id", c=centre_id, d=tx.day(day))
+        return [{**booking_view(tx, row), "ticket": None,
+                 "number": _number(tx, row["ticket_id"])} for row in rows]
+
+
+def _number(tx: Tx, ticket_id: int | None) -> str | None:
+    if ticket_id is None:
+        return None
+    return tx.value("SELECT display_number FROM ticket WHERE id = :id", id=ticket_id)
+
+
+def _counters_serving(tx: Tx, service_id: int) -> int:
+    return tx.value("SELECT count(*) FROM counter_service cs JOIN counter c ON c.id = cs.counter_id "
+                    "WHERE cs.service_id = :s AND c.active = :yes", s=service_id, yes=True)
+
+
+def _at(centre: dict, day: date, at) -> datetime:
+    """The instant of a local wall-clock time on a local day at the centre."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(centre["timezone"]))
+
+
+def _require_bookable_day(centre: dict, rules: BookingRules, day: date, now: datetime) -> None:
+    if not rules.slots:
+        raise Conflict("booking_off")
+    today = local_day(now, centre["timezone"])
+    if day < today:
+        raise Invalid("booking_day_past")
+    if day > today + timedelta(days=rules.days_ahead):
+        raise Invalid("booking_day_too_far", days=rules.days_ahead)
+    if not open_on(centre, day):
+        raise Conflict("booking_day_closed")
+
+
+# -- booking a slot, taking a remote number ---------------------------------------------------
+def book(db, centre_id: int, service: int | str, day: date, start: str, phone: str, full_name: str,
+         id_number_raw: str | None = None) -> dict:
+    def body(work: Work) -> dict:
+        tx = work.tx
+        svc, centre, rules, contact = _prepare(work, centre_id, service, phone, full_name, id_number_raw)
+        _require_bookable_day(centre, rules, day, work.now)
+        slot = next((s for s in day_slots(centre, day, rules) if s.label == start), None)
+        if slot is None:
+            raise Invalid("booking_slot_unknown", start=start[:5])
+        if _at(centre, day, slot.start) <= work.now:
+            raise Conflict("booking_slot_past", start=start[:5])
+        _count_person(work, centre_id, day, svc, contact, rules)
+        per_slot = bookable(rules, svc["code"], _counters_serving(tx, svc["id"]))
+        if _bump(tx, centre_id, day, f"slot:{svc['id']}:{slot.label}") > per_slot:
+            raise Conflict("booking_slot_full", start=slot.label)
+        booking = _insert(work, centre_id, SLOT, svc, day, contact, start=slot.label,
+                          end=slot.end.strftime("%H:%M"))
+        work.centre_changed(centre_id)       # supervision's list of today's bookings
+        return booking_view(tx, booking)
+
+    return transact(db, body)
+
+
+def take_remote(db, centre_id: int, service: int | str, phone: str, full_name: str,
+                id_number_raw: str | None = None) -> dict:
+    """A real place in today's queue, held until its citizen checks in."""
+    def body(work: Work) -> dict:
+        tx = work.tx
+        svc, centre, rules, contact = _prepare(work, centre_id, service, phone, full_name, id_number_raw)
+        if not rules.remote:
+            raise Conflict("remote_off")
+        if not accepts_tickets(centre, work.now):
+            raise Conflict("centre_closed")
+        today = work.today(centre_id)
+        _count_person(work, centre_id, today, svc, contact, rules)
+        ticket = issue_in(work, svc, status=REMOTE, origin=ORIGIN_REMOTE)
+        work.ticket_event(ticket, "issued", remote=True)
+        # One address for both: the ticket's status page is the remote number's page.
+        booking = _insert(work, centre_id, REMOTE_NUMBER, svc, today, contact, ticket_id=ticket["id"],
+                          public_id=ticket["public_id"])
+        return booking_view(tx, booking)
+
+    return transact(db, body)
+
+
+def _prepare(work: Work, centre_id: int, service, phone, full_name, id_number_raw):
+    tx = work.tx
+    svc = issuable_service(work, centre_id, service)
+    centre = tx.centre(centre_id)
+    rules = rules_of(centre["settings"])
+    contact = {"phone": mobile(phone), "full_name": person_name(full_name),
+               "id_number": id_number(id_number_raw, rules.ask_id_number)}
+    return svc, centre, rules, contact
+
+
+def _count_person(work: Work, centre_id: int, day: date, svc: dict, contact: dict, rules: BookingRules) -> None:
+    """At most `per_person_per_day` a day per phone and per ID number, and never two open at once
+    for the same procedure. The count's row lock makes a person's concurrent requests take turns."""
+    tx = work.tx
+    for key in _person_keys(centre_id, contact):
+        if _bump(tx, centre_id, day, key) > rules.per_person_per_day:
+            raise Conflict("booking_person_limit", n=rules.per_person_per_day)
+    still_open = tx.value(
+        "SELECT count(*) FROM booking b LEFT JOIN ticket t ON t.id = b.ticket_id "
+        "WHERE b.centre_id = :c AND b.service_id = :s AND (b.phone = :phone OR b.id_number = :id_number) "
+        "AND (b.status = 'booked' OR (b.status = 'checked_in' AND t.status IN ('waiting', 'called', 'serving')))",
+        c=centre_id, s=svc["id"], phone=contact["phone"], id_number=contact["id_number"])
+    if still_open:
+        raise Conflict("booking_already_open")
+
+
+def _person_keys(centre_id: int, contact: dict) -> list[str]:
+    # Digests, not numbers: the counts outlive the bookings and must not keep a phone number.
+    keys = [f"phone:{_digest(centre_id, contact['phone'])}"]
+    if contact["id_number"]:
+        keys.append(f"id:{_digest(centre_id, contact['id_number'])}")
+    return keys
+
+
+def _digest(centre_id: int, value: str) -> str:
+    return hashlib.sha256(f"{centre_id}:{value}".encode()).hexdigest()[:40]
+
+
+def _bump(tx: Tx, centre_id: int, day: date, what: str, by: int = 1) -> int:
+    return tx.value(
+        "INSERT INTO booking_count (centre_id, local_day, what, used) VALUES (:c, :d, :what, :by) "
+        "ON CONFLICT (centre_id, local_day, what) DO UPDATE SET used = booking_count.used + :by "
+        "RETURNING used", c=centre_id, d=tx.day(day), what=what, by=by)
+
+
+def _insert(work: Work, centre_id: int, kind: str, svc: dict, day: date, contact: dict,
+            start: str | None = None, end: str | None = None, ticket_id: int | None = None,
+            public_id: str | None = None) -> dict:
+    tx = work.tx
+    booking = {"centre_id": centre_id, "public_id": public_id or secrets.token_urlsafe(12),
+               "code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)), "kind": kind,
+               "service_id": svc["id"], "local_day": day, "start": start, "end": end, "status": BOOKED,
+               "ticket_id": ticket_id, "created_at": work.now, "checked_in_at": None, "late": False,
+               "turn_at": None, "notices": {}, **contact}
+    # A code already taken at this centre breaks the unique index; the change is run again with new ones.
+    booking["id"] = tx.value(
+        "INSERT INTO booking (centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, "
+        "phone, full_name, id_number, ticket_id, created_at, late, notices) VALUES (:centre_id, :public_id, :code, "
+        ":kind, :service_id, :day, :start, :end, :status, :phone, :full_name, :id_number, :ticket_id, :at, "
+        ":no, :notices) RETURNING id",
+        **{k: booking[k] for k in ("centre_id", "public_id", "code", "kind", "service_id", "start", "end",
+                                   "status", "phone", "full_name", "id_number", "ticket_id")},
+        day=tx.day(day), at=tx.instant(work.now), no=False, notices=tx.json({}))
+    return booking
+
+
+# -- cancelling -------------------------------------------------------------------------------
+def cancel(db, public_id: str) -> dict:
+    """The citizen gives the place back, from the booking's page."""
+    def body(work: Work) -> dict:
+        tx = work.tx
+        booking = _booking(tx, "public_id = :p", lock=True, p=public_id)
+        if booking is None:
+            raise NotFound("booking_not_found")
+        if booking["status"] == CHECKED_IN:
+            raise Conflict("booking_already_checked_in")
+        if booking["status"] != BOOKED:
+            raise Conflict("booking_not_open", status=booking["status"])
+        _end(work, booking, CANCELLED, "holder")
+        return booking_view(tx, booking)
+
+    return transact(db, body)
+
+
+def _end(work: Work, booking: dict, new_status: str, reason: str) -> None:
+    """Cancel or expire an open booking: its place goes back to others, its ticket (a remote
+    number's) is cancelled with it."""
+    tx = work.tx
+    tx.execute("UPDATE booking SET status = :s WHERE id = :id", s=new_status, id=booking["id"])
+    booking["status"] = new_status
+    contact = {"phone": booking["phone"], "id_number": booking["id_number"]}
+    if new_status == CANCELLED:
+        # A cancelled place is free again, and so is the person's count: a changed mind is no abuse.
+        for key in _person_keys(booking["centre_id"], contact):
+            _bump(tx, booking["centre_id"], booking["local_day"], key, by=-1)
+        if booking["kind"] == SLOT:
+            _bump(tx, booking["centre_id"], booking["local_day"],
+                  f"slot:{booking['service_id']}:{booking['start']}", by=-1)
+    if booking["ticket_id"] is not None:
+        ticket = views.select_ticket(tx, "id = :id", "FOR UPDATE", id=booking["ticket_id"])
+        if ticket["status"] == REMOTE:
+            views.update_ticket(tx, ticket, status=CANCELLED)
+            work.ticket_event(ticket, "cancelled", reason=reason)
+    work.centre_changed(booking["centre_id"])
+
+
+# -- checking in ------------------------------------------------------------------------------
+def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id: int | None = None) -> dict:
+    """The citizen has arrived: by the code typed or scanned at a kiosk, or told at a counter.
+    Returns the booking with its ticket; `late` says it became an ordinary walk-in ticket."""
+    def body(work: Work) -> dict:
+        tx = work.tx
+        booking = _find_for_check_in(tx, centre_id, code)
+        if booking["status"] == CHECKED_IN:
+            raise Conflict("booking_already_checked_in")
+        if booking["status"] != BOOKED:
+            raise Conflict("booking_not_open", status=booking["status"])
+        centre = tx.centre(centre_id)
+        if booking["local_day"] != work.today(centre_id):
+            raise Conflict("booking_other_day", day=booking["local_day"].strftime("%d/%m/%Y"))
+        rules = rules_of(centre["settings"])
+        how = {"kiosk": kiosk, "officer_id": officer_id}
+        if booking["kind"] == REMOTE_NUMBER:
+            ticket = views.select_ticket(tx, "id = :id", "FOR UPDATE", id=booking["ticket_id"])
+            views.update_ticket(tx, ticket, status=WAITING)      # its queued_at keeps its place
+            late = False
+        else:
+            slot_start = _at(centre, booking["local_day"], parse_hhmm(booking["start"]))
+            opens, closes = window(rules, slot_start)
+            if work.now < opens:
+                raise Conflict("booking_too_early",
+                               at=local_time(opens, centre["timezone"]).strftime("%H:%M"))
+            late = work.now > closes
+            svc = issuable_service(work, centre_id, booking["service_id"])
+            if late:     # an ordinary walk-in from now on, said plainly on the screen and the slip
+                ticket = issue_in(work, svc, kiosk=kiosk, origin=ORIGIN_BOOKED)
+            else:        # due at its slot: from then on called before the walk-ins
+                ticket = issue_in(work, svc, kiosk=kiosk, origin=ORIGIN_BOOKED, capped=False,
+                                  queued_at=slot_start, due_at=slot_start)
+            work.ticket_event(ticket, "issued", kiosk=kiosk, booked=True)
+        tx.execute("UPDATE booking SET status = :s, ticket_id = :t, checked_in_at = :at, late = :late "
+                   "WHERE id = :id", s=CHECKED_IN, t=ticket["id"], at=tx.instant(work.now), late=late,
+                   id=booking["id"])
+        booking.update(status=CHECKED_IN, ticket_id=ticket["id"], late=late)
+        work.ticket_event(ticket, "checked_in", officer_id=officer_id, late=late,
+                          **{k: v for k, v in how.items() if v is not None and k != "officer_id"})
+        view = booking_view(tx, booking)
+        return {**view["ticket"], "checked_in": True, "late": late, "booking": view}
+
+    return transact(db, body)
+
+
+def _find_for_check_in(tx: Tx, centre_id: int, raw: str) -> dict:
+    """The booking a typed code or a scanned QR code names: its code, or the address of its page."""
+    code = code_of(raw)
+    public_id = raw.rstrip("/").rsplit("/b/", 1)[-1] if "/b/" in raw else None
+    if code is None and public_id is None:
+        raise Invalid("booking_code_invalid")
+    found = (_booking(tx, "code = :code AND centre_id = :c", lock=True, code=code, c=centre_id) if code
+             else _booking(tx, "public_id = :p", lock=True, p=public_id[:64]))
+    if found is None:
+        raise NotFound("booking_not_found")
+    if found["centre_id"] != centre_id:
+        raise Conflict("booking_other_centre")
+    return found
+
+
+# -- the passing of time ----------------------------------------------------------------------
+def expire_due(db, centre_id: int) -> list[dict]:
+    """Cancel what can no longer be kept: remote numbers whose turn came `remote_grace_minutes`
+    ago (or of an earlier day), slot bookings whose check-in window closed. Returns the bookings
+    ended now, whose holders are to be told."""
+    def body(work: Work) -> list[dict]:
+        tx = work.tx
+        centre = tx.centre(centre_id)
+        if centre is None:
+            raise NotFound("centre_not_found")
+        rules = rules_of(centre["settings"])
+        today = work.today(centre_id)
+        ended = []
+        grace = work.now - timedelta(minutes=rules.remote_grace_minutes)
+        for booking in _bookings(tx, "centre_id = :c AND status = 'booked' AND local_day <= :d", "ORDER BY id FOR UPDATE",
+                                 c=centre_id, d=tx.day(today)):
+            if booking["kind"] == REMOTE_NUMBER:
+                ticket_status = tx.value("SELECT status FROM ticket WHERE id = :id", id=booking["ticket_id"])
+                over = (booking["local_day"] < today or ticket_status != REMOTE
+                        or (booking["turn_at"] is not None and booking["turn_at"] <= grace))
+            else:
+                slot_start = _at(centre, booking["local_day"], parse_hhmm(booking["start"]))
+                over = window(rules, slot_start)[1] < work.now
+            if over:
+                _end(work, booking, EXPIRED, "not_checked_in")
+                ended.append(booking_view(tx, booking))
+        return ended
+
+    return transact(db, body)
+
+
+def open_remote(db, centre_id: int) -> list[dict]:
+    """Today's remote numbers still waiting for their citizens, with their ticket: whom the
+    "your turn is near" message may concern."""
+    with db.read() as session:
+        tx = Tx(session)
+        today = local_day(db.clock.now(), tx.centre(centre_id)["timezone"])
+        return _bookings(tx, "centre_id = :c AND local_day = :d AND status = 'booked' AND kind = 'remote'",
+                         "ORDER BY id", c=centre_id, d=tx.day(today))
+
+
+def of_ticket(db, ticket_id: int) -> dict | None:
+    with db.read() as session:
+        return _booking(Tx(session), "ticket_id = :t", t=ticket_id)
+
+
+# -- messages to the holder -------------------------------------------------------------------
+def claim_notice(db, booking_id: int, what: str) -> dict | None:
+    """Mark the message `what` ("near", "called", "ended") as being sent for this booking; the
+    booking when this caller got it, None when another process (or an earlier round) did."""
+    def body(work: Work) -> dict | None:
+        tx = work.tx
+        booking = _booking(tx, "id = :id", lock=True, id=booking_id)
+        if booking is None or what in booking["notices"]:
+            return None
+        booking["notices"][what] = {"at": work.now.isoformat(timespec="seconds")}
+        tx.execute("UPDATE booking SET notices = :n WHERE id = :id", n=tx.json(booking["notices"]), id=booking_id)
+        return booking
+
+    return transact(db, body)
+
+
+def record_notice(db, booking_id: int, what: str, channel: str, outcome: str, detail: str | None = None) -> None:
+    """How a message went; on the ticket's timeline when the booking has a ticket."""
+    def body(work: Work) -> None:
+        tx = work.tx
+        booking = _booking(tx, "id = :id", lock=True, id=booking_id)
+        booking["notices"].setdefault(what, {}).update(channel=channel, outcome=outcome)
+        tx.execute("UPDATE booking SET notices = :n WHERE id = :id", n=tx.json(booking["notices"]), id=booking_id)
+        if booking["ticket_id"] is not None:
+            ticket = views.select_ticket(tx, "id = :id", id=booking["ticket_id"])
+            work.ticket_event(ticket, "notified", what=what, channel=channel, outcome=outcome,
+                              detail=(detail or "")[:200] or None)
+
+    transact(db, body)

@@ -1,0 +1,277 @@
+"""Bookings and remote numbers in the engine: every transition and every refusal, on SQLite and
+PostgreSQL, and the races a public page invites."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from hangdoi import engine
+from hangdoi.engine import Conflict, Invalid, NotFound, bookings, state
+from hangdoi.engine.booking_rules import bookable, code_of, mobile, rules_of
+
+from .centres import MONDAY_9AM, NEIGHBOUR_CENTRE
+from .conftest import build_centre
+
+MONDAY = MONDAY_9AM.date()        # 09:00 local; the morning session is 07:30–11:30
+PHONE, NAME = "0912345678", "Nguyễn Văn An"
+
+
+def book(db, centre, start="10:00", phone=PHONE, day=MONDAY, service="HT01", **kw):
+    return bookings.book(db, centre.centre, service, day, start, phone, kw.pop("name", NAME), **kw)
+
+
+def at_counter(db, centre, number=1, username="an"):
+    counter_id, officer_id = centre.counter(number), centre.officer(username)
+    engine.sign_in(db, counter_id, officer_id)
+    return counter_id, officer_id
+
+
+def test_a_day_has_slots_from_its_sessions_with_half_of_the_counters_worth_bookable(db, centre):
+    # HT01: counter 1 (primary) and counter 2 (backup); 2 × 30 min / 15 min = 4 a slot, half bookable.
+    slots = bookings.slots(db, centre.service("HT01"), MONDAY)
+    assert slots[0] == {"start": "09:30", "end": "10:00", "free": 2}       # 09:00 has begun
+    assert [s["start"] for s in slots][-3:] == ["15:30", "16:00", "16:30"]
+    assert "11:30" not in [s["start"] for s in slots] and "13:30" in [s["start"] for s in slots]
+    tuesday = bookings.slots(db, centre.service("HT01"), MONDAY + timedelta(days=1))
+    assert tuesday[0]["start"] == "07:30" and len(tuesday) == 15
+
+
+@pytest.mark.parametrize("day, code", [(MONDAY - timedelta(days=1), "booking_day_past"),
+                                       (MONDAY + timedelta(days=7), "booking_day_too_far"),
+                                       (MONDAY + timedelta(days=5), "booking_day_closed")])   # a Saturday
+def test_days_that_cannot_be_booked_say_why(db, centre, day, code):
+    with pytest.raises((Invalid, Conflict)) as refused:
+        bookings.slots(db, centre.service("HT01"), day)
+    assert refused.value.code == code
+    with pytest.raises((Invalid, Conflict)) as refused:
+        book(db, centre, day=day, start="08:00")
+    assert refused.value.code == code
+
+
+def test_a_booking_takes_a_place_and_cancelling_gives_it_back(db, centre):
+    made = book(db, centre)
+    assert made["status"] == "booked" and made["start"] == "10:00" and made["end"] == "10:30"
+    assert code_of(made["code"].lower()) == made["code"] and made["phone"] == "091****678"
+    assert free_at(db, centre, "10:00") == 1
+    assert bookings.cancel(db, made["public_id"])["status"] == "cancelled"
+    assert free_at(db, centre, "10:00") == 2
+    with pytest.raises(Conflict) as again:
+        bookings.cancel(db, made["public_id"])
+    assert again.value.code == "booking_not_open"
+    # The person's count went back too: the same phone may book again.
+    assert book(db, centre)["status"] == "booked"
+
+
+def free_at(db, centre, start, service="HT01"):
+    return next(s["free"] for s in bookings.slots(db, centre.service(service), MONDAY) if s["start"] == start)
+
+
+def test_a_full_slot_a_past_slot_an_unknown_slot_are_refused(db, centre):
+    book(db, centre, phone="0912000001")
+    book(db, centre, phone="0912000002")
+    for start, code in (("10:00", "booking_slot_full"), ("08:30", "booking_slot_past"),
+                        ("10:10", "booking_slot_unknown"), ("12:00", "booking_slot_unknown")):
+        with pytest.raises((Conflict, Invalid)) as refused:
+            book(db, centre, start=start, phone="0912000003")
+        assert refused.value.code == code, start
+
+
+def test_one_person_books_at_most_two_a_day_and_one_open_per_procedure(db, centre):
+    book(db, centre, start="10:00")
+    with pytest.raises(Conflict) as refused:
+        book(db, centre, start="10:30")
+    assert refused.value.code == "booking_already_open"
+    book(db, centre, start="10:30", service="CT01")
+    with pytest.raises(Conflict) as refused:
+        book(db, centre, start="11:00", service="DD01", phone="+84 912 345 678")    # the same phone, written otherwise
+    assert refused.value.code == "booking_person_limit"
+    # Another day counts apart.
+    assert book(db, centre, day=MONDAY + timedelta(days=1), service="DD01")["status"] == "booked"
+
+
+@pytest.mark.parametrize("phone, name, id_number, code", [
+    ("012345678", NAME, None, "booking_phone_invalid"),
+    ("0212345678", NAME, None, "booking_phone_invalid"),      # a landline prefix: no SMS can reach it
+    (PHONE, "A", None, "booking_name_invalid"),
+    (PHONE, "Nguyễn Văn 3", None, "booking_name_invalid"),
+    (PHONE, NAME, "12345", "booking_id_invalid"),
+])
+def test_bad_contact_details_change_nothing(db, centre, phone, name, id_number, code):
+    with pytest.raises(Invalid) as refused:
+        bookings.book(db, centre.centre, "HT01", MONDAY, "10:00", phone, name, id_number)
+    assert refused.value.code == code
+    assert free_at(db, centre, "10:00") == 2
+
+
+def test_mobile_numbers_are_read_as_people_write_them():
+    assert {mobile(p) for p in ("0912345678", "0912.345.678", "+84912345678", "84 912 345 678")} == {"0912345678"}
+
+
+def test_a_checked_in_appointment_is_called_at_its_slot_before_walk_ins(db, centre, clock):
+    made = book(db, centre, start="09:30")
+    walk_in = engine.issue_ticket(db, centre.centre, "HT01")
+    clock.advance(minutes=20)                                   # 09:20, within 15 min of 09:30
+    checked = bookings.check_in(db, centre.centre, made["code"], kiosk="k1")
+    assert checked["checked_in"] and not checked["late"] and checked["origin"] == "booked"
+    assert checked["due_at"].startswith("2026-11-23T09:30")
+    counter_id, officer_id = at_counter(db, centre)
+    # Before its slot the walk-in who came first is first.
+    assert engine.call_next(db, counter_id, officer_id)["ticket"]["id"] == walk_in["id"]
+    later_walk_in = engine.issue_ticket(db, centre.centre, "HT01")
+    clock.advance(minutes=11)                                   # 09:31: the slot has begun
+    engine.issue_ticket(db, centre.centre, "HT01")
+    called = engine.call_next(db, counter_id, officer_id, previous="served")["ticket"]
+    assert called["id"] == checked["id"]
+    assert engine.call_next(db, counter_id, officer_id, previous="served")["ticket"]["id"] == later_walk_in["id"]
+
+
+def test_statutory_priority_still_goes_before_an_appointment(db, centre, clock):
+    made = book(db, centre, start="09:30")
+    clock.advance(minutes=31)
+    checked = bookings.check_in(db, centre.centre, made["code"])
+    walk_in = engine.issue_ticket(db, centre.centre, "HT01")
+    elderly = engine.issue_ticket(db, centre.centre, "HT01", priority="cao_tuoi")
+    counter_id, officer_id = at_counter(db, centre)
+    called = [engine.call_next(db, counter_id, officer_id, previous="served")["ticket"]["id"] for _ in range(3)]
+    assert called == [elderly["id"], checked["id"], walk_in["id"]]
+
+
+def test_check_in_too_early_late_twice_another_day_another_centre(db, centre, clock):
+    made = book(db, centre, start="10:30")
+    with pytest.raises(Conflict) as early:
+        bookings.check_in(db, centre.centre, made["code"])
+    assert early.value.code == "booking_too_early" and early.value.params["at"] == "10:15"
+    clock.advance(minutes=100)                                   # 10:40: the window closed at 10:40
+    clock.advance(seconds=1)
+    late = bookings.check_in(db, centre.centre, made["code"].lower())
+    assert late["late"] and late["due_at"] is None and late["status"] == "waiting"
+    with pytest.raises(Conflict) as twice:
+        bookings.check_in(db, centre.centre, made["code"])
+    assert twice.value.code == "booking_already_checked_in"
+    tomorrow = book(db, centre, day=MONDAY + timedelta(days=1), start="09:00", service="CT01")
+    with pytest.raises(Conflict) as other_day:
+        bookings.check_in(db, centre.centre, tomorrow["code"])
+    assert other_day.value.code == "booking_other_day"
+    neighbour = build_centre(db, NEIGHBOUR_CENTRE)
+    with pytest.raises(NotFound):
+        bookings.check_in(db, neighbour.centre, tomorrow["code"])        # codes are per centre
+    with pytest.raises(Conflict) as elsewhere:
+        bookings.check_in(db, neighbour.centre, f"http://x/b/{tomorrow['public_id']}")
+    assert elsewhere.value.code == "booking_other_centre"
+    for junk in ("", "hello", "001|2|3", "ZZZZ-ZZZZ-Z"):
+        with pytest.raises((Invalid, NotFound)):
+            bookings.check_in(db, centre.centre, junk)
+
+
+def test_a_remote_number_keeps_its_place_until_checked_in_and_is_passed_over_meanwhile(db, centre, clock):
+    first = engine.issue_ticket(db, centre.centre, "HT01")
+    remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+    ticket = remote["ticket"]
+    assert remote["kind"] == "remote" and ticket["status"] == "remote" and ticket["origin"] == "remote"
+    assert remote["public_id"] == ticket["public_id"] and ticket["number"] == "1002"
+    assert ticket["position"] == 1
+    after = engine.issue_ticket(db, centre.centre, "HT01")
+    counter_id, officer_id = at_counter(db, centre)
+    assert engine.call_next(db, counter_id, officer_id)["ticket"]["id"] == first["id"]
+    assert engine.call_next(db, counter_id, officer_id, previous="served")["ticket"]["id"] == after["id"]
+    engine.issue_ticket(db, centre.centre, "HT01")
+    checked = bookings.check_in(db, centre.centre, remote["code"])
+    assert checked["status"] == "waiting" and checked["number"] == "1002"
+    # Its place came before the walk-in who came after it.
+    assert engine.call_next(db, counter_id, officer_id, previous="served")["ticket"]["id"] == ticket["id"]
+    assert state.ticket_status(db, remote["public_id"])["status"] == "called"
+
+
+def test_a_remote_number_whose_turn_passed_thirty_minutes_ago_is_cancelled(db, centre, clock):
+    remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+    engine.issue_ticket(db, centre.centre, "HT01")
+    counter_id, officer_id = at_counter(db, centre)
+    engine.call_next(db, counter_id, officer_id)               # its turn came
+    clock.advance(minutes=29)
+    assert bookings.expire_due(db, centre.centre) == []
+    clock.advance(minutes=2)
+    ended = bookings.expire_due(db, centre.centre)
+    assert [b["public_id"] for b in ended] == [remote["public_id"]] and ended[0]["status"] == "expired"
+    assert state.ticket_status(db, remote["public_id"])["status"] == "cancelled"
+    with pytest.raises(Conflict):
+        bookings.check_in(db, centre.centre, remote["code"])
+
+
+def test_a_booking_never_checked_in_expires_after_its_window(db, centre, clock):
+    made = book(db, centre, start="09:30")
+    clock.advance(minutes=40)
+    assert bookings.expire_due(db, centre.centre) == []
+    clock.advance(minutes=1)
+    assert [b["status"] for b in bookings.expire_due(db, centre.centre)] == ["expired"]
+    assert bookings.status(db, made["public_id"])["status"] == "expired"
+
+
+def test_closing_the_day_ends_remote_numbers_never_checked_in(db, centre):
+    remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+    engine.close_day(db, centre.centre)
+    assert state.ticket_status(db, remote["public_id"])["status"] == "closed"
+    assert bookings.expire_due(db, centre.centre)[0]["status"] == "expired"
+
+
+def test_remote_numbers_need_the_centre_open_and_a_service_that_takes_numbers(db, centre):
+    for service, code in (("XD02", "service_inactive"), ("NOPE", "service_not_found")):
+        with pytest.raises((Conflict, NotFound)) as refused:
+            bookings.take_remote(db, centre.centre, service, PHONE, NAME)
+        assert refused.value.code == code
+
+
+def test_sixteen_clients_racing_for_the_last_place_get_one_booking(db, centre):
+    book(db, centre, phone="0912000001")
+    results, start = [], threading.Barrier(16)
+
+    def attempt(i):
+        start.wait()
+        try:
+            results.append(book(db, centre, phone=f"09130000{i:02d}")["code"])
+        except Conflict as refused:
+            results.append(refused.code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r for r in results if r == "booking_slot_full") == ["booking_slot_full"] * 15
+    assert free_at(db, centre, "10:00") == 0
+
+
+def test_checking_in_twice_at_once_gives_one_ticket(db, centre, clock):
+    made = book(db, centre, start="09:30")
+    clock.advance(minutes=20)
+    results, start = [], threading.Barrier(8)
+
+    def attempt():
+        start.wait()
+        try:
+            results.append(bookings.check_in(db, centre.centre, made["code"])["id"])
+        except Conflict as refused:
+            results.append(refused.code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    tickets = [r for r in results if isinstance(r, int)]
+    assert len(tickets) == 1 and results.count("booking_already_checked_in") == 7
+
+
+def test_capacity_is_the_centres_figure_or_its_counters_worth():
+    rules = rules_of({"booking": {"capacity": {"HT01": 9}, "bookable_share": 0.5}})
+    assert bookable(rules, "HT01", 2) == 4 and bookable(rules, "CT01", 3) == 3
+    assert bookable(rules_of({}), "CT01", 0) == 0
+    assert rules_of({"booking": {"days_ahead": "lots"}}).days_ahead == 6     # a bad file falls back
+
+
+def test_unknown_ids_are_not_found(db, centre):
+    with pytest.raises(NotFound):
+        bookings.cancel(db, "x" * 16)
+    with pytest.raises(NotFound):
+        bookings.status(db, "x" * 16)
