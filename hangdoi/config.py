@@ -25,6 +25,11 @@ class Settings:
     # Tickets a day per centre that a client without a kiosk key may take (0: none; a kiosk proves
     # itself with its key, README "REST API").
     anonymous_tickets_per_day: int = 0
+    # What one address (an IPv6 client: its /64) may ask of the public booking pages: bookings and
+    # remote numbers, cancellations, and reads of slots and booking pages ("": no limit).
+    booking_rate_limit: str = "10/hour;20/day"
+    booking_cancel_rate_limit: str = "20/hour"
+    public_read_rate_limit: str = "120/minute"
     # Sign-in attempts per minute per address (0: no limit); wrong passwords per address and
     # username are limited too (hangdoi/web/throttle.py).
     login_rate_limit_per_minute: int = 20

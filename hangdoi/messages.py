@@ -631,7 +631,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "No booking or number with this code. Please check it."),
     "booking_already_checked_in": ("Mã này đã được dùng để vào hàng chờ rồi.",
                                    "This code has already been checked in."),
-    "booking_not_open": ("Lịch hẹn này {status}.", "This booking is {status}."),
+    "booking_not_open": ("Lịch hẹn này {state}.", "This booking is {state}."),
     "booking_other_day": ("Lịch hẹn này là của ngày {day}, không phải hôm nay.",
                           "This booking is for {day}, not today."),
     "booking_other_centre": ("Lịch hẹn này là của một trung tâm khác.", "This booking is for another centre."),

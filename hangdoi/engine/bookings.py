@@ -285,7 +285,7 @@ def cancel(db, public_id: str) -> dict:
         if booking["status"] == CHECKED_IN:
             raise Conflict("booking_already_checked_in")
         if booking["status"] != BOOKED:
-            raise Conflict("booking_not_open", status=booking["status"])
+            raise Conflict("booking_not_open", state=booking["status"])
         _end(work, booking, CANCELLED, "holder")
         return booking_view(tx, booking)
 
@@ -324,7 +324,7 @@ def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id
         if booking["status"] == CHECKED_IN:
             raise Conflict("booking_already_checked_in")
         if booking["status"] != BOOKED:
-            raise Conflict("booking_not_open", status=booking["status"])
+            raise Conflict("booking_not_open", state=booking["status"])
         centre = tx.centre(centre_id)
         if booking["local_day"] != work.today(centre_id):
             raise Conflict("booking_other_day", day=booking["local_day"].strftime("%d/%m/%Y"))
@@ -450,3 +450,12 @@ def record_notice(db, booking_id: int, what: str, channel: str, outcome: str, de
                               detail=(detail or "")[:200] or None)
 
     transact(db, body)
+
+
+def centre_of_service(db, service_id: int) -> int:
+    """The centre a public request about a service concerns (the province hosts several)."""
+    with db.read() as session:
+        found = Tx(session).service(service_id)
+    if found is None:
+        raise NotFound("service_not_found")
+    return found["centre_id"]

@@ -83,9 +83,11 @@ class TicketPrinting:
         return settings
 
     # -- printing -----------------------------------------------------------------------------
-    def print_ticket(self, centre_id: int, ticket: dict, kiosk: str | None, base_url) -> dict | None:
+    def print_ticket(self, centre_id: int, ticket: dict, kiosk: str | None, base_url,
+                     note: tuple[str, ...] = ()) -> dict | None:
         """Print an issued ticket; the answer for the kiosk: None when there is no printer.
-        `base_url()` gives the address for the QR code (asked only when there is something to print)."""
+        `base_url()` gives the address for the QR code (asked only when there is something to print);
+        `note`: lines printed above the usual footer (an appointment's, say)."""
         settings = self.printer_for(centre_id, kiosk)
         if settings is None:
             return None
@@ -97,7 +99,8 @@ class TicketPrinting:
             issued_at=printed_time(card["issued_at"], card["timezone"]),
             status_url=f"{base_url().rstrip('/')}/t/{ticket['public_id']}",
             people_ahead=ticket.get("position", 0), priority=card["priority"], counters=tuple(card["counters"]),
-            wait=((ticket.get("estimated_wait") or {}).get("text") or {}).get("vi"))
+            wait=((ticket.get("estimated_wait") or {}).get("text") or {}).get("vi"),
+            **({"footer": (*note, *PrintedTicket.footer)} if note else {}))
         return self.pool.print(settings, paper, label=ticket["number"]).as_dict()
 
     def reprint_last(self, centre_id: int, kiosk_id: int, base_url) -> dict:

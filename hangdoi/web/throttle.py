@@ -9,6 +9,7 @@ is abuse protection, and a citizen's ticket must not depend on it).
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -28,9 +29,24 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def network_key() -> str:
+    """Whom a public page's limit counts: the address; for IPv6 its /64, which one household or
+    phone holds whole (counting single addresses would let it rotate through billions)."""
+    address = client_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def rate_limit(limit, key=client_address):
     """Declare a view's rate limit where the route is defined: `limit` is a setting's name (a
-    number per minute; 0: no limit) or a Flask-Limiter string; `key` says whom it counts. Each
+    number per minute, 0: no limit; or a Flask-Limiter string, "": no limit) or a Flask-Limiter string; `key` says whom it counts. Each
     application applies it with its own limiter (`apply_limits`), so two apps in one process (the
     tests) never share counts."""
     def mark(view):
@@ -49,7 +65,11 @@ def make_limiter(app, settings) -> Limiter:
     for endpoint, view in list(app.view_functions.items()):
         for limit, key in getattr(view, "rate_limits", []):
             per_minute = getattr(settings, limit, None) if isinstance(limit, str) else None
-            if per_minute is not None:
+            if isinstance(per_minute, str):          # a setting that is a Flask-Limiter string
+                if not per_minute.strip():
+                    continue
+                limit = per_minute
+            elif per_minute is not None:
                 if per_minute <= 0:
                     continue
                 limit = f"{per_minute}/minute"

@@ -8,6 +8,7 @@ from hangdoi.services.actions import COUNTER_ACTIONS
 from hangdoi.validation import object_schema
 from hangdoi.web.api.admin import CENTRE_FIELDS, KINDS, MOVE_FIELDS, PASSWORD_FIELDS
 from hangdoi.web.api.blueprint import api
+from hangdoi.web.api.bookings import BOOKING_FIELDS, CHECK_IN_FIELDS, REMOTE_FIELDS
 from hangdoi.web.api.core import LOGIN_FIELDS, RATING_FIELDS, TICKET_FIELDS
 from hangdoi.web.api.hardware import KEYPAD_FIELDS, STATUS_FIELDS
 from hangdoi.web.permissions import ANYONE, allow
@@ -28,7 +29,11 @@ SCHEMAS = {
                    "number": {"type": "string", "description": "As displayed, e.g. 1005 or A012"},
                    "service": {"type": "object", "properties": REF},
                    "status": {"enum": ["waiting", "called", "serving", "done", "no_show",
-                                       "cancelled", "closed"]},
+                                       "cancelled", "closed", "remote"],
+                              "description": "remote: a number taken from a phone, not checked in yet"},
+                   "origin": {"enum": [None, "remote", "booked"], "description": "null: a walk-in"},
+                   "due_at": {"type": ["string", "null"], "format": "date-time",
+                              "description": "A checked-in appointment's slot: called before walk-ins from then"},
                    "priority": NULLABLE_STR, "priority_name": {**NULLABLE_STR, "description": "e.g. Người cao tuổi"},
                    "counter": COUNTER_REF, "target_counter": COUNTER_REF,
                    "target_counter_staffed": {"type": "boolean",
@@ -39,6 +44,22 @@ SCHEMAS = {
                    "position": {"type": "integer", "description": "People ahead in this service"},
                    "estimated_wait": {"oneOf": [{"$ref": "#/components/schemas/Wait"}, {"type": "null"}],
                                       "description": "While waiting (issue and status answers); null otherwise"}}},
+    "Booking": {"type": "object", "required": ["public_id", "code", "service", "date", "status"],
+                "properties": {
+                    "public_id": {"type": "string", "description": "The address of its page: /b/{public_id}"},
+                    "code": {"type": "string", "description": "8 letters and digits, typed or scanned at check-in"},
+                    "kind": {"enum": ["slot", "remote"]},
+                    "service": {"type": "object", "properties": REF},
+                    "date": {"type": "string", "format": "date"},
+                    "start": NULLABLE_STR, "end": NULLABLE_STR,
+                    "status": {"enum": ["booked", "checked_in", "cancelled", "expired"]},
+                    "late": {"type": "boolean", "description": "Checked in after its window: an ordinary ticket"},
+                    "full_name": {"type": "string"},
+                    "phone": {"type": "string", "description": "Masked, e.g. 091****678"},
+                    "ticket": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]}}},
+    "Slot": {"type": "object", "required": ["start", "end", "free"], "properties": {
+        "start": {"type": "string", "description": "HH:MM, local"}, "end": {"type": "string"},
+        "free": {"type": "integer", "description": "Places left to book"}}},
     "Wait": {"type": "object",
              "required": ["minutes", "low", "high", "beyond_closing", "after_break", "maybe_after_break", "text"],
              "description": "Estimated wait from now (hangdoi/services/estimates/): P60 of simulated futures, P20–P80 range",
@@ -169,6 +190,7 @@ def document() -> dict:
             "summary": "Every centre of the installation with today's figures (province admins)", "security": bearer,
             "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},
     }
+    paths.update(_booking_paths(bearer))
     paths.update(_report_paths(bearer))
     paths.update(_admin_paths(bearer))
     for path, operations in paths.items():
@@ -198,7 +220,8 @@ def document() -> dict:
 
 # Where the centre follows from who asks or from an id in the path, `?centre=` is not read.
 NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
-                     "/centres"}
+                     "/centres", "/services/{service_id}/slots", "/bookings/{public_id}",
+                     "/bookings/{public_id}/cancel"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -219,6 +242,43 @@ def _counter_param() -> dict:
 
 def _id_param(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _booking_paths(bearer) -> dict:
+    public_id = [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
+    limited = "Limited per address (an IPv6 client: its /64) and per phone and ID number a day."
+    return {
+        "/services/{service_id}/slots": {"get": {
+            "summary": "A service's slots on a day with the places left to book; slots begun are left out",
+            "parameters": [_id_param("service_id"),
+                           {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}],
+            "responses": {"200": _json({"type": "array", "items": _ref("Slot")}), **_errors(404, 409, 422, 429)}}},
+        "/bookings": {
+            "post": {"summary": f"Book a slot (anyone). {limited}", "requestBody": {**_body(BOOKING_FIELDS), "required": True},
+                     "responses": {"201": _json(_ref("Booking"), "Booked"), **_errors(400, 404, 409, 413, 415, 422, 429)}},
+            "get": {"summary": "A day's bookings and remote numbers, and who has come (managers)", "security": bearer,
+                    "parameters": [{"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                    "responses": {"200": _json({"type": "array", "items": _ref("Booking")}), **_errors(401, 403, 422)}}},
+        "/remote-tickets": {"post": {
+            "summary": f"Take a number in today's queue from a phone (anyone): it keeps its place and is called "
+                       f"once checked in. {limited}", "requestBody": {**_body(REMOTE_FIELDS), "required": True},
+            "responses": {"201": _json({"allOf": [_ref("Ticket"), {"type": "object", "properties": {
+                "code": {"type": "string"}, "checked_in": {"type": "boolean"}}}]}, "Taken"),
+                **_errors(400, 404, 409, 413, 415, 422, 429)}}},
+        "/bookings/{public_id}": {"get": {
+            "summary": "A booking or remote number, for its holder's page", "parameters": public_id,
+            "responses": {"200": _json(_ref("Booking")), **_errors(404, 429)}}},
+        "/bookings/{public_id}/cancel": {"post": {
+            "summary": "The holder gives the place back", "parameters": public_id,
+            "responses": {"200": _json(_ref("Booking")), **_errors(404, 409, 429)}}},
+        "/check-in": {"post": {
+            "summary": "The citizen has arrived: a registered kiosk (its key) or an officer checks the booking or "
+                       "remote number in; a kiosk prints the ticket", "security": [{"kioskKey": []}, {"bearer": []}],
+            "requestBody": {**_body(CHECK_IN_FIELDS), "required": True},
+            "responses": {"200": _json({"allOf": [_ref("Ticket"), {"type": "object", "properties": {
+                "checked_in": {"type": "boolean"}, "late": {"type": "boolean"}, "booking": _ref("Booking")}}]}),
+                **_errors(400, 401, 403, 404, 409, 413, 415, 422, 429)}}},
+    }
 
 
 def _report_paths(bearer) -> dict:
