@@ -404,7 +404,8 @@ class CitizenDetail(Base):
     phone: Mapped[str | None] = mapped_column(String(16), nullable=True)
     id_number: Mapped[str | None] = mapped_column(String(12), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    # None: read from the chip ID card the citizen scanned at the kiosk.
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
 
 
 # Booking states. A slot booking is "booked" until its citizen checks in ("checked_in"), cancels

@@ -3,6 +3,7 @@
     /kiosk/<key>            the touchscreen of one registered kiosk (its key is its address)
     /kiosk/qr/<public_id>   the QR code of a ticket, as SVG, for the kiosk's screen
     /t/<public_id>          a ticket's live status page, where the printed QR code leads
+    /book, /b/<public_id>   taking a number or booking a slot from a phone (kiosk/booking.py)
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, render_template, request
 
-from hangdoi.engine import state
+from hangdoi.engine import bookings, state
 from hangdoi.engine.errors import NotFound
 from hangdoi.messages import MESSAGES, text, texts
 from hangdoi.models import Kiosk
@@ -54,7 +55,7 @@ def kiosk_page(key: str = ""):
     snapshot = state.kiosk_state(hangdoi().db, kiosk.centre_id)
     options = kiosk.options or {}
     return render_template("kiosk/kiosk.html", t=text, kiosk=kiosk, snapshot=snapshot,
-                           labels=labels(("kiosk_", "wait_"), ISSUE_ERRORS),
+                           labels=labels(("kiosk_", "wait_", "booking_"), ISSUE_ERRORS),
                            idle_seconds=int(options.get("idle_seconds", IDLE_SECONDS)),
                            ticket_seconds=int(options.get("ticket_seconds", TICKET_SECONDS)))
 
@@ -62,10 +63,15 @@ def kiosk_page(key: str = ""):
 @bp.get("/kiosk/qr/<public_id>.svg")
 @allow(ANYONE)
 def ticket_qr(public_id: str):
+    return qr_svg(public_id, "t")
+
+
+def qr_svg(public_id: str, page: str) -> Response:
+    """The QR code of a ticket's (/t/) or booking's (/b/) page; the kiosk's scanner reads it too."""
     if not PUBLIC_ID.match(public_id):
         abort(404)
     base = hangdoi().settings.public_url or request.host_url
-    image = qrcode.make(f"{base.rstrip('/')}/t/{public_id}", image_factory=qrcode.image.svg.SvgPathImage,
+    image = qrcode.make(f"{base.rstrip('/')}/{page}/{public_id}", image_factory=qrcode.image.svg.SvgPathImage,
                         border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     out = BytesIO()
     image.save(out)
@@ -84,5 +90,14 @@ def ticket_status_page(public_id: str):
             ticket = None
     if ticket is None:
         return render_template("kiosk/status.html", t=text, ticket=None, labels=labels(("status_", "wait_"))), 404
-    return render_template("kiosk/status.html", t=text, ticket=ticket, labels=labels(("status_", "wait_")),
+    remote = None
+    if ticket["status"] == "remote":      # a number taken from a phone: its code, to check in with
+        booking = bookings.status(hangdoi().db, public_id)
+        remote = {"code": booking["code"],
+                  "near_minutes": bookings.offer(hangdoi().db, ticket["centre_id"])["near_minutes"]}
+    return render_template("kiosk/status.html", t=text, ticket=ticket, remote=remote,
+                           labels=labels(("status_", "wait_", "bk_cancel"), ("booking_not_open",)),
                            centre=state.ticket_card(hangdoi().db, ticket["id"])["centre"])
+
+
+from kiosk import booking  # noqa: E402,F401 — its routes join this blueprint

@@ -459,3 +459,22 @@ def centre_of_service(db, service_id: int) -> int:
     if found is None:
         raise NotFound("service_not_found")
     return found["centre_id"]
+
+
+def offer(db, centre_id: int) -> dict:
+    """What the public booking page offers now: numbers for today, and the days open to booking."""
+    with db.read() as session:
+        tx = Tx(session)
+        centre = tx.centre(centre_id)
+        if centre is None:
+            raise NotFound("centre_not_found")
+        rules = rules_of(centre["settings"])
+        now = db.clock.now()
+        today = local_day(now, centre["timezone"])
+        days = [today + timedelta(days=n) for n in range(rules.days_ahead + 1)]
+        return {"centre": {"id": centre["id"], "name": centre["name"]},
+                "remote": rules.remote and accepts_tickets(centre, now), "slots": rules.slots,
+                "days": [d.isoformat() for d in days if rules.slots and open_on(centre, d)],
+                "today": today.isoformat(), "days_ahead": rules.days_ahead, "ask_id_number": rules.ask_id_number,
+                "early_minutes": rules.early_minutes, "late_minutes": rules.late_minutes,
+                "near_minutes": rules.near_minutes}

@@ -19,6 +19,8 @@ from hangdoi.engine.sql import Tx
 from hangdoi.models import PRIMARY
 
 RECENT_CALLS = 10
+# The Law on the Elderly (Luật Người cao tuổi 2009): citizens from 60 are elderly.
+ELDERLY_AGE, ELDERLY_PRIORITY = 60, "cao_tuoi"
 MOST_USED = 4
 # A wait longer than this is an alert on the manager's screen (centre.settings.sla_minutes).
 SLA_MINUTES = 30
@@ -62,6 +64,7 @@ def _services(tx: Tx, centre: dict, now) -> list[dict]:
         "WHERE s.centre_id = :centre ORDER BY d.position, d.id, s.position, s.id", centre=centre["id"])
     return [{
         "id": r["id"], "code": r["code"], "name": r["name"], "instant": bool(r["instant"]),
+        "active": bool(r["active"]),
         "domain": {"id": r["domain_id"], "code": r["domain_code"], "name": r["domain_name"]},
         "waiting": waiting.get(r["id"], 0),
         "counters": counters.get(r["id"], []),
@@ -96,7 +99,12 @@ def kiosk_state(db, centre_id: int) -> dict:
                            "hours": centre["opening_hours"].get("sessions", [])},
                 "open": accepts_tickets(centre, now), "services": _services(tx, centre, now),
                 "priorities": _priorities(tx, centre_id),
-                "most_used": _most_used(tx, centre_id, local_day(now, centre["timezone"]))}
+                "most_used": _most_used(tx, centre_id, local_day(now, centre["timezone"])),
+                # A chip ID card scanned at the kiosk: its holder's age offers this priority, and the
+                # name and number go with the ticket only where the centre keeps personal data.
+                "elderly": {"age": centre["settings"].get("elderly_age", ELDERLY_AGE),
+                            "priority": centre["settings"].get("elderly_priority", ELDERLY_PRIORITY)},
+                "personal_data": citizens.enabled(centre["settings"])}
 
 
 def _most_used(tx: Tx, centre_id: int, today, n: int = MOST_USED, days: int = 30) -> list[int]:

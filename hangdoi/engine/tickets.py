@@ -40,7 +40,9 @@ ALLOWED_FROM = {
 
 # -- issuing -----------------------------------------------------------------------------------
 def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = None,
-                 kiosk: str | None = None) -> dict:
+                 kiosk: str | None = None, citizen: dict | None = None) -> dict:
+    """`citizen`: the name and ID number read from a chip ID card at the kiosk, kept with the
+    ticket only where the centre keeps personal data (hangdoi/engine/citizens.py)."""
     def body(work: Work) -> dict:
         tx = work.tx
         svc = issuable_service(work, centre_id, service)
@@ -50,6 +52,12 @@ def issue_ticket(db, centre_id: int, service: int | str, priority: str | None = 
         _require_kiosk(tx, centre_id, kiosk)
         ticket = issue_in(work, svc, priority_id=priority_id, kiosk=kiosk)
         work.ticket_event(ticket, "issued", kiosk=kiosk, priority=priority)
+        if citizen is not None and tx.centre(centre_id)["settings"].get("personal_data") is True:
+            tx.execute("INSERT INTO citizen_detail (ticket_id, centre_id, full_name, phone, id_number, recorded_at) "
+                       "VALUES (:ticket, :centre, :full_name, NULL, :id_number, :at)", ticket=ticket["id"],
+                       centre=centre_id, full_name=citizen["full_name"], id_number=citizen["id_number"],
+                       at=tx.instant(work.now))
+            work.ticket_event(ticket, "citizen_noted", fields=["full_name", "id_number"], source="id_card")
         return {**views.ticket_view(tx, ticket), "position": views.people_ahead_of_new(tx, ticket)}
 
     return transact(db, body)

@@ -11,12 +11,20 @@ const IDLE_MS = Number(document.body.dataset.idle) * 1000;
 const TICKET_MS = Number(document.body.dataset.ticketSeconds) * 1000;
 const QUIET_AFTER_TICKET_MS = 800;   // a double tap must not also press what appears under the finger
 const KEYS = ["QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"];
+// Booking codes use these (hangdoi/engine/booking_rules.py): no 0/O, 1/I/L to misread.
+const CODE_KEYS = ["23456789", "ABCDEFGHJK", "MNPQRSTUVW", "XYZ"];
+const CODE_LENGTH = 8;
+// A 2D scanner types what it reads, a character every few milliseconds, then Enter; a person at a
+// touch screen types nothing. Keys further apart than this start a new reading.
+const SCAN_GAP_MS = 100;
+// The chip ID card's QR code: ID | old ID | full name | birth date ddmmyyyy | sex | address | issue date.
+const CCCD = /^(\d{12})\|(\d{9})?\|([^|]{2,100})\|(\d{8})\|([^|]*)\|([^|]*)\|(\d{8})?$/;
 
 const kiosk = {
   snapshot: JSON.parse(document.getElementById("snapshot").textContent),
   waiting: new Map(), estimates: {}, queuesSeq: -1, lang: "vi", screen: "home", previous: "home",
   domain: null, service: null, query: "", issuing: false, quietUntil: 0, lastTouch: Date.now(),
-  shownAt: 0, ticketWait: null, pages: {},
+  shownAt: 0, ticketWait: null, pages: {}, code: "", citizen: null,
 };
 window.hangdoiKiosk = { lastIssueMs: null, issued: 0 };
 
@@ -179,6 +187,9 @@ function renderSearch() {
 function renderPriority() {
   if (!kiosk.service) return;
   $("priority-service").textContent = kiosk.service.name;
+  const elderly = elderlyOffer();
+  $("elderly-offer").hidden = !elderly;
+  if (elderly) $("elderly-text").textContent = t("kiosk_elderly_offer", { age: kiosk.citizen.age, category: elderly.name });
   $("priorities").replaceChildren(...kiosk.snapshot.priorities.map((p) => {
     const button = el("button", "priority", p.name);
     button.type = "button";
@@ -190,6 +201,8 @@ function renderPriority() {
 
 function renderLabels() {
   document.documentElement.lang = kiosk.lang;
+  $("hello").hidden = !kiosk.citizen;
+  if (kiosk.citizen) $("hello-text").textContent = t("kiosk_hello", { name: kiosk.citizen.name });
   document.querySelectorAll("[data-label]").forEach((node) => { node.textContent = t(node.dataset.label); });
   $("closed-banner").hidden = kiosk.snapshot.open;
   if (kiosk.ticketWait) $("ticket-wait").textContent = waitWords(kiosk.ticketWait) || "";
@@ -207,6 +220,7 @@ function render() {
   if (kiosk.screen === "services") renderServices();
   if (kiosk.screen === "search") renderSearch();
   if (kiosk.screen === "priority") renderPriority();
+  if (kiosk.screen === "checkin") renderCheckIn();
 }
 
 // -- choosing and issuing --------------------------------------------------------------------
@@ -228,7 +242,7 @@ async function issue(service, priority) {
   try {
     const response = await fetch("/api/v1/tickets", {
       method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Kiosk-Key": KIOSK_KEY },
-      body: JSON.stringify({ service: service.id, priority, centre: CENTRE }),
+      body: JSON.stringify({ service: service.id, priority, centre: CENTRE, ...citizenOfTicket() }),
     });
     const body = await response.json().catch(() => ({}));
     if (response.status === 201) showTicket(body, service, priority, started);
@@ -243,7 +257,11 @@ async function issue(service, priority) {
   }
 }
 
-function showTicket(ticket, service, priority, started) {
+function showTicket(ticket, service, priority, started, note = null) {
+  kiosk.citizen = null;          // the next person at the kiosk is someone else
+  $("ticket-note").hidden = !note;
+  $("ticket-note").textContent = note ? note.text : "";
+  $("ticket-note").classList.toggle("late", Boolean(note && note.late));
   $("ticket-number").textContent = ticket.number;
   $("ticket-service").textContent = service.name;
   const category = kiosk.snapshot.priorities.find((p) => p.code === priority);
@@ -267,12 +285,100 @@ function showTicket(ticket, service, priority, started) {
   window.hangdoiKiosk.issued += 1;
 }
 
-function message(code) {
+function message(code, error = null) {
   const known = code && LABELS.vi[code] ? code : "kiosk_error";
   $("message-text").dataset.label = known;
   $("message-text").textContent = t(known);
+  // A message with details (the time to come back, the day booked) is the server's own sentence.
+  if (error && /\{/.test(LABELS.vi[known] || "")) {
+    const halves = (error.message || "").split(" / ");
+    delete $("message-text").dataset.label;
+    $("message-text").textContent = kiosk.lang === "en" && halves[1] ? halves[1] : halves[0];
+  }
   show("message");
 }
+
+// -- arriving with a booking or a remote number ---------------------------------------------
+function renderCheckIn() {
+  $("code-text").textContent = kiosk.code;
+  $("code-box").classList.toggle("empty", !kiosk.code);
+  $("checkin-go").disabled = kiosk.code.length !== CODE_LENGTH || busy();
+}
+
+function buildCodeKeyboard() {
+  const press = (value) => {
+    if (value === "⌫") kiosk.code = kiosk.code.slice(0, -1);
+    else if (value === "clear") kiosk.code = "";
+    else if (kiosk.code.length < CODE_LENGTH) kiosk.code += value;
+    renderCheckIn();
+  };
+  const rows = CODE_KEYS.map((keys, i) => {
+    const row = el("div", "row");
+    for (const k of keys) row.append(key(k, k, press));
+    if (i === CODE_KEYS.length - 1) row.append(key("⌫", "⌫", press, "wide"), key("clear", "✕", press, "wide"));
+    return row;
+  });
+  $("code-keyboard").replaceChildren(...rows);
+}
+
+async function checkIn(code) {
+  if (busy()) return;
+  kiosk.issuing = true;
+  const started = performance.now();
+  const spinner = setTimeout(() => { $("busy").hidden = false; }, 150);
+  try {
+    const response = await fetch("/api/v1/check-in", {
+      method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Kiosk-Key": KIOSK_KEY },
+      body: JSON.stringify({ code }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) {
+      const service = services().find((s) => s.id === body.service.id) || { ...body.service, counters: [] };
+      const booking = body.booking;
+      const note = booking.kind === "remote" ? { text: t("kiosk_note_remote") }
+        : { text: t(booking.late ? "kiosk_note_late" : "kiosk_note_slot", { start: booking.start }), late: booking.late };
+      showTicket(body, service, body.priority, started, note);
+    } else {
+      message(body.error?.code, body.error);
+    }
+  } catch (err) {
+    message(null);
+  } finally {
+    clearTimeout(spinner);
+    $("busy").hidden = true;
+    kiosk.issuing = false;
+    kiosk.code = "";
+    kiosk.quietUntil = Date.now() + QUIET_AFTER_TICKET_MS;
+  }
+}
+
+// What the scanner read: a chip ID card greets its holder; anything else is taken for a booking's
+// or remote number's code (or its page's address) and checked in; the server says what it is not.
+function scanned(text) {
+  const card = CCCD.exec(text.trim());
+  if (card) { readIdCard(card); return; }
+  checkIn(text.trim());
+}
+
+function readIdCard(card) {
+  const [, idNumber, , name, birth] = card;
+  const born = new Date(Date.UTC(Number(birth.slice(4, 8)), Number(birth.slice(2, 4)) - 1, Number(birth.slice(0, 2))));
+  const today = new Date();
+  let age = today.getFullYear() - born.getUTCFullYear();
+  if (today.getMonth() < born.getUTCMonth() || (today.getMonth() === born.getUTCMonth() && today.getDate() < born.getUTCDate())) age -= 1;
+  kiosk.citizen = { idNumber, name: name.trim(), age };
+  show(kiosk.screen === "priority" ? "priority" : "home");
+}
+
+function elderlyOffer() {
+  const rule = kiosk.snapshot.elderly;
+  if (!kiosk.citizen || !rule || kiosk.citizen.age < rule.age) return null;
+  return kiosk.snapshot.priorities.find((p) => p.code === rule.priority) || null;
+}
+
+// The card's name and number travel with the ticket only where the centre keeps personal data.
+const citizenOfTicket = () => (kiosk.citizen && kiosk.snapshot.personal_data
+  ? { citizen: { full_name: kiosk.citizen.name, id_number: kiosk.citizen.idNumber } } : {});
 
 // -- search keyboard -------------------------------------------------------------------------
 function buildKeyboard() {
@@ -314,7 +420,7 @@ function tick() {
   const since = kiosk.screen === "ticket" ? kiosk.shownAt : Math.max(kiosk.lastTouch, kiosk.shownAt);
   const left = Math.ceil((limit - (Date.now() - since)) / 1000);
   if (kiosk.screen === "ticket") $("countdown").textContent = t("kiosk_returning", { n: Math.max(0, left) });
-  if (left <= 0) { kiosk.lang = "vi"; show("home"); }
+  if (left <= 0) { kiosk.lang = "vi"; kiosk.citizen = null; show("home"); }
 }
 
 document.addEventListener("pointerdown", () => { kiosk.lastTouch = Date.now(); }, true);
@@ -325,6 +431,23 @@ document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click"
   show(target === "priority" || target === "ticket" ? "home" : target);
 }));
 $("search-open").addEventListener("click", () => show("search"));
+$("checkin-open").addEventListener("click", () => { kiosk.code = ""; show("checkin"); });
+$("checkin-go").addEventListener("click", () => checkIn(kiosk.code));
+$("not-me").addEventListener("click", () => { kiosk.citizen = null; render(); });
+$("elderly-take").addEventListener("click", () => { const p = elderlyOffer(); if (p) issue(kiosk.service, p.code); });
+const scan = { text: "", last: 0 };
+document.addEventListener("keydown", (event) => {
+  const now = performance.now();
+  if (now - scan.last > SCAN_GAP_MS) scan.text = "";
+  scan.last = now;
+  if (event.key === "Enter") {
+    const text = scan.text;
+    scan.text = "";
+    if (text.length >= CODE_LENGTH) { event.preventDefault(); kiosk.lastTouch = Date.now(); scanned(text); }
+  } else if (event.key.length === 1) {
+    scan.text = (scan.text + event.key).slice(-400);
+  }
+});
 document.querySelectorAll(".pager button").forEach((b) => b.addEventListener("click", () => {
   turnPage(b.closest(".pager").id.replace(/-pager$/, ""), Number(b.dataset.page));
 }));
@@ -336,6 +459,7 @@ $("no-priority").addEventListener("click", () => issue(kiosk.service, null));
 $("lang").addEventListener("click", () => { kiosk.lang = kiosk.lang === "vi" ? "en" : "vi"; render(); tick(); });
 
 buildKeyboard();
+buildCodeKeyboard();
 applySnapshot(kiosk.snapshot);
 tick();
 setInterval(tick, 1000);

@@ -19,6 +19,7 @@ function stateText(tk, t) {
     case "done": return t("status_done");
     case "no_show": return t("status_no_show", { counter });
     case "cancelled": return t("status_cancelled");
+    case "remote": return t("status_remote");
     default: return t("status_closed");
   }
 }
@@ -36,7 +37,61 @@ function render() {
   document.getElementById("wait").hidden = !wait;
   document.getElementById("wait-vi").textContent = wait ? ticket.estimated_wait.text.vi : "";
   document.getElementById("wait-en").textContent = wait ? ticket.estimated_wait.text.en : "";
-  if (ticket.status === "called" && was !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+  if (ticket.status === "called" && was !== "called") signal(t("status_called", { counter: ticket.counter?.number ?? "" }));
+  renderRemote();
+}
+
+// -- a number taken from a phone: when to set off, and a signal when the turn is near ----------
+const REMOTE = document.getElementById("remote");
+const NEAR_MINUTES = REMOTE ? Number(REMOTE.dataset.nearMinutes) : 15;
+let nearSignalled = false;
+const clockAt = (minutes) => new Date(Date.now() + minutes * 60000).toTimeString().slice(0, 5);
+
+function renderRemote() {
+  if (!REMOTE) return;
+  REMOTE.hidden = ticket.status !== "remote";
+  if (REMOTE.hidden) return;
+  const wait = ticket.estimated_wait;
+  const near = ticket.position === 0 || (wait && wait.low !== null && wait.low <= NEAR_MINUTES);
+  for (const lang of ["vi", "en"]) {
+    const text = near ? say(lang)("status_set_off_now")
+      : wait && wait.low !== null ? say(lang)("status_set_off", { from: clockAt(wait.low), to: clockAt(wait.high ?? wait.low) }) : "";
+    document.getElementById(lang === "vi" ? "set-off" : "set-off-en").textContent = text;
+  }
+  if (near && !nearSignalled) { nearSignalled = true; signal(say("vi")("status_near_title")); }
+}
+
+// Sound, vibration and, where the citizen allowed it, the browser's own notification.
+function signal(words) {
+  document.body.classList.add("near");
+  if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]);
+  try {
+    const audio = new AudioContext();
+    for (const [i, freq] of [880, 660, 880].entries()) {
+      const tone = audio.createOscillator();
+      tone.frequency.value = freq;
+      tone.connect(audio.destination);
+      tone.start(audio.currentTime + i * 0.35);
+      tone.stop(audio.currentTime + i * 0.35 + 0.25);
+    }
+  } catch (err) { /* no sound without a tap first on some phones: the vibration and the page remain */ }
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification(`${ticket.number} · ${words}`, { tag: ticket.public_id });
+  }
+  window.hangdoiStatus = { ...(window.hangdoiStatus || {}), signalled: (window.hangdoiStatus?.signalled || 0) + 1, words };
+}
+
+if (REMOTE) {
+  document.getElementById("notify").addEventListener("click", async () => {
+    if ("Notification" in window && Notification.permission === "default") await Notification.requestPermission();
+    document.getElementById("notify").hidden = true;
+    document.getElementById("notify-on").hidden = false;
+  });
+  document.getElementById("give-up").addEventListener("click", async () => {
+    if (!confirm(say("vi")("bk_cancel_confirm"))) return;
+    const response = await fetch(`/api/v1/bookings/${encodeURIComponent(ticket.public_id)}/cancel`, { method: "POST" });
+    if (response.ok) refresh();
+  });
 }
 
 async function refresh() {

@@ -24,6 +24,9 @@ def upgrade() -> None:
                     sqlite_where=sa.text(DUE_WAITING_SQL), postgresql_where=sa.text(DUE_WAITING_SQL))
     op.create_index("ix_ticket_remote", "ticket", ["centre_id", "local_day", "service_id", "queued_at"],
                     sqlite_where=sa.text(REMOTE_SQL), postgresql_where=sa.text(REMOTE_SQL))
+    # Details read from a chip ID card at the kiosk were recorded by no officer.
+    with op.batch_alter_table("citizen_detail") as batch:
+        batch.alter_column("recorded_by", existing_type=sa.Integer(), nullable=True)
     op.create_table(
         "booking",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -67,6 +70,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM citizen_detail WHERE recorded_by IS NULL")
+    with op.batch_alter_table("citizen_detail") as batch:
+        batch.alter_column("recorded_by", existing_type=sa.Integer(), nullable=False)
     op.drop_table("booking_count")
     op.drop_index("ix_booking_centre_id_local_day_status", table_name="booking")
     op.drop_index("ix_booking_slot", table_name="booking")

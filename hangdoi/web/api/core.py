@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from hangdoi import engine
-from hangdoi.engine import ratings, scope, services, state
+from hangdoi.engine import citizens, ratings, scope, services, state
+from hangdoi.engine.errors import DomainError
 from hangdoi.services import auth
 from hangdoi.services.actions import COUNTER_ACTIONS, run_counter_action
 from hangdoi.services.waits import supervision_view
-from hangdoi.validation import INT, STR, Field
+from hangdoi.validation import INT, OBJ, STR, Field, check_object
 from hangdoi.web.api.blueprint import (
     api,
     bearer_token,
@@ -37,6 +38,8 @@ TICKET_FIELDS = {
     "kiosk": STR(nullable=True, max_length=64,
                  description="Ignored: a kiosk is the one whose key the X-Hangdoi-Kiosk-Key header proves"),
     "centre": INT(nullable=True, description="The kiosk's centre, if given; it must be the kiosk's own"),
+    "citizen": OBJ(nullable=True, description="{full_name, id_number} read from the chip ID card scanned at the "
+                                              "kiosk; kept only where the centre keeps personal data"),
 }
 
 
@@ -103,11 +106,26 @@ def issue_ticket():
         if centre != kiosk["centre_id"]:
             raise ApiError("invalid_field", 422, field="centre", reason="not the kiosk's centre")
         name = kiosk["name"]
-    ticket = engine.issue_ticket(ctx.db, centre, body["service"], priority=body["priority"], kiosk=name)
+    citizen = _id_card(body["citizen"]) if body["citizen"] is not None else None
+    ticket = engine.issue_ticket(ctx.db, centre, body["service"], priority=body["priority"], kiosk=name,
+                                 citizen=citizen)
     ticket = ctx.estimates.with_estimate(ticket, centre)
     # The ticket is committed: whatever the printer does now, the citizen has a number.
     printed = ctx.printing.print_ticket(centre, ticket, name, public_url)
     return jsonify({**ticket, "print": printed}), 201
+
+
+def _id_card(raw: dict) -> dict:
+    """The citizen read from a chip ID card: a name and a 12-digit number, nothing else."""
+    fields = {"full_name": STR(required=True, max_length=100), "id_number": STR(required=True, max_length=12)}
+    checked = check_object(raw, fields)
+    try:
+        clean = citizens.cleaned(checked["full_name"], None, checked["id_number"])
+    except DomainError as exc:
+        raise ApiError(exc.code, 422) from None
+    if len(clean["id_number"]) != 12:
+        raise ApiError("booking_id_invalid", 422)
+    return clean
 
 
 def anonymous_allowance(centre: int) -> None:
