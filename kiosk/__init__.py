@@ -92,8 +92,8 @@ def ticket_status_page(public_id: str):
         return render_template("kiosk/status.html", t=text, ticket=None, labels=labels(("status_", "wait_"))), 404
     remote = None
     if ticket["status"] == "remote":      # a number taken from a phone: its code, to check in with
-        booking = bookings.status(hangdoi().db, public_id)
-        remote = {"code": booking["code"],
+        held = bookings.status(hangdoi().db, public_id)
+        remote = {"code": held["code"],
                   "near_minutes": bookings.offer(hangdoi().db, ticket["centre_id"])["near_minutes"]}
     return render_template("kiosk/status.html", t=text, ticket=ticket, remote=remote,
                            labels=labels(("status_", "wait_", "bk_cancel"), ("booking_not_open",)),

@@ -361,9 +361,11 @@ def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id
 
 
 def _find_for_check_in(tx: Tx, centre_id: int, raw: str) -> dict:
-    """The booking a typed code or a scanned QR code names: its code, or the address of its page."""
+    """The booking a typed code or a scanned QR code names: its code, or the address of its page
+    (/b/… for a slot, /t/… for a remote number, whose page is its ticket's)."""
     code = code_of(raw)
-    public_id = raw.rstrip("/").rsplit("/b/", 1)[-1] if "/b/" in raw else None
+    page = next((p for p in ("/b/", "/t/") if p in raw), None)
+    public_id = raw.rstrip("/").rsplit(page, 1)[-1] if page else None
     if code is None and public_id is None:
         raise Invalid("booking_code_invalid")
     found = (_booking(tx, "code = :code AND centre_id = :c", lock=True, code=code, c=centre_id) if code
@@ -379,7 +381,7 @@ def _find_for_check_in(tx: Tx, centre_id: int, raw: str) -> dict:
 def expire_due(db, centre_id: int) -> list[dict]:
     """Cancel what can no longer be kept: remote numbers whose turn came `remote_grace_minutes`
     ago (or of an earlier day), slot bookings whose check-in window closed. Returns the bookings
-    ended now, whose holders are to be told."""
+    ended now (their rows, with the contact), whose holders are to be told."""
     def body(work: Work) -> list[dict]:
         tx = work.tx
         centre = tx.centre(centre_id)
@@ -400,7 +402,7 @@ def expire_due(db, centre_id: int) -> list[dict]:
                 over = window(rules, slot_start)[1] < work.now
             if over:
                 _end(work, booking, EXPIRED, "not_checked_in")
-                ended.append(booking_view(tx, booking))
+                ended.append(booking)
         return ended
 
     return transact(db, body)

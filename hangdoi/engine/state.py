@@ -16,7 +16,7 @@ from hangdoi.engine.hours import accepts_tickets
 from hangdoi.engine.policy import policy_for
 from hangdoi.engine.scope import supervises
 from hangdoi.engine.sql import Tx
-from hangdoi.models import PRIMARY
+from hangdoi.models import PRIMARY, REMOTE
 
 RECENT_CALLS = 10
 # The Law on the Elderly (Luật Người cao tuổi 2009): citizens from 60 are elderly.
@@ -212,6 +212,11 @@ def centre_name(db, centre_id: int) -> str:
         return _centre(tx, centre_id)["name"]
 
 
+def centre_settings(db, centre_id: int) -> dict:
+    with _reading(db) as tx:
+        return _centre(tx, centre_id)["settings"]
+
+
 def centre_summary(db, centre_id: int) -> dict:
     """One centre's day in a line, for the province's list of centres."""
     with _reading(db) as tx:
@@ -376,5 +381,15 @@ def ticket_status(db, public_id: str) -> dict:
         target = ticket["target_counter_id"]
         staffed = target is None or tx.value(
             "SELECT count(*) FROM counter_session WHERE counter_id = :c AND ended_at IS NULL", c=target) > 0
-        return {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket),
-                "centre_id": ticket["centre_id"], "target_counter_staffed": staffed}
+        found = {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket),
+                 "centre_id": ticket["centre_id"], "target_counter_staffed": staffed}
+        if ticket["status"] == REMOTE:
+            # Not in the forecast until checked in: it would be called just before the first
+            # ticket queued after it, whose estimate stands in for its own.
+            found["stand_in"] = tx.value(
+                "SELECT id FROM ticket WHERE centre_id = :c AND local_day = :d AND status = 'waiting' "
+                "AND service_id = :s AND target_counter_id IS NULL AND priority_id IS NULL "
+                "AND (queued_at > :q OR (queued_at = :q AND id > :id)) ORDER BY queued_at, id LIMIT 1",
+                c=ticket["centre_id"], d=tx.day(ticket["local_day"]), s=ticket["service_id"],
+                q=tx.instant(ticket["queued_at"]), id=ticket["id"])
+        return found

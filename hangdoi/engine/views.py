@@ -173,7 +173,7 @@ def counter_status(active: bool, signed_in: bool, paused: bool, ticket_status: s
 def call_view(tx: Tx, ticket: dict, counter_id: int, recall: bool) -> dict:
     return {
         "ticket": {"id": ticket["id"], "number": ticket["display_number"],
-                   "service": service_ref(tx, ticket["service_id"])},
+                   "service": service_ref(tx, ticket["service_id"]), "origin": ticket["origin"]},
         "counter": counter_ref(tx, counter_id),
         "recall": recall,
         "at": iso_local(tx, ticket["centre_id"], ticket["called_at"]),

@@ -33,7 +33,7 @@ function render() {
   document.getElementById("state").textContent = stateText(ticket, say("vi"));
   document.getElementById("state-en").textContent = stateText(ticket, say("en"));
   document.getElementById("issued").textContent = (ticket.issued_at || "").slice(11, 16);
-  const wait = ticket.status === "waiting" && ticket.estimated_wait && ticket.estimated_wait.text.vi;
+  const wait = ["waiting", "remote"].includes(ticket.status) && ticket.estimated_wait && ticket.estimated_wait.text.vi;
   document.getElementById("wait").hidden = !wait;
   document.getElementById("wait-vi").textContent = wait ? ticket.estimated_wait.text.vi : "";
   document.getElementById("wait-en").textContent = wait ? ticket.estimated_wait.text.en : "";
@@ -54,8 +54,11 @@ function renderRemote() {
   const wait = ticket.estimated_wait;
   const near = ticket.position === 0 || (wait && wait.low !== null && wait.low <= NEAR_MINUTES);
   for (const lang of ["vi", "en"]) {
-    const text = near ? say(lang)("status_set_off_now")
-      : wait && wait.low !== null ? say(lang)("status_set_off", { from: clockAt(wait.low), to: clockAt(wait.high ?? wait.low) }) : "";
+    const t = say(lang);
+    const ahead = ticket.position === 0 ? "" : ticket.position === 1 ? t("status_ahead_one") : t("status_ahead", { n: ticket.position });
+    const when = near ? t("status_set_off_now")
+      : wait && wait.low !== null ? t("status_set_off", { from: clockAt(wait.low), to: clockAt(wait.high ?? wait.low) }) : "";
+    const text = [ahead && `${ahead}.`, when].filter(Boolean).join(" ");
     document.getElementById(lang === "vi" ? "set-off" : "set-off-en").textContent = text;
   }
   if (near && !nearSignalled) { nearSignalled = true; signal(say("vi")("status_near_title")); }

@@ -1,0 +1,150 @@
+"""Messages to citizens whose visit began on a phone: "your turn is near", "please go to counter
+3", and "your booking was cancelled because nobody came".
+
+A thread per process looks at every centre now and then: it ends what can no longer be kept
+(hangdoi/engine/bookings.py, expire_due) and finds remote numbers whose call the forecast puts
+within the centre's `near_minutes`. Calls come from the commit listener as they happen. Sending
+is done by one more thread, through the centre's SMS channel (drivers/sms/: a GSM modem or an
+HTTP gateway, `centre.settings["sms"]`), so a slow or failed channel never holds a call or a
+transaction. Each message is claimed in the database before it is sent, so that several workers
+send it once; its outcome goes on the ticket's timeline.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from drivers.sms import Sent, SmsChannel
+from drivers.sms.gateway import HttpGateway
+from drivers.sms.modem import GsmModem
+from drivers.sms.text import without_diacritics
+from hangdoi.engine import bookings, scope, state
+from hangdoi.engine.booking_rules import rules_of
+
+log = logging.getLogger(__name__)
+LOOK_EVERY_SECONDS = 20
+
+TEXTS = {
+    "near": "[{centre}] Số {number} ({service}): sắp đến lượt quý vị, dự kiến khoảng {minutes} phút nữa. "
+            "Mời đến trung tâm và quét mã {code} tại ki-ốt.",
+    "called": "[{centre}] Mời quý vị có số {number} đến quầy {counter}.",
+    "ended": "[{centre}] {what} {code} đã bị huỷ vì quý vị không có mặt đúng giờ. Xin cảm ơn.",
+}
+
+
+def channel_for(settings: dict) -> SmsChannel | None:
+    """The centre's SMS channel, or None when it has none (the status page still signals)."""
+    sms = settings.get("sms") or {}
+    if sms.get("channel") == "gsm" and sms.get("port"):
+        return GsmModem(sms["port"], baudrate=int(sms.get("baudrate", 115200)))
+    if sms.get("channel") == "http" and sms.get("url"):
+        return HttpGateway(sms["url"], sms.get("method", "POST"), sms.get("headers"), sms.get("body", ""),
+                           sms.get("success"))
+    return None
+
+
+class Notifier:
+    def __init__(self, db, estimates, interval: float = LOOK_EVERY_SECONDS):
+        self.db, self.estimates, self.interval = db, estimates, interval
+        self._outbox: queue.Queue = queue.Queue()
+        self._wake = threading.Event()
+        self._channels: dict[str, SmsChannel] = {}
+        self._started = False
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._look_loop, name="hangdoi-notify-look", daemon=True).start()
+        threading.Thread(target=self._send_loop, name="hangdoi-notify-send", daemon=True).start()
+
+    # -- what happens: calls, from the commit listener (cheap: queued, sent elsewhere) ---------
+    def on_commit(self, change) -> None:
+        for call in change.calls:
+            if not call["recall"] and call["ticket"].get("origin"):
+                self._outbox.put(("called", change.centre_id, call))
+        if change.calls:
+            self._wake.set()           # a call moves everyone's forecast: look again soon
+        self.start()
+
+    # -- what time does: expiry, and the turn coming near --------------------------------------
+    def _look_loop(self) -> None:
+        while not self.db.closed:
+            try:
+                for centre_id in scope.centre_ids(self.db):
+                    self.look(centre_id)
+            except Exception:  # noqa: BLE001 — a message is a courtesy; it must never stop the centre
+                log.exception("could not look for messages to send")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def look(self, centre_id: int) -> None:
+        for ended in bookings.expire_due(self.db, centre_id):
+            self._outbox.put(("ended", centre_id, ended))
+        open_remote = bookings.open_remote(self.db, centre_id)
+        if not open_remote:
+            return
+        near_minutes = rules_of(state.centre_settings(self.db, centre_id)).near_minutes
+        for booking in open_remote:
+            if "near" in booking["notices"]:
+                continue
+            ticket = self.estimates.with_estimate(state.ticket_status(self.db, booking["public_id"]), centre_id)
+            wait = ticket.get("estimated_wait") or {}
+            if ticket["position"] == 0 or (wait.get("low") is not None and wait["low"] <= near_minutes):
+                self._outbox.put(("near", centre_id, {"booking": booking, "ticket": ticket,
+                                                      "minutes": wait.get("minutes") or wait.get("low") or 0}))
+
+    # -- sending ------------------------------------------------------------------------------
+    def _send_loop(self) -> None:
+        while not self.db.closed:
+            try:
+                what, centre_id, item = self._outbox.get(timeout=1)
+            except queue.Empty:
+                continue
+            try:
+                self.deliver(what, centre_id, item)
+            except Exception:  # noqa: BLE001
+                log.exception("could not send a %s message", what)
+
+    def deliver(self, what: str, centre_id: int, item: dict) -> Sent | None:
+        """Claim, send, record one message; None when it was not this process's to send."""
+        booking = item.get("booking") if what == "near" else item if what == "ended" else \
+            bookings.of_ticket(self.db, item["ticket"]["id"])
+        if booking is None:
+            return None
+        booking_id = booking["id"]
+        claimed = bookings.claim_notice(self.db, booking_id, what)
+        if claimed is None:
+            return None
+        settings = state.centre_settings(self.db, centre_id)
+        channel = self._channel(settings)
+        if channel is None:
+            bookings.record_notice(self.db, booking_id, what, "page", "shown")
+            return None
+        text = self.text(what, centre_id, claimed, item)
+        if (settings.get("sms") or {}).get("ascii", True):
+            text = without_diacritics(text)
+        sent = channel.send(claimed["phone"], text)
+        bookings.record_notice(self.db, booking_id, what, channel.name, "sent" if sent.ok else "failed", sent.detail)
+        return sent
+
+    def _channel(self, settings: dict) -> SmsChannel | None:
+        key = repr(sorted((settings.get("sms") or {}).items()))
+        if key not in self._channels:
+            self._channels[key] = channel_for(settings)
+        return self._channels[key]
+
+    def text(self, what: str, centre_id: int, booking: dict, item: dict) -> str:
+        centre = state.centre_name(self.db, centre_id)
+        if what == "near":
+            ticket = item["ticket"]
+            return TEXTS["near"].format(centre=centre, number=ticket["number"], service=ticket["service"]["name"],
+                                        minutes=item["minutes"], code=booking["code"])
+        if what == "called":
+            return TEXTS["called"].format(centre=centre, number=item["ticket"]["number"],
+                                          counter=item["counter"]["number"])
+        return TEXTS["ended"].format(centre=centre, code=booking["code"],
+                                     what="Số" if booking["kind"] == "remote" else "Lịch hẹn")

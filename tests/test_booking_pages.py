@@ -1,0 +1,207 @@
+"""Visits that begin on a phone, in real Chromium against a live server: book → cancel at phone
+size; take a remote number → watch it move → the "near" signal → check in at the kiosk by the
+scanner's keystrokes → called on the board; a chip ID card scanned at the kiosk."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+
+import pytest
+
+from hangdoi.fixtures.demo import DEMO_CENTRE
+
+from .centres import open_now
+from .conftest import screenshot, start_demo
+
+PHONE = {"width": 390, "height": 844}
+KIOSK = {"width": 1080, "height": 1920}
+BOARD = {"width": 1280, "height": 720}
+
+
+@pytest.fixture
+def site(tmp_path):
+    spec = {**open_now(DEMO_CENTRE), "settings": {**DEMO_CENTRE["settings"], "personal_data": True}}
+    server, ids = start_demo(tmp_path, spec=spec, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "1000"})
+    yield server, ids
+    server.stop()
+
+
+def phone(browser):
+    return browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+
+
+def test_a_citizen_books_a_slot_on_the_phone_and_cancels_it(browser, site):
+    server, ids = site
+    page = phone(browser)
+    page.goto(f"{server.url}/book")
+    page.wait_for_selector("body[data-ready='1'] #fields .choice")
+    screenshot(page, "book-fields-390x844")
+    page.fill("#search", "khai sinh")                       # without diacritics is found too
+    page.tap("#fields .choice:has-text('Đăng ký khai sinh')")
+    page.wait_for_selector("#step-how:not([hidden])")
+    screenshot(page, "book-how-390x844")
+    page.tap("#way-slot")
+    page.wait_for_selector("#slots[data-ready='1'] .slot")
+    page.tap("#days .day >> nth=1")                         # not today: every slot is still ahead
+    page.wait_for_selector("#slots[data-ready='1'] .slot:not([disabled])")
+    screenshot(page, "book-slots-390x844")
+    chosen = page.locator("#slots .slot:not([disabled]) strong").first.inner_text()
+    page.locator("#slots .slot:not([disabled])").first.tap()
+    page.fill("#full_name", "Nguyễn Thị Hoa")
+    page.fill("#phone", "012")                               # a wrong number: told plainly, nothing booked
+    page.tap("#submit")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "10 chữ số" in page.inner_text("#error")
+    screenshot(page, "book-form-error-390x844")
+    page.fill("#phone", "0912 345 678")
+    page.tap("#submit")
+    page.wait_for_url("**/b/*")
+    page.wait_for_selector("body[data-ready='1'] .qr")
+    assert page.inner_text("#state") == "Đã đặt lịch"
+    assert chosen.split("–")[0] in page.inner_text("#when")
+    screenshot(page, "booking-page-390x844")
+    page.tap("#cancel")
+    screenshot(page, "booking-cancel-confirm-390x844")
+    page.tap("#cancel-yes")
+    page.wait_for_selector(".card[data-status='cancelled']")
+    assert page.inner_text("#state") == "Lịch hẹn đã huỷ"
+    screenshot(page, "booking-cancelled-390x844")
+    page.close()
+
+
+def test_a_remote_number_moves_signals_checks_in_by_scanner_and_is_called_on_the_board(browser, site):
+    server, ids = site
+    for _ in range(3):                                       # people already in the hall
+        assert server.post("/tickets", json={"service": "HT01"}).status_code == 201
+    page = phone(browser)
+    page.goto(f"{server.url}/book")
+    page.wait_for_selector("body[data-ready='1'] #fields .choice")
+    page.tap("#fields .choice:has-text('Tư pháp – Hộ tịch')")
+    page.tap("#procedures .choice:has-text('Đăng ký khai sinh')")
+    page.tap("#way-remote")
+    page.fill("#full_name", "Phạm Văn Đức")
+    page.fill("#phone", "+84 987 654 321")
+    page.tap("#submit")
+    page.wait_for_url("**/t/*")
+    public_id = page.url.rsplit("/", 1)[-1]
+    page.wait_for_selector(".card[data-status='remote']")
+    assert page.inner_text("#state") == "Số đã giữ chỗ — quý vị chưa có mặt"
+    code = page.inner_text("#remote .code").replace(" ", "")
+    screenshot(page, "remote-number-390x844")
+    # The counters call the three ahead: the page follows, and says to come now when next.
+    token = server.login("canbo1", "matkhau1")
+    counter = ids.counter(1)
+    assert server.post(f"/counters/{counter}/sign-in", token).status_code == 200
+    server.post(f"/counters/{counter}/call-next", token)
+    server.post(f"/counters/{counter}/call-next", token, json={"previous": "served"})
+    server.post(f"/counters/{counter}/call-next", token, json={"previous": "served"})
+    page.wait_for_function("() => window.hangdoiStatus && window.hangdoiStatus.signalled >= 1")
+    assert page.inner_text("#set-off") == "Sắp đến lượt quý vị: hãy đến trung tâm ngay."
+    screenshot(page, "remote-number-near-390x844")
+    # A lobby board shows the call once the citizen has checked in at the kiosk.
+    board = browser.new_page(viewport=BOARD)
+    board.goto(f"{server.url}/display/{ids.displays[next(iter(ids.displays))]}")
+    board.wait_for_selector("body[data-queues-fitted]")
+    kiosk = browser.new_page(viewport=KIOSK, has_touch=True)
+    kiosk.goto(f"{server.url}/kiosk/{next(iter(ids.kiosks.values()))}")
+    kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
+    kiosk.keyboard.type(f"{server.url}/t/{public_id}", delay=3)   # the scanner reads the QR code
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_selector("#ticket:not([hidden]), #message:not([hidden])")
+    assert kiosk.locator("#message").is_hidden(), kiosk.inner_text("#message-text")
+    assert "giữ nguyên chỗ" in kiosk.inner_text("#ticket-note")
+    screenshot(kiosk, "kiosk-checked-in-1080x1920")
+    page.wait_for_selector(".card[data-status='waiting']")
+    server.post(f"/counters/{counter}/call-next", token, json={"previous": "served"})
+    page.wait_for_selector(".card[data-status='called']")
+    number = page.inner_text("#number")
+    board.wait_for_function(f"() => document.body.innerText.includes({number!r})")
+    screenshot(board, "board-remote-called-1280x720")
+    # Typed on the kiosk's keys instead, the same code is refused now: it has been used.
+    kiosk.goto(f"{server.url}/kiosk/{next(iter(ids.kiosks.values()))}")
+    kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
+    kiosk.tap("#checkin-open")
+    for ch in code:
+        kiosk.tap(f"#code-keyboard .key[data-key='{ch}']")
+    screenshot(kiosk, "kiosk-checkin-typed-1080x1920")
+    kiosk.tap("#checkin-go")
+    kiosk.wait_for_selector("#message:not([hidden])")
+    assert kiosk.inner_text("#message-text") == "Mã này đã được dùng để vào hàng chờ rồi."
+    for p in (page, board, kiosk):
+        p.close()
+
+
+def cccd(name: str, born: date) -> str:
+    return f"001075012345|012345678|{name}|{born:%d%m%Y}|Nam|Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021"
+
+
+def scan(page, text: str) -> None:
+    """What a 2D scanner in keyboard mode sends: a keydown per character, then Enter. (Playwright
+    types letters outside a US keyboard as text input without keydowns; a scanner does not.)"""
+    page.evaluate("""(text) => { for (const key of [...text, 'Enter'])
+        document.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true })); }""", text)
+
+
+def test_a_chip_id_card_offers_priority_to_a_75_year_old_not_to_a_40_year_old(browser, site):
+    server, ids = site
+    kiosk = browser.new_page(viewport=KIOSK, has_touch=True)
+    kiosk.goto(f"{server.url}/kiosk/{next(iter(ids.kiosks.values()))}")
+    kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
+    today = date.today()
+    scan(kiosk, cccd("Nguyễn Văn Thọ", today.replace(year=today.year - 75) - timedelta(days=3)))
+    kiosk.wait_for_selector("#hello:not([hidden])")
+    assert kiosk.inner_text("#hello-text") == "Xin chào Nguyễn Văn Thọ. Mời chọn thủ tục."
+    screenshot(kiosk, "kiosk-home-card-read-1080x1920")
+    kiosk.tap(".domain:has-text('Chứng thực')")
+    kiosk.tap("#service-list .service >> nth=0")
+    kiosk.wait_for_selector("#elderly-offer:not([hidden])")
+    assert "75 tuổi" in kiosk.inner_text("#elderly-text")
+    screenshot(kiosk, "kiosk-elderly-offer-1080x1920")
+    kiosk.tap("#elderly-take")
+    kiosk.wait_for_selector("#ticket:not([hidden])")
+    assert kiosk.inner_text("#ticket-priority") == "Người cao tuổi"
+    kiosk.tap("#ticket .done")
+    kiosk.wait_for_selector("#home:not([hidden])")
+    assert kiosk.locator("#hello").is_hidden()             # the next person is someone else
+    kiosk.reload()                                          # (past the kiosk's pause after a ticket)
+    kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
+    scan(kiosk, cccd("Lê Thị Bốn Mươi", today.replace(year=today.year - 40)))
+    kiosk.wait_for_selector("#hello:not([hidden])")
+    kiosk.tap(".domain:has-text('Chứng thực')")
+    kiosk.tap("#service-list .service >> nth=0")
+    kiosk.wait_for_selector("#priority:not([hidden])")
+    assert kiosk.locator("#elderly-offer").is_hidden()
+    kiosk.tap("#no-priority")
+    kiosk.wait_for_selector("#ticket:not([hidden])")
+    assert kiosk.locator("#ticket-priority").is_hidden()
+    # Where the centre keeps personal data, the card's name and number went with the tickets.
+    with sqlite3.connect(server.data_dir / "hangdoi.sqlite3") as connection:
+        kept = connection.execute("SELECT full_name, id_number, recorded_by FROM citizen_detail ORDER BY ticket_id").fetchall()
+    assert kept == [("Nguyễn Văn Thọ", "001075012345", None), ("Lê Thị Bốn Mươi", "001075012345", None)]
+    kiosk.close()
+
+
+def test_a_qr_code_that_is_neither_a_booking_nor_a_card_is_told_so(browser, site):
+    server, ids = site
+    kiosk = browser.new_page(viewport=KIOSK, has_touch=True)
+    kiosk.goto(f"{server.url}/kiosk/{next(iter(ids.kiosks.values()))}")
+    kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
+    scan(kiosk, "WIFI:S:QuanCaPhe;T:WPA;P:12345678;;")
+    kiosk.wait_for_selector("#message:not([hidden])")
+    assert kiosk.inner_text("#message-text") == "Mã này không phải mã lịch hẹn hay mã số thứ tự của trung tâm."
+    screenshot(kiosk, "kiosk-unknown-code-1080x1920")
+    kiosk.close()
+
+
+def test_the_booking_page_in_english(browser, site):
+    server, ids = site
+    page = phone(browser)
+    page.goto(f"{server.url}/book")
+    page.wait_for_selector("body[data-ready='1'] #fields .choice")
+    page.tap("#lang")
+    assert page.inner_text("#fields-title") == "Choose a field"
+    page.tap("#fields .choice >> nth=0")
+    page.tap("#procedures .choice >> nth=0")
+    assert page.inner_text("#way-remote strong") == "Take a number for today"
+    screenshot(page, "book-how-en-390x844")
+    page.close()
