@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     from counter import bp as counter_pages
     from display import bp as display_pages
     from hangdoi.services.estimates.live import LiveEstimates
+    from hangdoi.services.notify import Notifier
     from hangdoi.services.printing import TicketPrinting
     from hangdoi.web import security
     from hangdoi.web.admin import bp as admin_pages
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     context.hub.devices = context.printing.devices
     context.estimates = LiveEstimates(db, emit=context.hub.estimates_changed)
     db.on_commit(context.estimates.on_commit)
+    # Messages to citizens who began on a phone; its threads start with the first committed change.
+    context.notify = Notifier(db, context.estimates)
+    db.on_commit(context.notify.on_commit)
     app.register_blueprint(api)
     app.register_blueprint(kiosk_pages)
     app.register_blueprint(counter_pages)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from drivers.sms import Sent, SmsChannel
 from drivers.sms.gateway import HttpGateway
@@ -24,9 +25,11 @@ from hangdoi.engine.booking_rules import rules_of
 
 log = logging.getLogger(__name__)
 LOOK_EVERY_SECONDS = 20
+# A call wakes the look early (the forecast moved), but a busy centre calls every few seconds.
+LOOK_AT_MOST_EVERY_SECONDS = 2
 
 TEXTS = {
-    "near": "[{centre}] Số {number} ({service}): sắp đến lượt quý vị, dự kiến khoảng {minutes} phút nữa. "
+    "near": "[{centre}] Số {number} ({service}): sắp đến lượt quý vị{when}. "
             "Mời đến trung tâm và quét mã {code} tại ki-ốt.",
     "called": "[{centre}] Mời quý vị có số {number} đến quầy {counter}.",
     "ended": "[{centre}] {what} {code} đã bị huỷ vì quý vị không có mặt đúng giờ. Xin cảm ơn.",
@@ -45,8 +48,9 @@ def channel_for(settings: dict) -> SmsChannel | None:
 
 
 class Notifier:
-    def __init__(self, db, estimates, interval: float = LOOK_EVERY_SECONDS):
-        self.db, self.estimates, self.interval = db, estimates, interval
+    def __init__(self, db, estimates, interval: float = LOOK_EVERY_SECONDS, autostart: bool = True):
+        """`autostart=False`: no threads; the caller looks and sends (`look`, `send_pending`)."""
+        self.db, self.estimates, self.interval, self.autostart = db, estimates, interval, autostart
         self._outbox: queue.Queue = queue.Queue()
         self._wake = threading.Event()
         self._channels: dict[str, SmsChannel] = {}
@@ -68,7 +72,8 @@ class Notifier:
                 self._outbox.put(("called", change.centre_id, call))
         if change.calls:
             self._wake.set()           # a call moves everyone's forecast: look again soon
-        self.start()
+        if self.autostart:
+            self.start()
 
     # -- what time does: expiry, and the turn coming near --------------------------------------
     def _look_loop(self) -> None:
@@ -78,10 +83,14 @@ class Notifier:
                     self.look(centre_id)
             except Exception:  # noqa: BLE001 — a message is a courtesy; it must never stop the centre
                 log.exception("could not look for messages to send")
+            time.sleep(LOOK_AT_MOST_EVERY_SECONDS)
             self._wake.wait(self.interval)
             self._wake.clear()
 
     def look(self, centre_id: int) -> None:
+        """Queue the messages that time has made due at this centre."""
+        if not bookings.any_open(self.db, centre_id):
+            return
         for ended in bookings.expire_due(self.db, centre_id):
             self._outbox.put(("ended", centre_id, ended))
         open_remote = bookings.open_remote(self.db, centre_id)
@@ -101,13 +110,27 @@ class Notifier:
     def _send_loop(self) -> None:
         while not self.db.closed:
             try:
-                what, centre_id, item = self._outbox.get(timeout=1)
+                job = self._outbox.get(timeout=1)
             except queue.Empty:
                 continue
+            self._deliver_safely(*job)
+
+    def send_pending(self) -> int:
+        """Send what is queued now, in this thread (the command line; tests). Returns how many."""
+        done = 0
+        while True:
             try:
-                self.deliver(what, centre_id, item)
-            except Exception:  # noqa: BLE001
-                log.exception("could not send a %s message", what)
+                job = self._outbox.get_nowait()
+            except queue.Empty:
+                return done
+            self._deliver_safely(*job)
+            done += 1
+
+    def _deliver_safely(self, what: str, centre_id: int, item: dict) -> None:
+        try:
+            self.deliver(what, centre_id, item)
+        except Exception:  # noqa: BLE001 — one message's trouble must not stop the others
+            log.exception("could not send a %s message", what)
 
     def deliver(self, what: str, centre_id: int, item: dict) -> Sent | None:
         """Claim, send, record one message; None when it was not this process's to send."""
@@ -141,8 +164,10 @@ class Notifier:
         centre = state.centre_name(self.db, centre_id)
         if what == "near":
             ticket = item["ticket"]
+            minutes = item["minutes"]
+            when = f", dự kiến khoảng {minutes} phút nữa" if minutes >= 2 else ""
             return TEXTS["near"].format(centre=centre, number=ticket["number"], service=ticket["service"]["name"],
-                                        minutes=item["minutes"], code=booking["code"])
+                                        when=when, code=booking["code"])
         if what == "called":
             return TEXTS["called"].format(centre=centre, number=item["ticket"]["number"],
                                           counter=item["counter"]["number"])

@@ -62,6 +62,7 @@ class Hangdoi:
     hub: object = None
     printing: object = None
     estimates: object = None
+    notify: object = None
     _default_centre: int | None = None
 
     def default_centre_id(self) -> int | None:
