@@ -113,6 +113,10 @@ def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     assert not page.locator(".centre-form [name=personal_data]").is_checked()     # off unless turned on
     page.check(".centre-form [name=personal_data]")
     page.fill(".centre-form [name=personal_data_days]", "14")
+    # Phones: a number for today and slots, 40 % bookable, SMS through a GSM modem.
+    page.fill(".centre-form [name=booking_share]", "40")
+    page.select_option(".centre-form [name=sms_channel]", "gsm")
+    page.fill(".centre-form [name=sms_port]", "/dev/ttyUSB0")
     loads = page.evaluate("window.hangdoiSettings.loads")
     page.click(".centre-form button[type=submit]")
     page.wait_for_function(f"() => window.hangdoiSettings.loads > {loads}")
@@ -120,6 +124,8 @@ def test_the_centre_form_saves_hours_and_says_what_is_wrong(browser, demo):
     assert page.locator(".centre-form [name=personal_data]").is_checked()
     assert page.locator(".centre-form [name=personal_data_days]").input_value() == "14"
     assert page.locator(".centre-form [name=closed_days]").input_value() == "02/09/2026\n01/01/2027"
+    assert page.locator(".centre-form [name=booking_share]").input_value() == "40"
+    assert page.locator(".centre-form [name=sms_port]").input_value() == "/dev/ttyUSB0"
     assert page.locator("#toast").is_visible()                                      # "Đã lưu"
     page.fill(".centre-form [name=closed_days]", "31/02/2026")                      # no such day
     page.click(".centre-form button[type=submit]")

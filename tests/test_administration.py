@@ -168,6 +168,29 @@ def test_centre_settings_are_saved_and_checked(client, admin):
     assert client.get("/api/v1/supervision", headers=admin).json["sla_minutes"] == 20
 
 
+def test_booking_and_sms_settings_are_saved_and_each_wrong_one_is_a_sentence(client, admin):
+    body = {"name": "Trung tâm mới", "address": "1 Lê Lợi", "timezone": "Asia/Ho_Chi_Minh",
+            "opening_hours": {"sessions": [["07:00", "11:00"], ["13:00", "16:30"]], "weekdays": [0, 1, 2, 3, 4]},
+            "closed_days": [], "settings": {
+                "booking": {"days_ahead": 3, "bookable_share": 0.4, "capacity": {"HT01": 6}, "near_minutes": 20},
+                "sms": {"channel": "gsm", "port": "/dev/ttyUSB0", "ascii": True}, "elderly_age": 75}}
+    answer = client.put("/api/v1/admin/centre", headers=admin, json=body)
+    assert answer.status_code == 200
+    assert answer.json["settings"]["booking"]["capacity"] == {"HT01": 6}
+    assert answer.json["settings"]["sms"]["port"] == "/dev/ttyUSB0" and answer.json["settings"]["elderly_age"] == 75
+    for wrong, says in (({"booking": {"days_ahead": 90}}, "“days_ahead” chưa đúng: giá trị phải trong khoảng 0 … 30"),
+                        ({"booking": {"bookable_share": 2}}, "“bookable_share” chưa đúng"),
+                        ({"booking": {"overbook": True}}, "settings.booking.overbook"),
+                        ({"sms": {"channel": "gsm"}}, "settings.sms.port"),
+                        ({"sms": {"channel": "http", "url": "ftp://x"}}, "settings.sms.url"),
+                        ({"sms": {"channel": "pigeon"}}, "settings.sms.channel"),
+                        ({"elderly_age": 12}, "settings.elderly_age")):
+        refused = client.put("/api/v1/admin/centre", headers=admin, json={**body, "settings": wrong})
+        assert refused.status_code == 422 and says in refused.json["error"]["message"], wrong
+    kept = client.get("/api/v1/admin/setup", headers=admin).json["centre"]["settings"]
+    assert kept["booking"]["days_ahead"] == 3                              # a refused change changed nothing
+
+
 def test_managers_move_waiting_tickets_keeping_their_order(client, db, ids):
     manager = bearer(client, "dung")
     first = client.post("/api/v1/tickets", json={"service": "HT01"}).json

@@ -77,17 +77,17 @@ def checked(raw: dict) -> dict:
         if key not in names:
             raise Invalid("invalid_field", field=f"settings.booking.{key}"[:60], reason="unknown setting")
         if key in ("remote", "slots", "ask_id_number"):
-            ok = type(value) is bool
+            ok, allowed = type(value) is bool, "true / false"
         elif key == "bookable_share":
-            ok = type(value) in (int, float) and 0 <= value <= 1
+            ok, allowed = type(value) in (int, float) and 0 <= value <= 1, "0 … 1 (0 % … 100 %)"
         elif key == "capacity":
-            ok = isinstance(value, dict) and len(value) <= 2000 and all(
-                isinstance(k, str) and type(v) is int and 0 <= v <= 1000 for k, v in value.items())
+            ok, allowed = isinstance(value, dict) and len(value) <= 2000 and all(
+                isinstance(k, str) and type(v) is int and 0 <= v <= 1000 for k, v in value.items()), "{mã: 0 … 1000}"
         else:
             low, high = RANGES[key]
-            ok = type(value) is int and low <= value <= high
+            ok, allowed = type(value) is int and low <= value <= high, f"{low} … {high}"
         if not ok:
-            raise Invalid("invalid_field", field=f"settings.booking.{key}", reason="see the documented range")
+            raise Invalid("booking_setting", name=key, allowed=allowed)
         clean[key] = value
     return clean
 

@@ -7,14 +7,15 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hangdoi.engine import citizens
+from hangdoi.engine import booking_rules, citizens
 from hangdoi.engine.errors import Invalid
 from hangdoi.services.administration.change import Change
 from hangdoi.services.administration.devices import checked_printer
 
 HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "ticker", "printer", "personal_data",
-            "personal_data_days")
+            "personal_data_days", "booking", "sms", "elderly_age", "elderly_priority")
+SMS_CHANNELS = ("none", "gsm", "http")
 
 
 def centre_row(change: Change) -> dict:
@@ -95,4 +96,40 @@ def check_settings(raw: dict) -> dict:
         raise Invalid("invalid_field", field="settings.personal_data_days", reason=f"1..{citizens.MAX_KEEP_DAYS}")
     if "printer" in raw:
         clean["printer"] = checked_printer(raw["printer"])
+    if "booking" in raw:
+        clean["booking"] = booking_rules.checked(raw["booking"])
+    if "sms" in raw:
+        clean["sms"] = check_sms(raw["sms"])
+    if "elderly_age" in raw and not (type(raw["elderly_age"]) is int and 50 <= raw["elderly_age"] <= 100):
+        raise Invalid("invalid_field", field="settings.elderly_age", reason="50..100")
+    if "elderly_priority" in raw and not (isinstance(raw["elderly_priority"], str) and 0 < len(raw["elderly_priority"]) <= 32):
+        raise Invalid("invalid_field", field="settings.elderly_priority", reason="a priority category's code")
     return clean
+
+
+def check_sms(raw) -> dict:
+    """How messages reach citizens' phones (drivers/sms/): a GSM modem's port, or an HTTP gateway's
+    request template; "none": only the status page signals."""
+    if not isinstance(raw, dict) or raw.get("channel", "none") not in SMS_CHANNELS:
+        raise Invalid("invalid_field", field="settings.sms.channel", reason=", ".join(SMS_CHANNELS))
+    known = {"channel", "port", "baudrate", "ascii", "url", "method", "headers", "body", "success"}
+    if set(raw) - known:
+        raise Invalid("invalid_field", field=f"settings.sms.{sorted(set(raw) - known)[0]}"[:40], reason="unknown setting")
+    if raw.get("channel") == "gsm" and not (isinstance(raw.get("port"), str) and 0 < len(raw["port"]) <= 200):
+        raise Invalid("invalid_field", field="settings.sms.port", reason="the modem's serial port, e.g. /dev/ttyUSB0")
+    if raw.get("channel") == "http" and not (isinstance(raw.get("url"), str) and raw["url"].startswith(("http://", "https://"))
+                                             and len(raw["url"]) <= 500):
+        raise Invalid("invalid_field", field="settings.sms.url", reason="an http:// or https:// address")
+    if "baudrate" in raw and raw["baudrate"] not in (9600, 19200, 38400, 57600, 115200):
+        raise Invalid("invalid_field", field="settings.sms.baudrate", reason="9600 … 115200")
+    if "ascii" in raw and type(raw["ascii"]) is not bool:
+        raise Invalid("invalid_field", field="settings.sms.ascii", reason="true or false")
+    if "method" in raw and raw["method"] not in ("GET", "POST"):
+        raise Invalid("invalid_field", field="settings.sms.method", reason="GET or POST")
+    if "headers" in raw and not (isinstance(raw["headers"], dict) and len(raw["headers"]) <= 20 and all(
+            isinstance(k, str) and isinstance(v, str) and len(k) <= 100 and len(v) <= 500 for k, v in raw["headers"].items())):
+        raise Invalid("invalid_field", field="settings.sms.headers", reason="names and values as text")
+    for key in ("body", "success"):
+        if key in raw and raw[key] is not None and not (isinstance(raw[key], str) and len(raw[key]) <= 2000):
+            raise Invalid("invalid_field", field=f"settings.sms.{key}", reason="text up to 2000 characters")
+    return dict(raw)

@@ -256,6 +256,7 @@ function centreForm() {
     sla_minutes: s.sla_minutes ?? 30, priority_streak_limit: s.priority_streak_limit ?? 0,
     accept_outside_hours: Boolean(s.accept_outside_hours), ticker: s.ticker || "",
     personal_data: Boolean(s.personal_data), personal_data_days: s.personal_data_days ?? 30,
+    ...bookingValues(s),
   };
   const hhmm = { placeholder: "07:30", max: 5 };
   const fields = [
@@ -269,6 +270,7 @@ function centreForm() {
     check("accept_outside_hours", "settings_outside_hours"),
     check("personal_data", "settings_personal_data", { help: "settings_personal_data_help", wide: true }),
     number("personal_data_days", "settings_personal_data_days"),
+    ...BOOKING_FIELDS,
   ];
   const form = el("form", "centre-form");
   form.noValidate = true;
@@ -290,7 +292,8 @@ function centreForm() {
       closed_days: (v.closed_days || "").split(/\s+/).filter(Boolean).map((d) => isoDate(d) || d),
       settings: { sla_minutes: v.sla_minutes, priority_streak_limit: v.priority_streak_limit ?? 0,
                   accept_outside_hours: v.accept_outside_hours, ticker: v.ticker || null,
-                  personal_data: v.personal_data, personal_data_days: v.personal_data_days },
+                  personal_data: v.personal_data, personal_data_days: v.personal_data_days,
+                  ...bookingSettings(v, s) },
     };
     try {
       await api("PUT", "/admin/centre", body);
@@ -304,6 +307,44 @@ function centreForm() {
     }
   });
   return form;
+}
+
+// Visits that begin on a phone (hangdoi/engine/booking_rules.py) and the messages to citizens
+// (drivers/sms/). An HTTP gateway's request template is set through the API (README).
+const BOOKING_FIELDS = [
+  check("booking_remote", "settings_booking_remote", { wide: true }),
+  check("booking_slots", "settings_booking_slots", { wide: true }),
+  number("booking_days_ahead", "settings_booking_days_ahead"), number("booking_slot_minutes", "settings_booking_slot_minutes"),
+  number("booking_share", "settings_booking_share"), number("booking_per_person", "settings_booking_per_person"),
+  number("booking_near_minutes", "settings_booking_near"), number("elderly_age", "settings_elderly_age"),
+  check("booking_ask_id", "settings_booking_ask_id", { wide: true }),
+  choice("sms_channel", "settings_sms_channel", [["none", t("settings_sms_none")], ["gsm", t("settings_sms_gsm")],
+                                                 ["http", t("settings_sms_http")]]),
+  text("sms_port", "settings_sms_port", { placeholder: "/dev/ttyUSB0", max: 200 }),
+  check("sms_ascii", "settings_sms_ascii", { wide: true }),
+];
+
+function bookingValues(s) {
+  const b = s.booking || {};
+  const sms = s.sms || {};
+  return {
+    booking_remote: b.remote ?? true, booking_slots: b.slots ?? true, booking_days_ahead: b.days_ahead ?? 6,
+    booking_slot_minutes: b.slot_minutes ?? 30, booking_share: Math.round((b.bookable_share ?? 0.5) * 100),
+    booking_per_person: b.per_person_per_day ?? 2, booking_near_minutes: b.near_minutes ?? 15,
+    booking_ask_id: Boolean(b.ask_id_number), elderly_age: s.elderly_age ?? 60,
+    sms_channel: sms.channel || "none", sms_port: sms.port || "", sms_ascii: sms.ascii ?? true,
+  };
+}
+
+function bookingSettings(v, s) {
+  const booking = { ...(s.booking || {}), remote: v.booking_remote, slots: v.booking_slots, ask_id_number: v.booking_ask_id };
+  const numbers = { days_ahead: v.booking_days_ahead, slot_minutes: v.booking_slot_minutes,
+                    per_person_per_day: v.booking_per_person, near_minutes: v.booking_near_minutes };
+  for (const [key, value] of Object.entries(numbers)) if (value !== null) booking[key] = value;
+  if (v.booking_share !== null) booking.bookable_share = v.booking_share / 100;
+  const sms = { ...(s.sms || {}), channel: v.sms_channel || "none", ascii: v.sms_ascii };
+  if (v.sms_port) sms.port = v.sms_port; else delete sms.port;
+  return { booking, sms, ...(v.elderly_age !== null ? { elderly_age: v.elderly_age } : {}) };
 }
 
 // -- the editor dialog ---------------------------------------------------------------------------
