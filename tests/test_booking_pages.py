@@ -205,3 +205,36 @@ def test_the_booking_page_in_english(browser, site):
     assert page.inner_text("#way-remote strong") == "Take a number for today"
     screenshot(page, "book-how-en-390x844")
     page.close()
+
+
+def test_the_counter_marks_booked_and_online_tickets_and_checks_a_citizen_in(browser, site):
+    from .test_counter_page import open_terminal
+    server, ids = site
+    day = date.today().isoformat()
+    remote = server.post("/remote-tickets", json={"service": ids.service("HT01"), "phone": "0987000001",
+                                                  "full_name": "Đặng Thị Mai"}).json()
+    second = server.post("/remote-tickets", json={"service": ids.service("HT02"), "phone": "0987000002",
+                                                  "full_name": "Bùi Văn Nam"}).json()
+    slot = server.get(f"/services/{ids.service('HT01')}/slots?date={day}").json()[0]
+    booked = server.post("/bookings", json={"service": ids.service("HT01"), "date": day, "start": slot["start"],
+                                            "phone": "0987000003", "full_name": "Ngô Thị Hạnh"})
+    page = open_terminal(browser, server, 1)
+    page.wait_for_selector("#remote-absent:not([hidden])")
+    assert page.inner_text("#remote-absent") == "+2 số qua mạng chưa đến"
+    page.fill("#check-in-code", remote["code"].lower())        # typed as the citizen reads it out
+    page.click("#check-in button")
+    page.wait_for_selector(f"#queue li[data-ticket='{remote['id']}'] .origin.remote")
+    assert page.inner_text("#remote-absent") == "+1 số qua mạng chưa đến"
+    assert "Qua mạng" in page.inner_text(f"#queue li[data-ticket='{remote['id']}']")
+    if booked.status_code == 201:                               # a slot still ahead today: check it in too
+        with_slot = server.post("/check-in", headers={"X-Hangdoi-Kiosk-Key": next(iter(ids.kiosks.values()))},
+                                json={"code": booked.json()["code"]})
+        if with_slot.status_code == 200:
+            page.wait_for_selector(f"#queue li[data-ticket='{with_slot.json()['id']}'] .origin.booked")
+    screenshot(page, "counter-booked-and-online-1366x768")
+    page.fill("#check-in-code", "ZZZZZZZZ")
+    page.click("#check-in button")
+    page.wait_for_selector("#toast:not([hidden])")
+    assert "Không tìm thấy lịch hẹn" in page.inner_text("#toast")
+    assert second["status"] == "remote"
+    page.close()

@@ -36,6 +36,9 @@ function render() {
     ? `${t("terminal_issued", { time: hhmm(ticket.issued_at) })} · ${t("terminal_waited", { m: minutesSince(ticket.issued_at) - minutesSince(ticket.called_at) })}`
     : "";
   $("at-counter-block").hidden = !ticket;
+  const origin = ticket ? originText(ticket) : "";
+  $("ticket-origin").hidden = !origin;
+  $("ticket-origin").textContent = origin;
   const can = {
     recall: ticket?.status === "called", start: ticket?.status === "called",
     finish: !!ticket, "no-show": ticket?.status === "called", requeue: !!ticket, "call-next": !paused,
@@ -64,12 +67,24 @@ function render() {
   tickTimers();
 }
 
+// Where a ticket came from, when not the kiosk: an appointment (its slot) or a number from a phone.
+function originText(ticket) {
+  if (ticket.origin === "booked") return ticket.due_at ? t("terminal_origin_booked", { time: hhmm(ticket.due_at) }) : t("terminal_origin_late");
+  return ticket.origin === "remote" ? t("terminal_origin_remote") : "";
+}
+
 function renderQueue(waiting) {
   $("queue-count").textContent = waiting.length;
+  const absent = desk.snapshot.remote_absent || 0;
+  $("remote-absent").hidden = !absent;
+  $("remote-absent").textContent = absent ? t("terminal_remote_absent", { n: absent }) : "";
   $("queue").replaceChildren(...waiting.slice(0, 30).map((w) => {
     const item = el("li", w.priority ? "priority" : "");
     item.dataset.ticket = w.id;
-    item.append(el("span", "number", w.number), el("span", "service", w.service.name),
+    const service = el("span", "service", w.service.name);
+    const origin = originText(w);
+    if (origin) service.prepend(el("span", `origin ${w.origin}`, origin), " ");
+    item.append(el("span", "number", w.number), service,
                 el("span", "waited", t("terminal_minutes", { m: minutesSince(w.issued_at) })));
     item.addEventListener("click", () => askCall(w));
     return item;
@@ -168,6 +183,24 @@ function refreshTodaySoon() {
   if (desk.todayTimer) return;
   desk.todayTimer = setTimeout(() => { desk.todayTimer = null; refreshToday(); }, 500);
 }
+
+// -- a citizen who booked, checked in here rather than at the kiosk ----------------------------
+async function checkIn(event) {
+  event.preventDefault();
+  const code = $("check-in-code").value.trim();
+  if (!code) return;
+  try {
+    const response = await fetch("/api/v1/check-in", { method: "POST", headers: jsonHeaders(), body: JSON.stringify({ code }) });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) { toast((answer.error?.message || "").split(" / ")[0], 6000); return; }
+    $("check-in-code").value = "";
+    toast(t("terminal_checked_in", { number: answer.number }), 6000);
+    refresh();
+  } catch (err) {
+    toast(t("terminal_offline"), 6000);
+  }
+}
+$("check-in").addEventListener("submit", checkIn);
 
 // -- acting ------------------------------------------------------------------------------------
 async function act(action, body = {}) {

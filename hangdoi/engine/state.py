@@ -352,7 +352,12 @@ def counter_state(db, counter_id: int) -> dict:
                 "personal_data": keeps_citizens, "personal_data_days": citizens.keep_days(centre["settings"]),
                 "citizen": citizens.of_ticket(tx, current["id"]) if current and keeps_citizens else None,
                 "waiting": [views.ticket_view(tx, t) for t in queue],
-                "no_shows": _no_shows(tx, counter_id, centre["id"], today)}
+                "no_shows": _no_shows(tx, counter_id, centre["id"], today),
+                # Numbers taken from phones for this counter's services, their citizens not here yet.
+                "remote_absent": tx.value(
+                    "SELECT count(*) FROM ticket WHERE centre_id = :c AND local_day = :d AND status = 'remote' "
+                    "AND service_id IN (SELECT service_id FROM counter_service WHERE counter_id = :counter)",
+                    c=centre["id"], d=tx.day(today), counter=counter_id)}
 
 
 NO_SHOWS_LISTED = 30
