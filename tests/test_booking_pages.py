@@ -238,3 +238,24 @@ def test_the_counter_marks_booked_and_online_tickets_and_checks_a_citizen_in(bro
     assert "Không tìm thấy lịch hẹn" in page.inner_text("#toast")
     assert second["status"] == "remote"
     page.close()
+
+
+def test_the_dashboard_shows_todays_bookings_per_slot_live(browser, site):
+    server, ids = site
+    day = date.today().isoformat()
+    slots = server.get(f"/services/{ids.service('CT01')}/slots?date={day}").json()
+    made = [server.post("/bookings", json={"service": ids.service("CT01"), "date": day, "start": slots[-1]["start"],
+                                          "phone": f"098700001{i}", "full_name": "Lý Thị Thu"}).status_code
+            for i in range(2)]
+    assert made == [201, 201]
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    page.goto(f"{server.url}/admin")
+    page.fill("input[name=username]", "lanhdao")
+    page.fill("input[name=password]", "lanhdao123")
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"#bookings tr[data-slot='{slots[-1]['start']}']")
+    assert page.inner_text(f"#bookings tr[data-slot='{slots[-1]['start']}'] td:nth-child(2)") == "2"
+    server.post("/remote-tickets", json={"service": ids.service("HT01"), "phone": "0987000020", "full_name": "Tạ Văn Long"})
+    page.wait_for_function("() => document.getElementById('remote-line').innerText.startsWith('Số qua mạng: 1 chưa đến')")
+    screenshot(page, "admin-dashboard-bookings-1366x768")
+    page.close()

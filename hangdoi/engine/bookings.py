@@ -489,3 +489,24 @@ def offer(db, centre_id: int) -> dict:
                 "today": today.isoformat(), "days_ahead": rules.days_ahead, "ask_id_number": rules.ask_id_number,
                 "early_minutes": rules.early_minutes, "late_minutes": rules.late_minutes,
                 "near_minutes": rules.near_minutes}
+
+
+def day_summary(db, centre_id: int) -> dict:
+    """Today's bookings per slot (booked, come, not come, cancelled) and today's remote numbers by
+    state, for the manager's dashboard."""
+    with db.read() as session:
+        tx = Tx(session)
+        today = local_day(db.clock.now(), tx.centre(centre_id)["timezone"])
+        rows = tx.rows("SELECT kind, start, \"end\", status, count(*) AS n FROM booking WHERE centre_id = :c "
+                       "AND local_day = :d GROUP BY kind, start, \"end\", status ORDER BY start",
+                       c=centre_id, d=tx.day(today))
+    slots: dict[str, dict] = {}
+    remote = {BOOKED: 0, CHECKED_IN: 0, CANCELLED: 0, EXPIRED: 0}
+    for row in rows:
+        if row["kind"] == REMOTE_NUMBER:
+            remote[row["status"]] += row["n"]
+            continue
+        slot = slots.setdefault(row["start"], {"start": row["start"], "end": row["end"], BOOKED: 0, CHECKED_IN: 0,
+                                               CANCELLED: 0, EXPIRED: 0})
+        slot[row["status"]] += row["n"]
+    return {"slots": list(slots.values()), "remote": remote}

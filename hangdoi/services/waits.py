@@ -2,7 +2,7 @@
 wait for a newcomer (our forecast, hangdoi/services/estimates/), and every device with its state."""
 from __future__ import annotations
 
-from hangdoi.engine import state
+from hangdoi.engine import bookings, state
 from hangdoi.services.estimates.wording import wait_view
 
 
@@ -13,4 +13,4 @@ def supervision_view(ctx, centre_id: int) -> dict:
         found = wait_view(estimates.get(service["id"]))
         service["estimated_wait"] = found
         service["estimated_wait_minutes"] = found["minutes"] if found else None
-    return {**view, **ctx.hub.device_overview(centre_id)}
+    return {**view, **ctx.hub.device_overview(centre_id), "bookings": bookings.day_summary(ctx.db, centre_id)}

@@ -40,8 +40,28 @@ function render() {
   renderServices(data.services, data.sla_minutes);
   renderDevices(data.devices, data.displays || [], hardwareNow(data));
   renderAlerts(data);
+  renderBookings(data.bookings);
   tick();
   window.hangdoiDashboard.renders += 1;
+}
+
+// Today's appointments per slot, and today's numbers taken from phones: who has come, who not yet.
+function renderBookings(bookings) {
+  const remote = bookings ? bookings.remote : null;
+  const any = bookings && (bookings.slots.length || Object.values(remote).some((n) => n > 0));
+  $("bookings-panel").hidden = !any;
+  if (!any) return;
+  $("remote-line").textContent = t("admin_remote_line", { waiting: remote.booked, came: remote.checked_in,
+                                                          gone: remote.expired + remote.cancelled });
+  $("bookings").replaceChildren(...bookings.slots.map((slot) => {
+    const row = el("tr");
+    row.dataset.slot = slot.start;
+    const booked = slot.booked + slot.checked_in + slot.expired;
+    row.append(el("td", "slot", `${slot.start}–${slot.end}`), el("td", "", String(booked)),
+               el("td", "came", String(slot.checked_in)), el("td", slot.expired ? "late" : "", String(slot.expired)),
+               el("td", "", String(slot.cancelled)));
+    return row;
+  }));
 }
 
 function renderCounters(counters) {
