@@ -258,4 +258,10 @@ def test_the_dashboard_shows_todays_bookings_per_slot_live(browser, site):
     server.post("/remote-tickets", json={"service": ids.service("HT01"), "phone": "0987000020", "full_name": "Tạ Văn Long"})
     page.wait_for_function("() => document.getElementById('remote-line').innerText.startsWith('Số qua mạng: 1 chưa đến')")
     screenshot(page, "admin-dashboard-bookings-1366x768")
+    # Today's report counts where visits began, and the bookings that are not yet over.
+    page.goto(f"{server.url}/admin/reports")
+    page.wait_for_selector(".phone-kpis")
+    assert page.inner_text("[data-kpi=origins]") == "0 · 1 · 0"
+    page.locator(".phone-kpis").scroll_into_view_if_needed()
+    screenshot(page, "admin-reports-phone-kpis-1366x768")
     page.close()

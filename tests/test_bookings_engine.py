@@ -275,3 +275,37 @@ def test_unknown_ids_are_not_found(db, centre):
         bookings.cancel(db, "x" * 16)
     with pytest.raises(NotFound):
         bookings.status(db, "x" * 16)
+
+
+def test_reports_count_where_visits_began_how_punctual_appointments_were_and_the_messages(db, centre, clock):
+    from hangdoi.services.reports.figures import build_report
+    on_time = book(db, centre, start="09:30", phone="0912000001")
+    never = book(db, centre, start="09:30", phone="0912000002")
+    remote = bookings.take_remote(db, centre.centre, "HT01", "0912000003", NAME)
+    engine.issue_ticket(db, centre.centre, "HT01")                       # a walk-in
+    clock.advance(minutes=25)                                             # 09:25
+    booked_ticket = bookings.check_in(db, centre.centre, on_time["code"])
+    claimed = bookings.claim_notice(db, remote_booking_id(db, remote), "near")
+    bookings.record_notice(db, claimed["id"], "near", "gsm", "sent", "1 message(s): 1")
+    counter_id, officer_id = at_counter(db, centre)
+    clock.advance(minutes=7)                                              # 09:32: the slot has begun
+    assert engine.call_next(db, counter_id, officer_id)["ticket"]["id"] == booked_ticket["id"]
+    bookings.check_in(db, centre.centre, remote["code"])
+    clock.advance(minutes=5)
+    assert engine.call_next(db, counter_id, officer_id, previous="served")["ticket"]["id"] == remote["ticket"]["id"]
+    clock.advance(minutes=10)                                             # 09:47: the window of 09:30 closed
+    assert [b["code"] for b in bookings.expire_due(db, centre.centre)] == [never["code"]]
+    totals = build_report(db, centre.centre)["totals"]
+    assert totals["origins"] == {"walk_in": 1, "remote": 1, "booked": 1}
+    assert totals["punctuality_minutes"] == {"median": 2.0, "p90": 2.0, "n": 1}
+    assert totals["notifications"]["sent"] == 1 and totals["notifications"]["failed"] == 0
+    assert totals["notifications"]["lead_minutes"]["median"] == 12.0          # 09:25 told, 09:37 called
+    assert totals["bookings"]["no_show"] == 1 and totals["bookings"]["no_show_rate"] == 0.5
+    assert totals["bookings"]["remote_came"] == 1
+    # The remote citizen waited in the hall from check-in (09:32) to the call (09:37), not from 09:00;
+    # the booked one from check-in (09:25) to the call (09:32).
+    assert (totals["wait_minutes"]["mean"], totals["wait_minutes"]["max"]) == (6.0, 7.0)
+
+
+def remote_booking_id(db, remote):
+    return bookings.of_ticket(db, remote["ticket"]["id"])["id"]

@@ -54,12 +54,32 @@ def build_reports(db, centre_id: int, first: date | None, last: date | None, gro
             raise Invalid("report_range_too_long", days=MAX_DAYS)
         names = _Names(tx, centre_id)
         found = visits_of_days(db, tx, centre_id, first, last, centre["timezone"])
+        booked = bookings_of_days(tx, centre_id, first, last)
     sla = int(centre["settings"].get("sla_minutes", state.SLA_MINUTES))
-    totals = summarise(found, sla)
+    totals = {**summarise(found, sla), "bookings": booked}
     head = {"centre": {"name": centre["name"], "timezone": centre["timezone"]},
             "from": first.isoformat(), "to": last.isoformat(), "sla_minutes": sla}
     return {by: {**head, "by": by, "totals": totals, "rows": _rows(by, found, first, last, centre, names, sla),
                  "reasons": REASONS} for by in groupings}
+
+
+def bookings_of_days(tx: Tx, centre_id: int, first: date, last: date) -> dict:
+    """Bookings and remote numbers of the days: how many came, and the booked no-show rate (slot
+    bookings whose window passed with nobody, of those not cancelled)."""
+    counts = {(r["kind"], r["status"], bool(r["late"])): r["n"] for r in tx.rows(
+        "SELECT kind, status, late, count(*) AS n FROM booking WHERE centre_id = :c AND local_day >= :first "
+        "AND local_day <= :last GROUP BY kind, status, late", c=centre_id, first=tx.day(first), last=tx.day(last))}
+
+    def n(kind, status, late=None):
+        return sum(v for (k, s, l), v in counts.items() if k == kind and s == status and (late is None or l == late))
+
+    came, late, missed = n("slot", "checked_in", False), n("slot", "checked_in", True), n("slot", "expired")
+    kept = came + late + missed
+    return {"booked": kept + n("slot", "booked"), "came": came, "came_late": late, "no_show": missed,
+            "cancelled": n("slot", "cancelled"), "no_show_rate": round(missed / kept, 4) if kept else None,
+            "remote_taken": sum(v for (k, _s, _l), v in counts.items() if k == "remote"),
+            "remote_came": n("remote", "checked_in"), "remote_expired": n("remote", "expired"),
+            "remote_cancelled": n("remote", "cancelled")}
 
 
 def _rows(by: str, found: list[Visit], first: date, last: date, centre: dict, names: "_Names", sla: int) -> list:
@@ -107,7 +127,26 @@ def summarise(members: list[Visit], sla_minutes: int) -> dict:
         "within_target": (round(sum(1 for w in waits if w <= sla_minutes * 60) / len(waits), 4)
                           if waits else None),
         "ratings": _ratings(rated, reasons),
+        "origins": {"walk_in": sum(1 for v in members if v.origin is None),
+                    "remote": sum(1 for v in members if v.origin == "remote"),
+                    "booked": sum(1 for v in members if v.origin == "booked")},
+        "punctuality_minutes": _signed_spread([(v.first_called_at - v.due_at) / 1000 for v in members
+                                               if v.due_at is not None and v.first_called_at is not None]),
+        "notifications": {"sent": sum(v.notices_sent for v in members),
+                          "failed": sum(v.notices_failed for v in members),
+                          "lead_minutes": _spread([(v.first_called_at - v.near_at) / 1000 for v in members
+                                                   if v.near_at is not None and v.first_called_at is not None
+                                                   and v.first_called_at >= v.near_at])},
     }
+
+
+def _signed_spread(seconds: list[float]) -> dict:
+    """Median and P90 of values that may be below zero (an appointment called before its slot)."""
+    if not seconds:
+        return {"median": None, "p90": None, "n": 0}
+    ordered = sorted(seconds)
+    return {"median": _minutes(statistics.median(ordered)), "p90": _minutes(ordered[math.ceil(0.9 * len(ordered)) - 1]),
+            "n": len(ordered)}
 
 
 def _ratings(rated: list[Visit], reasons: Counter) -> dict:

@@ -8,7 +8,10 @@ Definitions (the report page and README say the same):
 - service time: from "start serving" (or from the call, when finished without starting) to
   finish, plus any time served before a transfer or a return to the queue;
 - the ticket counts for the service, counter and officer where it ended (the last call's counter
-  and officer); `transferred` says it was moved at least once.
+  and officer); `transferred` says it was moved at least once;
+- a number taken from a phone waits from its check-in, not from when it was taken at home; an
+  appointment's ticket is issued at its check-in, and its punctuality is its first call minus
+  its slot's start.
 """
 from __future__ import annotations
 
@@ -36,6 +39,12 @@ class Visit:
     service_ms: int = 0
     rating: int | None = None
     reasons: tuple[str, ...] = ()
+    origin: str | None = None          # None: a walk-in; "remote", "booked"
+    due_at: int | None = None          # an appointment's slot start
+    first_called_at: int | None = None
+    near_at: int | None = None         # when "your turn is near" went out
+    notices_sent: int = 0
+    notices_failed: int = 0
 
 
 # Instants come back as milliseconds since the epoch: parsing 100 000 timestamps into datetimes would
@@ -45,7 +54,7 @@ class Visit:
 EPOCH = {"sqlite": "CAST(round((julianday(at) - 2440587.5) * 86400000.0) AS INTEGER)",
          "postgresql": "(date_part('epoch', at) * 1000)::bigint"}
 LEVEL = {"sqlite": "json_extract(data, '$.level')", "postgresql": "(data->>'level')::int"}
-TICKETS_SQL = ("SELECT id, local_day, priority_id, service_id, {epoch} FROM ticket "
+TICKETS_SQL = ("SELECT id, local_day, priority_id, service_id, {epoch}, origin, {due} FROM ticket "
                "WHERE centre_id = :centre AND local_day >= :first AND local_day <= :last ORDER BY id")
 # Ticket ids grow with time, so the days' tickets lie in one id range, and the index on
 # (ticket_id, id) hands their events over already in order: no join, no sort. The issue time
@@ -53,7 +62,7 @@ TICKETS_SQL = ("SELECT id, local_day, priority_id, service_id, {epoch} FROM tick
 EVENTS_SQL = (
     "SELECT ticket_id, kind, {epoch}, status, service_id, counter_id, officer_id, "
     "CASE WHEN kind = 'rated' THEN {level} END AS level, "
-    "CASE WHEN kind = 'rated' AND {level} = 1 THEN data END FROM ticket_event "
+    "CASE WHEN (kind = 'rated' AND {level} = 1) OR kind = 'notified' THEN data END FROM ticket_event "
     "WHERE ticket_id >= :low AND ticket_id <= :high AND centre_id = :centre "
     "AND kind <> 'issued' AND kind <> 'recalled' ORDER BY ticket_id, id")
 
@@ -65,12 +74,13 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
     dialect = "postgresql" if tx.postgres else "sqlite"
     days: dict = {}
     found = {}
-    for ticket_id, day, priority, service_id, issued in _fetch(
-            tx, TICKETS_SQL.format(epoch=EPOCH[dialect].replace("at)", "issued_at)")),
-            centre=centre_id, first=tx.day(first), last=tx.day(last)):
+    tickets_sql = TICKETS_SQL.format(epoch=EPOCH[dialect].replace("at)", "issued_at)"),
+                                     due=f"CASE WHEN due_at IS NOT NULL THEN {EPOCH[dialect].replace('at)', 'due_at)')} END")
+    for ticket_id, day, priority, service_id, issued, origin, due in _fetch(
+            tx, tickets_sql, centre=centre_id, first=tx.day(first), last=tx.day(last)):
         local, offset_ms = days.get(day) or days.setdefault(day, _day_and_offset(day, tz))
         found[ticket_id] = Visit(ticket_id, local, (issued + offset_ms) // 3_600_000 % 24, priority, service_id,
-                                 issued_at=issued)
+                                 issued_at=issued, origin=origin, due_at=due)
     if not found:
         return []
     events = _fetch(tx, EVENTS_SQL.format(epoch=EPOCH[dialect], level=LEVEL[dialect]),
@@ -87,12 +97,25 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
             v.rating = level
             v.reasons = tuple((Tx.read_json(data) or {}).get("reasons") or ()) if data is not None else ()
             continue
+        if kind == "notified":
+            notice = Tx.read_json(data) or {}
+            if notice.get("outcome") == "sent":
+                v.notices_sent += 1
+                if notice.get("what") == "near":
+                    v.near_at = at
+            elif notice.get("outcome") == "failed":
+                v.notices_failed += 1
+            continue
+        if kind == "checked_in" and v.origin == "remote":
+            wait_from = at                      # the time before was spent at home, not in the hall
         v.outcome, v.service_id = status, service_id
         if kind == "called":
             if wait_from is not None:
                 v.wait_ms += at - wait_from
             wait_from, serve_from, called_at = None, None, at
             v.called, v.counter_id, v.officer_id = True, counter_id, officer_id
+            if v.first_called_at is None:
+                v.first_called_at = at
         elif kind == "started":
             serve_from = at
         elif kind == "finished":
