@@ -684,6 +684,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "booking_too_early": ("Quý vị đến sớm: mời quét lại mã từ {at}, hoặc lấy số thường ngay bây giờ.",
                           "You are early: scan the code again from {at}, or take an ordinary number now."),
     # The citizen's phone: /book (take a number or book a slot) and /b/<id> (a booking's page)
+    "home_book_hint": ("Trang công dân mở trên điện thoại (đặt mã QR của địa chỉ này ở cửa trung tâm)",
+                       "The citizens' page on their phones (put this address's QR code at the door)"),
     "book_title": ("Lấy số · Đặt lịch hẹn", "Take a number · Book a visit"),
     "book_language": ("English", "Tiếng Việt"),
     "book_intro": ("Lấy số thứ tự hoặc đặt lịch hẹn từ điện thoại: quý vị không phải xếp hàng chờ tại trung tâm.",
