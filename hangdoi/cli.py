@@ -228,7 +228,11 @@ def hardware(config_path: str) -> None:
 @click.option("--record", "record_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write one JSON line per predicted ticket, with our forecast's P5…P95 "
                    "(bench/calibration.py reads it).")
-def simulate(scenario_path: str, days: int | None, seed: int | None, progress: bool, record_path: str | None) -> None:
+@click.option("--visits", is_flag=True,
+              help="Instead: the scenario's bookings and remote numbers against the same citizens all walking in "
+                   "(booked lateness, walk-ins' wait, remote citizens' time in the hall).")
+def simulate(scenario_path: str, days: int | None, seed: int | None, progress: bool, record_path: str | None,
+             visits: bool) -> None:
     """Play whole days of a centre through the engine and score every wait-time estimator (JSON)."""
     import json
 
@@ -240,7 +244,12 @@ def simulate(scenario_path: str, days: int | None, seed: int | None, progress: b
     except ScenarioError as exc:
         raise click.UsageError(f"scenario {scenario_path}: {exc}") from exc
     progress_line = (lambda n, total: click.echo(f"day {n}/{total}", err=True)) if progress else None
-    if record_path is None:
+    if visits:
+        from hangdoi.services.simulation.visits import simulate_visits
+        if not scenario.visits.booking_share and not scenario.visits.remote_share:
+            raise click.UsageError(f"scenario {scenario_path}: no booking_share or remote_share to simulate")
+        report = simulate_visits(scenario, days=days, seed=seed, progress=progress_line)
+    elif record_path is None:
         report = run(scenario, days=days, seed=seed, progress=progress_line)
     else:
         with open(record_path, "w", encoding="utf-8") as record:

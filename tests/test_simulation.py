@@ -111,3 +111,30 @@ def test_scores_from_known_pairs():
     figures = scores([(10, 10), (10, 20), (20, 10), (5, 6)])
     assert figures == {"mae_min": 5.25, "rmse_min": 7.089, "p90_abs_min": 10, "bias_min": -0.25,
                        "under5_rate": 0.25, "within5_rate": 0.5}
+
+
+WITH_PHONES = {**TINY, "booking_share": 0.3, "remote_share": 0.3, "booked_no_show_prob": 0.1,
+               "remote_no_show_prob": 0.1, "travel_minutes": {"dist": "gamma", "mean": 8.0, "sd": 3.0},
+               "booking": {"near_minutes": 15, "bookable_share": 0.8}}
+
+
+def test_visits_play_the_same_citizens_booking_and_all_walking_in(tmp_path):
+    path = tmp_path / "phones.json"
+    path.write_text(json.dumps(WITH_PHONES, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", "--visits", "--scenario", str(path), "--days", "2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["booked"]["n"] > 5 and report["remote"]["n"] > 5 and report["walk_ins"]["n"] > 10
+    assert report["booked"]["lateness_p50"] <= report["booked"]["lateness_p90"]
+    assert report["remote"]["hall_p50"] <= report["remote"]["hall_p90"] and 0 <= report["remote"]["late_share"] <= 1
+    assert report["walk_ins"]["ratio"] == round(report["walk_ins"]["mean_wait"] / report["walk_ins"]["mean_wait_all_walk_in"], 3) \
+        or abs(report["walk_ins"]["ratio"] - report["walk_ins"]["mean_wait"] / report["walk_ins"]["mean_wait_all_walk_in"]) < 0.01
+    assert set(report["meets_targets"]) == set(report["targets"])
+    # Deterministic: the same seed, the same figures.
+    again = json.loads(CliRunner().invoke(main, ["simulate", "--visits", "--scenario", str(path), "--days", "2"]).output)
+    assert again == report
+    # A scenario without phones has nothing to compare.
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(TINY, ensure_ascii=False), encoding="utf-8")
+    refused = CliRunner().invoke(main, ["simulate", "--visits", "--scenario", str(plain)])
+    assert refused.exit_code != 0 and "booking_share" in refused.output

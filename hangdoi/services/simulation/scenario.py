@@ -15,6 +15,13 @@ mean is 1), "walk_minutes" 0.5 (call → the citizen sits down), "gap_minutes" 0
 next call), "no_show_wait_minutes" 1.5 (the officer waits this long before marking a no-show),
 "service_minutes_prior" 8 (the centre's configured prior, all a new centre's estimates start from),
 "priority_streak_limit" 0, "first_day" "2027-01-04", "weekdays" [0, 1, 2, 3, 4].
+
+Visits that begin on a phone (`hangdoi simulate --visits`; all optional, none by default):
+"booking_share" (of each service's citizens, who book a slot instead of walking in), "remote_share"
+(who take a number from home and set off when told their turn is near), "travel_minutes" {"dist",
+"mean", "sd"} (home → centre), "booked_no_show_prob", "remote_no_show_prob", "booked_arrival_minutes"
+{"mean": -5, "sd": 5} (arrival relative to the slot's start: negative is early), and "booking" (the
+centre's booking settings, as in `settings.booking`). Statutory priority citizens walk in.
 """
 from __future__ import annotations
 
@@ -30,7 +37,8 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 KNOWN = {"name", "timezone", "sessions", "services", "counters", "priority_share", "no_show_prob",
          "abandon_patience_minutes", "days", "seed", "day_variation", "walk_minutes", "gap_minutes",
          "no_show_wait_minutes", "service_minutes_prior", "priority_streak_limit", "first_day", "weekdays",
-         "description"}
+         "description", "booking_share", "remote_share", "travel_minutes", "booked_no_show_prob",
+         "remote_no_show_prob", "booked_arrival_minutes", "booking"}
 
 
 class ScenarioError(ValueError):
@@ -58,6 +66,17 @@ class CounterSpec:
 
 
 @dataclass(frozen=True)
+class Visits:
+    booking_share: float = 0.0
+    remote_share: float = 0.0
+    travel: tuple[str, float, float] = ("lognormal", 12.0, 6.0)      # dist, mean, sd (minutes)
+    booked_no_show_prob: float = 0.1
+    remote_no_show_prob: float = 0.1
+    booked_arrival: tuple[float, float] = (-5.0, 5.0)                 # mean, sd (minutes from the slot's start)
+    booking: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     timezone: str
@@ -77,6 +96,7 @@ class Scenario:
     priority_streak_limit: int = 0
     first_day: date = date(2027, 1, 4)
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    visits: Visits = field(default_factory=Visits)
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -130,7 +150,30 @@ def parse(raw) -> Scenario:
         no_show_wait_minutes=_number(raw, "no_show_wait_minutes", 1.5, low=0, high=30),
         service_minutes_prior=_number(raw, "service_minutes_prior", 8.0, low=0.5, high=240),
         priority_streak_limit=int(_number(raw, "priority_streak_limit", 0, low=0, high=10, integer=True)),
-        first_day=first_day, weekdays=tuple(sorted(set(weekdays))), raw=raw)
+        first_day=first_day, weekdays=tuple(sorted(set(weekdays))), visits=_visits(raw), raw=raw)
+
+
+def _visits(raw: dict) -> Visits:
+    booking_share = _number(raw, "booking_share", 0.0, low=0, high=1)
+    remote_share = _number(raw, "remote_share", 0.0, low=0, high=1)
+    if booking_share + remote_share > 1:
+        raise ScenarioError("booking_share + remote_share: at most 1")
+    travel = raw.get("travel_minutes", {"dist": "lognormal", "mean": 12.0, "sd": 6.0})
+    if not isinstance(travel, dict) or travel.get("dist") not in DISTRIBUTIONS:
+        raise ScenarioError(f"travel_minutes.dist: one of {', '.join(DISTRIBUTIONS)}")
+    mean = _number(travel, "mean", low=0.1, high=600)
+    sd = mean if travel["dist"] == "exponential" else _number(travel, "sd", low=0.01, high=600)
+    arrival = raw.get("booked_arrival_minutes", {"mean": -5.0, "sd": 5.0})
+    if not isinstance(arrival, dict):
+        raise ScenarioError("booked_arrival_minutes: expected {\"mean\", \"sd\"}")
+    booking = raw.get("booking", {})
+    if not isinstance(booking, dict):
+        raise ScenarioError("booking: expected the centre's booking settings")
+    return Visits(booking_share=booking_share, remote_share=remote_share, travel=(travel["dist"], mean, sd),
+                  booked_no_show_prob=_number(raw, "booked_no_show_prob", 0.1, low=0, high=1),
+                  remote_no_show_prob=_number(raw, "remote_no_show_prob", 0.1, low=0, high=1),
+                  booked_arrival=(_number(arrival, "mean", low=-120, high=120), _number(arrival, "sd", low=0, high=120)),
+                  booking=booking)
 
 
 def _text(raw: dict, key: str, default):
