@@ -658,6 +658,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "booking_code_invalid": ("Mã này không phải mã lịch hẹn hay mã số thứ tự của trung tâm.",
                              "This is neither a booking code nor a number of this centre."),
     "booking_off": ("Trung tâm chưa nhận đặt lịch hẹn qua mạng.", "This centre does not take bookings online."),
+    "remote_full": ("Hôm nay đã hết số cấp qua mạng cho thủ tục này. Mời quý vị lấy số tại ki-ốt hoặc đặt lịch ngày khác.",
+                    "No more numbers online for this procedure today. Please take one at the kiosk or book another day."),
     "remote_off": ("Trung tâm chưa cấp số thứ tự qua mạng.", "This centre does not give numbers online."),
     "booking_day_past": ("Ngày này đã qua: hãy chọn hôm nay hoặc một ngày sau.",
                          "That day is over: choose today or a later day."),

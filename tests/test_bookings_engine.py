@@ -309,3 +309,22 @@ def test_reports_count_where_visits_began_how_punctual_appointments_were_and_the
 
 def remote_booking_id(db, remote):
     return bookings.of_ticket(db, remote["ticket"]["id"])["id"]
+
+
+def test_numbers_from_phones_never_take_more_than_the_bookable_share_of_a_day(db, centre):
+    from sqlalchemy import update
+
+    from hangdoi.models import Centre
+    with db.write() as s:      # CT01: two citizens a slot, 15 slots on a Monday: 15 bookable from phones
+        s.execute(update(Centre).where(Centre.id == centre.centre).values(settings={"booking": {"capacity": {"CT01": 2}}}))
+    book(db, centre, start="10:00", service="CT01", phone="0912000099")   # a slot taken: 14 left for numbers
+    for i in range(14):
+        bookings.take_remote(db, centre.centre, "CT01", f"09130000{i:02d}", NAME)
+    with pytest.raises(Conflict) as refused:
+        bookings.take_remote(db, centre.centre, "CT01", "0913000099", NAME)
+    assert refused.value.code == "remote_full"
+    # A kiosk still gives walk-ins their numbers; a number given back is free again.
+    assert engine.issue_ticket(db, centre.centre, "CT01")["status"] == "waiting"
+    first = bookings.open_remote(db, centre.centre)[0]
+    bookings.cancel(db, first["public_id"])
+    assert bookings.take_remote(db, centre.centre, "CT01", "0913000099", NAME)["ticket"]["status"] == "remote"

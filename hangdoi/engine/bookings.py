@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -198,6 +199,10 @@ def take_remote(db, centre_id: int, service: int | str, phone: str, full_name: s
             raise Conflict("centre_closed")
         today = work.today(centre_id)
         _count_person(work, centre_id, today, svc, contact, rules)
+        # Numbers from phones never take more of a day than bookings may: walk-ins keep the rest,
+        # however many addresses and phone numbers someone outside uses.
+        if _bump(tx, centre_id, today, f"remote:{svc['id']}") > _remote_allowance(tx, centre, rules, svc, today):
+            raise Conflict("remote_full")
         ticket = issue_in(work, svc, status=REMOTE, origin=ORIGIN_REMOTE)
         work.ticket_event(ticket, "issued", remote=True)
         # One address for both: the ticket's status page is the remote number's page.
@@ -206,6 +211,19 @@ def take_remote(db, centre_id: int, service: int | str, phone: str, full_name: s
         return booking_view(tx, booking)
 
     return transact(db, body)
+
+
+def _remote_allowance(tx: Tx, centre: dict, rules: BookingRules, svc: dict, day: date) -> int:
+    """Remote numbers a service may hand out on a day: the bookable share of the day's capacity
+    (and of its daily cap, where it has one), less the slots already booked."""
+    whole_day = bookable(replace(rules, bookable_share=1.0), svc["code"],
+                         _counters_serving(tx, svc["id"])) * len(day_slots(centre, day, rules))
+    allowance = int(whole_day * rules.bookable_share + 1e-9)
+    if svc["daily_cap"] is not None:
+        allowance = min(allowance, int(svc["daily_cap"] * rules.bookable_share + 1e-9))
+    booked = tx.value("SELECT coalesce(sum(used), 0) FROM booking_count WHERE centre_id = :c AND local_day = :d "
+                      "AND what LIKE :slots", c=centre["id"], d=tx.day(day), slots=f"slot:{svc['id']}:%")
+    return allowance - booked
 
 
 def _prepare(work: Work, centre_id: int, service, phone, full_name, id_number_raw):
@@ -303,9 +321,9 @@ def _end(work: Work, booking: dict, new_status: str, reason: str) -> None:
         # A cancelled place is free again, and so is the person's count: a changed mind is no abuse.
         for key in _person_keys(booking["centre_id"], contact):
             _bump(tx, booking["centre_id"], booking["local_day"], key, by=-1)
-        if booking["kind"] == SLOT:
-            _bump(tx, booking["centre_id"], booking["local_day"],
-                  f"slot:{booking['service_id']}:{booking['start']}", by=-1)
+        what = (f"slot:{booking['service_id']}:{booking['start']}" if booking["kind"] == SLOT
+                else f"remote:{booking['service_id']}")
+        _bump(tx, booking["centre_id"], booking["local_day"], what, by=-1)
     if booking["ticket_id"] is not None:
         ticket = views.select_ticket(tx, "id = :id", "FOR UPDATE", id=booking["ticket_id"])
         if ticket["status"] == REMOTE:
