@@ -54,10 +54,11 @@ def test_services_list(client, ids):
     services = client.get("/api/v1/services").json
     ht01 = next(s for s in services if s["code"] == "HT01")
     assert ht01 == {"id": ids.service("HT01"), "code": "HT01", "name": "Đăng ký khai sinh",
-                    "instant": False, "domain": {"id": ht01["domain"]["id"], "code": "HT",
+                    "instant": False, "active": True, "domain": {"id": ht01["domain"]["id"], "code": "HT",
                                                  "name": "Tư pháp – Hộ tịch"},
                     "waiting": 0, "counters": [1], "open": True}
     assert next(s for s in services if s["code"] == "XD02")["open"] is False
+    assert next(s for s in services if s["code"] == "XD02")["active"] is False
 
 
 def test_issue_by_code_and_by_id_then_read_status(client, ids):

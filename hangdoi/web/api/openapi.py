@@ -79,6 +79,7 @@ SCHEMAS = {
     "Service": {"type": "object", "required": ["id", "code", "name", "domain", "waiting", "open"],
                 "properties": {**REF, "domain": {"type": "object", "properties": REF},
                                "waiting": {"type": "integer"}, "open": {"type": "boolean"},
+                               "active": {"type": "boolean", "description": "false: not offered at all (open is false too)"},
                                "instant": {"type": "boolean"}}},
     "ActionResult": {"type": "object", "required": ["ticket", "counter"], "properties": {
         "ticket": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]},
