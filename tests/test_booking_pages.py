@@ -63,7 +63,7 @@ def test_a_citizen_books_a_slot_on_the_phone_and_cancels_it(browser, site):
     page.tap("#cancel")
     screenshot(page, "booking-cancel-confirm-390x844")
     page.tap("#cancel-yes")
-    page.wait_for_selector(".card[data-status='cancelled']")
+    page.wait_for_selector("body[data-ready='1'] .card[data-status='cancelled']")      # the page, reloaded
     assert page.inner_text("#state") == "Lịch hẹn đã huỷ"
     screenshot(page, "booking-cancelled-390x844")
     page.close()

@@ -110,6 +110,9 @@ WHO_MAY = {
     ("GET", "/kiosk/<key>"): EVERYONE,
     ("GET", "/kiosk/qr/<public_id>.svg"): EVERYONE,
     ("GET", "/t/<public_id>"): EVERYONE,
+    ("GET", "/book"): EVERYONE,                     # the public booking page: what it changes goes through the API
+    ("GET", "/b/<public_id>"): EVERYONE,
+    ("GET", "/b/<public_id>/qr.svg"): EVERYONE,
 }
 STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
 

@@ -110,7 +110,7 @@ class Notifier:
     def _send_loop(self) -> None:
         while not self.db.closed:
             try:
-                job = self._outbox.get(timeout=1)
+                job = self._outbox.get(timeout=30)      # mostly asleep: a call puts a job here at once
             except queue.Empty:
                 continue
             self._deliver_safely(*job)
