@@ -448,6 +448,8 @@ class Booking(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     # When a remote number's turn came while its citizen was not there (a call passed it over).
     turn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How long the holder of a remote number said it takes them to come: told that much earlier.
+    travel_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Which messages were claimed for sending ("near", "called", "cancelled"): each goes once.
     notices: Mapped[dict] = mapped_column(JSON, default=dict)
 

@@ -34,7 +34,7 @@ def book_page():
     services = state.services(ctx.db, centre)
     estimates = ctx.estimates.services_view(centre)
     return render_template("kiosk/book.html", t=text, offer=offered, services=services, estimates=estimates,
-                           labels=labels(("book_", "wait_"), _codes()))
+                           labels=labels(("book_", "wait_"), _codes()), travel_choices=bookings.TRAVEL_CHOICES)
 
 
 def _codes() -> tuple[str, ...]:

@@ -194,3 +194,15 @@ def test_without_a_channel_the_page_is_the_signal(db, centre, notifier):
     notifier.look(centre.centre)
     notifier.send_pending()
     assert notified(db, remote["ticket"]["id"]) == [{"what": "near", "channel": "page", "outcome": "shown", "detail": None}]
+
+
+def test_a_holder_who_lives_far_is_told_earlier(db, centre, notifier):
+    from hangdoi.services.notify import near
+    assert near(0, None, 15) and near(3, 14.0, 15) and not near(3, 16.0, 15) and not near(3, None, 15)
+    far = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME, travel_minutes=45)
+    assert bookings.status(db, far["public_id"])["lead_minutes"] == 50
+    near_by = bookings.take_remote(db, centre.centre, "HT02", "0912000001", NAME, travel_minutes=10)
+    assert bookings.status(db, near_by["public_id"])["lead_minutes"] == 15      # the centre's near_minutes
+    with pytest.raises(engine.Invalid) as refused:
+        bookings.take_remote(db, centre.centre, "CT01", "0912000002", NAME, travel_minutes=7)
+    assert refused.value.code == "booking_travel_invalid"

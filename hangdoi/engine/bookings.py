@@ -52,7 +52,9 @@ from hangdoi.models import (
 )
 
 BOOKING_COLUMNS = ("id, centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, phone, "
-                   "full_name, id_number, ticket_id, created_at, checked_in_at, late, turn_at, notices")
+                   "full_name, id_number, ticket_id, created_at, checked_in_at, late, turn_at, notices, travel_minutes")
+# What the holder of a remote number may say about their way here, in minutes.
+TRAVEL_CHOICES = (10, 20, 30, 45, 60)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -85,6 +87,8 @@ def booking_view(tx: Tx, booking: dict) -> dict:
         "status": booking["status"], "late": booking["late"],
         "full_name": booking["full_name"], "phone": mask(booking["phone"]),
         "ticket": ticket, "centre_id": booking["centre_id"],
+        "lead_minutes": (lead_minutes(rules_of(tx.centre(booking["centre_id"])["settings"]), booking)
+                         if booking["kind"] == REMOTE_NUMBER else None),
     }
 
 
@@ -188,8 +192,12 @@ def book(db, centre_id: int, service: int | str, day: date, start: str, phone: s
 
 
 def take_remote(db, centre_id: int, service: int | str, phone: str, full_name: str,
-                id_number_raw: str | None = None) -> dict:
-    """A real place in today's queue, held until its citizen checks in."""
+                id_number_raw: str | None = None, travel_minutes: int | None = None) -> dict:
+    """A real place in today's queue, held until its citizen checks in. `travel_minutes`: how long
+    the citizen says it takes them to come (one of TRAVEL_CHOICES): they are told that much ahead."""
+    if travel_minutes is not None and travel_minutes not in TRAVEL_CHOICES:
+        raise Invalid("booking_travel_invalid", choices=", ".join(map(str, TRAVEL_CHOICES)))
+
     def body(work: Work) -> dict:
         tx = work.tx
         svc, centre, rules, contact = _prepare(work, centre_id, service, phone, full_name, id_number_raw)
@@ -208,9 +216,19 @@ def take_remote(db, centre_id: int, service: int | str, phone: str, full_name: s
         # One address for both: the ticket's status page is the remote number's page.
         booking = _insert(work, centre_id, REMOTE_NUMBER, svc, today, contact, ticket_id=ticket["id"],
                           public_id=ticket["public_id"])
+        if travel_minutes is not None:
+            tx.execute("UPDATE booking SET travel_minutes = :m WHERE id = :id", m=travel_minutes, id=booking["id"])
+            booking["travel_minutes"] = travel_minutes
         return booking_view(tx, booking)
 
     return transact(db, body)
+
+
+def lead_minutes(rules: BookingRules, booking: dict) -> int:
+    """How long before the forecast call a remote number's holder is told to come: the centre's
+    `near_minutes`, or their way here and five minutes to find the kiosk when that is longer."""
+    travel = booking.get("travel_minutes")
+    return max(rules.near_minutes, travel + 5) if travel else rules.near_minutes
 
 
 def _remote_allowance(tx: Tx, centre: dict, rules: BookingRules, svc: dict, day: date) -> int:
@@ -279,7 +297,7 @@ def _insert(work: Work, centre_id: int, kind: str, svc: dict, day: date, contact
                "code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)), "kind": kind,
                "service_id": svc["id"], "local_day": day, "start": start, "end": end, "status": BOOKED,
                "ticket_id": ticket_id, "created_at": work.now, "checked_in_at": None, "late": False,
-               "turn_at": None, "notices": {}, **contact}
+               "turn_at": None, "notices": {}, "travel_minutes": None, **contact}
     # A code already taken at this centre breaks the unique index; the change is run again with new ones.
     booking["id"] = tx.value(
         "INSERT INTO booking (centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, "

@@ -47,6 +47,14 @@ def channel_for(settings: dict) -> SmsChannel | None:
     return None
 
 
+def near(people_ahead: int, forecast_minutes: float | None, lead_minutes: int) -> bool:
+    """Time to tell the holder of a remote number to come: nobody is ahead, or the forecast (its
+    P60) puts the call within their lead. A holder who arrives after their turn came keeps their
+    place and is called next, so telling them later costs them nothing; telling them early makes
+    them wait in the hall."""
+    return people_ahead == 0 or (forecast_minutes is not None and forecast_minutes <= lead_minutes)
+
+
 class Notifier:
     def __init__(self, db, estimates, interval: float = LOOK_EVERY_SECONDS, autostart: bool = True):
         """`autostart=False`: no threads; the caller looks and sends (`look`, `send_pending`)."""
@@ -96,13 +104,13 @@ class Notifier:
         open_remote = bookings.open_remote(self.db, centre_id)
         if not open_remote:
             return
-        near_minutes = rules_of(state.centre_settings(self.db, centre_id)).near_minutes
+        rules = rules_of(state.centre_settings(self.db, centre_id))
         for booking in open_remote:
             if "near" in booking["notices"]:
                 continue
             ticket = self.estimates.with_estimate(state.ticket_status(self.db, booking["public_id"]), centre_id)
             wait = ticket.get("estimated_wait") or {}
-            if ticket["position"] == 0 or (wait.get("low") is not None and wait["low"] <= near_minutes):
+            if near(ticket["position"], wait.get("minutes"), bookings.lead_minutes(rules, booking)):
                 self._outbox.put(("near", centre_id, {"booking": booking, "ticket": ticket,
                                                       "minutes": wait.get("minutes") or wait.get("low") or 0}))
 

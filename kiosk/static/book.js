@@ -117,6 +117,8 @@ function renderForm() {
   $("form-procedure").textContent = page.service.name;
   $("form-when").textContent = page.way === "remote" ? t("book_summary_remote")
     : t("book_summary_slot", { day: dayName(page.day), start: page.slot.start, end: page.slot.end });
+  $("travel-field").hidden = page.way !== "remote";
+  for (const option of $("travel_minutes").options) option.textContent = t("book_travel_minutes", { n: option.value });
   $("submit").textContent = page.sending ? t("book_sending") : t(page.way === "remote" ? "book_confirm_remote" : "book_confirm_slot");
   $("submit").disabled = page.sending;
 }
@@ -136,6 +138,7 @@ async function submit(event) {
   const body = { service: page.service.id, full_name: $("full_name").value, phone: $("phone").value };
   if ($("id_number")) body.id_number = $("id_number").value;
   if (page.way === "slot") Object.assign(body, { date: page.day, start: page.slot.start });
+  else body.travel_minutes = Number($("travel_minutes").value);
   page.sending = true;
   $("error").hidden = true;
   renderForm();

@@ -43,7 +43,9 @@ function render() {
 
 // -- a number taken from a phone: when to set off, and a signal when the turn is near ----------
 const REMOTE = document.getElementById("remote");
-const NEAR_MINUTES = REMOTE ? Number(REMOTE.dataset.nearMinutes) : 15;
+// Told to come this long before the forecast call: the centre's rule and the holder's way here
+// (hangdoi/services/notify.py says the same in its messages).
+const LEAD_MINUTES = REMOTE ? Number(REMOTE.dataset.leadMinutes) : 15;
 let nearSignalled = false;
 const clockAt = (minutes) => new Date(Date.now() + minutes * 60000).toTimeString().slice(0, 5);
 
@@ -52,7 +54,7 @@ function renderRemote() {
   REMOTE.hidden = ticket.status !== "remote";
   if (REMOTE.hidden) return;
   const wait = ticket.estimated_wait;
-  const near = ticket.position === 0 || (wait && wait.low !== null && wait.low <= NEAR_MINUTES);
+  const near = ticket.position === 0 || (wait && wait.minutes !== null && wait.minutes <= LEAD_MINUTES);
   for (const lang of ["vi", "en"]) {
     const t = say(lang);
     const ahead = ticket.position === 0 ? "" : ticket.position === 1 ? t("status_ahead_one") : t("status_ahead", { n: ticket.position });

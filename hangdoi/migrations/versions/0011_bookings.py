@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("turn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("travel_minutes", sa.Integer(), nullable=True),
         sa.Column("notices", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["centre_id"], ["centre.id"], name=op.f("fk_booking_centre_id_centre")),
         sa.ForeignKeyConstraint(["service_id"], ["service.id"], name=op.f("fk_booking_service_id_service")),

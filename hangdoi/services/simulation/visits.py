@@ -41,6 +41,7 @@ from hangdoi.services.estimates.model import learn
 from hangdoi.services.estimates.state import read_state
 from hangdoi.services.simulation.day import ABANDON, AWAY, FREE, SIGN_IN, Day
 from hangdoi.services.simulation.run import centre_spec, working_days
+from hangdoi.services.notify import near
 from hangdoi.services.simulation.scenario import Scenario
 
 # After the engine's own events (day.py): bookings made the evening before, arrivals, check-ins,
@@ -59,7 +60,8 @@ class Citizen:
     priority: str | None
     kind: str                       # "walk", "booked", "remote"
     comes: bool                     # a booked or remote citizen who turns up at all
-    travel: float
+    travel: float                   # today's way here
+    reported: int                   # what they said it takes them (bookings.TRAVEL_CHOICES)
     offset: float                   # a booked citizen's arrival relative to the slot's start
     patience: float | None          # a walk-in's, when the scenario has citizens give up
     ticket_id: int | None = None
@@ -119,7 +121,9 @@ class VisitDay(Day):
         """Every draw is made whatever the kind, so both runs of the day see the same citizens."""
         rng, v = self.citizen_rng, self.visits
         choice, show = rng.random(), rng.random()
-        travel = self._draw(rng, *v.travel)
+        usual = self._draw(rng, *v.travel)
+        travel = usual * rng.lognormvariate(0, 0.2)          # today's traffic
+        reported = next((m for m in bookings.TRAVEL_CHOICES if m >= usual), bookings.TRAVEL_CHOICES[-1])
         offset = rng.gauss(*v.booked_arrival)
         patience = self.scenario.abandon_patience_minutes
         patience = rng.expovariate(1 / patience) if patience else None
@@ -127,7 +131,8 @@ class VisitDay(Day):
         if self.mixed and priority is None:
             kind = "booked" if choice < v.booking_share else "remote" if choice < v.booking_share + v.remote_share else "walk"
         no_show = v.booked_no_show_prob if kind == "booked" else v.remote_no_show_prob
-        return Citizen(i, at, code, priority, kind, kind == "walk" or show >= no_show, travel, offset, patience)
+        return Citizen(i, at, code, priority, kind, kind == "walk" or show >= no_show, travel, reported, offset,
+                       patience)
 
     @staticmethod
     def _draw(rng, dist: str, mean: float, sd: float) -> float:
@@ -200,7 +205,7 @@ class VisitDay(Day):
     def _take_remote(self, at: float, citizen: Citizen) -> None:
         try:
             taken = bookings.take_remote(self.db, self.ids["centre"], citizen.code, f"09{citizen.index:08d}",
-                                         "Công Dân Mô Phỏng")
+                                         "Công Dân Mô Phỏng", travel_minutes=citizen.reported)
         except DomainError:
             citizen.kind = "walk"          # no number online: they come and take one
             self.push(at, WALK_IN, citizen)
@@ -209,11 +214,11 @@ class VisitDay(Day):
         self.waiting_remote[citizen.ticket_id] = citizen
 
     def _near_check(self, at: float) -> None:
-        """The centre's rule: told when the forecast puts the call within `near_minutes`, or nobody
-        is ahead. A citizen told sets off (if they come at all)."""
+        """The centre's rule (hangdoi/services/notify.py, `near`): told when the forecast puts the call
+        within their lead, or nobody is ahead. A citizen told sets off (if they come at all)."""
         if not self.waiting_remote:
             return
-        near = rules_of({"booking": self.visits.booking}).near_minutes
+        rules = rules_of({"booking": self.visits.booking})
         with self.db.read() as session:
             tx = Tx(session)
             state = read_state(tx, self.ids["centre"], self.clock.now())
@@ -222,8 +227,8 @@ class VisitDay(Day):
         for ticket_id, (stand_in, ahead, service_id) in stand_ins.items():
             citizen = self.waiting_remote[ticket_id]
             found = estimates.tickets.get(stand_in) if stand_in else estimates.services.get(service_id)
-            low = found.low if found is not None else None
-            if ahead == 0 or (low is not None and low <= near):
+            lead = bookings.lead_minutes(rules, {"travel_minutes": citizen.reported})
+            if near(ahead, found.minutes if found is not None else None, lead):
                 del self.waiting_remote[ticket_id]
                 citizen.told = at
                 if citizen.comes:
@@ -246,9 +251,9 @@ class VisitDay(Day):
             turn = tx.read_instant(tx.value("SELECT turn_at FROM booking WHERE code = :code AND centre_id = :c",
                                             code=citizen.booking_code, c=self.ids["centre"]))
         # Due when their turn came, but not before the time they were told they had to get here.
-        near = rules_of({"booking": self.visits.booking}).near_minutes
+        lead = bookings.lead_minutes(rules_of({"booking": self.visits.booking}), {"travel_minutes": citizen.reported})
         if turn is not None:
-            due = max((turn - self.midnight).total_seconds() / 60, citizen.told + near)
+            due = max((turn - self.midnight).total_seconds() / 60, citizen.told + lead)
             citizen.arrived_late = at > due
         try:
             bookings.check_in(self.db, self.ids["centre"], citizen.booking_code)

@@ -11,7 +11,7 @@ from datetime import date
 from flask import jsonify, request
 
 from hangdoi.engine import bookings
-from hangdoi.validation import STR, Field
+from hangdoi.validation import INT, STR, Field
 from hangdoi.web.api.blueprint import (
     api,
     centre_id,
@@ -40,7 +40,10 @@ BOOKING_FIELDS = {
     "start": STR(required=True, max_length=5, description="A slot's start, HH:MM, from /services/{id}/slots"),
     **CONTACT_FIELDS,
 }
-REMOTE_FIELDS = {"service": SERVICE, **CONTACT_FIELDS}
+REMOTE_FIELDS = {"service": SERVICE, **CONTACT_FIELDS,
+                 "travel_minutes": INT(nullable=True, maximum=60,
+                                       description="How long it takes the citizen to come: 10, 20, 30, 45 or 60; "
+                                                   "they are told that much (and 5 minutes) before the call")}
 CHECK_IN_FIELDS = {
     "code": STR(required=True, max_length=300,
                 description="The booking's code as typed, or what its QR code holds (the address of its page)"),
@@ -89,7 +92,8 @@ def take_remote():
     ctx = hangdoi()
     body = json_body(REMOTE_FIELDS)
     service, centre = _service_and_centre(body["service"])
-    made = bookings.take_remote(ctx.db, centre, service, body["phone"], body["full_name"], body["id_number"])
+    made = bookings.take_remote(ctx.db, centre, service, body["phone"], body["full_name"], body["id_number"],
+                                body["travel_minutes"])
     ticket = ctx.estimates.with_estimate(made["ticket"], made["centre_id"])
     return jsonify({**ticket, "public_id": made["public_id"], "code": made["code"], "checked_in": False}), 201
 
