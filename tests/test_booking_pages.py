@@ -81,6 +81,8 @@ def test_a_remote_number_moves_signals_checks_in_by_scanner_and_is_called_on_the
     page.tap("#way-remote")
     page.fill("#full_name", "Phạm Văn Đức")
     page.fill("#phone", "+84 987 654 321")
+    page.select_option("#travel_minutes", "10")               # told 15 minutes ahead (the centre's rule)
+    screenshot(page, "book-remote-form-390x844")
     page.tap("#submit")
     page.wait_for_url("**/t/*")
     public_id = page.url.rsplit("/", 1)[-1]
