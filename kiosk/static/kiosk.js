@@ -234,19 +234,13 @@ function chooseService(service) {
 
 const busy = () => kiosk.issuing || Date.now() < kiosk.quietUntil;
 
-async function issue(service, priority) {
-  if (busy()) return;            // one tap, one ticket
+// One request at a time, the spinner if it takes a moment, and a short quiet after it: one tap, one ticket.
+async function whileBusy(work) {
+  if (busy()) return;
   kiosk.issuing = true;
-  const started = performance.now();
   const spinner = setTimeout(() => { $("busy").hidden = false; }, 150);
   try {
-    const response = await fetch("/api/v1/tickets", {
-      method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Kiosk-Key": KIOSK_KEY },
-      body: JSON.stringify({ service: service.id, priority, centre: CENTRE, ...citizenOfTicket() }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (response.status === 201) showTicket(body, service, priority, started);
-    else message(body.error?.code);
+    await work(performance.now());
   } catch (err) {
     message(null);
   } finally {
@@ -255,6 +249,18 @@ async function issue(service, priority) {
     kiosk.issuing = false;
     kiosk.quietUntil = Date.now() + QUIET_AFTER_TICKET_MS;
   }
+}
+
+function issue(service, priority) {
+  return whileBusy(async (started) => {
+    const response = await fetch("/api/v1/tickets", {
+      method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Kiosk-Key": KIOSK_KEY },
+      body: JSON.stringify({ service: service.id, priority, centre: CENTRE, ...citizenOfTicket() }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 201) showTicket(body, service, priority, started);
+    else message(body.error?.code);
+  });
 }
 
 function showTicket(ticket, service, priority, started, note = null) {
@@ -321,12 +327,9 @@ function buildCodeKeyboard() {
   $("code-keyboard").replaceChildren(...rows);
 }
 
-async function checkIn(code) {
-  if (busy()) return;
-  kiosk.issuing = true;
-  const started = performance.now();
-  const spinner = setTimeout(() => { $("busy").hidden = false; }, 150);
-  try {
+function checkIn(code) {
+  return whileBusy(async (started) => {
+    kiosk.code = "";
     const response = await fetch("/api/v1/check-in", {
       method: "POST", headers: { "Content-Type": "application/json", "X-Hangdoi-Kiosk-Key": KIOSK_KEY },
       body: JSON.stringify({ code }),
@@ -341,15 +344,7 @@ async function checkIn(code) {
     } else {
       message(body.error?.code, body.error);
     }
-  } catch (err) {
-    message(null);
-  } finally {
-    clearTimeout(spinner);
-    $("busy").hidden = true;
-    kiosk.issuing = false;
-    kiosk.code = "";
-    kiosk.quietUntil = Date.now() + QUIET_AFTER_TICKET_MS;
-  }
+  });
 }
 
 // What the scanner read: a chip ID card greets its holder; anything else is taken for a booking's

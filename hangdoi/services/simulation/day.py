@@ -57,6 +57,14 @@ class Day:
 
     # -- the day ---------------------------------------------------------------------------
     def play(self) -> list[Prediction]:
+        self.open_the_day()
+        for at, code, priority in self._arrivals():
+            self.push(at, ARRIVE, (code, priority))
+        self.run_the_day()
+        return self.predictions
+
+    def open_the_day(self) -> None:
+        """The model learnt from the days before; officers' arrivals and absences scheduled."""
         with self.db.read() as session:
             self.model = learn(Tx(session), self.ids["centre"], self.day)
         for counter in self.scenario.counters:
@@ -65,15 +73,15 @@ class Day:
             for away_from, _ in counter.absent:
                 if away_from > arrives:
                     self.push(away_from, AWAY, counter.number)
-        for at, code, priority in self._arrivals():
-            self.push(at, ARRIVE, (code, priority))
+
+    def run_the_day(self) -> None:
+        """Every event in order, the clock set to each; then the day is closed."""
         while self.events:
             at, kind, _, what = heapq.heappop(self.events)
             self.clock.set(self.midnight + timedelta(minutes=at))
             self.handle(at, kind, what)
         self.clock.set(self.midnight + timedelta(minutes=self.closing))
         engine.close_day(self.db, self.ids["centre"], self.day)     # also signs every officer out
-        return self.predictions
 
     def push(self, at: float, kind: int, what) -> None:
         heapq.heappush(self.events, (at, kind, self.order, what))

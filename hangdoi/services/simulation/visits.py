@@ -16,14 +16,13 @@ call) and the share who arrive after their turn came.
 """
 from __future__ import annotations
 
-import heapq
 import math
 import os
 import random
 import statistics
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,9 +36,8 @@ from hangdoi.engine.sql import Tx
 from hangdoi.schema import upgrade
 from hangdoi.services.catalogue import create_centre
 from hangdoi.services.estimates.forecast import Forecast
-from hangdoi.services.estimates.model import learn
 from hangdoi.services.estimates.state import read_state
-from hangdoi.services.simulation.day import ABANDON, AWAY, FREE, SIGN_IN, Day
+from hangdoi.services.simulation.day import ABANDON, FREE, Day
 from hangdoi.services.simulation.run import centre_spec, working_days
 from hangdoi.services.notify import near
 from hangdoi.services.simulation.scenario import Scenario
@@ -84,14 +82,7 @@ class VisitDay(Day):
         self.service_ids = ids["services"]
 
     def play(self) -> list[Citizen]:
-        with self.db.read() as session:
-            self.model = learn(Tx(session), self.ids["centre"], self.day)
-        for counter in self.scenario.counters:
-            arrives = self._arrives_at(counter)
-            self.push(arrives, SIGN_IN, counter.number)
-            for away_from, _ in counter.absent:
-                if away_from > arrives:
-                    self.push(away_from, AWAY, counter.number)
+        self.open_the_day()
         opens, closes = self.scenario.sessions[0][0], self.scenario.sessions[-1][1]
         for i, (at, code, priority) in enumerate(sorted(self._arrivals())):
             citizen = self._citizen(i, at, code, priority)
@@ -106,16 +97,8 @@ class VisitDay(Day):
             while t < closes:
                 self.push(t, kind, None)
                 t += step
-        while self.events:
-            at, kind, _, what = heapq.heappop(self.events)
-            self.clock.set(self.midnight_plus(at))
-            self.handle(at, kind, what)
-        self.clock.set(self.midnight_plus(self.closing))
-        engine.close_day(self.db, self.ids["centre"], self.day)
+        self.run_the_day()
         return self.people
-
-    def midnight_plus(self, minutes: float) -> datetime:
-        return self.midnight + timedelta(minutes=minutes)
 
     def _citizen(self, i: int, at: float, code: str, priority: str | None) -> Citizen:
         """Every draw is made whatever the kind, so both runs of the day see the same citizens."""
