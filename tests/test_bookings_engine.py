@@ -328,3 +328,28 @@ def test_numbers_from_phones_never_take_more_than_the_bookable_share_of_a_day(db
     first = bookings.open_remote(db, centre.centre)[0]
     bookings.cancel(db, first["public_id"])
     assert bookings.take_remote(db, centre.centre, "CT01", "0913000099", NAME)["ticket"]["status"] == "remote"
+
+
+def test_a_holder_told_to_come_keeps_the_number_for_their_way_here_and_the_grace(db, centre, clock):
+    remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME, travel_minutes=45)   # told 50 min ahead
+    booking_id = bookings.of_ticket(db, remote["ticket"]["id"])["id"]
+    bookings.claim_notice(db, booking_id, "near")                                             # told at 09:00
+    engine.issue_ticket(db, centre.centre, "HT01")
+    counter_id, officer_id = at_counter(db, centre)
+    engine.call_next(db, counter_id, officer_id)                                              # its turn came at once
+    clock.advance(minutes=79)                                                                  # 09:50 + 30 min grace
+    assert bookings.expire_due(db, centre.centre) == []
+    clock.advance(minutes=2)
+    assert [b["public_id"] for b in bookings.expire_due(db, centre.centre)] == [remote["public_id"]]
+
+
+def test_the_forecast_puts_a_checked_in_appointment_ahead_of_the_walk_ins(db, centre, clock):
+    from hangdoi.engine.sql import Tx
+    from hangdoi.services.estimates.state import read_state
+    made = book(db, centre, start="09:30")
+    walk_in = engine.issue_ticket(db, centre.centre, "HT01")
+    clock.advance(minutes=20)
+    checked = bookings.check_in(db, centre.centre, made["code"])
+    with db.read() as session:
+        order = [t.id for t in read_state(Tx(session), centre.centre, clock.now()).waiting]
+    assert order == [checked["id"], walk_in["id"]]

@@ -130,7 +130,9 @@ def notified(db, ticket_id):
 
 @pytest.fixture
 def notifier(db):
-    told = Notifier(db, LiveEstimates(db), autostart=False)
+    estimates = LiveEstimates(db)
+    estimates.min_interval = 0              # every look computes the forecast afresh
+    told = Notifier(db, estimates, autostart=False)
     db.on_commit(told.on_commit)
     return told
 
@@ -139,14 +141,14 @@ def test_a_remote_number_is_told_when_near_and_when_called_once_each(db, centre,
     with_sms(db, centre, {"channel": "gsm", "port": modem.device})
     remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
     ticket_id = remote["ticket"]["id"]
-    notifier.look(centre.centre)                  # nobody ahead: the turn is near now
+    engine.sign_in(db, centre.counter(1), centre.officer("an"))
+    notifier.look(centre.centre)                  # a counter free, nobody ahead: the call is near
     notifier.look(centre.centre)                  # and said once
     assert notifier.send_pending() == 2 and len(modem.sent) == 1
     assert modem.sent == [(PHONE, "[Trung tam thu nghiem] So 1001 (Dang ky khai sinh): sap den luot quy vi. "
                                   f"Moi den trung tam va quet ma {remote['code']} tai ki-ot.")]
     assert notified(db, ticket_id) == [{"what": "near", "channel": "gsm", "outcome": "sent", "detail": "1 message(s): 1"}]
     bookings.check_in(db, centre.centre, remote["code"])
-    engine.sign_in(db, centre.counter(1), centre.officer("an"))
     called = engine.call_next(db, centre.counter(1), centre.officer("an"))
     assert called["ticket"]["id"] == ticket_id
     notifier.send_pending()
@@ -167,12 +169,12 @@ def test_a_failed_channel_is_recorded_and_never_holds_the_queue(db, centre, noti
     try:
         with_sms(db, centre, {"channel": "gsm", "port": broke.device})
         remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+        engine.sign_in(db, centre.counter(1), centre.officer("an"))
         notifier.look(centre.centre)
         notifier.send_pending()
         assert notified(db, remote["ticket"]["id"]) == [
             {"what": "near", "channel": "gsm", "outcome": "failed", "detail": "send: +CMS ERROR: 21"}]
         checked = bookings.check_in(db, centre.centre, remote["code"])
-        engine.sign_in(db, centre.counter(1), centre.officer("an"))
         assert engine.call_next(db, centre.counter(1), centre.officer("an"))["ticket"]["id"] == checked["id"]
     finally:
         broke.close()
@@ -191,6 +193,9 @@ def test_a_booking_that_expired_tells_its_holder(db, centre, modem, notifier, cl
 
 def test_without_a_channel_the_page_is_the_signal(db, centre, notifier):
     remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+    notifier.look(centre.centre)                   # no counter open: no forecast, nothing said
+    assert notifier.send_pending() == 0
+    engine.sign_in(db, centre.counter(1), centre.officer("an"))
     notifier.look(centre.centre)
     notifier.send_pending()
     assert notified(db, remote["ticket"]["id"]) == [{"what": "near", "channel": "page", "outcome": "shown", "detail": None}]
@@ -198,7 +203,7 @@ def test_without_a_channel_the_page_is_the_signal(db, centre, notifier):
 
 def test_a_holder_who_lives_far_is_told_earlier(db, centre, notifier):
     from hangdoi.services.notify import near
-    assert near(0, None, 15) and near(3, 14.0, 15) and not near(3, 16.0, 15) and not near(3, None, 15)
+    assert near(14.0, 15) and near(15, 15) and not near(16.0, 15) and not near(None, 15)
     far = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME, travel_minutes=45)
     assert bookings.status(db, far["public_id"])["lead_minutes"] == 50
     near_by = bookings.take_remote(db, centre.centre, "HT02", "0912000001", NAME, travel_minutes=10)

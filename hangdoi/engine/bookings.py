@@ -432,7 +432,7 @@ def expire_due(db, centre_id: int) -> list[dict]:
             if booking["kind"] == REMOTE_NUMBER:
                 ticket_status = tx.value("SELECT status FROM ticket WHERE id = :id", id=booking["ticket_id"])
                 over = (booking["local_day"] < today or ticket_status != REMOTE
-                        or (booking["turn_at"] is not None and booking["turn_at"] <= grace))
+                        or (booking["turn_at"] is not None and _kept_from(rules, booking) <= grace))
             else:
                 slot_start = _at(centre, booking["local_day"], parse_hhmm(booking["start"]))
                 over = window(rules, slot_start)[1] < work.now
@@ -442,6 +442,16 @@ def expire_due(db, centre_id: int) -> list[dict]:
         return ended
 
     return transact(db, body)
+
+
+def _kept_from(rules: BookingRules, booking: dict) -> datetime:
+    """When a remote number's grace period starts: its turn came, but never before the holder,
+    told to come, has had the time they were given to get here."""
+    start = booking["turn_at"]
+    told = (booking["notices"].get("near") or {}).get("at")
+    if told:
+        start = max(start, datetime.fromisoformat(told) + timedelta(minutes=lead_minutes(rules, booking)))
+    return start
 
 
 def any_open(db, centre_id: int) -> bool:

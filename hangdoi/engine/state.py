@@ -393,7 +393,7 @@ def ticket_status(db, public_id: str) -> dict:
             # ticket queued after it, whose estimate stands in for its own.
             found["stand_in"] = tx.value(
                 "SELECT id FROM ticket WHERE centre_id = :c AND local_day = :d AND status = 'waiting' "
-                "AND service_id = :s AND target_counter_id IS NULL AND priority_id IS NULL "
+                "AND service_id = :s AND target_counter_id IS NULL AND priority_id IS NULL AND due_at IS NULL "
                 "AND (queued_at > :q OR (queued_at = :q AND id > :id)) ORDER BY queued_at, id LIMIT 1",
                 c=ticket["centre_id"], d=tx.day(ticket["local_day"]), s=ticket["service_id"],
                 q=tx.instant(ticket["queued_at"]), id=ticket["id"])

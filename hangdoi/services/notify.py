@@ -47,12 +47,13 @@ def channel_for(settings: dict) -> SmsChannel | None:
     return None
 
 
-def near(people_ahead: int, forecast_minutes: float | None, lead_minutes: int) -> bool:
-    """Time to tell the holder of a remote number to come: nobody is ahead, or the forecast (its
-    P60) puts the call within their lead. A holder who arrives after their turn came keeps their
-    place and is called next, so telling them later costs them nothing; telling them early makes
+def near(forecast_minutes: float | None, lead_minutes: int) -> bool:
+    """Time to tell the holder of a remote number to come: the forecast (its P60) puts the call
+    within their lead. Not "nobody ahead in its queue": the counters may be busy with other
+    queues, or about to break for lunch. A holder who arrives after their turn came keeps their
+    place and is called next, so telling them later costs them little; telling them early makes
     them wait in the hall."""
-    return people_ahead == 0 or (forecast_minutes is not None and forecast_minutes <= lead_minutes)
+    return forecast_minutes is not None and forecast_minutes <= lead_minutes
 
 
 class Notifier:
@@ -110,7 +111,7 @@ class Notifier:
                 continue
             ticket = self.estimates.with_estimate(state.ticket_status(self.db, booking["public_id"]), centre_id)
             wait = ticket.get("estimated_wait") or {}
-            if near(ticket["position"], wait.get("minutes"), bookings.lead_minutes(rules, booking)):
+            if near(wait.get("minutes"), bookings.lead_minutes(rules, booking)):
                 self._outbox.put(("near", centre_id, {"booking": booking, "ticket": ticket,
                                                       "minutes": wait.get("minutes") or wait.get("low") or 0}))
 

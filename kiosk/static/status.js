@@ -54,7 +54,7 @@ function renderRemote() {
   REMOTE.hidden = ticket.status !== "remote";
   if (REMOTE.hidden) return;
   const wait = ticket.estimated_wait;
-  const near = ticket.position === 0 || (wait && wait.minutes !== null && wait.minutes <= LEAD_MINUTES);
+  const near = Boolean(wait && wait.minutes !== null && wait.minutes <= LEAD_MINUTES);
   for (const lang of ["vi", "en"]) {
     const t = say(lang);
     const ahead = ticket.position === 0 ? "" : ticket.position === 1 ? t("status_ahead_one") : t("status_ahead", { n: ticket.position });

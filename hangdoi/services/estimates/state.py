@@ -105,15 +105,27 @@ def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] 
         recent_calls=_recent_calls(tx, centre_id, day, minutes))
 
 
+# A checked-in appointment is called before the walk-ins (hangdoi/engine/policy.py) from its slot,
+# at most `early_minutes` away: the forecast puts it ahead of them, in the order of the slots.
+APPOINTMENT_AHEAD = 24 * 60
+
+
 def _waiting(tx: Tx, centre_id: int, day: date, minutes, pause: Callable[[], None]) -> list[WaitingTicket]:
     waiting = []
+    appointments = False
     for piece in tx.row_pieces(
-            "SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id FROM ticket "
+            "SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id, due_at FROM ticket "
             "WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' ORDER BY queued_at, id",
             PIECE, centre=centre_id, day=tx.day(day)):
-        waiting.extend(WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, minutes(r["queued_at"]),
-                                     minutes(r["issued_at"]), r["target_counter_id"]) for r in piece)
+        for r in piece:
+            due = r["due_at"] is not None and r["priority_id"] is None
+            appointments = appointments or due
+            queued = minutes(r["due_at"]) - APPOINTMENT_AHEAD if due else minutes(r["queued_at"])
+            waiting.append(WaitingTicket(r["id"], r["service_id"], r["priority_id"] is not None, queued,
+                                         minutes(r["issued_at"]), r["target_counter_id"]))
         pause()
+    if appointments:
+        waiting.sort(key=lambda t: (t.queued, t.id))
     return waiting
 
 

@@ -198,7 +198,7 @@ class VisitDay(Day):
 
     def _near_check(self, at: float) -> None:
         """The centre's rule (hangdoi/services/notify.py, `near`): told when the forecast puts the call
-        within their lead, or nobody is ahead. A citizen told sets off (if they come at all)."""
+        within their lead. A citizen told sets off (if they come at all)."""
         if not self.waiting_remote:
             return
         rules = rules_of({"booking": self.visits.booking})
@@ -207,25 +207,28 @@ class VisitDay(Day):
             state = read_state(tx, self.ids["centre"], self.clock.now())
             stand_ins = {tid: self._stand_in(tx, tid) for tid in self.waiting_remote}
         estimates = self.forecast.estimate(state, self.model)
-        for ticket_id, (stand_in, ahead, service_id) in stand_ins.items():
+        for ticket_id, (stand_in, service_id) in stand_ins.items():
             citizen = self.waiting_remote[ticket_id]
             found = estimates.tickets.get(stand_in) if stand_in else estimates.services.get(service_id)
             lead = bookings.lead_minutes(rules, {"travel_minutes": citizen.reported})
-            if near(ahead, found.minutes if found is not None else None, lead):
+            if near(found.minutes if found is not None else None, lead):
                 del self.waiting_remote[ticket_id]
                 citizen.told = at
+                bookings.claim_notice(self.db, bookings.of_ticket(self.db, ticket_id)["id"], "near")
                 if citizen.comes:
                     self.push(at + citizen.travel, REMOTE_ARRIVE, citizen)
 
-    def _stand_in(self, tx: Tx, ticket_id: int) -> tuple[int | None, int, int]:
-        """The first waiting ticket queued after this remote number, people ahead of it, its service."""
+    def _stand_in(self, tx: Tx, ticket_id: int) -> tuple[int | None, int]:
+        """The first waiting ticket queued after this remote number (its estimate stands in for the
+        remote number's, as hangdoi/engine/state.py does for the live page), and its service."""
         ticket = views.select_ticket(tx, "id = :id", id=ticket_id)
         stand_in = tx.value(
             "SELECT id FROM ticket WHERE centre_id = :c AND local_day = :d AND status = 'waiting' AND service_id = :s "
-            "AND target_counter_id IS NULL AND priority_id IS NULL AND (queued_at > :q OR (queued_at = :q AND id > :id)) "
+            "AND target_counter_id IS NULL AND priority_id IS NULL AND due_at IS NULL "
+            "AND (queued_at > :q OR (queued_at = :q AND id > :id)) "
             "ORDER BY queued_at, id LIMIT 1", c=ticket["centre_id"], d=tx.day(ticket["local_day"]),
             s=ticket["service_id"], q=tx.instant(ticket["queued_at"]), id=ticket_id)
-        return stand_in, views.people_ahead(tx, ticket), ticket["service_id"]
+        return stand_in, ticket["service_id"]
 
     def _remote_arrives(self, at: float, citizen: Citizen) -> None:
         citizen.arrived = at
