@@ -91,7 +91,13 @@ def test_sigkill_under_load_loses_and_repeats_nothing(crash_site):
             load.append(threading.Thread(target=counter, args=(server.url, ids.counter(1), token, stop, acknowledged)))
             for thread in load:
                 thread.start()
-            time.sleep(rng.uniform(0.3, 1.2))
+            # The kill comes a random moment after the load has reached the server: on a busy
+            # machine the first ticket of a round may take seconds, not the fraction of one it
+            # takes on a quiet one.
+            under_load = time.monotonic() + 30
+            while len(acknowledged.issued) == issued_before and time.monotonic() < under_load:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.9))
             server.kill()
             stop.set()
             for thread in load:

@@ -205,7 +205,9 @@ def test_through_nginx_trickled_request_heads_hold_no_worker_and_are_dropped(ngi
             asked = time.monotonic()
             ticket = requests.post(f"{url}/api/v1/tickets", json={"service": "HT01"}, timeout=10,
                                    headers={"X-Hangdoi-Kiosk-Key": ids.kiosks["k2"]})
-            assert ticket.status_code == 201 and time.monotonic() - asked < 2
+            # Served while the tricklers hang on (they are dropped after 10 s): a held worker would make
+            # it wait for that; a busy machine makes it take a second or two.
+            assert ticket.status_code == 201 and time.monotonic() - asked < 5
             checked = True
         time.sleep(1)
     dropped_after = time.monotonic() - started
