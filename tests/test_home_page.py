@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import requests
 
+from .conftest import screenshot
+
 
 def test_the_first_page_leads_officers_and_managers_to_their_pages_and_gives_no_device_key(browser, demo_server):
     server, ids = demo_server
@@ -12,6 +14,12 @@ def test_the_first_page_leads_officers_and_managers_to_their_pages_and_gives_no_
     page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     page.goto(server.url + "/")
     assert page.title() == "Hệ thống lấy số thứ tự"
+    page.evaluate("document.fonts.ready")
+    screenshot(page, "home-1366x768")
+    # Citizens' own page, to put at the door as a QR code.
+    page.get_by_role("link", name="Lấy số · Đặt lịch hẹn").click()
+    page.wait_for_url(f"{server.url}/book")
+    page.go_back()
     page.get_by_role("link", name="Quầy giao dịch").click()
     page.wait_for_url(f"{server.url}/counter")
     assert page.locator("input[name=username]").is_visible()
