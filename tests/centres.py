@@ -63,5 +63,12 @@ def open_now(spec):
     return {**spec, "timezone": zone, "opening_hours": {"sessions": [["07:00", "17:00"]], "weekdays": list(range(7))}}
 
 
+def today_in(spec):
+    """The centre's date now: with `open_now` its zone can be a day ahead of or behind the machine's."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    return datetime.now(ZoneInfo(spec["timezone"])).date()
+
+
 def always_open(spec):
     return {**spec, "settings": {**spec.get("settings", {}), "accept_outside_hours": True}}

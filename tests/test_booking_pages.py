@@ -10,7 +10,7 @@ import pytest
 
 from hangdoi.fixtures.demo import DEMO_CENTRE
 
-from .centres import open_now
+from .centres import open_now, today_in
 from .conftest import screenshot, start_demo
 
 PHONE = {"width": 390, "height": 844}
@@ -22,6 +22,7 @@ BOARD = {"width": 1280, "height": 720}
 def site(tmp_path):
     spec = {**open_now(DEMO_CENTRE), "settings": {**DEMO_CENTRE["settings"], "personal_data": True}}
     server, ids = start_demo(tmp_path, spec=spec, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "1000"})
+    server.today = lambda: today_in(spec)            # the centre's date, not the machine's
     yield server, ids
     server.stop()
 
@@ -149,7 +150,7 @@ def test_a_chip_id_card_offers_priority_to_a_75_year_old_not_to_a_40_year_old(br
     kiosk = browser.new_page(viewport=KIOSK, has_touch=True)
     kiosk.goto(f"{server.url}/kiosk/{next(iter(ids.kiosks.values()))}")
     kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
-    today = date.today()
+    today = server.today()
     scan(kiosk, cccd("Nguyễn Văn Thọ", today.replace(year=today.year - 75) - timedelta(days=3)))
     kiosk.wait_for_selector("#hello:not([hidden])")
     assert kiosk.inner_text("#hello-text") == "Xin chào Nguyễn Văn Thọ. Mời chọn thủ tục."
@@ -212,7 +213,7 @@ def test_the_booking_page_in_english(browser, site):
 def test_the_counter_marks_booked_and_online_tickets_and_checks_a_citizen_in(browser, site):
     from .test_counter_page import open_terminal
     server, ids = site
-    day = date.today().isoformat()
+    day = server.today().isoformat()
     remote = server.post("/remote-tickets", json={"service": ids.service("HT01"), "phone": "0987000001",
                                                   "full_name": "Đặng Thị Mai"}).json()
     second = server.post("/remote-tickets", json={"service": ids.service("HT02"), "phone": "0987000002",
@@ -244,7 +245,7 @@ def test_the_counter_marks_booked_and_online_tickets_and_checks_a_citizen_in(bro
 
 def test_the_dashboard_shows_todays_bookings_per_slot_live(browser, site):
     server, ids = site
-    day = date.today().isoformat()
+    day = server.today().isoformat()
     slots = server.get(f"/services/{ids.service('CT01')}/slots?date={day}").json()
     made = [server.post("/bookings", json={"service": ids.service("CT01"), "date": day, "start": slots[-1]["start"],
                                           "phone": f"098700001{i}", "full_name": "Lý Thị Thu"}).status_code
