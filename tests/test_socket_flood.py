@@ -107,9 +107,9 @@ def test_a_flood_of_subscribes_leaves_a_kiosk_quick_and_the_threads_bounded(serv
     # Bounded by the worker's thread pool (a thread per connection at most, whatever it sends), not
     # by the events: 300 events each made 2,183 threads.
     assert max(threads) <= THREADS + 15, (idle_threads, max(threads))
-    # The issue's aim is a kiosk p99 under 100 ms with the flood; alone this test meets it, but in a
-    # full run on this 2-core machine it measured 105 and 112 ms (the flooding clients share the
-    # cores). What the test holds: the attack's 11.6 s is gone, the p99 stays under 250 ms and
+    # The issue's aim, a kiosk p99 under 100 ms with the flood, is measured by bench/socket_flood.py
+    # (printed tickets, three rounds on a quiet machine). A test shares its two cores with whatever
+    # else CI runs, so it holds less: the attack's 11.6 s is gone, the p99 stays under 250 ms and
     # under four times the same machine's p99 without the flood, whichever is more.
     p99, quiet_p99 = took[int(len(took) * 0.99) - 1], quiet[98]
     assert p99 < max(0.25, 4 * quiet_p99), (p99, quiet_p99, took[-5:])
@@ -153,6 +153,25 @@ def test_one_socket_follows_a_bounded_number_of_rooms(server, prepared):  # noqa
             answer = client.call("subscribe", {"room": "display", "centre": centre}, timeout=10)
             assert answer["error"]["code"] in ("centre_not_found", "too_many_subscriptions")
         assert "snapshot" in client.call("subscribe", {"room": "display"}, timeout=10)
+    finally:
+        client.disconnect()
+
+
+def test_a_socket_subscribes_ten_times_in_ten_seconds_and_its_officer_still_acts(server, prepared):  # noqa: F811
+    """Each subscription costs a snapshot read: ten a socket per 10 s (a screen needs one when it
+    connects or sees a gap), counted apart from an officer's actions."""
+    from .test_realtime import sign_in
+    _, ids = prepared
+    token = sign_in(server, ids)
+    server.post("/tickets", json={"service": "HT01"})
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, transports=["websocket"], auth={"token": token})
+    try:
+        answers = [client.call("subscribe", {"room": "display"}, timeout=10) for _ in range(11)]
+        assert all("snapshot" in answer for answer in answers[:10])
+        assert answers[10]["error"]["code"] == "rate_limited"
+        called = client.call("counter_action", {"counter": ids.counter(1), "action": "call-next"}, timeout=10)
+        assert called["ticket"]["number"] == "1001", called
     finally:
         client.disconnect()
 

@@ -18,7 +18,8 @@ Client protocol:
 What one connection can make the server do is bounded: its events are handled one at a time in
 its own thread (async_handlers off: Flask-SocketIO otherwise started a thread per event, and ten
 sockets sending 300 `subscribe` each made 2,183 threads), each kind of event at most so often
-(settings.socket_events_per_10_seconds, else `rate_limited`), in at most MAX_ROOMS rooms; an address holds at most
+(settings.socket_events_per_10_seconds, `subscribe` at most SUBSCRIBES_PER_10_SECONDS, else
+`rate_limited`; REFUSALS_BEFORE_CLOSE in a row close the socket), in at most MAX_ROOMS rooms; an address holds at most
 settings.max_sockets_per_address sockets. Who a socket speaks for is checked again at every event,
 so a sign-out, a password change or a deactivation ends what its open sockets may do, and the
 sockets of this process are closed at once.
@@ -46,6 +47,7 @@ from hangdoi.web.api.errors import STATUS_BY_KIND, error_body
 from hangdoi.web.permissions import ANYONE, MANAGER, OFFICER, TABLET
 from hangdoi.web.realtime.direct_send import DirectSend
 from hangdoi.web.realtime.presence import Presence
+from hangdoi.web.realtime.snapshots import SharedSnapshots
 from hangdoi.web.realtime.projection import (
     Projection,
     centre_room,
@@ -73,7 +75,8 @@ EVENTS = {"subscribe": ANYONE, "counter_action": OFFICER}
 # subscribes again).
 MAX_ROOMS = 6
 # A socket refused this many times in a row is not a page that slipped: it is closed.
-REFUSALS_BEFORE_CLOSE = 50
+REFUSALS_BEFORE_CLOSE = 10
+SUBSCRIBES_PER_10_SECONDS = 10
 
 
 class Hub:
@@ -96,13 +99,18 @@ class Hub:
         self._rooms: dict[str, set[str]] = {}
         self._refusals: Counter = Counter()
         # A page subscribes when it (re)connects, when it sees a gap, and a kiosk once a minute; an
-        # officer presses a few buttons a minute.
+        # officer presses a few buttons a minute. A subscription costs a snapshot read, so fewer of
+        # them: ten anonymous sockets subscribing 30 times each in a second held a kiosk's printed
+        # ticket up by 200–300 ms (bench/socket_flood.py); at 10 each it kept its p99 under 100 ms.
         per_10s = settings.socket_events_per_10_seconds
-        self._event_limit = RateLimitItemPerSecond(per_10s, 10) if per_10s > 0 else None
+        self._event_limits = {
+            "subscribe": RateLimitItemPerSecond(min(per_10s, SUBSCRIBES_PER_10_SECONDS), 10),
+            "counter_action": RateLimitItemPerSecond(per_10s, 10)} if per_10s > 0 else {}
         self._events = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
         self.devices = lambda centre_id: []    # the app plugs in what it knows of kiosks and printers
         self.projection = Projection(self.socketio)
         self.presence = Presence()
+        self.public_snapshots = SharedSnapshots()
         db.on_commit(self.projection)
         self._register()
 
@@ -195,7 +203,8 @@ class Hub:
 
     def _answer(self, event: str, fn):
         sid = request.sid
-        if self._event_limit is not None and not self._events.hit(self._event_limit, "socket-events", sid):
+        limit = self._event_limits.get(event)
+        if limit is not None and not self._events.hit(limit, "socket-events", event, sid):
             self._refusals[sid] += 1
             if self._refusals[sid] >= REFUSALS_BEFORE_CLOSE:
                 log.warning("socket closed: %d events refused in a row", self._refusals[sid])
@@ -219,10 +228,12 @@ class Hub:
         estimates = self.app.extensions["hangdoi"].estimates
         if room == "display":
             rooms = [display_room(centre_id)]
-            read = lambda: estimates.attach(state.display_state(self.db, centre_id), centre_id)  # noqa: E731
+            read = self._public(room, centre_id,
+                                lambda: estimates.attach(state.display_state(self.db, centre_id), centre_id))
         elif room == "kiosk":
             rooms = [kiosk_room(centre_id)]
-            read = lambda: estimates.attach(state.kiosk_state(self.db, centre_id), centre_id)  # noqa: E731
+            read = self._public(room, centre_id,
+                                lambda: estimates.attach(state.kiosk_state(self.db, centre_id), centre_id))
         elif room.startswith("counter:") and _ascii_id(room[8:]):
             counter_id = int(room[8:])
             officer = self.officer(sid)
@@ -266,6 +277,10 @@ class Hub:
             join_room(name, sid=sid)
         snapshot = read()
         return {"room": room, "seq": snapshot["seq"], "snapshot": snapshot}
+
+    def _public(self, room: str, centre_id: int, read):
+        """A public room's read, shared with the other screens that subscribe before anything changes."""
+        return lambda: self.public_snapshots.get(room, centre_id, state.centre_seq(self.db, centre_id), read)
 
     def device_overview(self, centre_id: int) -> dict:
         """Kiosks with their printers, and displays, each marked online while it holds a socket here."""
