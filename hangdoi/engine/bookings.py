@@ -215,10 +215,7 @@ def take_remote(db, centre_id: int, service: int | str, phone: str, full_name: s
         work.ticket_event(ticket, "issued", remote=True)
         # One address for both: the ticket's status page is the remote number's page.
         booking = _insert(work, centre_id, REMOTE_NUMBER, svc, today, contact, ticket_id=ticket["id"],
-                          public_id=ticket["public_id"])
-        if travel_minutes is not None:
-            tx.execute("UPDATE booking SET travel_minutes = :m WHERE id = :id", m=travel_minutes, id=booking["id"])
-            booking["travel_minutes"] = travel_minutes
+                          public_id=ticket["public_id"], travel_minutes=travel_minutes)
         return booking_view(tx, booking)
 
     return transact(db, body)
@@ -291,21 +288,21 @@ def _bump(tx: Tx, centre_id: int, day: date, what: str, by: int = 1) -> int:
 
 def _insert(work: Work, centre_id: int, kind: str, svc: dict, day: date, contact: dict,
             start: str | None = None, end: str | None = None, ticket_id: int | None = None,
-            public_id: str | None = None) -> dict:
+            public_id: str | None = None, travel_minutes: int | None = None) -> dict:
     tx = work.tx
     booking = {"centre_id": centre_id, "public_id": public_id or secrets.token_urlsafe(12),
                "code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)), "kind": kind,
                "service_id": svc["id"], "local_day": day, "start": start, "end": end, "status": BOOKED,
                "ticket_id": ticket_id, "created_at": work.now, "checked_in_at": None, "late": False,
-               "turn_at": None, "notices": {}, "travel_minutes": None, **contact}
+               "turn_at": None, "notices": {}, "travel_minutes": travel_minutes, **contact}
     # A code already taken at this centre breaks the unique index; the change is run again with new ones.
     booking["id"] = tx.value(
         "INSERT INTO booking (centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, "
-        "phone, full_name, id_number, ticket_id, created_at, late, notices) VALUES (:centre_id, :public_id, :code, "
-        ":kind, :service_id, :day, :start, :end, :status, :phone, :full_name, :id_number, :ticket_id, :at, "
-        ":no, :notices) RETURNING id",
+        "phone, full_name, id_number, ticket_id, created_at, late, notices, travel_minutes) VALUES (:centre_id, "
+        ":public_id, :code, :kind, :service_id, :day, :start, :end, :status, :phone, :full_name, :id_number, "
+        ":ticket_id, :at, :no, :notices, :travel_minutes) RETURNING id",
         **{k: booking[k] for k in ("centre_id", "public_id", "code", "kind", "service_id", "start", "end",
-                                   "status", "phone", "full_name", "id_number", "ticket_id")},
+                                   "status", "phone", "full_name", "id_number", "ticket_id", "travel_minutes")},
         day=tx.day(day), at=tx.instant(work.now), no=False, notices=tx.json({}))
     return booking
 
