@@ -188,6 +188,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk_not_me": ("Không phải tôi", "Not me"),
     "kiosk_elderly_offer": ("Quý vị {age} tuổi, thuộc đối tượng ưu tiên: {category}", "You are {age}: priority as {category}"),
     "kiosk_elderly_take": ("Nhận số ưu tiên", "Take a priority number"),
+    "kiosk_take_ordinary": ("Lấy số thường ngay", "Take an ordinary number now"),
     "kiosk_help": ("Cần hỗ trợ? Xin mời đến quầy hướng dẫn.", "Need help? Please ask at the information desk."),
     # The first page (http://<server>:5000/)
     "home_title": ("Hệ thống lấy số thứ tự", "Queue ticketing system"),

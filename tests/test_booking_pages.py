@@ -196,6 +196,37 @@ def test_a_qr_code_that_is_neither_a_booking_nor_a_card_is_told_so(browser, site
     kiosk.close()
 
 
+def test_too_early_for_a_booking_the_kiosk_gives_an_ordinary_number_for_it_at_one_tap(browser, site):
+    server, ids = site
+    day = server.today().isoformat()
+    last = server.get(f"/services/{ids.service('CT01')}/slots?date={day}").json()[-1]    # hours ahead
+    booked = server.post("/bookings", json={"service": ids.service("CT01"), "date": day, "start": last["start"],
+                                            "phone": "0987000031", "full_name": "Hồ Thị Xuân"}).json()
+    kiosk = browser.new_page(viewport=KIOSK, has_touch=True)
+    kiosk.goto(f"{server.url}/kiosk/{next(iter(ids.kiosks.values()))}")
+    kiosk.wait_for_selector("body[data-laid-out='1'] .domain")
+    scan(kiosk, booked["code"])
+    kiosk.wait_for_selector("#message:not([hidden]) #message-take:not([disabled])")
+    assert kiosk.inner_text("#message-text").startswith("Quý vị đến sớm: mời quét lại mã từ ")
+    assert kiosk.inner_text("#message-take") == "Lấy số thường ngay"
+    screenshot(kiosk, "kiosk-checkin-too-early-1080x1920")
+    kiosk.tap("#message .done")
+    scan(kiosk, "WIFI:S:QuanCaPhe;T:WPA;P:12345678;;")     # another message: no button left over
+    kiosk.wait_for_selector("#message:not([hidden])")
+    assert kiosk.locator("#message-take").is_hidden()
+    kiosk.wait_for_function("() => window.hangdoiKiosk.ready()")
+    scan(kiosk, booked["code"].lower())
+    kiosk.wait_for_selector("#message:not([hidden]) #message-take:not([disabled])")
+    kiosk.tap("#message-take")
+    kiosk.wait_for_selector("#priority:not([hidden])")
+    kiosk.tap("#no-priority")
+    kiosk.wait_for_selector("#ticket:not([hidden])")
+    assert kiosk.inner_text("#ticket-service") == booked["service"]["name"]
+    # The booking is untouched: it can still be checked in at its time.
+    assert server.get(f"/bookings/{booked['public_id']}").json()["status"] == "booked"
+    kiosk.close()
+
+
 def test_the_booking_page_in_english(browser, site):
     server, ids = site
     page = phone(browser)

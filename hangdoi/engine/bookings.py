@@ -371,8 +371,8 @@ def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id
             slot_start = _at(centre, booking["local_day"], parse_hhmm(booking["start"]))
             opens, closes = window(rules, slot_start)
             if work.now < opens:
-                raise Conflict("booking_too_early",
-                               at=local_time(opens, centre["timezone"]).strftime("%H:%M"))
+                raise Conflict("booking_too_early", at=local_time(opens, centre["timezone"]).strftime("%H:%M"),
+                               service=booking["service_id"])
             late = work.now > closes
             svc = issuable_service(work, centre_id, booking["service_id"])
             if late:     # an ordinary walk-in from now on, said plainly on the screen and the slip

@@ -26,7 +26,8 @@ const kiosk = {
   domain: null, service: null, query: "", issuing: false, quietUntil: 0, lastTouch: Date.now(),
   shownAt: 0, ticketWait: null, pages: {}, code: "", citizen: null,
 };
-window.hangdoiKiosk = { lastIssueMs: null, issued: 0 };
+// For tests and the benchmark: tickets issued, the last one's time, and whether a tap would be taken now.
+window.hangdoiKiosk = { lastIssueMs: null, issued: 0, ready: () => !busy() };
 
 const t = (code, params = {}) => (LABELS[kiosk.lang][code] || LABELS.vi[code] || code)
   .replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
@@ -293,6 +294,7 @@ function showTicket(ticket, service, priority, started, note = null) {
 
 function message(code, error = null) {
   const known = code && LABELS.vi[code] ? code : "kiosk_error";
+  $("message-take").hidden = true;
   $("message-text").dataset.label = known;
   $("message-text").textContent = t(known);
   // A message with details (the time to come back, the day booked) is the server's own sentence.
@@ -343,8 +345,21 @@ function checkIn(code) {
       showTicket(body, service, body.priority, started, note);
     } else {
       message(body.error?.code, body.error);
+      const booked = body.error?.code === "booking_too_early" && services().find((s) => s.id === body.error.service);
+      if (booked) offerOrdinary(booked);
     }
   });
+}
+
+// Too early for a booking: the citizen may still take an ordinary number for the same procedure
+// now. The button waits out the kiosk's quiet after a request (which starts as this request
+// ends), so it looks no more pressable than it is.
+function offerOrdinary(service) {
+  const take = $("message-take");
+  take.hidden = false;
+  take.disabled = true;
+  take.onclick = () => chooseService(service);
+  setTimeout(() => { take.disabled = false; }, QUIET_AFTER_TICKET_MS + 50);
 }
 
 // What the scanner read: a chip ID card greets its holder; anything else is taken for a booking's

@@ -11,6 +11,7 @@ from datetime import date
 from flask import jsonify, request
 
 from hangdoi.engine import bookings
+from hangdoi.engine.errors import Conflict
 from hangdoi.validation import INT, STR, Field
 from hangdoi.web.api.blueprint import (
     api,
@@ -23,7 +24,7 @@ from hangdoi.web.api.blueprint import (
     require_id,
     require_manager,
 )
-from hangdoi.web.api.errors import ApiError
+from hangdoi.web.api.errors import ApiError, error_body
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import ANYONE, KIOSK, MANAGER, OFFICER, allow
 from hangdoi.web.throttle import network_key, rate_limit
@@ -132,7 +133,15 @@ def check_in():
         if officer is None:
             raise ApiError("auth_required", 401)
         centre, name, officer_id = centre_id(), None, officer["id"]
-    ticket = bookings.check_in(ctx.db, centre, body["code"], kiosk=name, officer_id=officer_id)
+    try:
+        ticket = bookings.check_in(ctx.db, centre, body["code"], kiosk=name, officer_id=officer_id)
+    except Conflict as exc:
+        if exc.code != "booking_too_early":
+            raise
+        # Which procedure was booked: the kiosk offers an ordinary number for it at once.
+        answer = error_body(exc.code, **exc.params)
+        answer["error"]["service"] = exc.params["service"]
+        return jsonify(answer), 409
     booking = ticket.pop("booking")
     ticket = ctx.estimates.with_estimate(ticket, centre)
     printed = ctx.printing.print_ticket(centre, ticket, name, public_url, note=_slip_note(booking)) if name else None

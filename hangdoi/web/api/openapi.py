@@ -274,7 +274,10 @@ def _booking_paths(bearer) -> dict:
             "responses": {"200": _json(_ref("Booking")), **_errors(404, 409, 429)}}},
         "/check-in": {"post": {
             "summary": "The citizen has arrived: a registered kiosk (its key) or an officer checks the booking or "
-                       "remote number in; a kiosk prints the ticket", "security": [{"kioskKey": []}, {"bearer": []}],
+                       "remote number in; a kiosk prints the ticket",
+            "description": "Before the booking's window opens the answer is 409 `booking_too_early`, whose error "
+                           "also carries `service`: the booked procedure's id, for which a kiosk offers an "
+                           "ordinary number at once.", "security": [{"kioskKey": []}, {"bearer": []}],
             "requestBody": {**_body(CHECK_IN_FIELDS), "required": True},
             "responses": {"200": _json({"allOf": [_ref("Ticket"), {"type": "object", "properties": {
                 "checked_in": {"type": "boolean"}, "late": {"type": "boolean"}, "booking": _ref("Booking")}}]}),
