@@ -93,7 +93,7 @@ def ticket_status_page(public_id: str):
     remote = None
     if ticket["status"] == "remote":      # a number taken from a phone: its code, to check in with
         held = bookings.status(hangdoi().db, public_id)
-        remote = {"code": held["code"], "lead_minutes": held["lead_minutes"]}
+        remote = {"code": held["code"]}
     return render_template("kiosk/status.html", t=text, ticket=ticket, remote=remote,
                            labels=labels(("status_", "wait_", "bk_cancel"), ("booking_not_open",)),
                            centre=state.ticket_card(hangdoi().db, ticket["id"])["centre"])

@@ -353,3 +353,22 @@ def test_the_forecast_puts_a_checked_in_appointment_ahead_of_the_walk_ins(db, ce
     with db.read() as session:
         order = [t.id for t in read_state(Tx(session), centre.centre, clock.now()).waiting]
     assert order == [checked["id"], walk_in["id"]]
+
+
+def test_the_forecast_counts_remote_numbers_at_their_place_and_the_bookings_still_to_come(db, centre, clock):
+    from hangdoi.engine.sql import Tx
+    from hangdoi.services.estimates.state import read_state
+    remote = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+    walk_in = engine.issue_ticket(db, centre.centre, "HT01")
+    book(db, centre, "10:00", phone="0912000008")
+    book(db, centre, "09:30", phone="0912000009", name="Đỗ Văn Hải")
+    with db.read() as session:
+        seen = read_state(Tx(session), centre.centre, clock.now())
+    assert [t.id for t in seen.waiting] == [remote["ticket"]["id"], walk_in["id"]]
+    assert sorted(seen.expected) == [(centre.service("HT01"), 570.0), (centre.service("HT01"), 600.0)]
+    assert seen.booked_show == 0.85                 # no history yet
+    clock.advance(minutes=41)                        # 09:41: the 09:30 booking can no longer come on time
+    with db.read() as session:
+        later = read_state(Tx(session), centre.centre, clock.now())
+    assert later.expected == [(centre.service("HT01"), 600.0)]
+    assert state.session_left(db, centre.centre) == pytest.approx(109.0)    # the morning ends at 11:30

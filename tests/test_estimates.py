@@ -1,6 +1,7 @@
 """The wait-time forecast on hand-built queues whose answers are known, and its baselines."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -265,3 +266,21 @@ def test_a_long_queue_is_played_forward_in_pieces_and_pausing_changes_no_figure(
     # (20 counters, 2 minutes each, four hours) and pauses every RUN_PIECE events.
     assert len(calls) >= 2 + 6 + 2 * 2000 // forecast.RUN_PIECE
     assert paused == Forecast(runs=2).estimate(queue, fixed(2.0))
+
+
+def test_booked_citizens_still_to_come_are_called_before_the_walk_ins_from_their_slot():
+    """Two appointments at 10:10 for service A (now 10:00), at a counter that takes 5 minutes a
+    citizen: the walk-ins queued now wait for them too, from the slot on."""
+    waiting = tickets(4, queued_from=590.0)
+    plain = state(waiting, [counter(1)])
+    booked = replace(plain, expected=[(A, 610.0), (A, 610.0)], booked_show=1.0)
+    before = Forecast().estimate(plain, fixed(5.0))
+    ahead = Forecast().estimate(booked, fixed(5.0))
+    # The first two walk-ins are called at 10:00 and 10:05, before the slot; the others after both.
+    assert [ahead.tickets[t.id].minutes for t in waiting[:2]] == pytest.approx([0.0, 5.0], abs=0.1)
+    assert ahead.tickets[waiting[2].id].minutes == pytest.approx(20.0, abs=0.1)
+    assert before.tickets[waiting[2].id].minutes == pytest.approx(10.0, abs=0.1)
+    assert ahead.services[A].minutes == pytest.approx(30.0, abs=0.1)
+    # Nobody who books ever comes: the walk-ins' figures are as without bookings.
+    never = Forecast().estimate(replace(booked, booked_show=0.0), fixed(5.0))
+    assert never.tickets[waiting[2].id].minutes == pytest.approx(10.0, abs=0.1)

@@ -13,6 +13,20 @@ def parse_hhmm(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
+def session_left(centre: dict, now: datetime) -> float | None:
+    """Minutes until the session under way ends; None outside the sessions (or on a closed day)."""
+    local = local_time(now, centre["timezone"])
+    hours = centre["opening_hours"] or DEFAULT_HOURS
+    if (local.date().isoformat() in (centre["closed_days"] or [])
+            or local.weekday() not in hours.get("weekdays", DEFAULT_HOURS["weekdays"])):
+        return None
+    for first, last in hours.get("sessions") or []:
+        start, end = (datetime.combine(local.date(), parse_hhmm(t), local.tzinfo) for t in (first, last))
+        if start <= local < end:
+            return (end - local).total_seconds() / 60
+    return None
+
+
 def accepts_tickets(centre: dict, now: datetime) -> bool:
     """Tickets are issued from the first session's start to the last session's end on open days.
 

@@ -13,6 +13,7 @@ from hangdoi.clock import local_day
 from hangdoi.engine import citizens, views
 from hangdoi.engine.errors import Forbidden, NotFound
 from hangdoi.engine.hours import accepts_tickets
+from hangdoi.engine.hours import session_left as _session_left
 from hangdoi.engine.policy import policy_for
 from hangdoi.engine.scope import supervises
 from hangdoi.engine.sql import Tx
@@ -212,6 +213,12 @@ def centre_name(db, centre_id: int) -> str:
         return _centre(tx, centre_id)["name"]
 
 
+def session_left(db, centre_id: int) -> float | None:
+    """Minutes until the centre's session under way ends (None outside its sessions)."""
+    with _reading(db) as tx:
+        return _session_left(_centre(tx, centre_id), db.clock.now())
+
+
 def centre_settings(db, centre_id: int) -> dict:
     with _reading(db) as tx:
         return _centre(tx, centre_id)["settings"]
@@ -389,12 +396,8 @@ def ticket_status(db, public_id: str) -> dict:
         found = {**views.ticket_view(tx, ticket), "position": views.people_ahead(tx, ticket),
                  "centre_id": ticket["centre_id"], "target_counter_staffed": staffed}
         if ticket["status"] == REMOTE:
-            # Not in the forecast until checked in: it would be called just before the first
-            # ticket queued after it, whose estimate stands in for its own.
-            found["stand_in"] = tx.value(
-                "SELECT id FROM ticket WHERE centre_id = :c AND local_day = :d AND status = 'waiting' "
-                "AND service_id = :s AND target_counter_id IS NULL AND priority_id IS NULL AND due_at IS NULL "
-                "AND (queued_at > :q OR (queued_at = :q AND id > :id)) ORDER BY queued_at, id LIMIT 1",
-                c=ticket["centre_id"], d=tx.day(ticket["local_day"]), s=ticket["service_id"],
-                q=tx.instant(ticket["queued_at"]), id=ticket["id"])
+            # The centre's word that it is time to come (hangdoi/services/notify.py decides, and
+            # sends its message): the status page signals the same moment.
+            notices = tx.value("SELECT notices FROM booking WHERE ticket_id = :t", t=ticket["id"])
+            found["told_to_come"] = "near" in (tx.read_json(notices) if notices is not None else {})
         return found

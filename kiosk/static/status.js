@@ -43,9 +43,8 @@ function render() {
 
 // -- a number taken from a phone: when to set off, and a signal when the turn is near ----------
 const REMOTE = document.getElementById("remote");
-// Told to come this long before the forecast call: the centre's rule and the holder's way here
-// (hangdoi/services/notify.py says the same in its messages).
-const LEAD_MINUTES = REMOTE ? Number(REMOTE.dataset.leadMinutes) : 15;
+// When to come is the centre's decision (hangdoi/services/notify.py: the forecast's late end within
+// the holder's lead, and a session they can still reach), sent by message and shown here alike.
 let nearSignalled = false;
 const clockAt = (minutes) => new Date(Date.now() + minutes * 60000).toTimeString().slice(0, 5);
 
@@ -54,7 +53,7 @@ function renderRemote() {
   REMOTE.hidden = ticket.status !== "remote";
   if (REMOTE.hidden) return;
   const wait = ticket.estimated_wait;
-  const near = Boolean(wait && wait.minutes !== null && wait.minutes <= LEAD_MINUTES);
+  const near = Boolean(ticket.told_to_come);
   for (const lang of ["vi", "en"]) {
     const t = say(lang);
     const ahead = ticket.position === 0 ? "" : ticket.position === 1 ? t("status_ahead_one") : t("status_ahead", { n: ticket.position });

@@ -31,7 +31,7 @@ from statistics import NormalDist
 from typing import Callable
 
 from hangdoi.services.estimates.model import Model
-from hangdoi.services.estimates.state import QueueState
+from hangdoi.services.estimates.state import APPOINTMENT_AHEAD, QueueState
 
 MAX_RUNS = 100
 MIN_RUNS = 16
@@ -175,7 +175,10 @@ class _Plan:
                 self.initial_queues.setdefault(t.service_id, ([], []))[0 if t.priority else 1].append((t.queued, t.id))
             else:
                 self.uncallable.append(t.id)
-        for s in {*state.services, *self.arrivals}:
+        # Booked citizens still to come, each due at its slot (and to come at all as often as they do).
+        self.appointments = [(due, s) for s, due in state.expected if s in self.helpers]
+        self.booked_show = state.booked_show
+        for s in {*state.services, *self.arrivals, *(s for _, s in self.appointments)}:
             self.initial_queues.setdefault(s, ([], []))
         for s in state.services:
             if s in self.helpers:
@@ -213,6 +216,9 @@ class _Plan:
             first = _next_arrival(rng, rates, now, close)
             if first is not None:
                 events.append((first, next(order), 1, s))
+        for due, s in self.appointments:
+            if uniform() < self.booked_show:
+                events.append((max(due, now), next(order), 2, (s, due)))
         heapq.heapify(events)
         idle: set[int] = set()
         limit, share = self.streak_limit, model.priority_share
@@ -225,11 +231,16 @@ class _Plan:
                 pause()
                 steps = 0
             at, _, kind, key = heappop(events)
-            if kind == 1:                                        # a citizen arrives for service `key`
+            if kind == 2:                                        # a booked citizen is due: ahead of walk-ins
+                key, due = key
+                _insert_ordered(queues[key][1], (due - APPOINTMENT_AHEAD, 0))
+                kind = 1
+            elif kind == 1:                                      # a citizen arrives for service `key`
                 queues[key][0 if uniform() < share else 1].append((at, 0))
                 following = _next_arrival(rng, self.arrivals[key], at, close)
                 if following is not None:
                     heappush(events, (following, next(order), 1, key))
+            if kind == 1:
                 for counter in self.helpers[key]:
                     if counter in idle:
                         idle.discard(counter)
@@ -305,6 +316,15 @@ class _Plan:
         mu, sigma, elapsed, tail_from = self.tails[counter]
         u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-9)
         return math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed + self.model.gap_minutes
+
+
+def _insert_ordered(line: deque, item: tuple[float, int]) -> None:
+    """Into a queue line ordered by queued time: appointments go near its front, so the walk is short."""
+    for i, queued in enumerate(line):
+        if queued[0] > item[0]:
+            line.insert(i, item)
+            return
+    line.append(item)
 
 
 def _away_until(spans, at: float) -> float | None:

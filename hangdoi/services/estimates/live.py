@@ -80,13 +80,9 @@ class LiveEstimates:
     def with_estimate(self, ticket: dict, centre_id: int) -> dict:
         """The ticket with its estimated wait (`estimated_wait`; null once it is no longer waiting)."""
         found = None
-        if ticket["status"] == "waiting":
+        if ticket["status"] in ("waiting", "remote"):      # a remote number is in the forecast at its place
             found = wait_view(self.for_ticket(centre_id, ticket["id"], ticket["service"]["id"]))
-        elif ticket["status"] == "remote":       # were it checked in now (hangdoi/engine/state.py)
-            stand_in = ticket.get("stand_in")
-            found = wait_view(self.for_ticket(centre_id, stand_in, ticket["service"]["id"]) if stand_in
-                              else self.current(centre_id).services.get(ticket["service"]["id"]))
-        return {**{k: v for k, v in ticket.items() if k != "stand_in"}, "estimated_wait": found}
+        return {**ticket, "estimated_wait": found}
 
     def services_view(self, centre_id: int) -> dict[str, dict | None]:
         """A newcomer's wait per service id (as text: JSON object keys), for screens."""

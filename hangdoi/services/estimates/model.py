@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hangdoi.engine.sql import Tx
+from hangdoi.models import ORIGIN_BOOKED
 from hangdoi.services.reports.timeline import EPOCH
 
 LOOKBACK_DAYS = 14
@@ -148,11 +149,13 @@ def learn(tx: Tx, centre_id: int, today: date, lookback_days: int = LOOKBACK_DAY
 
 def _learn_arrivals(tx: Tx, model: Model, centre_id: int, first: date, today: date, offset_ms: int,
                     dialect: str) -> None:
-    """Arrivals per service and hour, averaged over the past days that had any ticket."""
+    """Arrivals per service and hour, averaged over the past days that had any ticket. Booked
+    citizens are not among them: the forecast knows each day's bookings (state.expected)."""
     rows = tx.rows(
         f"SELECT service_id, priority_id, local_day, {EPOCH[dialect].replace('at)', 'issued_at)')} AS at_ms "
-        "FROM ticket WHERE centre_id = :centre AND local_day >= :first AND local_day < :today",
-        centre=centre_id, first=tx.day(first), today=tx.day(today))
+        "FROM ticket WHERE centre_id = :centre AND local_day >= :first AND local_day < :today "
+        "AND (origin IS NULL OR origin <> :booked)",
+        centre=centre_id, first=tx.day(first), today=tx.day(today), booked=ORIGIN_BOOKED)
     days = {r["local_day"] for r in rows}
     if not days:
         return

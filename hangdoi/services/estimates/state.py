@@ -3,14 +3,15 @@ reads. One consistent read of the database; nothing here knows how waits are est
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 from hangdoi.clock import local_day
+from hangdoi.engine.booking_rules import rules_of
 from hangdoi.engine.hours import DEFAULT_HOURS, parse_hhmm
 from hangdoi.engine.sql import Tx
-from hangdoi.models import BACKUP, PRIMARY
+from hangdoi.models import BACKUP, BOOKED, CHECKED_IN, EXPIRED, PRIMARY, SLOT
 
 RECENT_CALLS = 400
 PIECE = 500                  # waiting tickets read between two pauses
@@ -62,6 +63,10 @@ class QueueState:
     open_all_hours: bool = False                # the centre issues tickets at any hour
     # Per service, today's calls, latest first: (called, waited) in minutes.
     recent_calls: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
+    # Today's appointments not checked in yet that may still be: (service, slot start in minutes).
+    # Most will come and be called before the walk-ins from their slot on.
+    expected: list[tuple[int, float]] = field(default_factory=list)
+    booked_show: float = 0.85                  # the share of booked citizens who come (learned)
 
     def closes(self) -> float:
         return self.sessions[-1][1] if self.sessions else 24 * 60.0
@@ -102,7 +107,8 @@ def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] 
                                            "ORDER BY id", centre=centre_id, yes=True)],
         priority_streak_limit=int(centre["settings"].get("priority_streak_limit") or 0),
         open_all_hours=bool(centre["settings"].get("accept_outside_hours")),
-        recent_calls=_recent_calls(tx, centre_id, day, minutes))
+        recent_calls=_recent_calls(tx, centre_id, day, minutes),
+        **_appointments(tx, centre, day, minutes_since_midnight(now, midnight)))
 
 
 # A checked-in appointment is called before the walk-ins (hangdoi/engine/policy.py) from its slot,
@@ -110,12 +116,41 @@ def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] 
 APPOINTMENT_AHEAD = 24 * 60
 
 
+# Booked citizens who came, over the last weeks: below this many finished bookings, the default.
+SHOW_DAYS, SHOW_MIN_BOOKINGS = 28, 20
+
+
+def _appointments(tx: Tx, centre: dict, day: date, now: float) -> dict:
+    """Today's bookings that may still check in on time, and how many booked citizens come."""
+    rows = tx.rows("SELECT service_id, start FROM booking WHERE centre_id = :c AND local_day = :d AND status = :booked "
+                   "AND kind = :slot", c=centre["id"], d=tx.day(day), booked=BOOKED, slot=SLOT)
+    if not rows:
+        return {}
+    late = rules_of(centre["settings"]).late_minutes
+    expected = [(r["service_id"], due) for r in rows
+                if (due := _minutes(parse_hhmm(r["start"]))) + late >= now]
+    counts = {r["status"]: r["n"] for r in tx.rows(
+        "SELECT status, count(*) AS n FROM booking WHERE centre_id = :c AND kind = :slot AND local_day < :d "
+        "AND local_day >= :since AND status IN (:came, :missed) GROUP BY status",
+        c=centre["id"], slot=SLOT, d=tx.day(day), since=tx.day(day - timedelta(days=SHOW_DAYS)),
+        came=CHECKED_IN, missed=EXPIRED)}
+    finished = counts.get(CHECKED_IN, 0) + counts.get(EXPIRED, 0)
+    found = {"expected": expected}
+    if finished >= SHOW_MIN_BOOKINGS:
+        found["booked_show"] = counts.get(CHECKED_IN, 0) / finished
+    return found
+
+
 def _waiting(tx: Tx, centre_id: int, day: date, minutes, pause: Callable[[], None]) -> list[WaitingTicket]:
+    """The queue as the forecast plays it. A remote number not checked in yet is in it at its place:
+    its holder is told to come in time to take it (hangdoi/services/notify.py), and leaving it out
+    made every estimate behind it, and its own, too short."""
     waiting = []
     appointments = False
     for piece in tx.row_pieces(
             "SELECT id, service_id, priority_id, queued_at, issued_at, target_counter_id, due_at FROM ticket "
-            "WHERE centre_id = :centre AND local_day = :day AND status = 'waiting' ORDER BY queued_at, id",
+            "WHERE centre_id = :centre AND local_day = :day AND status IN ('waiting', 'remote') "
+            "ORDER BY queued_at, id",
             PIECE, centre=centre_id, day=tx.day(day)):
         for r in piece:
             due = r["due_at"] is not None and r["priority_id"] is None

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from hangdoi import engine
 from hangdoi.clock import FixedClock
 from hangdoi.database import Database
-from hangdoi.engine import bookings, views
+from hangdoi.engine import bookings
 from hangdoi.engine.booking_rules import rules_of
 from hangdoi.engine.errors import DomainError
 from hangdoi.engine.sql import Tx
@@ -37,6 +37,7 @@ from hangdoi.schema import upgrade
 from hangdoi.services.catalogue import create_centre
 from hangdoi.services.estimates.forecast import Forecast
 from hangdoi.services.estimates.state import read_state
+from hangdoi.services.estimates.wording import wait_view
 from hangdoi.services.simulation.day import ABANDON, FREE, Day
 from hangdoi.services.simulation.run import centre_spec, working_days
 from hangdoi.services.notify import near
@@ -203,32 +204,18 @@ class VisitDay(Day):
             return
         rules = rules_of({"booking": self.visits.booking})
         with self.db.read() as session:
-            tx = Tx(session)
-            state = read_state(tx, self.ids["centre"], self.clock.now())
-            stand_ins = {tid: self._stand_in(tx, tid) for tid in self.waiting_remote}
+            state = read_state(Tx(session), self.ids["centre"], self.clock.now())
         estimates = self.forecast.estimate(state, self.model)
-        for ticket_id, (stand_in, service_id) in stand_ins.items():
-            citizen = self.waiting_remote[ticket_id]
-            found = estimates.tickets.get(stand_in) if stand_in else estimates.services.get(service_id)
+        # As the live rule sees it: the wait as the status page shows it, the session's end.
+        left = next((b - state.now for a, b in state.sessions if a <= state.now < b), None)
+        for ticket_id, citizen in list(self.waiting_remote.items()):
             lead = bookings.lead_minutes(rules, {"travel_minutes": citizen.reported})
-            if near(found.minutes if found is not None else None, lead):
+            if near(wait_view(estimates.tickets.get(ticket_id)), lead, left):
                 del self.waiting_remote[ticket_id]
                 citizen.told = at
                 bookings.claim_notice(self.db, bookings.of_ticket(self.db, ticket_id)["id"], "near")
                 if citizen.comes:
                     self.push(at + citizen.travel, REMOTE_ARRIVE, citizen)
-
-    def _stand_in(self, tx: Tx, ticket_id: int) -> tuple[int | None, int]:
-        """The first waiting ticket queued after this remote number (its estimate stands in for the
-        remote number's, as hangdoi/engine/state.py does for the live page), and its service."""
-        ticket = views.select_ticket(tx, "id = :id", id=ticket_id)
-        stand_in = tx.value(
-            "SELECT id FROM ticket WHERE centre_id = :c AND local_day = :d AND status = 'waiting' AND service_id = :s "
-            "AND target_counter_id IS NULL AND priority_id IS NULL AND due_at IS NULL "
-            "AND (queued_at > :q OR (queued_at = :q AND id > :id)) "
-            "ORDER BY queued_at, id LIMIT 1", c=ticket["centre_id"], d=tx.day(ticket["local_day"]),
-            s=ticket["service_id"], q=tx.instant(ticket["queued_at"]), id=ticket_id)
-        return stand_in, ticket["service_id"]
 
     def _remote_arrives(self, at: float, citizen: Citizen) -> None:
         citizen.arrived = at

@@ -43,7 +43,11 @@ SCHEMAS = {
                    "call_count": {"type": "integer"},
                    "position": {"type": "integer", "description": "People ahead in this service"},
                    "estimated_wait": {"oneOf": [{"$ref": "#/components/schemas/Wait"}, {"type": "null"}],
-                                      "description": "While waiting (issue and status answers); null otherwise"}}},
+                                      "description": "While waiting or held as a remote number (issue and "
+                                                     "status answers); null otherwise"},
+                   "told_to_come": {"type": "boolean",
+                                    "description": "Status answers for a remote number: the centre has told "
+                                                   "its holder to come (its turn is near)"}}},
     "Booking": {"type": "object", "required": ["public_id", "code", "service", "date", "status"],
                 "properties": {
                     "public_id": {"type": "string", "description": "The address of its page: /b/{public_id}"},
