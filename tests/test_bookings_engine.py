@@ -305,6 +305,26 @@ def test_reports_count_where_visits_began_how_punctual_appointments_were_and_the
     # The remote citizen waited in the hall from check-in (09:32) to the call (09:37), not from 09:00;
     # the booked one from check-in (09:25) to the call (09:32).
     assert (totals["wait_minutes"]["mean"], totals["wait_minutes"]["max"]) == (6.0, 7.0)
+    # The exports carry the same: a column each, and the bookings of the period a line each.
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from hangdoi.services.reports.export import to_csv, to_xlsx
+    report = build_report(db, centre.centre)
+    rows = list(csv.reader(io.StringIO(to_csv(report).decode("utf-8-sig"))))
+    header, total = rows[0], next(r for r in rows if r and r[0] == "Tổng cộng")
+    figures = dict(zip(header, total))
+    assert (figures["Trực tiếp"], figures["Lấy số qua mạng"], figures["Theo lịch hẹn"]) == ("1", "1", "1")
+    assert figures["Gọi so với giờ hẹn, P90 (phút)"] == "2.0" and figures["Tin nhắn đã gửi"] == "1"
+    assert figures["Báo trước khi gọi, trung vị (phút)"] == "12.0"
+    lines = {r[0]: r[1] for r in rows[rows.index(total) + 1:] if r}
+    assert lines["Tỷ lệ không đến (%)"] == "50.0" and lines["Số qua mạng đã đến"] == "1"
+    sheet = load_workbook(io.BytesIO(to_xlsx(report))).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[1] == header and ["Tỷ lệ không đến (%)", 50.0] in [v[:2] for v in values]
+    assert sheet.cell(len(report["rows"]) + 3, 1).font.bold                # the totals, not the last line
 
 
 def remote_booking_id(db, remote):

@@ -38,14 +38,49 @@ COLUMNS = [
     ("Hài lòng trở lên (%)", lambda f: None if not f["ratings"]["total"]
      else round((f["ratings"]["share"]["2"] + f["ratings"]["share"]["3"]) * 100, 1)),
 ]
+# Where the centre takes numbers from phones or bookings: who came how, and the appointments' and
+# messages' figures (the screens show them as the report's key figures).
+PHONE_COLUMNS = [
+    ("Trực tiếp", lambda f: f["origins"]["walk_in"]),
+    ("Lấy số qua mạng", lambda f: f["origins"]["remote"]),
+    ("Theo lịch hẹn", lambda f: f["origins"]["booked"]),
+    ("Gọi so với giờ hẹn, trung vị (phút)", lambda f: f["punctuality_minutes"]["median"]),
+    ("Gọi so với giờ hẹn, P90 (phút)", lambda f: f["punctuality_minutes"]["p90"]),
+    ("Tin nhắn đã gửi", lambda f: f["notifications"]["sent"]),
+    ("Tin nhắn lỗi", lambda f: f["notifications"]["failed"]),
+    ("Báo trước khi gọi, trung vị (phút)", lambda f: f["notifications"]["lead_minutes"]["median"]),
+]
+BOOKING_LINES = [
+    ("Lịch hẹn đã đặt", lambda b: b["booked"]),
+    ("Đến trong khung giờ hẹn", lambda b: b["came"]),
+    ("Đến muộn (thành số thường)", lambda b: b["came_late"]),
+    ("Không đến", lambda b: b["no_show"]),
+    ("Tỷ lệ không đến (%)", lambda b: None if b["no_show_rate"] is None else round(b["no_show_rate"] * 100, 1)),
+    ("Lịch hẹn đã hủy", lambda b: b["cancelled"]),
+    ("Số lấy qua mạng", lambda b: b["remote_taken"]),
+    ("Số qua mạng đã đến", lambda b: b["remote_came"]),
+    ("Số qua mạng hết hiệu lực", lambda b: b["remote_expired"]),
+]
 TOTAL_LABEL = text("report_total")
 
 
+def uses_phones(report: dict) -> bool:
+    totals, booked = report["totals"], report["totals"].get("bookings") or {}
+    return bool(totals["origins"]["remote"] or totals["origins"]["booked"]
+                or booked.get("booked") or booked.get("remote_taken"))
+
+
 def table(report: dict) -> list[list]:
-    header = [GROUP_HEADERS[report["by"]], *(name for name, _ in COLUMNS)]
-    body = [[row["label"], *(value(row) for _, value in COLUMNS)] for row in report["rows"]]
-    total = [TOTAL_LABEL, *(value(report["totals"]) for _, value in COLUMNS)]
-    return [header, *body, total]
+    """Header, a row per group, the totals; where phones are used, their columns, and then the
+    bookings of the period, a line each."""
+    columns = COLUMNS + (PHONE_COLUMNS if uses_phones(report) else [])
+    header = [GROUP_HEADERS[report["by"]], *(name for name, _ in columns)]
+    body = [[row["label"], *(value(row) for _, value in columns)] for row in report["rows"]]
+    total = [TOTAL_LABEL, *(value(report["totals"]) for _, value in columns)]
+    if not uses_phones(report):
+        return [header, *body, total]
+    booked = report["totals"]["bookings"]
+    return [header, *body, total, [], *([name, value(booked)] for name, value in BOOKING_LINES)]
 
 
 def filename(report: dict, extension: str) -> str:
@@ -72,7 +107,7 @@ def to_xlsx(report: dict) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in sheet[sheet.max_row]:
+    for cell in sheet[2 + len(report["rows"]) + 1]:       # the totals
         cell.font = Font(bold=True)
     sheet.column_dimensions["A"].width = 42
     sheet.freeze_panes = "B3"
