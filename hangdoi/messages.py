@@ -18,9 +18,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hours_weekdays": ("Hãy chọn ít nhất một ngày làm việc trong tuần.", "Choose at least one working day of the week."),
     "closed_days_format": ("Ngày nghỉ “{day}” chưa đúng: ghi mỗi ngày một dòng, dạng ngày/tháng/năm, ví dụ 02/09/2026.",
                            "The day off “{day}” is not right: one day per line, as day/month/year, e.g. 02/09/2026."),
-    "invalid_field": ("Trường “{field}” không hợp lệ: {reason}", "Field “{field}” is invalid: {reason}"),
-    "missing_field": ("Thiếu trường “{field}”", "Field “{field}” is required"),
-    "unknown_field": ("Trường “{field}” không được hỗ trợ", "Field “{field}” is not supported"),
+    "invalid_field": ("{field} chưa đúng: {reason}", "{field} is not right: {reason}"),
+    "missing_field": ("{field}: cần có giá trị", "{field} is required"),
+    "unknown_field": ("{field} không được hỗ trợ", "{field} is not supported"),
     "body_too_large": ("Dữ liệu gửi lên quá lớn", "The request body is too large"),
     "wrong_content_type": ("Dữ liệu phải gửi dạng application/json",
                            "The request body must be sent as application/json"),
@@ -649,8 +649,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Visits that begin on a phone: bookings, remote numbers, check-in
     "booking_travel_invalid": ("Thời gian đi đến trung tâm chỉ chọn một trong: {choices} phút.",
                                "The time to get to the centre is one of: {choices} minutes."),
-    "booking_setting": ("Thiết lập đặt lịch “{name}” chưa đúng: giá trị phải trong khoảng {allowed}.",
-                        "The booking setting “{name}” is not right: it must be within {allowed}."),
+    "booking_setting": ("{field} chưa đúng: giá trị phải trong khoảng {allowed}.",
+                        "{field} is not right: it must be within {allowed}."),
     "booking_phone_invalid": ("Số điện thoại di động chưa đúng: 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09.",
                               "The mobile number is not right: 10 digits starting with 03, 05, 07, 08 or 09."),
     "booking_name_invalid": ("Họ và tên chưa đúng: ghi đủ họ tên bằng chữ, không có chữ số.",
@@ -817,11 +817,103 @@ TERMS: dict[str, tuple[str, str]] = {
 }
 
 
+# What a field is called in a sentence (an officer reads "Tên chưa đúng", not "Trường “name”").
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "name": ("Tên", "The name"), "code": ("Mã", "The code"), "prefix": ("Chữ đầu của số", "The number's letter"),
+    "first": ("Số đầu", "The first number"), "last": ("Số cuối", "The last number"),
+    "number": ("Số", "The number"), "username": ("Tên đăng nhập", "The username"),
+    "password": ("Mật khẩu", "The password"), "full_name": ("Họ và tên", "The full name"),
+    "role": ("Vai trò", "The role"), "phone": ("Số điện thoại", "The phone number"),
+    "id_number": ("Số định danh", "The ID number"), "service": ("Thủ tục", "The procedure"),
+    "domain": ("Lĩnh vực", "The field"), "counter": ("Quầy", "The counter"), "date": ("Ngày", "The date"),
+    "start": ("Giờ bắt đầu", "The start time"), "daily_cap": ("Giới hạn số mỗi ngày", "The daily limit"),
+    "ticker": ("Dòng chữ chạy", "The ticker"), "timezone": ("Múi giờ", "The time zone"),
+    "closed_days": ("Ngày nghỉ", "The holidays"), "address": ("Địa chỉ", "The address"),
+    "port": ("Cổng", "The port"), "priority": ("Đối tượng ưu tiên", "The priority category"),
+    "travel_minutes": ("Thời gian đi đường", "The travel time"), "reasons": ("Lý do", "The reasons"),
+    "level": ("Mức đánh giá", "The rating"), "ticket": ("Số thứ tự", "The ticket"),
+    "room": ("Kênh", "The room"), "device": ("Thiết bị", "The device"), "centre": ("Trung tâm", "The centre"),
+    "active": ("Trạng thái hoạt động", "Active"), "detail": ("Chi tiết", "The detail"),
+    # The centre's settings, by their place in settings (Cấu hình → Trung tâm says the same).
+    "sla_minutes": ("Mục tiêu thời gian chờ", "The waiting-time target"),
+    "priority_streak_limit": ("Số ưu tiên gọi liền nhau", "Priority calls in a row"),
+    "accept_outside_hours": ("Cấp số ngoài giờ", "Issuing outside hours"),
+    "personal_data": ("Lưu thông tin công dân", "Keeping citizens' details"),
+    "personal_data_days": ("Số ngày lưu thông tin công dân", "Days citizens' details are kept"),
+    "elderly_age": ("Tuổi được ưu tiên", "The priority age"),
+    "elderly_priority": ("Đối tượng ưu tiên cho người cao tuổi", "The elderly's priority category"),
+    "booking": ("Thiết lập đặt lịch", "The booking settings"),
+    "booking.remote": ("Lấy số qua mạng", "Numbers from phones"), "booking.slots": ("Đặt lịch hẹn", "Appointments"),
+    "booking.days_ahead": ("Số ngày được đặt trước", "Days ahead"),
+    "booking.slot_minutes": ("Độ dài khung giờ hẹn", "The slot length"),
+    "booking.capacity": ("Sức chứa mỗi khung giờ", "The capacity per slot"),
+    "booking.service_minutes": ("Thời gian phục vụ ước tính", "The estimated service time"),
+    "booking.bookable_share": ("Tỷ lệ được đặt trước", "The bookable share"),
+    "booking.early_minutes": ("Thời gian được đến sớm", "How early one may come"),
+    "booking.late_minutes": ("Thời gian được đến muộn", "How late one may come"),
+    "booking.per_person_per_day": ("Số lượt mỗi người mỗi ngày", "Bookings per person a day"),
+    "booking.remote_grace_minutes": ("Thời gian giữ số qua mạng", "How long a remote number is held"),
+    "booking.near_minutes": ("Thời gian báo trước", "How long ahead citizens are told"),
+    "booking.ask_id_number": ("Hỏi số định danh", "Asking for the ID number"),
+    "sms": ("Thiết lập tin nhắn", "The message settings"),
+    "sms.channel": ("Cách gửi tin nhắn", "The way messages are sent"),
+    "sms.port": ("Cổng của modem GSM", "The GSM modem's port"), "sms.baudrate": ("Tốc độ cổng modem", "The modem's speed"),
+    "sms.ascii": ("Tin nhắn không dấu", "Messages without diacritics"),
+    "sms.url": ("Địa chỉ cổng SMS", "The SMS gateway's address"), "sms.method": ("Phương thức gửi", "The method"),
+    "sms.headers": ("Tiêu đề yêu cầu", "The request headers"), "sms.body": ("Nội dung yêu cầu", "The request body"),
+    "sms.success": ("Dấu hiệu gửi thành công", "The sign of success"),
+}
+# Why a value was refused, for `invalid_field`: `reason` names one of these, with its figures.
+REASONS: dict[str, tuple[str, str]] = {
+    "needs_value": ("cần có giá trị", "it needs a value"),
+    "wrong_type": ("kiểu dữ liệu không đúng (cần {kind})", "wrong type (expected {kind})"),
+    "out_of_range": ("phải từ {minimum} đến {maximum}", "must be from {minimum} to {maximum}"),
+    "too_many": ("nhiều nhất {n} mục", "at most {n} items"),
+    "positive_ids": ("phải là các số nguyên dương", "must be positive whole numbers"),
+    "length": ("cần từ 1 đến {n} ký tự", "must have 1 to {n} characters"),
+    "control_characters": ("có ký tự điều khiển không được phép", "has control characters, which are not allowed"),
+    "one_of": ("chỉ nhận {choices}", "one of {choices}"),
+    "unknown_setting": ("không có cài đặt này", "there is no such setting"),
+    "wrong_value": ("giá trị không dùng được", "this value cannot be used"),
+    "true_or_false": ("chỉ nhận có hoặc không", "yes or no"),
+    "text_up_to": ("văn bản tối đa {n} ký tự", "text of at most {n} characters"),
+    "priority_code": ("cần là mã của một đối tượng ưu tiên", "must be a priority category's code"),
+    "serial_port": ("cần là cổng nối tiếp của modem, ví dụ /dev/ttyUSB0",
+                    "must be the modem's serial port, e.g. /dev/ttyUSB0"),
+    "web_address": ("cần là địa chỉ http:// hoặc https://", "must be an http:// or https:// address"),
+    "header_text": ("tên và giá trị cần là văn bản", "names and values must be text"),
+    "username_chars": ("2–64 ký tự: chữ a–z, chữ số, dấu . _ -", "2–64 characters: letters a–z, digits, . _ -"),
+    "date_format": ("cần theo dạng YYYY-MM-DD", "must be written YYYY-MM-DD"),
+    "an_object": ("cần là một nhóm cài đặt", "must be a group of settings"),
+    "centre_id": ("cần là mã số của một trung tâm", "must be a centre's id"),
+    "not_own_centre": ("không phải trung tâm của thiết bị này", "not this device's centre"),
+    "not_own_counter": ("không phải quầy của máy tính bảng này", "not this tablet's counter"),
+    "device_kinds": ("chỉ dành cho kiosk, màn hình và máy tính bảng đánh giá",
+                     "only for kiosks, displays and rating tablets"),
+    "no_such_device": ("không có thiết bị này", "there is no such device"),
+}
+
+
+def field_name(field: str, index: int) -> str:
+    """A field as a sentence names it (a centre setting by its place, "settings." left out; else by
+    its last part); one without a name here, in quotes as the API spells it."""
+    if not isinstance(field, str):
+        return str(field)
+    path = field.removeprefix("settings.")
+    known = FIELD_NAMES.get(path) or FIELD_NAMES.get(path.rsplit(".", 1)[-1])
+    return known[index] if known else ("Trường “{}”", "Field “{}”")[index].format(field)
+
+
 def text(code: str, lang: str = "vi", **params) -> str:
-    """The message in one language; a parameter naming a TERMS key is translated too."""
+    """The message in one language; a parameter naming a TERMS key is translated too, as are a
+    `field` (FIELD_NAMES) and a `reason` (REASONS, filled with the other parameters)."""
     index = 0 if lang == "vi" else 1
     vi, en = MESSAGES[code]
     words = {k: TERMS[v][index] if isinstance(v, str) and v in TERMS else v for k, v in params.items()}
+    if "field" in params and params["field"] not in TERMS:        # ("from"/"to" of a report are terms)
+        words["field"] = field_name(params["field"], index)
+    if isinstance(params.get("reason"), str) and params["reason"] in REASONS:
+        words["reason"] = REASONS[params["reason"]][index].format(**params)
     return (vi, en)[index].format(**words)
 
 

@@ -30,27 +30,26 @@ class Field:
         if value is None:
             if self.nullable:
                 return None
-            raise BadInput("invalid_field", 422, field=name, reason="null")
+            raise BadInput("invalid_field", 422, field=name, reason="needs_value")
         # bool is an int in Python; JSON true is never a valid id, nor 1 a valid true.
         if isinstance(value, bool) != (bool in self.types) or not isinstance(value, self.types):
-            raise BadInput("invalid_field", 422, field=name, reason=f"expected {self.type_names()}")
+            raise BadInput("invalid_field", 422, field=name, reason="wrong_type", kind=self.type_names())
         if type(value) is int and not self.minimum <= value <= self.maximum:
-            raise BadInput("invalid_field", 422, field=name,
-                           reason=f"out of range {self.minimum}..{self.maximum}")
+            raise BadInput("invalid_field", 422, field=name, reason="out_of_range",
+                           minimum=self.minimum, maximum=self.maximum)
         if isinstance(value, list) and len(value) > self.max_length:
-            raise BadInput("invalid_field", 422, field=name, reason=f"at most {self.max_length} items")
+            raise BadInput("invalid_field", 422, field=name, reason="too_many", n=self.max_length)
         if isinstance(value, list) and self.items == "integer" and not all(
                 type(item) is int and 0 < item <= self.maximum for item in value):
-            raise BadInput("invalid_field", 422, field=name, reason="expected positive integers")
+            raise BadInput("invalid_field", 422, field=name, reason="positive_ids")
         if isinstance(value, str):
             value = value.strip()
             if not value or len(value) > self.max_length:
-                raise BadInput("invalid_field", 422, field=name,
-                               reason=f"length must be 1..{self.max_length}")
+                raise BadInput("invalid_field", 422, field=name, reason="length", n=self.max_length)
             # Control characters and lone surrogates print as garbage, break spreadsheets and
             # cannot be encoded: no name, code or password needs them.
             if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
-                raise BadInput("invalid_field", 422, field=name, reason="control characters are not allowed")
+                raise BadInput("invalid_field", 422, field=name, reason="control_characters")
         return value
 
     def type_names(self) -> str:

@@ -178,13 +178,14 @@ def test_booking_and_sms_settings_are_saved_and_each_wrong_one_is_a_sentence(cli
     assert answer.status_code == 200
     assert answer.json["settings"]["booking"]["capacity"] == {"HT01": 6}
     assert answer.json["settings"]["sms"]["port"] == "/dev/ttyUSB0" and answer.json["settings"]["elderly_age"] == 75
-    for wrong, says in (({"booking": {"days_ahead": 90}}, "“days_ahead” chưa đúng: giá trị phải trong khoảng 0 … 30"),
-                        ({"booking": {"bookable_share": 2}}, "“bookable_share” chưa đúng"),
-                        ({"booking": {"overbook": True}}, "settings.booking.overbook"),
-                        ({"sms": {"channel": "gsm"}}, "settings.sms.port"),
-                        ({"sms": {"channel": "http", "url": "ftp://x"}}, "settings.sms.url"),
-                        ({"sms": {"channel": "pigeon"}}, "settings.sms.channel"),
-                        ({"elderly_age": 12}, "settings.elderly_age")):
+    # Each in a sentence an administrator reads, naming the setting as the form does, not its code.
+    for wrong, says in (({"booking": {"days_ahead": 90}}, "Số ngày được đặt trước chưa đúng: giá trị phải trong khoảng 0 … 30"),
+                        ({"booking": {"bookable_share": 2}}, "Tỷ lệ được đặt trước chưa đúng"),
+                        ({"booking": {"overbook": True}}, "Trường “settings.booking.overbook” chưa đúng: không có cài đặt này"),
+                        ({"sms": {"channel": "gsm"}}, "Cổng của modem GSM chưa đúng: cần là cổng nối tiếp"),
+                        ({"sms": {"channel": "http", "url": "ftp://x"}}, "Địa chỉ cổng SMS chưa đúng: cần là địa chỉ http://"),
+                        ({"sms": {"channel": "pigeon"}}, "Cách gửi tin nhắn chưa đúng: chỉ nhận none, gsm, http"),
+                        ({"elderly_age": 12}, "Tuổi được ưu tiên chưa đúng: phải từ 50 đến 100")):
         refused = client.put("/api/v1/admin/centre", headers=admin, json={**body, "settings": wrong})
         assert refused.status_code == 422 and says in refused.json["error"]["message"], wrong
     kept = client.get("/api/v1/admin/setup", headers=admin).json["centre"]["settings"]

@@ -70,14 +70,14 @@ def rules_of(settings: dict) -> BookingRules:
 def checked(raw: dict) -> dict:
     """The `booking` settings as stored, or Invalid naming the first wrong one."""
     if not isinstance(raw, dict):
-        raise Invalid("invalid_field", field="settings.booking", reason="an object")
+        raise Invalid("invalid_field", field="settings.booking", reason="an_object")
     names = {f.name for f in fields(BookingRules)}
     clean = {}
     for key, value in raw.items():
         if key not in names:
-            raise Invalid("invalid_field", field=f"settings.booking.{key}"[:60], reason="unknown setting")
+            raise Invalid("invalid_field", field=f"settings.booking.{key}"[:60], reason="unknown_setting")
         if key in ("remote", "slots", "ask_id_number"):
-            ok, allowed = type(value) is bool, "true / false"
+            ok, allowed = type(value) is bool, "true / false (có / không)"
         elif key == "bookable_share":
             ok, allowed = type(value) in (int, float) and 0 <= value <= 1, "0 … 1 (0 % … 100 %)"
         elif key == "capacity":
@@ -87,7 +87,7 @@ def checked(raw: dict) -> dict:
             low, high = RANGES[key]
             ok, allowed = type(value) is int and low <= value <= high, f"{low} … {high}"
         if not ok:
-            raise Invalid("booking_setting", name=key, allowed=allowed)
+            raise Invalid("booking_setting", field=f"booking.{key}", allowed=allowed)
         clean[key] = value
     return clean
 

@@ -39,7 +39,7 @@ def parse_centre(raw) -> int | None:
     if isinstance(raw, str) and raw.isdigit() and len(raw) <= 10:
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= MAX_ID:
-        raise Invalid("invalid_field", field="centre", reason="a centre id")
+        raise Invalid("invalid_field", field="centre", reason="centre_id")
     return raw
 
 

@@ -332,7 +332,7 @@ def _settle_current(work: Work, counter: dict, officer_id: int, previous: str | 
         if previous is None:
             raise Conflict("current_not_started", number=current["display_number"])
         if previous not in SETTLE_CALLED:
-            raise Invalid("invalid_field", field="previous", reason=", ".join(SETTLE_CALLED))
+            raise Invalid("invalid_field", field="previous", reason="one_of", choices=", ".join(SETTLE_CALLED))
         if previous == "no_show":
             views.update_ticket(work.tx, current, status=NO_SHOW)
             work.ticket_event(current, "no_show", officer_id=officer_id)

@@ -78,22 +78,22 @@ def check_closed_days(raw: list) -> list[str]:
 def check_settings(raw: dict) -> dict:
     unknown = set(raw) - set(SETTINGS)
     if unknown:
-        raise Invalid("invalid_field", field=f"settings.{sorted(unknown)[0]}"[:40], reason="unknown setting")
+        raise Invalid("invalid_field", field=f"settings.{sorted(unknown)[0]}"[:40], reason="unknown_setting")
     clean = dict(raw)
     if "sla_minutes" in raw and not (type(raw["sla_minutes"]) is int and 1 <= raw["sla_minutes"] <= 480):
-        raise Invalid("invalid_field", field="settings.sla_minutes", reason="1..480")
+        raise Invalid("invalid_field", field="settings.sla_minutes", reason="out_of_range", minimum=1, maximum=480)
     if "priority_streak_limit" in raw and not (type(raw["priority_streak_limit"]) is int
                                                and 0 <= raw["priority_streak_limit"] <= 10):
-        raise Invalid("invalid_field", field="settings.priority_streak_limit", reason="0..10")
+        raise Invalid("invalid_field", field="settings.priority_streak_limit", reason="out_of_range", minimum=0, maximum=10)
     if "accept_outside_hours" in raw and type(raw["accept_outside_hours"]) is not bool:
-        raise Invalid("invalid_field", field="settings.accept_outside_hours", reason="true or false")
+        raise Invalid("invalid_field", field="settings.accept_outside_hours", reason="true_or_false")
     if "ticker" in raw and raw["ticker"] is not None and not (isinstance(raw["ticker"], str) and len(raw["ticker"]) <= 300):
-        raise Invalid("invalid_field", field="settings.ticker", reason="text up to 300 characters")
+        raise Invalid("invalid_field", field="settings.ticker", reason="text_up_to", n=300)
     if "personal_data" in raw and type(raw["personal_data"]) is not bool:
         raise Invalid("invalid_field", field="settings.personal_data", reason="true or false")
     if "personal_data_days" in raw and not (type(raw["personal_data_days"]) is int
                                             and 1 <= raw["personal_data_days"] <= citizens.MAX_KEEP_DAYS):
-        raise Invalid("invalid_field", field="settings.personal_data_days", reason=f"1..{citizens.MAX_KEEP_DAYS}")
+        raise Invalid("invalid_field", field="settings.personal_data_days", reason="out_of_range", minimum=1, maximum=citizens.MAX_KEEP_DAYS)
     if "printer" in raw:
         clean["printer"] = checked_printer(raw["printer"])
     if "booking" in raw:
@@ -101,9 +101,9 @@ def check_settings(raw: dict) -> dict:
     if "sms" in raw:
         clean["sms"] = check_sms(raw["sms"])
     if "elderly_age" in raw and not (type(raw["elderly_age"]) is int and 50 <= raw["elderly_age"] <= 100):
-        raise Invalid("invalid_field", field="settings.elderly_age", reason="50..100")
+        raise Invalid("invalid_field", field="settings.elderly_age", reason="out_of_range", minimum=50, maximum=100)
     if "elderly_priority" in raw and not (isinstance(raw["elderly_priority"], str) and 0 < len(raw["elderly_priority"]) <= 32):
-        raise Invalid("invalid_field", field="settings.elderly_priority", reason="a priority category's code")
+        raise Invalid("invalid_field", field="settings.elderly_priority", reason="priority_code")
     return clean
 
 
@@ -111,25 +111,25 @@ def check_sms(raw) -> dict:
     """How messages reach citizens' phones (drivers/sms/): a GSM modem's port, or an HTTP gateway's
     request template; "none": only the status page signals."""
     if not isinstance(raw, dict) or raw.get("channel", "none") not in SMS_CHANNELS:
-        raise Invalid("invalid_field", field="settings.sms.channel", reason=", ".join(SMS_CHANNELS))
+        raise Invalid("invalid_field", field="settings.sms.channel", reason="one_of", choices=", ".join(SMS_CHANNELS))
     known = {"channel", "port", "baudrate", "ascii", "url", "method", "headers", "body", "success"}
     if set(raw) - known:
         raise Invalid("invalid_field", field=f"settings.sms.{sorted(set(raw) - known)[0]}"[:40], reason="unknown setting")
     if raw.get("channel") == "gsm" and not (isinstance(raw.get("port"), str) and 0 < len(raw["port"]) <= 200):
-        raise Invalid("invalid_field", field="settings.sms.port", reason="the modem's serial port, e.g. /dev/ttyUSB0")
+        raise Invalid("invalid_field", field="settings.sms.port", reason="serial_port")
     if raw.get("channel") == "http" and not (isinstance(raw.get("url"), str) and raw["url"].startswith(("http://", "https://"))
                                              and len(raw["url"]) <= 500):
-        raise Invalid("invalid_field", field="settings.sms.url", reason="an http:// or https:// address")
+        raise Invalid("invalid_field", field="settings.sms.url", reason="web_address")
     if "baudrate" in raw and raw["baudrate"] not in (9600, 19200, 38400, 57600, 115200):
-        raise Invalid("invalid_field", field="settings.sms.baudrate", reason="9600 … 115200")
+        raise Invalid("invalid_field", field="settings.sms.baudrate", reason="out_of_range", minimum=9600, maximum=115200)
     if "ascii" in raw and type(raw["ascii"]) is not bool:
         raise Invalid("invalid_field", field="settings.sms.ascii", reason="true or false")
     if "method" in raw and raw["method"] not in ("GET", "POST"):
-        raise Invalid("invalid_field", field="settings.sms.method", reason="GET or POST")
+        raise Invalid("invalid_field", field="settings.sms.method", reason="one_of", choices="GET, POST")
     if "headers" in raw and not (isinstance(raw["headers"], dict) and len(raw["headers"]) <= 20 and all(
             isinstance(k, str) and isinstance(v, str) and len(k) <= 100 and len(v) <= 500 for k, v in raw["headers"].items())):
-        raise Invalid("invalid_field", field="settings.sms.headers", reason="names and values as text")
+        raise Invalid("invalid_field", field="settings.sms.headers", reason="header_text")
     for key in ("body", "success"):
         if key in raw and raw[key] is not None and not (isinstance(raw[key], str) and len(raw[key]) <= 2000):
-            raise Invalid("invalid_field", field=f"settings.sms.{key}", reason="text up to 2000 characters")
+            raise Invalid("invalid_field", field=f"settings.sms.{key}", reason="text_up_to", n=2000)
     return dict(raw)

@@ -75,10 +75,10 @@ def check_hardware(raw: dict | None) -> dict:
     for key, value in raw.items():
         wanted = HARDWARE_FIELDS.get(key)
         if wanted is None:
-            raise Invalid("invalid_field", field=f"hardware.{key}"[:40], reason="unknown setting")
+            raise Invalid("invalid_field", field=f"hardware.{key}"[:40], reason="unknown_setting")
         if value is not None and (type(value) is not wanted or (wanted is str and not 0 < len(value) <= 200)
                                   or (wanted is int and not 0 <= value <= 247)):
-            raise Invalid("invalid_field", field=f"hardware.{key}", reason="wrong value")
+            raise Invalid("invalid_field", field=f"hardware.{key}", reason="wrong_value")
     if raw.get("led_protocol") not in (None, *LED_PROTOCOLS):
-        raise Invalid("invalid_field", field="hardware.led_protocol", reason=" or ".join(LED_PROTOCOLS))
+        raise Invalid("invalid_field", field="hardware.led_protocol", reason="one_of", choices=", ".join(LED_PROTOCOLS))
     return {k: v for k, v in raw.items() if v is not None}

@@ -28,7 +28,7 @@ def save_officer(change: Change, fields: dict, officer_id: int | None = None) ->
     before = officer_row(change, officer_id) if officer_id else None
     username = fields["username"].lower()
     if not USERNAME.fullmatch(username):
-        raise Invalid("invalid_field", field="username", reason="2–64 letters a–z, digits, . _ -")
+        raise Invalid("invalid_field", field="username", reason="username_chars")
     if tx.row("SELECT id FROM officer WHERE username = :u AND id <> :id", u=username, id=officer_id or 0):
         raise Conflict("duplicate_username", username=username)
     active = True if fields["active"] is None else fields["active"]

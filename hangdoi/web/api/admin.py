@@ -142,7 +142,7 @@ def replace(kind: str, item_id: int):
 
 def _check_role(kind: str, fields: dict) -> None:
     if kind == "officers" and fields["role"] not in ROLES:
-        raise ApiError("invalid_field", 422, field="role", reason=" / ".join(ROLES))
+        raise ApiError("invalid_field", 422, field="role", reason="one_of", choices=", ".join(ROLES))
 
 
 @api.put("/admin/centre")
@@ -238,7 +238,7 @@ def audit():
     _manager, centre_id = require_manager()
     limit = request.args.get("limit", "200")
     if not limit.isdigit() or not 0 < int(limit) <= 1000:
-        raise ApiError("invalid_field", 422, field="limit", reason="1..1000")
+        raise ApiError("invalid_field", 422, field="limit", reason="out_of_range", minimum=1, maximum=1000)
     return jsonify(audit_log(hangdoi().db, centre_id, int(limit)))
 
 

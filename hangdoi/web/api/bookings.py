@@ -58,7 +58,7 @@ def _day(raw: str | None, field: str = "date") -> date:
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
-        raise ApiError("invalid_field", 422, field=field, reason="a date as YYYY-MM-DD") from None
+        raise ApiError("invalid_field", 422, field=field, reason="date_format") from None
 
 
 def _service_and_centre(service) -> tuple[int | str, int]:

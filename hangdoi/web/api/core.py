@@ -104,7 +104,7 @@ def issue_ticket():
         name = None
     else:
         if centre != kiosk["centre_id"]:
-            raise ApiError("invalid_field", 422, field="centre", reason="not the kiosk's centre")
+            raise ApiError("invalid_field", 422, field="centre", reason="not_own_centre")
         name = kiosk["name"]
     citizen = _id_card(body["citizen"]) if body["citizen"] is not None else None
     ticket = engine.issue_ticket(ctx.db, centre, body["service"], priority=body["priority"], kiosk=name,
@@ -188,10 +188,10 @@ def rate():
     counter = current_tablet()
     body = json_body(RATING_FIELDS)
     if body["counter"] is not None and body["counter"] != counter["id"]:
-        raise ApiError("invalid_field", 422, field="counter", reason="not the tablet's counter")
+        raise ApiError("invalid_field", 422, field="counter", reason="not_own_counter")
     reasons = body["reasons"] or []
     if any(not isinstance(r, str) or r not in ratings.REASONS for r in reasons) or len(set(reasons)) != len(reasons):
-        raise ApiError("invalid_field", 422, field="reasons", reason=", ".join(ratings.REASONS))
+        raise ApiError("invalid_field", 422, field="reasons", reason="one_of", choices=", ".join(ratings.REASONS))
     return jsonify(ratings.rate(hangdoi().db, counter["id"], body["ticket"], body["level"], reasons)), 201
 
 

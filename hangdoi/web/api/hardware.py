@@ -35,7 +35,7 @@ STATUS_FIELDS = {"device": STR(required=True, max_length=20), "port": STR(requir
 def keypad_press():
     body = check_object(json_payload(), KEYPAD_FIELDS)
     if body["key"] not in KEY_ACTIONS:
-        raise ApiError("invalid_field", 422, field="key", reason=", ".join(KEY_ACTIONS))
+        raise ApiError("invalid_field", 422, field="key", reason="one_of", choices=", ".join(KEY_ACTIONS))
     db, centre = hangdoi().db, centre_id(body["centre"])
     counter = state.counter_at(db, centre, body["counter"])
     if counter["officer_id"] is None:

@@ -261,9 +261,10 @@ class Hub:
             read = lambda: supervision_view(self.app.extensions["hangdoi"], centre_id)  # noqa: E731
         else:
             raise BadInput("invalid_field", 422, field="room",
-                           reason="display, kiosk, counter:<id>, rate:<id> or supervision")
+                           reason="one_of",
+                           choices="display, kiosk, counter:<id>, rate:<id>, supervision")
         if args["device"] is not None and device is None and not room.startswith("rate:"):
-            raise BadInput("invalid_field", 422, field="device", reason="only kiosks, displays and rating tablets")
+            raise BadInput("invalid_field", 422, field="device", reason="device_kinds")
         names = {centre_room(centre_id), *rooms}
         with self._lock:
             joined = self._rooms.setdefault(sid, set())
@@ -294,7 +295,7 @@ class Hub:
             return None
         device = state.device_by_key(self.db, DEVICE_TABLES[room], key)
         if device is None:
-            raise BadInput("invalid_field", 422, field="device", reason="no such device")
+            raise BadInput("invalid_field", 422, field="device", reason="no_such_device")
         return device
 
     def _centre(self, sid: str, room: str, named: int | None, device: dict | None) -> int:
@@ -303,7 +304,7 @@ class Hub:
         counter's room belongs to the counter's centre, whatever this says.)"""
         if device is not None:
             if named is not None and named != device["centre_id"]:
-                raise BadInput("invalid_field", 422, field="centre", reason="not the device's centre")
+                raise BadInput("invalid_field", 422, field="centre", reason="not_own_centre")
             return device["centre_id"]
         officer = self.officer(sid)
         if room == "supervision" and officer is not None:
@@ -340,7 +341,7 @@ class Hub:
         counter_id = INT(required=True).check("counter", payload.pop("counter", None))
         action = STR(required=True, max_length=20).check("action", payload.pop("action", None))
         if action not in COUNTER_ACTIONS:
-            raise BadInput("invalid_field", 422, field="action", reason="unknown action")
+            raise BadInput("invalid_field", 422, field="action", reason="one_of", choices=", ".join(COUNTER_ACTIONS))
         officer = self.officer(sid)
         if officer is None:
             raise BadInput("auth_required", 401)
