@@ -157,15 +157,21 @@ def test_one_socket_follows_a_bounded_number_of_rooms(server, prepared):  # noqa
         client.disconnect()
 
 
-def test_a_socket_subscribes_ten_times_in_ten_seconds_and_its_officer_still_acts(server, prepared):  # noqa: F811
-    """Each subscription costs a snapshot read: ten a socket per 10 s (a screen needs one when it
-    connects or sees a gap), counted apart from an officer's actions."""
+def officer_socket(server, ids) -> tuple[socketio.Client, str]:
+    """Officer "an" signed in at counter 1, a ticket waiting: the officer's socket, and token."""
     from .test_realtime import sign_in
-    _, ids = prepared
     token = sign_in(server, ids)
     server.post("/tickets", json={"service": "HT01"})
     client = socketio.Client(reconnection=False)
     client.connect(server.url, transports=["websocket"], auth={"token": token})
+    return client, token
+
+
+def test_a_socket_subscribes_ten_times_in_ten_seconds_and_its_officer_still_acts(server, prepared):  # noqa: F811
+    """Each subscription costs a snapshot read: ten a socket per 10 s (a screen needs one when it
+    connects or sees a gap), counted apart from an officer's actions."""
+    _, ids = prepared
+    client, _ = officer_socket(server, ids)
     try:
         answers = [client.call("subscribe", {"room": "display"}, timeout=10) for _ in range(11)]
         assert all("snapshot" in answer for answer in answers[:10])
@@ -179,12 +185,8 @@ def test_a_socket_subscribes_ten_times_in_ten_seconds_and_its_officer_still_acts
 @pytest.mark.parametrize("revoke", ["password", "sign-out"])
 def test_an_open_socket_stops_acting_when_its_officer_is_signed_out(server, prepared, revoke):  # noqa: F811
     """The attack: an open socket kept acting after the officer's password was reset."""
-    from .test_realtime import sign_in
     _, ids = prepared
-    token = sign_in(server, ids)
-    server.post("/tickets", json={"service": "HT01"})
-    client = socketio.Client(reconnection=False)
-    client.connect(server.url, transports=["websocket"], auth={"token": token})
+    client, token = officer_socket(server, ids)
     try:
         admin = server.login("quantri", PASSWORD)
         path = {"password": f"/admin/officers/{ids.officer('an')}/password",
