@@ -582,6 +582,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit_reset_password": ("Đặt lại mật khẩu", "Password reset"),
     "audit_yes": ("có", "yes"),
     "audit_no": ("không", "no"),
+    "audit_default": ("{value} (mặc định)", "{value} (the default)"),
     "audit_field_sessions": ("Giờ làm việc", "Opening hours"),
     "audit_field_closed_days": ("Ngày nghỉ lễ", "Holidays"),
     "audit_sign_out": ("Đăng xuất mọi nơi", "Signed out everywhere"),
