@@ -80,14 +80,14 @@ def test_the_lunch_break_is_waited_out():
 
 def test_a_wait_that_may_run_into_the_break_says_so():
     # 11:00, half an hour before the break; each citizen takes 9 ± 3 minutes. The fourth is called
-    # after three services: by 11:30 in about seven futures of ten, after 13:30 in the others.
+    # after three services (about 28 minutes): by 11:30 in about seven futures of ten, after 13:30 in the others.
     waiting = tickets(4, queued_from=640.0)
     found = Forecast(runs=400).estimate(state(waiting, [counter(1)], now=660.0), model(mean=9.0, sd=3.0))
     fourth, second = found.tickets[waiting[3].id], found.tickets[waiting[1].id]
     assert fourth.minutes < 30 and fourth.high >= 150              # 13:30 is 150 minutes away
     assert fourth.maybe_after_break and not fourth.after_break
-    assert wait_text(fourth) == "khoảng 25 phút — có thể sang buổi chiều"
-    assert wait_text(fourth, "en") == "about 25 minutes — perhaps after the lunch break"
+    assert wait_text(fourth) == "khoảng 30 phút — có thể sang buổi chiều"
+    assert wait_text(fourth, "en") == "about 30 minutes — perhaps after the lunch break"
     assert not second.maybe_after_break and wait_text(second) == "khoảng 10 phút"
 
 
@@ -95,7 +95,7 @@ def test_a_ticket_not_reached_before_closing_says_so():
     waiting = tickets(6, queued_from=990.0)
     found = Forecast().estimate(state(waiting, [counter(1)], now=1000.0), fixed(8.0))   # 16:40, closes 17:00
     assert found.tickets[waiting[0].id].minutes == pytest.approx(0, abs=0.1)
-    assert found.tickets[waiting[5].id] == Estimate(None, None, None, beyond_closing=True)
+    assert found.tickets[waiting[5].id] == Estimate(None, None, None, beyond_closing=True, within=(0.0, 0.0, 0.0, 0.0))
     assert wait_text(found.tickets[waiting[5].id]) == "có thể không kịp trong hôm nay"
 
 
@@ -284,3 +284,29 @@ def test_booked_citizens_still_to_come_are_called_before_the_walk_ins_from_their
     # Nobody who books ever comes: the walk-ins' figures are as without bookings.
     never = Forecast().estimate(replace(booked, booked_show=0.0), fixed(5.0))
     assert never.tickets[waiting[2].id].minutes == pytest.approx(10.0, abs=0.1)
+
+
+def test_asking_for_one_ticket_gives_the_answer_it_gets_among_all():
+    """The simulator asks only for the ticket just issued (its runs stop once it is called): the
+    answer must be the very one the live screens show for it among the whole queue."""
+    waiting = [*tickets(12), *tickets(6, service=B, start_id=20, queued_from=505.0),
+               *tickets(2, start_id=30, queued_from=590.0, priority=True)]
+    counters = [counter(1, busy=A, since=596.0), counter(2, primary=(B,), backup=(A,)),
+                counter(3, primary=(A, B), paused=True)]
+    m = model(mean=7.0, sd=5.0, arrivals_per_hour={A: [6.0] * 24, B: [3.0] * 24}, no_show_prob=0.1)
+    whole = Forecast(keep_runs=True).estimate(state(waiting, counters), m)
+    for ticket in (1, 7, 25, 31):
+        alone = Forecast(keep_runs=True).estimate(state(waiting, counters), m, only={ticket})
+        assert set(alone.tickets) == {ticket}
+        assert alone.tickets[ticket] == whole.tickets[ticket]
+        assert alone.runs[ticket] == whole.runs[ticket]
+
+
+def test_the_chance_of_being_called_soon_grows_with_the_minutes_and_falls_with_the_queue():
+    waiting = tickets(8)
+    found = Forecast(runs=400).estimate(state(waiting, [counter(1)]), fixed(4.0))
+    first, fifth, last = (found.tickets[waiting[i].id].within for i in (0, 4, 7))
+    assert forecast.WITHIN_MINUTES == (10, 15, 20, 30)
+    assert first == (1.0, 1.0, 1.0, 1.0)                       # called now
+    assert fifth == (0.0, 0.0, 1.0, 1.0)                       # after four services of 4 minutes: 16
+    assert last == (0.0, 0.0, 0.0, 1.0)                        # 28 minutes

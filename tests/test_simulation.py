@@ -27,7 +27,7 @@ TINY = {
                   "absent": [["07:30", "08:00"]]}],
     "priority_share": 0.1, "no_show_prob": 0.1, "abandon_patience_minutes": 40, "days": 2, "seed": 7,
 }
-KEYS = {"mae_min", "rmse_min", "p90_abs_min", "bias_min", "under5_rate", "within5_rate"}
+KEYS = {"mae_min", "rmse_min", "p90_abs_min", "bias_min", "under5_rate", "within5_rate", "range_coverage"}
 
 
 def test_a_seed_replays_the_same_days_and_the_same_figures():
@@ -110,7 +110,7 @@ def test_the_shipped_scenarios_are_valid(name):
 def test_scores_from_known_pairs():
     figures = scores([(10, 10), (10, 20), (20, 10), (5, 6)])
     assert figures == {"mae_min": 5.25, "rmse_min": 7.089, "p90_abs_min": 10, "bias_min": -0.25,
-                       "under5_rate": 0.25, "within5_rate": 0.5}
+                       "under5_rate": 0.25, "within5_rate": 0.5, "range_coverage": None}
 
 
 WITH_PHONES = {**TINY, "booking_share": 0.3, "remote_share": 0.3, "booked_no_show_prob": 0.1,

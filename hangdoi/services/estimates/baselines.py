@@ -26,8 +26,9 @@ def _point(minutes: float | None) -> Estimate:
     return Estimate(minutes, minutes, minutes) if minutes is not None else Estimate(None, None, None, True)
 
 
-def _per_ticket(state: QueueState, wait_of) -> Estimates:
-    return Estimates(tickets={t.id: _point(wait_of(t)) for t in state.waiting}, services={})
+def _per_ticket(state: QueueState, wait_of, only=None) -> Estimates:
+    return Estimates(tickets={t.id: _point(wait_of(t)) for t in state.waiting if only is None or t.id in only},
+                     services={})
 
 
 def _fifo_ahead(state: QueueState) -> dict[int, int]:
@@ -74,58 +75,58 @@ def _capacity(state: QueueState) -> dict[int, float]:
 class Naive:
     name = "naive"
 
-    def estimate(self, state: QueueState, model: Model) -> Estimates:
+    def estimate(self, state: QueueState, model: Model, only=None) -> Estimates:
         counters = sum(1 for c in state.counters if not c.paused)
         handling = model.centre_mean_occupancy()
         ahead = _fifo_ahead(state)
-        return _per_ticket(state, lambda t: ahead[t.id] * handling / counters if counters else None)
+        return _per_ticket(state, lambda t: ahead[t.id] * handling / counters if counters else None, only)
 
 
 class ServiceQueueLength:
     name = "service_ql"
 
-    def estimate(self, state: QueueState, model: Model) -> Estimates:
+    def estimate(self, state: QueueState, model: Model, only=None) -> Estimates:
         capacity = _capacity(state)
         ahead = _policy_ahead(state)
 
         def wait(t):
             counters = capacity.get(t.service_id, 0.0)
             return ahead[t.id] * model.mean_occupancy(t.service_id) / counters if counters else None
-        return _per_ticket(state, wait)
+        return _per_ticket(state, wait, only)
 
 
 class LastToEnterService:
     name = "les"
 
-    def estimate(self, state: QueueState, model: Model) -> Estimates:
+    def estimate(self, state: QueueState, model: Model, only=None) -> Estimates:
         fallback = ServiceQueueLength().estimate(state, model).tickets
 
         def wait(t):
             calls = state.recent_calls.get(t.service_id)
             return calls[0][1] if calls else fallback[t.id].minutes
-        return _per_ticket(state, wait)
+        return _per_ticket(state, wait, only)
 
 
 class HeadOfLine:
     name = "hol"
 
-    def estimate(self, state: QueueState, model: Model) -> Estimates:
+    def estimate(self, state: QueueState, model: Model, only=None) -> Estimates:
         head: dict[int, float] = {}
         for t in state.waiting:
             head.setdefault(t.service_id, t.queued)
-        return _per_ticket(state, lambda t: state.now - head[t.service_id])
+        return _per_ticket(state, lambda t: state.now - head[t.service_id], only)
 
 
 class RollingAverage:
     name = "rolling"
 
-    def estimate(self, state: QueueState, model: Model) -> Estimates:
+    def estimate(self, state: QueueState, model: Model, only=None) -> Estimates:
         fallback = ServiceQueueLength().estimate(state, model).tickets
 
         def wait(t):
             calls = state.recent_calls.get(t.service_id, [])[:ROLLING_CALLS]
             return sum(w for _, w in calls) / len(calls) if calls else fallback[t.id].minutes
-        return _per_ticket(state, wait)
+        return _per_ticket(state, wait, only)
 
 
 BASELINES = (Naive, ServiceQueueLength, LastToEnterService, HeadOfLine, RollingAverage)

@@ -16,8 +16,11 @@ A run records when each waiting ticket is called, and when a newcomer to each se
 (a newcomer who takes no counter time, so it changes no one else's run). Over the runs, the 60th
 percentile is the estimate and P20–P80 the range. Not the median: a citizen told 40 minutes who is
 called after 50 has lost more than one called after 30, and a long queue's outcomes spread widely;
-the simulator's benchmark shows P60 keeps late surprises rare for a small cost in mean error.
-A fixed seed makes the same state give the same answer.
+the simulator's benchmark shows P60 keeps late surprises rare for a small cost in mean error. The
+share of runs in which a ticket is called within 10, 15, 20 or 30 minutes is its second answer:
+the chance that its turn is near.
+Each run has a fixed seed of its own, so the same state gives the same answer, and a ticket's answer
+does not depend on which others are asked about.
 """
 from __future__ import annotations
 
@@ -25,10 +28,11 @@ import heapq
 import itertools
 import math
 import random
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Callable
+from typing import Callable, Collection
 
 from hangdoi.services.estimates.model import Model
 from hangdoi.services.estimates.state import APPOINTMENT_AHEAD, QueueState
@@ -39,8 +43,10 @@ MIN_RUNS = 16
 # (its waits add up many service times), and the estimate must stay fast at 100 waiting.
 WORK_BUDGET = 2000
 SEED = 20251
+RUN_SEED_STRIDE = 1_000_003     # run k of an estimate is seeded SEED × stride + k
 POINT_QUANTILE = 0.6
-SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, kept on request (the simulator's record)
+WITHIN_MINUTES = (10, 15, 20, 30)
+SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, for the simulator's record
 SUMMARY_PIECE = 500          # tickets summarised between two pauses
 RUN_PIECE = 256              # events of a run played between two pauses
 UNIT_NORMAL = NormalDist()
@@ -54,52 +60,70 @@ class Estimate:
     beyond_closing: bool = False
     after_break: bool = False      # called in a later session than the coming one
     maybe_after_break: bool = False  # not at the point, but in the range: a fifth of the runs or more
+    # The share of runs in which it is called within each of WITHIN_MINUTES from now: "your turn is
+    # near" is a probability (hangdoi/services/notify.py), not a point estimate crossing a line.
+    within: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
 class Estimates:
     tickets: dict[int, Estimate]
     services: dict[int, Estimate]   # a newcomer (not priority) taking a ticket now
-    # Per waiting ticket, the runs' SPREAD_QUANTILES (inf: not called today); Forecast(keep_spread=True) only.
-    spread: dict[int, tuple[float, ...]] | None = None
+    # Per waiting ticket, its runs' outcomes in order (inf: not called today); Forecast(keep_runs=True) only.
+    runs: dict[int, tuple[float, ...]] | None = None
 
 
 # No counter open for the service: nothing honest to say.
 NO_COUNTER = Estimate(None, None, None)
+NOT_TODAY = Estimate(None, None, None, beyond_closing=True)
 
 
 class Forecast:
     name = "hangdoi"
+    prints_range = True             # P20–P80: the dashboard and the phone page show it
 
-    def __init__(self, runs: int | None = None, seed: int = SEED, keep_spread: bool = False):
-        self.runs, self.seed, self.keep_spread = runs, seed, keep_spread
+    def __init__(self, runs: int | None = None, seed: int = SEED, keep_runs: bool = False):
+        self.runs, self.seed, self.keep_runs = runs, seed, keep_runs
 
-    def estimate(self, state: QueueState, model: Model, pause: Callable[[], None] = lambda: None) -> Estimates:
-        """`pause` is called between pieces of the work (the live server lets requests run then)."""
+    def estimate(self, state: QueueState, model: Model, pause: Callable[[], None] = lambda: None,
+                 only: Collection[int] | None = None) -> Estimates:
+        """`pause` is called between pieces of the work (the live server lets requests run then).
+        `only`: the waiting tickets whose estimates are wanted (the simulator asks for the one just
+        issued); its runs stop once those are called. Each run has its own seed and the number of
+        runs depends on the whole queue, so a ticket's answer is the same whatever else is asked."""
         spans = working_spans(state)
         tracked = [t.id for t in state.waiting] + [-s for s in state.services]
         runs = self.runs or max(MIN_RUNS, min(MAX_RUNS, WORK_BUDGET // max(1, len(tracked))))
+        plan = self._plan(state, model)
+        if only is not None:
+            tracked = [key for key in tracked if key in only]
+        watch = None if only is None else frozenset(tracked) - frozenset(plan.uncallable)
         times: dict[int, list[float]] = {key: [] for key in tracked}
-        plan = _Plan(state, model)
-        rng = random.Random(self.seed)
-        for _ in range(runs):
-            called = plan.run(rng, spans, pause)
+        rng = random.Random()
+        for k in range(runs):
+            rng.seed(self.seed * RUN_SEED_STRIDE + k)
+            called = plan.run(rng, spans, pause, watch)
             for key in tracked:
                 times[key].append(called.get(key, math.inf) - state.now)
             pause()
         break_at = spans[0][1] - state.now if len(spans) > 1 else math.inf
         summary = {}
         for i, (key, values) in enumerate(times.items()):
-            summary[key] = _summarise(values, break_at)
+            if plan.patience:       # runs in which this citizen left say nothing about when they are called
+                values = times[key] = [v for v in values if v == v]
+            summary[key] = _summarise(values, break_at) if values else NOT_TODAY
             if i % SUMMARY_PIECE == SUMMARY_PIECE - 1:
                 pause()
         for key in plan.uncallable:
             summary[key] = NO_COUNTER
-        spread = None
-        if self.keep_spread:        # the values are sorted by now
-            spread = {t.id: _spread(times[t.id]) for t in state.waiting if t.id not in plan.uncallable}
-        return Estimates(tickets={t.id: summary[t.id] for t in state.waiting},
-                         services={s: summary[-s] for s in state.services}, spread=spread)
+        kept = None
+        if self.keep_runs:          # the values are sorted by now
+            kept = {key: tuple(times[key]) for key in tracked if key > 0 and key not in plan.uncallable}
+        return Estimates(tickets={t.id: summary[t.id] for t in state.waiting if t.id in summary},
+                         services={s: summary[-s] for s in state.services if -s in summary}, runs=kept)
+
+    def _plan(self, state: QueueState, model: Model) -> "_Plan":
+        return _Plan(state, model)
 
 
 def working_spans(state: QueueState) -> list[tuple[float, float]]:
@@ -116,13 +140,15 @@ def _summarise(values: list[float], break_at: float) -> Estimate:
     values.sort()
     n = len(values)
     point, low, high = values[int(POINT_QUANTILE * n)], values[n // 5], values[min(n - 1, (4 * n) // 5)]
+    within = tuple(bisect_right(values, minutes) / n for minutes in WITHIN_MINUTES)
     if math.isinf(point):
-        return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True)
+        return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True, within=within)
     return Estimate(point, low, None if math.isinf(high) else high, after_break=point >= break_at,
-                    maybe_after_break=point < break_at <= high and not math.isinf(break_at))
+                    maybe_after_break=point < break_at <= high and not math.isinf(break_at), within=within)
 
 
-def _spread(ordered: list[float]) -> tuple[float, ...]:
+def spread_of(ordered) -> tuple[float, ...]:
+    """SPREAD_QUANTILES of a ticket's runs, in order (the simulator's record keeps them)."""
     n = len(ordered)
     return tuple(ordered[min(n - 1, int(q * n))] for q in SPREAD_QUANTILES)
 
@@ -133,9 +159,8 @@ class _Plan:
     def __init__(self, state: QueueState, model: Model):
         self.model = model
         self.counters = state.counters
-        # Closed counters that usually open later today join then (an officer out every morning).
-        self.expected = [(model.usual_opening[c.id], c.id) for c in state.closed
-                         if model.usual_opening.get(c.id, -1.0) > state.now]
+        self.now = state.now
+        self.expected = self._openings(state)
         coming = {counter for _, counter in self.expected}
         later = {c.id: c for c in state.closed if c.id in coming}
         self.serves = {c.id: (c.primary, c.backup) for c in [*state.counters, *later.values()]}
@@ -149,12 +174,11 @@ class _Plan:
         self.officer.update({c: 0.0 for _, c in self.expected})
         self.hour = [model.hour_log_factor.get(h, 0.0) for h in range(24)]
         self.tails = {c.id: self._tail(c, state.now) for c in state.counters if c.busy_since is not None}
-        self.arrivals = {s: [r / 60 for r in rates] for s, rates in model.arrivals_per_hour.items()
+        self.arrivals = {s: rates for s, rates in self._arrivals_per_minute(state).items()
                          if any(rates) and s in self.helpers}
-        self.now = state.now
-        # Usual pauses still ahead (one already under way is the counter's own pause, or was skipped today).
-        self.away = {c: [(a, b) for a, b in spans if a >= state.now]
-                     for c, spans in model.usual_away.items() if c in self.serves}
+        self.priority_share = model.priority_share
+        self.away = self._away(state)
+        self.patience: float | None = None      # citizens who leave: only the simulator's oracle knows
         self.streak_limit = state.priority_streak_limit
         self.initial_streak = {c: 0 for c in self.serves} | {c.id: c.priority_streak for c in state.counters}
         # The queues as they stand, copied into each run: per service [priority, normal], and per
@@ -188,15 +212,16 @@ class _Plan:
         self.tracked = len(state.waiting) + len(state.services) - len(self.uncallable)
 
     def run(self, rng: random.Random, spans: list[tuple[float, float]],
-            pause: Callable[[], None] = lambda: None) -> dict[int, float]:
-        """One possible rest of the day: when each tracked ticket is called. Kept flat and with local
-        names: this loop is nearly all of the estimate's time. One run of a queue of thousands, at
-        a big centre open till late, plays tens of milliseconds: it pauses every RUN_PIECE events."""
-        model, now = self.model, self.now
+            pause: Callable[[], None] = lambda: None, watch: frozenset | None = None) -> dict[int, float]:
+        """One possible rest of the day: when each tracked ticket is called (NaN: it left first),
+        until every one in `watch` (None: all tracked) is. Kept flat and with local names: this loop is
+        nearly all of the estimate's time. One run of a queue of thousands, at a big centre open
+        till late, plays tens of milliseconds: it pauses every RUN_PIECE events."""
+        now = self.now
         heappush, heappop, uniform = heapq.heappush, heapq.heappop, rng.random
         queues = {s: (deque(lines[0]), deque(lines[1])) for s, lines in self.initial_queues.items()}
         targeted = {c: deque(line) for c, line in self.initial_targeted.items()}
-        remaining = self.tracked
+        remaining = self.tracked if watch is None else len(watch)
         called: dict[int, float] = {}
         order = itertools.count()
         streak = dict(self.initial_streak)
@@ -204,8 +229,7 @@ class _Plan:
         for c in self.counters:
             start = now
             if c.paused:
-                paused_for = now - c.paused_since if c.paused_since is not None else 0.0
-                start = now + max(model.pause_minutes - paused_for, 1.0)
+                start = self._resumes_at(c)
             elif c.busy_since is not None:
                 start = now + self._rest_of_service(rng, c.id)
             events.append((start, next(order), 0, c.id))
@@ -221,7 +245,7 @@ class _Plan:
                 events.append((max(due, now), next(order), 2, (s, due)))
         heapq.heapify(events)
         idle: set[int] = set()
-        limit, share = self.streak_limit, model.priority_share
+        limit, share, patience = self.streak_limit, self.priority_share, self.patience
         span, last_span = 0, len(spans) - 1
         span_start, span_end = spans[0] if spans else (now, now)
         steps = 0
@@ -259,24 +283,32 @@ class _Plan:
                 heappush(events, (back, next(order), 0, key))
                 continue
             picked = self._pick(key, queues, targeted, streak, limit)
+            while patience and picked is not None and picked[0] >= 0 and \
+                    uniform() > math.exp((max(picked[3], now) - at) / patience):
+                if picked[0]:                                    # this citizen left before being called
+                    called[picked[0]] = math.nan
+                    if watch is None or picked[0] in watch:
+                        remaining -= 1
+                picked = self._pick(key, queues, targeted, streak, limit)
             if picked is None:
                 idle.add(key)
                 continue
-            ticket, priority, service = picked
+            ticket, priority, service, _ = picked
             streak[key] = streak[key] + 1 if priority else 0
             if ticket:
                 called[ticket] = at
-                remaining -= 1
+                if watch is None or ticket in watch:
+                    remaining -= 1
             hold = 0.0 if ticket < 0 else self._hold(rng, key, service, at)   # a newcomer we only watch
             heappush(events, (at + hold, next(order), 0, key))
         return called
 
     def _pick(self, counter: int, queues, targeted, streak, limit):
-        """The ticket this counter calls now: (ticket id or 0 for an arrival, priority?, service)."""
+        """The ticket this counter calls now: (ticket id or 0 for an arrival, priority?, service, queued)."""
         own = targeted[counter]
         if own:
-            _, ticket = own.popleft()
-            return ticket, False, self.service_of[ticket]
+            queued, ticket = own.popleft()
+            return ticket, False, self.service_of[ticket], queued
         prefer_normal = limit > 0 and streak[counter] >= limit
         for tier in self.serves[counter]:
             best = None
@@ -289,9 +321,29 @@ class _Plan:
                     break
             if best is not None:
                 _, s, kind = best
-                _, ticket = queues[s][kind].popleft()
-                return ticket, kind == 0, s
+                queued, ticket = queues[s][kind].popleft()
+                return ticket, kind == 0, s, queued
         return None
+
+    # -- what the runs assume; the simulator's oracle (simulation/oracle.py) knows the truth instead --
+    def _openings(self, state: QueueState) -> list[tuple[float, int]]:
+        """Closed counters that usually open later today join then (an officer out every morning)."""
+        usual = self.model.usual_opening
+        return [(usual[c.id], c.id) for c in state.closed if usual.get(c.id, -1.0) > state.now]
+
+    def _arrivals_per_minute(self, state: QueueState) -> dict[int, list[float]]:
+        """Per service, the learned arrival rate in each hour of the day."""
+        return {s: [r / 60 for r in rates] for s, rates in self.model.arrivals_per_hour.items()}
+
+    def _away(self, state: QueueState) -> dict[int, list[tuple[float, float]]]:
+        """Usual pauses still ahead (one already under way is the counter's own pause, or was skipped today)."""
+        return {c: [(a, b) for a, b in spans if a >= state.now]
+                for c, spans in self.model.usual_away.items() if c in self.serves}
+
+    def _resumes_at(self, counter) -> float:
+        """When a paused counter calls again: after a typical pause, at least a minute from now."""
+        paused_for = self.now - counter.paused_since if counter.paused_since is not None else 0.0
+        return self.now + max(self.model.pause_minutes - paused_for, 1.0)
 
     def _hold(self, rng: random.Random, counter: int, service: int, at: float) -> float:
         """How long the counter is taken by the citizen it calls at `at`."""

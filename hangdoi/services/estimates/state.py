@@ -11,7 +11,7 @@ from hangdoi.clock import local_day
 from hangdoi.engine.booking_rules import rules_of
 from hangdoi.engine.hours import DEFAULT_HOURS, parse_hhmm
 from hangdoi.engine.sql import Tx
-from hangdoi.models import BACKUP, BOOKED, CHECKED_IN, EXPIRED, PRIMARY, SLOT
+from hangdoi.models import BACKUP, BOOKED, CHECKED_IN, EXPIRED, PRIMARY, SERVING, SLOT
 
 RECENT_CALLS = 400
 PIECE = 500                  # waiting tickets read between two pauses
@@ -38,6 +38,7 @@ class OpenCounter:
     busy_since: float | None       # when that ticket was called
     priority_streak: int
     paused_since: float | None = None
+    busy_serving: bool = False         # the citizen it holds came and is being served (not only called)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +167,7 @@ def _waiting(tx: Tx, centre_id: int, day: date, minutes, pause: Callable[[], Non
 
 def _counters(tx: Tx, centre_id: int, minutes) -> tuple[list[OpenCounter], list[ClosedCounter]]:
     rows = tx.rows(
-        "SELECT c.id, c.paused, c.priority_streak, s.officer_id, t.service_id AS busy_service, t.called_at, "
+        "SELECT c.id, c.paused, c.priority_streak, s.officer_id, t.service_id AS busy_service, t.called_at, t.status AS busy_status, "
         "(SELECT max(e.at) FROM counter_event e WHERE e.counter_id = c.id AND e.kind = 'paused') AS paused_at "
         "FROM counter c LEFT JOIN counter_session s ON s.counter_id = c.id AND s.ended_at IS NULL "
         "LEFT JOIN ticket t ON t.counter_id = c.id AND t.status IN ('called', 'serving') "
@@ -185,7 +186,7 @@ def _counters(tx: Tx, centre_id: int, minutes) -> tuple[list[OpenCounter], list[
         paused_since = minutes(r["paused_at"]) if r["paused"] and r["paused_at"] is not None else None
         open_.append(OpenCounter(r["id"], r["officer_id"], primary, backup, bool(r["paused"]), r["busy_service"],
                                  minutes(r["called_at"]) if r["called_at"] is not None else None,
-                                 r["priority_streak"], paused_since))
+                                 r["priority_streak"], paused_since, r["busy_status"] == SERVING))
     return open_, closed
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from hangdoi import engine
 from hangdoi.engine.sql import Tx
 from hangdoi.services.estimates.model import learn
 from hangdoi.services.estimates.state import read_state
-from hangdoi.services.simulation.scenario import Scenario, ServiceSpec
+from hangdoi.services.simulation.scenario import Scenario, ServiceSpec, draw_minutes, working_time
 
 # Events that share a moment happen in this order: officers arrive before the first citizens.
 SIGN_IN, RESUME, AWAY, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(9)
@@ -35,7 +35,8 @@ class Prediction:
     ticket_id: int
     issued: float
     minutes: dict[str, float]          # estimator name → predicted wait
-    spread: tuple[float, ...] | None = None   # our forecast's P5 … P95, when it keeps them
+    # estimator name → its runs' outcomes in order (inf: not today), for those that print a range
+    runs: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 class Day:
@@ -44,6 +45,7 @@ class Day:
         self.estimators, self.day = estimators, day
         self.midnight = datetime.combine(day, time(), ZoneInfo(scenario.timezone))
         self.arrival_rng = random.Random(f"{seed}-arrivals")
+        self.multiplier = self._day_multiplier()       # this day's arrivals × the scenario's rates
         self.work_rng = random.Random(f"{seed}-work")
         self.events: list = []
         self.order = 0
@@ -57,6 +59,9 @@ class Day:
 
     # -- the day ---------------------------------------------------------------------------
     def play(self) -> list[Prediction]:
+        for estimator in self.estimators:
+            if hasattr(estimator, "start_day"):        # the oracle learns the truth of the day
+                estimator.start_day(self)
         self.open_the_day()
         for at, code, priority in self._arrivals():
             self.push(at, ARRIVE, (code, priority))
@@ -119,9 +124,7 @@ class Day:
     def _arrivals(self) -> list[tuple[float, str, str | None]]:
         """Each service's citizens: a Poisson process with the hourly rates × the day's multiplier,
         while the centre hands out tickets (first session's start to last session's end)."""
-        rng, s = self.arrival_rng, self.scenario
-        sigma2 = math.log(1 + s.day_variation ** 2)
-        multiplier = rng.lognormvariate(-sigma2 / 2, math.sqrt(sigma2)) if s.day_variation else 1.0
+        rng, s, multiplier = self.arrival_rng, self.scenario, self.multiplier
         opens, closes = s.sessions[0][0], s.sessions[-1][1]
         arrivals = []
         for service in s.services:
@@ -136,6 +139,12 @@ class Day:
                     priority = "cao_tuoi" if rng.random() < s.priority_share else None
                     arrivals.append((at, service.code, priority))
         return arrivals
+
+    def _day_multiplier(self) -> float:
+        """Busier or quieter than usual today: lognormal, mean 1, sd `day_variation`."""
+        s = self.scenario
+        sigma2 = math.log(1 + s.day_variation ** 2)
+        return self.arrival_rng.lognormvariate(-sigma2 / 2, math.sqrt(sigma2)) if s.day_variation else 1.0
 
     def _issue(self, at: float, code: str, priority: str | None) -> None:
         try:
@@ -155,15 +164,15 @@ class Day:
         with self.db.read() as session:
             state = read_state(Tx(session), self.ids["centre"], self.clock.now())
         left = max(0.0, self.closing - at)
-        minutes, spread = {}, None
+        minutes, runs = {}, {}
         for estimator in self.estimators:
-            estimates = estimator.estimate(state, self.model)
+            estimates = estimator.estimate(state, self.model, only=(ticket_id,))
             found = estimates.tickets.get(ticket_id)
             # "Not today" counts as predicting the time left until closing.
             minutes[estimator.name] = found.minutes if found is not None and found.minutes is not None else left
-            if estimates.spread:
-                spread = estimates.spread.get(ticket_id)
-        self.predictions.append(Prediction(ticket_id, at, minutes, spread))
+            if getattr(estimator, "prints_range", False):
+                runs[estimator.name] = (estimates.runs or {}).get(ticket_id, ())
+        self.predictions.append(Prediction(ticket_id, at, minutes, runs))
 
     def _abandon(self, ticket_id: int) -> None:
         with self.db.read() as session:
@@ -200,18 +209,6 @@ class Day:
                 return max(at, start)
         return None
 
-    def _working_time(self, at: float, number: int) -> float | None:
-        """`at` if this officer calls then; else when they next may; None when their day is over."""
-        for start, end in self.scenario.sessions:
-            if at < start:
-                at = start
-            if at < end:
-                for away_from, away_to in self.counters[number].absent:
-                    if away_from <= at < away_to:
-                        return self._working_time(away_to, number)
-                return at
-        return None
-
     def _away_until(self, at: float, number: int) -> float | None:
         for away_from, away_to in self.counters[number].absent:
             if away_from <= at < away_to:
@@ -219,17 +216,10 @@ class Day:
         return None
 
     def _arrives_at(self, counter) -> float:
-        return self._working_time(self.scenario.sessions[0][0], counter.number) or self.closing
+        return working_time(self.scenario, counter, self.scenario.sessions[0][0]) or self.closing
 
     def _service_minutes(self, service: ServiceSpec) -> float:
-        rng = self.work_rng
-        if service.dist == "exponential":
-            return rng.expovariate(1 / service.mean)
-        if service.dist == "gamma":
-            shape = (service.mean / service.sd) ** 2
-            return rng.gammavariate(shape, service.sd ** 2 / service.mean)
-        sigma2 = math.log(1 + (service.sd / service.mean) ** 2)
-        return rng.lognormvariate(math.log(service.mean) - sigma2 / 2, math.sqrt(sigma2))
+        return draw_minutes(self.work_rng, service)
 
     def _counter_id(self, number: int) -> int:
         return self.ids["counters"][number]

@@ -20,16 +20,19 @@ from hangdoi.schema import upgrade
 from hangdoi.services.auth import hash_password
 from hangdoi.services.catalogue import create_centre
 from hangdoi.services.estimates.baselines import BASELINES
-from hangdoi.services.estimates.forecast import Forecast
+from hangdoi.services.estimates.forecast import Forecast, spread_of
 from hangdoi.services.simulation.day import Day
+from hangdoi.services.simulation.oracle import Oracle
 from hangdoi.services.simulation.scenario import Scenario
 from hangdoi.services.simulation.scores import scores
 
-ESTIMATOR_ORDER = ("naive", "service_ql", "les", "hol", "rolling", "hangdoi")
+ESTIMATOR_ORDER = ("naive", "service_ql", "les", "hol", "rolling", "hangdoi", "oracle")
 
 
-def estimators(keep_spread: bool = False) -> list:
-    return [*(baseline() for baseline in BASELINES), Forecast(keep_spread=keep_spread)]
+def estimators(scenario: Scenario, ids: dict) -> list:
+    """The baselines, ours, and the oracle that knows the scenario's true parameters (the floor).
+    Those that print a range keep their runs, for the range's coverage and the record."""
+    return [*(baseline() for baseline in BASELINES), Forecast(keep_runs=True), Oracle(scenario, ids, keep_runs=True)]
 
 
 def centre_spec(scenario: Scenario) -> dict:
@@ -81,9 +84,10 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
         try:
             ids = create_centre(db, centre_spec(scenario))
             pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in ESTIMATOR_ORDER}
+            outcomes: dict[str, list[tuple[tuple, float]]] = {name: [] for name in ESTIMATOR_ORDER}
             tickets = not_called = 0
             for n, day in enumerate(working_days(scenario, days)):
-                predictions = Day(db, clock, scenario, ids, estimators(keep_spread=record is not None), day,
+                predictions = Day(db, clock, scenario, ids, estimators(scenario, ids), day,
                                   f"{seed}-{day.isoformat()}").play()
                 waited = _waits(db, ids["centre"], day)
                 for p in predictions:
@@ -96,12 +100,14 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
                     tickets += 1
                     for name, minutes in p.minutes.items():
                         pairs[name].append((minutes, actual))
+                    for name, runs in p.runs.items():
+                        outcomes[name].append((runs, actual))
                 if progress:
                     progress(n + 1, days)
         finally:
             db.dispose()
     return {"scenario": scenario.name, "days": days, "tickets": tickets,
-            "estimators": {name: scores(pairs[name]) for name in ESTIMATOR_ORDER},
+            "estimators": {name: scores(pairs[name], outcomes[name]) for name in ESTIMATOR_ORDER},
             "seed": seed, "not_called": not_called}
 
 
@@ -113,7 +119,7 @@ def record_line(day, prediction, waited: float | None) -> str:
         return None if value is None or math.isinf(value) else round(value, 3)
     return json.dumps({"day": day.isoformat(), "issued": round(prediction.issued, 3), "waited": rounded(waited),
                        "predicted": {name: rounded(m) for name, m in prediction.minutes.items()},
-                       "spread": None if prediction.spread is None else [rounded(v) for v in prediction.spread]})
+                       "spread": [rounded(v) for v in spread_of(runs)] if (runs := prediction.runs.get("hangdoi")) else None})
 
 
 def _waits(db, centre_id: int, day) -> dict[int, float]:

@@ -26,6 +26,8 @@ centre's booking settings, as in `settings.booking`). Statutory priority citizen
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -98,6 +100,30 @@ class Scenario:
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     visits: Visits = field(default_factory=Visits)
     raw: dict = field(default_factory=dict, compare=False)
+
+
+def draw_minutes(rng: random.Random, service: ServiceSpec) -> float:
+    """One citizen's service time at a counter of speed 1, from the service's distribution."""
+    if service.dist == "exponential":
+        return rng.expovariate(1 / service.mean)
+    if service.dist == "gamma":
+        shape = (service.mean / service.sd) ** 2
+        return rng.gammavariate(shape, service.sd ** 2 / service.mean)
+    sigma2 = math.log(1 + (service.sd / service.mean) ** 2)
+    return rng.lognormvariate(math.log(service.mean) - sigma2 / 2, math.sqrt(sigma2))
+
+
+def working_time(scenario: Scenario, counter: CounterSpec, at: float) -> float | None:
+    """`at` if this counter's officer calls then; else when they next may (sessions and absences);
+    None when their day is over."""
+    for start, end in scenario.sessions:
+        at = max(at, start)
+        if at < end:
+            for away_from, away_to in counter.absent:
+                if away_from <= at < away_to:
+                    return working_time(scenario, counter, away_to)
+            return at
+    return None
 
 
 def load(path: str | Path) -> Scenario:
