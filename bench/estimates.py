@@ -1,15 +1,25 @@
-"""Wait-time estimate benchmark: accuracy on the shipped scenarios, and the cost of a recomputation.
+"""Wait-time estimate benchmark: accuracy against the best possible on the shipped scenarios, "your
+turn is near" rules, and the cost of a recomputation.
 
-    .venv/bin/python bench/estimates.py [--days 200] [--scenarios bench/scenarios/*.json] [--jobs 2]
+    .venv/bin/python bench/estimates.py                      # every scenario, its 200 days, + recompute
+    .venv/bin/python bench/estimates.py --quick              # every scenario, 20 days (CI runs this: < 3 min)
+    .venv/bin/python bench/estimates.py --unseen 4           # + random scenarios nobody tuned for
+    .venv/bin/python bench/estimates.py --notices --days 60  # the notification rules instead
     .venv/bin/python bench/estimates.py --recompute-only
-    .venv/bin/python bench/estimates.py --unseen 4 --days 60      # random scenarios nobody tuned for
 
-Accuracy: each scenario's days are played through the real engine (`hangdoi simulate`, one process
-per scenario) and every estimator is scored on the same citizens. Targets, per scenario: our MAE
-≤ 0.70 × naive and ≤ 0.85 × the best other baseline, under5_rate ≤ 0.15, |bias| ≤ 2 minutes. `--unseen N` adds N
-scenarios drawn at random (2–10 counters, 2–7 services, lognormal/gamma/exponential times, a load
-between 40% and 105% of capacity at the peak, an absent officer now and then, impatient citizens
-sometimes): the targets must hold on centres the estimator was never looked at against.
+Accuracy: each scenario's days are played through the real engine (`hangdoi simulate`, one scenario
+after another, its estimators asked in one process per core) and every estimator is scored on the
+same citizens, the oracle among them (our forecast told the scenario's true parameters: what the
+randomness of the day leaves unknowable). Targets, per scenario: our MAE ≤ 1.15 × the oracle's and
+≤ 0.85 × the best baseline's, |bias| ≤ 2 minutes, under5_rate ≤ the oracle's + 0.03, and the printed
+P20–P80 range holding 55–65% of real waits. `--unseen N` adds N scenarios drawn at random (2–10
+counters, 2–7 services, lognormal/gamma/exponential times, a load between 40% and 105% of capacity
+at the peak, an absent officer now and then, impatient citizens sometimes). 20 days (`--quick`) are
+too few for the targets (a new centre learns for its first weeks): the quick check only shows the
+benchmark runs and ours beats naive.
+
+Notices (`--notices`): `hangdoi simulate --notices` on every scenario; the target (T = 15: at least
+90% called 5–30 minutes after the message, at most 3% under 5, better than every product rule).
 
 Recomputation: a centre with 10 counters open (busy, idle, paused, primary and backup services) and
 100 tickets waiting, with a model learned from two weeks of its own history; each round changes the
@@ -27,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -156,41 +165,72 @@ def simulate(scenario: str, days: int | None, *options: str) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
 
+TARGETS = {"mae_vs_oracle_at_most": 1.15, "mae_vs_best_baseline_at_most": 0.85, "abs_bias_at_most": 2.0,
+           "under5_above_oracle_at_most": 0.03, "range_coverage": [0.55, 0.65]}
+
+
 def accuracy(path: str, days: int | None) -> dict:
     started = time.monotonic()
     report = json.loads(simulate(path, days))
     report["seconds"] = round(time.monotonic() - started)
     figures = report["estimators"]
-    ours = figures["hangdoi"]
-    best_name = min((n for n in figures if n != "hangdoi"), key=lambda n: figures[n]["mae_min"])
-    report["targets"] = {
-        "mae_vs_naive": round(ours["mae_min"] / figures["naive"]["mae_min"], 3),
+    ours, oracle = figures["hangdoi"], figures["oracle"]
+    best_name = min((n for n in figures if n not in ("hangdoi", "oracle")), key=lambda n: figures[n]["mae_min"])
+    low, high = TARGETS["range_coverage"]
+    checks = {
+        "mae_vs_oracle": round(ours["mae_min"] / oracle["mae_min"], 3),
         "mae_vs_best_baseline": round(ours["mae_min"] / figures[best_name]["mae_min"], 3),
+        "mae_vs_naive": round(ours["mae_min"] / figures["naive"]["mae_min"], 3),
         "best_baseline": best_name,
-        "met": (ours["mae_min"] <= 0.70 * figures["naive"]["mae_min"]
-                and ours["mae_min"] <= 0.85 * figures[best_name]["mae_min"]
-                and ours["under5_rate"] <= 0.15 and abs(ours["bias_min"]) <= 2),
+        "under5_above_oracle": round(ours["under5_rate"] - oracle["under5_rate"], 4),
     }
+    report["targets"] = {**checks, "met": {
+        "mae_vs_oracle": checks["mae_vs_oracle"] <= TARGETS["mae_vs_oracle_at_most"],
+        "mae_vs_best_baseline": checks["mae_vs_best_baseline"] <= TARGETS["mae_vs_best_baseline_at_most"],
+        "bias": abs(ours["bias_min"]) <= TARGETS["abs_bias_at_most"],
+        "under5": checks["under5_above_oracle"] <= TARGETS["under5_above_oracle_at_most"],
+        "range_coverage": low <= ours["range_coverage"] <= high,
+    }}
+    report["targets"]["all_met"] = all(report["targets"]["met"].values())
+    return report
+
+
+def notices(path: str, days: int | None) -> dict:
+    started = time.monotonic()
+    report = json.loads(simulate(path, days, "--notices"))
+    report["seconds"] = round(time.monotonic() - started)
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=None, help="working days per scenario (default: each scenario's)")
+    parser.add_argument("--quick", action="store_true", help="20 days of every scenario, no recompute timing")
     parser.add_argument("--scenarios", nargs="*", default=sorted(glob.glob(str(ROOT / "bench/scenarios/*.json"))))
-    parser.add_argument("--jobs", type=int, default=2, help="scenarios simulated at once")
     parser.add_argument("--rounds", type=int, default=300, help="recomputations timed")
     parser.add_argument("--unseen", type=int, default=0, help="random scenarios to add")
     parser.add_argument("--unseen-seed", type=int, default=1000)
+    parser.add_argument("--notices", action="store_true", help="the notification rules instead of accuracy")
     parser.add_argument("--recompute-only", action="store_true")
     args = parser.parse_args()
-    result = {"recompute": recompute(args.rounds)}
+    started = time.monotonic()
+    result = {}
+    if not args.quick and not args.notices:
+        result["recompute"] = recompute(args.rounds)
     if not args.recompute_only:
         folder = Path(tempfile.mkdtemp(prefix="hangdoi-unseen-"))
         paths = [*args.scenarios, *write_unseen(folder, args.unseen_seed, args.unseen)]
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            result["scenarios"] = list(pool.map(lambda p: accuracy(p, args.days), paths))
-        result["all_met"] = all(r["targets"]["met"] for r in result["scenarios"])
+        days = 20 if args.quick and args.days is None else args.days
+        if args.notices:
+            result["notices"] = [notices(p, days) for p in paths]
+            result["all_met"] = all(all(r["meets_target"].values()) for r in result["notices"])
+        else:
+            result["scenarios"] = [accuracy(p, days) for p in paths]
+            if args.quick:
+                result["ours_beats_naive"] = all(r["targets"]["mae_vs_naive"] < 1 for r in result["scenarios"])
+            else:
+                result["all_met"] = all(r["targets"]["all_met"] for r in result["scenarios"])
+    result["seconds"] = round(time.monotonic() - started)
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

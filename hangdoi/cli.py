@@ -3,6 +3,7 @@ simulate."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -228,11 +229,17 @@ def hardware(config_path: str) -> None:
 @click.option("--record", "record_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write one JSON line per predicted ticket, with our forecast's P5…P95 "
                    "(bench/calibration.py reads it).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Processes that ask the estimators (default: one per core); the figures do not depend on it.")
+@click.option("--notices", is_flag=True,
+              help="Instead: when each rule for \"your turn is near\" would message a waiting citizen, against "
+                   "when they were called (ours by the chance of a call within T minutes, products' by people "
+                   "ahead or the naive estimate).")
 @click.option("--visits", is_flag=True,
               help="Instead: the scenario's bookings and remote numbers against the same citizens all walking in "
                    "(booked lateness, walk-ins' wait, remote citizens' time in the hall).")
 def simulate(scenario_path: str, days: int | None, seed: int | None, progress: bool, record_path: str | None,
-             visits: bool) -> None:
+             jobs: int | None, notices: bool, visits: bool) -> None:
     """Play whole days of a centre through the engine and score every wait-time estimator (JSON)."""
     import json
 
@@ -249,11 +256,17 @@ def simulate(scenario_path: str, days: int | None, seed: int | None, progress: b
         if not scenario.visits.booking_share and not scenario.visits.remote_share:
             raise click.UsageError(f"scenario {scenario_path}: no booking_share or remote_share to simulate")
         report = simulate_visits(scenario, days=days, seed=seed, progress=progress_line)
-    elif record_path is None:
-        report = run(scenario, days=days, seed=seed, progress=progress_line)
+    elif notices:
+        from hangdoi.services.simulation.notices import simulate_notices
+        report = simulate_notices(scenario, days=days, seed=seed, progress=progress_line,
+                                  jobs=jobs or os.cpu_count() or 1)
     else:
-        with open(record_path, "w", encoding="utf-8") as record:
-            report = run(scenario, days=days, seed=seed, progress=progress_line, record=record)
+        jobs = jobs or os.cpu_count() or 1
+        if record_path is None:
+            report = run(scenario, days=days, seed=seed, progress=progress_line, jobs=jobs)
+        else:
+            with open(record_path, "w", encoding="utf-8") as record:
+                report = run(scenario, days=days, seed=seed, progress=progress_line, record=record, jobs=jobs)
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 

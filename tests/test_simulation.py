@@ -33,6 +33,7 @@ KEYS = {"mae_min", "rmse_min", "p90_abs_min", "bias_min", "under5_rate", "within
 def test_a_seed_replays_the_same_days_and_the_same_figures():
     first = simulate(parse(TINY))
     assert first == simulate(parse(TINY))
+    assert first == simulate(parse(TINY), jobs=2)       # estimated in two worker processes
     assert first["tickets"] > 40 and first["days"] == 2
     assert simulate(parse(TINY), seed=8) != first
 
@@ -86,6 +87,9 @@ def test_a_recorded_run_gives_every_ticket_its_truth_and_the_forecast_spread_and
     ({"priority_share": 1.5}, "priority_share: expected a number from 0 to 1"),
     ({"days": 0}, "days: expected a whole number"),
     ({"colour": "red"}, "unknown field “colour”"),
+    ({"market_days": {"every_days": 1, "multiplier": 2}}, "every_days: expected a whole number from 2"),
+    ({"market_days": {"every_days": 5, "multiplier": 2, "hours": ["7h"]}}, "market_days.hours"),
+    ({"market_days": {"every": 5}}, "market_days: expected"),
 ])
 def test_a_scenario_that_cannot_be_simulated_is_refused_by_name(change, message):
     with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -101,7 +105,8 @@ def test_the_command_refuses_a_bad_file_with_a_clear_message(tmp_path):
         load(tmp_path / "missing.json")
 
 
-@pytest.mark.parametrize("name", ["rural-commune", "urban-ward-busy", "counter-absent-morning"])
+@pytest.mark.parametrize("name", ["rural-commune", "urban-ward-busy", "counter-absent-morning",
+                                  "overloaded-absent-morning", "rural-market-day", "ward-multi-field"])
 def test_the_shipped_scenarios_are_valid(name):
     scenario = load(f"bench/scenarios/{name}.json")
     assert scenario.days >= 200 and len(scenario.counters) >= 3
@@ -138,3 +143,14 @@ def test_visits_play_the_same_citizens_booking_and_all_walking_in(tmp_path):
     plain.write_text(json.dumps(TINY, ensure_ascii=False), encoding="utf-8")
     refused = CliRunner().invoke(main, ["simulate", "--visits", "--scenario", str(plain)])
     assert refused.exit_code != 0 and "booking_share" in refused.output
+
+
+def test_a_market_day_brings_its_crowd_in_its_hours_and_the_oracle_is_told():
+    from hangdoi.services.simulation.day import Day
+    scenario = parse({**TINY, "day_variation": 0, "market_days": {"every_days": 2, "multiplier": 3, "hours": ["08"]}})
+    first, second = scenario.first_day, scenario.first_day.replace(day=scenario.first_day.day + 1)
+    market = Day(None, None, scenario, {}, first, "s")          # day 0 of every second one: market
+    usual = Day(None, None, scenario, {}, second, "s")
+    assert market.hour_factors[8] == 3 and market.hour_factors[7] == 1 and usual.hour_factors == [1.0] * 24
+    in_hour = [sum(1 for at, _, _ in d._arrivals() if 480 <= at < 540) for d in (market, usual)]
+    assert in_hour[0] > 2 * in_hour[1]

@@ -47,6 +47,11 @@ def channel_for(settings: dict) -> SmsChannel | None:
     return None
 
 
+# "Your turn is near" once the forecast gives this chance of a call within the holder's lead
+# (`hangdoi simulate --notices` compares it with the rules products use).
+NEAR_CHANCE = 0.5
+
+
 def near(wait: dict | None, lead_minutes: int, session_left: float | None = None) -> bool:
     """Time to tell the holder of a remote number to come: the late end of the forecast's range
     (P80: called by then in four runs of five) puts the call within their lead. Not "nobody ahead

@@ -40,7 +40,7 @@ def _fifo_ahead(state: QueueState) -> dict[int, int]:
     return ahead
 
 
-def _policy_ahead(state: QueueState) -> dict[int, int]:
+def policy_ahead(state: QueueState) -> dict[int, int]:
     """People ahead within the service: every priority ticket before a normal one, then queue order."""
     priority: dict[int, int] = {}
     for t in state.waiting:
@@ -87,7 +87,7 @@ class ServiceQueueLength:
 
     def estimate(self, state: QueueState, model: Model, only=None) -> Estimates:
         capacity = _capacity(state)
-        ahead = _policy_ahead(state)
+        ahead = policy_ahead(state)
 
         def wait(t):
             counters = capacity.get(t.service_id, 0.0)

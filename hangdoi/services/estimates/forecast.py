@@ -246,6 +246,7 @@ class _Plan:
         heapq.heapify(events)
         idle: set[int] = set()
         limit, share, patience = self.streak_limit, self.priority_share, self.patience
+        pick, hold_for, away_of, arrivals, helpers = self._pick, self._hold, self.away.get, self.arrivals, self.helpers
         span, last_span = 0, len(spans) - 1
         span_start, span_end = spans[0] if spans else (now, now)
         steps = 0
@@ -261,11 +262,11 @@ class _Plan:
                 kind = 1
             elif kind == 1:                                      # a citizen arrives for service `key`
                 queues[key][0 if uniform() < share else 1].append((at, 0))
-                following = _next_arrival(rng, self.arrivals[key], at, close)
+                following = _next_arrival(rng, arrivals[key], at, close)
                 if following is not None:
                     heappush(events, (following, next(order), 1, key))
             if kind == 1:
-                for counter in self.helpers[key]:
+                for counter in helpers[key]:
                     if counter in idle:
                         idle.discard(counter)
                         heappush(events, (at, next(order), 0, counter))
@@ -278,18 +279,20 @@ class _Plan:
             if at < span_start:
                 heappush(events, (span_start, next(order), 0, key))
                 continue
-            back = _away_until(self.away.get(key), at)
-            if back is not None:                                 # the officer is usually away now
-                heappush(events, (back, next(order), 0, key))
-                continue
-            picked = self._pick(key, queues, targeted, streak, limit)
+            away = away_of(key)
+            if away:
+                back = _away_until(away, at)
+                if back is not None:                             # the officer is usually away now
+                    heappush(events, (back, next(order), 0, key))
+                    continue
+            picked = pick(key, queues, targeted, streak, limit)
             while patience and picked is not None and picked[0] >= 0 and \
                     uniform() > math.exp((max(picked[3], now) - at) / patience):
                 if picked[0]:                                    # this citizen left before being called
                     called[picked[0]] = math.nan
                     if watch is None or picked[0] in watch:
                         remaining -= 1
-                picked = self._pick(key, queues, targeted, streak, limit)
+                picked = pick(key, queues, targeted, streak, limit)
             if picked is None:
                 idle.add(key)
                 continue
@@ -299,7 +302,7 @@ class _Plan:
                 called[ticket] = at
                 if watch is None or ticket in watch:
                     remaining -= 1
-            hold = 0.0 if ticket < 0 else self._hold(rng, key, service, at)   # a newcomer we only watch
+            hold = 0.0 if ticket < 0 else hold_for(rng, key, service, at)   # a newcomer we only watch
             heappush(events, (at + hold, next(order), 0, key))
         return called
 
@@ -352,7 +355,7 @@ class _Plan:
             return model.no_show_minutes + model.gap_minutes
         occupancy = self.occupancy.get(service) or model.occupancy(service)
         mu = occupancy.mu + self.officer[counter] + self.hour[int(at // 60) % 24]
-        return rng.lognormvariate(mu, occupancy.sigma) + model.gap_minutes
+        return math.exp(rng.gauss(mu, occupancy.sigma)) + model.gap_minutes    # lognormal; gauss is the faster normal
 
     def _tail(self, counter, now: float) -> tuple[float, float, float, float]:
         """(mu, sigma, elapsed, where the upper tail starts) of a service that has lasted `elapsed`."""

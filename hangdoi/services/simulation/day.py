@@ -9,7 +9,7 @@ the service's distribution divided by the counter's speed, finish, and call agai
 An officer with nothing to call waits until a ticket they may call is issued. Nobody is called
 after a session's end; what waits over the lunch break is called in the afternoon, and what still
 waits at closing is closed with the day. A citizen whose patience runs out leaves (the ticket is
-cancelled). At every issue each estimator is asked for the new ticket's wait.
+cancelled). At every issue the queue is kept, for every estimator to be asked the new ticket's wait.
 """
 from __future__ import annotations
 
@@ -23,11 +23,20 @@ from zoneinfo import ZoneInfo
 from hangdoi import engine
 from hangdoi.engine.sql import Tx
 from hangdoi.services.estimates.model import learn
-from hangdoi.services.estimates.state import read_state
+from hangdoi.services.estimates.state import QueueState, read_state
 from hangdoi.services.simulation.scenario import Scenario, ServiceSpec, draw_minutes, working_time
 
 # Events that share a moment happen in this order: officers arrive before the first citizens.
 SIGN_IN, RESUME, AWAY, FREE, START, FINISH, NO_SHOW, ABANDON, ARRIVE = range(9)
+
+
+@dataclass(slots=True)
+class Ask:
+    """A ticket just issued and the queue as it stood: what every estimator is asked about."""
+    ticket_id: int
+    issued: float
+    left: float                        # minutes until closing: what "not today" counts as
+    state: QueueState
 
 
 @dataclass(slots=True)
@@ -40,17 +49,19 @@ class Prediction:
 
 
 class Day:
-    def __init__(self, db, clock, scenario: Scenario, ids: dict, estimators: list, day: date, seed: str):
+    def __init__(self, db, clock, scenario: Scenario, ids: dict, day: date, seed: str):
         self.db, self.clock, self.scenario, self.ids = db, clock, scenario, ids
-        self.estimators, self.day = estimators, day
+        self.day = day
         self.midnight = datetime.combine(day, time(), ZoneInfo(scenario.timezone))
         self.arrival_rng = random.Random(f"{seed}-arrivals")
         self.multiplier = self._day_multiplier()       # this day's arrivals × the scenario's rates
+        # …and per hour, a market day's crowd too (the oracle is told these: hangdoi/services/simulation/oracle.py)
+        self.hour_factors = self._hour_factors()
         self.work_rng = random.Random(f"{seed}-work")
         self.events: list = []
         self.order = 0
         self.idle: set[int] = set()
-        self.predictions: list[Prediction] = []
+        self.asks: list[Ask] = []
         self.closing = scenario.sessions[-1][1]
         self.counters = {c.number: c for c in scenario.counters}
         self.serves = {c.number: {*c.primary, *c.backup} for c in scenario.counters}
@@ -58,15 +69,14 @@ class Day:
         self.model = None
 
     # -- the day ---------------------------------------------------------------------------
-    def play(self) -> list[Prediction]:
-        for estimator in self.estimators:
-            if hasattr(estimator, "start_day"):        # the oracle learns the truth of the day
-                estimator.start_day(self)
+    def play(self) -> list[Ask]:
+        """The day, and at each issue the queue as it stood (hangdoi/services/simulation/run.py asks
+        the estimators afterwards: what they answer never changes what happens)."""
         self.open_the_day()
         for at, code, priority in self._arrivals():
             self.push(at, ARRIVE, (code, priority))
         self.run_the_day()
-        return self.predictions
+        return self.asks
 
     def open_the_day(self) -> None:
         """The model learnt from the days before; officers' arrivals and absences scheduled."""
@@ -122,15 +132,15 @@ class Day:
 
     # -- citizens --------------------------------------------------------------------------
     def _arrivals(self) -> list[tuple[float, str, str | None]]:
-        """Each service's citizens: a Poisson process with the hourly rates × the day's multiplier,
+        """Each service's citizens: a Poisson process with the hourly rates × the day's factors,
         while the centre hands out tickets (first session's start to last session's end)."""
-        rng, s, multiplier = self.arrival_rng, self.scenario, self.multiplier
+        rng, s = self.arrival_rng, self.scenario
         opens, closes = s.sessions[0][0], s.sessions[-1][1]
         arrivals = []
         for service in s.services:
             for hour, rate in sorted(service.arrivals_per_hour.items()):
                 start, end = max(hour * 60.0, opens), min(hour * 60.0 + 60, closes)
-                per_minute = rate * multiplier / 60
+                per_minute = rate * self.hour_factors[hour % 24] / 60
                 at = start
                 while per_minute > 0:
                     at += rng.expovariate(per_minute)
@@ -145,6 +155,13 @@ class Day:
         s = self.scenario
         sigma2 = math.log(1 + s.day_variation ** 2)
         return self.arrival_rng.lognormvariate(-sigma2 / 2, math.sqrt(sigma2)) if s.day_variation else 1.0
+
+    def _hour_factors(self) -> list[float]:
+        market = self.scenario.market_days
+        if market is None or (self.day - self.scenario.first_day).days % market.every_days:
+            return [self.multiplier] * 24
+        return [self.multiplier * (market.multiplier if not market.hours or h in market.hours else 1.0)
+                for h in range(24)]
 
     def _issue(self, at: float, code: str, priority: str | None) -> None:
         try:
@@ -163,16 +180,7 @@ class Day:
     def _predict(self, ticket_id: int, at: float) -> None:
         with self.db.read() as session:
             state = read_state(Tx(session), self.ids["centre"], self.clock.now())
-        left = max(0.0, self.closing - at)
-        minutes, runs = {}, {}
-        for estimator in self.estimators:
-            estimates = estimator.estimate(state, self.model, only=(ticket_id,))
-            found = estimates.tickets.get(ticket_id)
-            # "Not today" counts as predicting the time left until closing.
-            minutes[estimator.name] = found.minutes if found is not None and found.minutes is not None else left
-            if getattr(estimator, "prints_range", False):
-                runs[estimator.name] = (estimates.runs or {}).get(ticket_id, ())
-        self.predictions.append(Prediction(ticket_id, at, minutes, runs))
+        self.asks.append(Ask(ticket_id, at, max(0.0, self.closing - at), state))
 
     def _abandon(self, ticket_id: int) -> None:
         with self.db.read() as session:

@@ -3,7 +3,7 @@ state, told the scenario's TRUE parameters instead of what it learned.
 
 It knows each service's real time distribution, each counter's speed and when its officer is away,
 how long citizens walk to the counter, how many do not come and how long an officer waits for them,
-the arrival rate of every service today (this day's multiplier included), who is priority and will
+the arrival rate of every service in each hour today (the day's multiplier and a market day included), who is priority and will
 overtake, and how patient citizens are. What it cannot know is what chance will draw: its error is
 the noise floor of the day, the part of a wait nobody can foresee. `hangdoi simulate` scores it
 beside the other estimators (bench/estimates.py compares ours with it).
@@ -13,7 +13,9 @@ difference between the two is what ours does not know, not how it summarises.
 """
 from __future__ import annotations
 
+import math
 import random
+from statistics import NormalDist
 
 from hangdoi.services.estimates.forecast import Forecast, _Plan
 from hangdoi.services.estimates.model import Model
@@ -23,6 +25,7 @@ from hangdoi.services.simulation.scenario import Scenario, ServiceSpec, draw_min
 # A service that has already lasted far into its tail: after this many draws that all end earlier,
 # the rest is taken as a short while (it happens with probability below 1e-6 per busy counter).
 TAIL_TRIES = 200
+UNIT_NORMAL = NormalDist()
 
 
 class Oracle(Forecast):
@@ -33,11 +36,11 @@ class Oracle(Forecast):
         self.scenario = scenario
         self.counter_spec = {ids["counters"][c.number]: c for c in scenario.counters}
         self.service_spec = {ids["services"][s.code]: s for s in scenario.services}
-        self.multiplier = 1.0
+        self.hour_factors = [1.0] * 24
 
-    def start_day(self, day) -> None:
-        """hangdoi/services/simulation/day.py tells it how busy this day was drawn to be."""
-        self.multiplier = day.multiplier
+    def start_day(self, hour_factors: list[float]) -> None:
+        """How busy each hour of this day was drawn to be (hangdoi/services/simulation/day.py)."""
+        self.hour_factors = hour_factors
 
     def _plan(self, state: QueueState, model: Model) -> _Plan:
         return _TruePlan(state, model, self)
@@ -67,7 +70,7 @@ class _TruePlan(_Plan):
         opens = self.scenario.sessions[0][0]
         rates = {}
         for service_id, spec in self.oracle.service_spec.items():
-            per_hour = [spec.arrivals_per_hour.get(h, 0.0) * self.oracle.multiplier for h in range(24)]
+            per_hour = [spec.arrivals_per_hour.get(h, 0.0) * self.oracle.hour_factors[h] for h in range(24)]
             # Tickets are issued from the first session's start: nobody arrives before it.
             rates[service_id] = [r / 60 if (h + 1) * 60 > opens else 0.0 for h, r in enumerate(per_hour)]
         return rates
@@ -105,7 +108,17 @@ class _TruePlan(_Plan):
 
 
 def _rest(rng: random.Random, spec: ServiceSpec, speed: float, elapsed: float) -> float:
-    """A service time drawn given that it has lasted `elapsed` minutes already, less those minutes."""
+    """A service time drawn given that it has lasted `elapsed` minutes already, less those minutes:
+    memoryless for the exponential, the inverse CDF over the upper tail for the lognormal, and
+    drawing until one is long enough for the gamma."""
+    if spec.dist == "exponential":
+        return rng.expovariate(1 / spec.mean) / speed
+    if spec.dist == "lognormal":
+        sigma = math.sqrt(math.log(1 + (spec.sd / spec.mean) ** 2))
+        mu = math.log(spec.mean) - sigma * sigma / 2 - math.log(speed)
+        tail_from = UNIT_NORMAL.cdf((math.log(elapsed) - mu) / sigma) if elapsed > 0 else 0.0
+        u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-12)
+        return max(math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed, 0.0)
     for _ in range(TAIL_TRIES):
         total = draw_minutes(rng, spec) / speed
         if total > elapsed:

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import tempfile
+from collections import deque
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -21,10 +22,11 @@ from hangdoi.services.auth import hash_password
 from hangdoi.services.catalogue import create_centre
 from hangdoi.services.estimates.baselines import BASELINES
 from hangdoi.services.estimates.forecast import Forecast, spread_of
-from hangdoi.services.simulation.day import Day
+from hangdoi.services.simulation.day import Ask, Day, Prediction
 from hangdoi.services.simulation.oracle import Oracle
 from hangdoi.services.simulation.scenario import Scenario
 from hangdoi.services.simulation.scores import scores
+from hangdoi.services.simulation.workers import Workers
 
 ESTIMATOR_ORDER = ("naive", "service_ql", "les", "hol", "rolling", "hangdoi", "oracle")
 
@@ -70,8 +72,10 @@ def working_days(scenario: Scenario, count: int):
 
 
 def simulate(scenario: Scenario, days: int | None = None, seed: int | None = None,
-             progress=None, record: TextIO | None = None) -> dict:
-    """`record`: a file that gets one JSON line per predicted ticket (`record_line`)."""
+             progress=None, record: TextIO | None = None, jobs: int = 1) -> dict:
+    """`record`: a file that gets one JSON line per predicted ticket (`record_line`). `jobs`: processes
+    that ask the estimators (what they answer never changes a day, so the next days are played while
+    earlier ones are being estimated); the figures are the same for any number."""
     days = days or scenario.days
     seed = scenario.seed if seed is None else seed
     scratch = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else None
@@ -83,32 +87,79 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
         db = Database(url, clock)
         try:
             ids = create_centre(db, centre_spec(scenario))
-            pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in ESTIMATOR_ORDER}
-            outcomes: dict[str, list[tuple[tuple, float]]] = {name: [] for name in ESTIMATOR_ORDER}
-            tickets = not_called = 0
-            for n, day in enumerate(working_days(scenario, days)):
-                predictions = Day(db, clock, scenario, ids, estimators(scenario, ids), day,
-                                  f"{seed}-{day.isoformat()}").play()
-                waited = _waits(db, ids["centre"], day)
-                for p in predictions:
-                    actual = waited.get(p.ticket_id)
-                    if record is not None:
-                        record.write(record_line(day, p, actual) + "\n")
-                    if actual is None:
-                        not_called += 1
-                        continue
-                    tickets += 1
-                    for name, minutes in p.minutes.items():
-                        pairs[name].append((minutes, actual))
-                    for name, runs in p.runs.items():
-                        outcomes[name].append((runs, actual))
-                if progress:
-                    progress(n + 1, days)
+            tally = _Tally(record)
+            with Workers(jobs, _start_worker, scenario, ids) as workers:
+                pending: deque = deque()
+                for n, day in enumerate(working_days(scenario, days)):
+                    played = Day(db, clock, scenario, ids, day, f"{seed}-{day.isoformat()}")
+                    asks = played.play()
+                    pending.append((day, _waits(db, ids["centre"], day),
+                                    workers.submit(_predict_here, asks, played.model, played.hour_factors)))
+                    while pending and (len(pending) > 2 * jobs or pending[0][2].done()):
+                        tally.add(*pending.popleft())
+                    if progress:
+                        progress(n + 1, days)
+                while pending:
+                    tally.add(*pending.popleft())
         finally:
             db.dispose()
-    return {"scenario": scenario.name, "days": days, "tickets": tickets,
-            "estimators": {name: scores(pairs[name], outcomes[name]) for name in ESTIMATOR_ORDER},
-            "seed": seed, "not_called": not_called}
+    return {"scenario": scenario.name, "days": days, "tickets": tally.tickets,
+            "estimators": {name: scores(tally.pairs[name], tally.outcomes[name]) for name in ESTIMATOR_ORDER},
+            "seed": seed, "not_called": tally.not_called}
+
+
+class _Tally:
+    """Every estimator's predictions beside the truth, day after day in order."""
+
+    def __init__(self, record: TextIO | None):
+        self.record = record
+        self.pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in ESTIMATOR_ORDER}
+        self.outcomes: dict[str, list[tuple[tuple, float]]] = {name: [] for name in ESTIMATOR_ORDER}
+        self.tickets = self.not_called = 0
+
+    def add(self, day, waited: dict[int, float], predictions) -> None:
+        for p in predictions.result():
+            actual = waited.get(p.ticket_id)
+            if self.record is not None:
+                self.record.write(record_line(day, p, actual) + "\n")
+            if actual is None:
+                self.not_called += 1
+                continue
+            self.tickets += 1
+            for name, minutes in p.minutes.items():
+                self.pairs[name].append((minutes, actual))
+            for name, runs in p.runs.items():
+                self.outcomes[name].append((runs, actual))
+
+
+def predict(asks: list[Ask], estimators: list, model, hour_factors: list[float]) -> list[Prediction]:
+    """Every estimator's answer for each ticket just issued, from the queue as it stood then."""
+    for estimator in estimators:
+        if isinstance(estimator, Oracle):           # it knows how busy the day was drawn to be
+            estimator.start_day(hour_factors)
+    predictions = []
+    for ask in asks:
+        minutes, runs = {}, {}
+        for estimator in estimators:
+            estimates = estimator.estimate(ask.state, model, only=(ask.ticket_id,))
+            found = estimates.tickets.get(ask.ticket_id)
+            # "Not today" counts as predicting the time left until closing.
+            minutes[estimator.name] = found.minutes if found is not None and found.minutes is not None else ask.left
+            if getattr(estimator, "prints_range", False):
+                runs[estimator.name] = (estimates.runs or {}).get(ask.ticket_id, ())
+        predictions.append(Prediction(ask.ticket_id, ask.issued, minutes, runs))
+    return predictions
+
+
+_WORKER_ESTIMATORS: list = []       # in each worker process: built once, asked day after day
+
+
+def _start_worker(scenario: Scenario, ids: dict) -> None:
+    _WORKER_ESTIMATORS[:] = estimators(scenario, ids)
+
+
+def _predict_here(asks: list[Ask], model, hour_factors: list[float]) -> list[Prediction]:
+    return predict(asks, _WORKER_ESTIMATORS, model, hour_factors)
 
 
 def record_line(day, prediction, waited: float | None) -> str:

@@ -14,7 +14,9 @@ Optional, with these defaults: "day_variation" 0.15 (the sd of each day's arriva
 mean is 1), "walk_minutes" 0.5 (call → the citizen sits down), "gap_minutes" 0.3 (finish → the
 next call), "no_show_wait_minutes" 1.5 (the officer waits this long before marking a no-show),
 "service_minutes_prior" 8 (the centre's configured prior, all a new centre's estimates start from),
-"priority_streak_limit" 0, "first_day" "2027-01-04", "weekdays" [0, 1, 2, 3, 4].
+"priority_streak_limit" 0, "first_day" "2027-01-04", "weekdays" [0, 1, 2, 3, 4], "market_days" none
+({"every_days": 5, "multiplier": 2.0, "hours": ["07", "08"]}: every fifth day from the first, a rural
+market day, twice the citizens in those hours).
 
 Visits that begin on a phone (`hangdoi simulate --visits`; all optional, none by default):
 "booking_share" (of each service's citizens, who book a slot instead of walking in), "remote_share"
@@ -40,7 +42,7 @@ KNOWN = {"name", "timezone", "sessions", "services", "counters", "priority_share
          "abandon_patience_minutes", "days", "seed", "day_variation", "walk_minutes", "gap_minutes",
          "no_show_wait_minutes", "service_minutes_prior", "priority_streak_limit", "first_day", "weekdays",
          "description", "booking_share", "remote_share", "travel_minutes", "booked_no_show_prob",
-         "remote_no_show_prob", "booked_arrival_minutes", "booking"}
+         "remote_no_show_prob", "booked_arrival_minutes", "booking", "market_days"}
 
 
 class ScenarioError(ValueError):
@@ -79,6 +81,15 @@ class Visits:
 
 
 @dataclass(frozen=True)
+class MarketDays:
+    """Every `every_days` calendar days (from the first day) is a market day: more citizens come,
+    `multiplier` times the usual in `hours` (all day when empty)."""
+    every_days: int
+    multiplier: float
+    hours: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     timezone: str
@@ -99,6 +110,7 @@ class Scenario:
     first_day: date = date(2027, 1, 4)
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     visits: Visits = field(default_factory=Visits)
+    market_days: MarketDays | None = None
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -176,7 +188,20 @@ def parse(raw) -> Scenario:
         no_show_wait_minutes=_number(raw, "no_show_wait_minutes", 1.5, low=0, high=30),
         service_minutes_prior=_number(raw, "service_minutes_prior", 8.0, low=0.5, high=240),
         priority_streak_limit=int(_number(raw, "priority_streak_limit", 0, low=0, high=10, integer=True)),
-        first_day=first_day, weekdays=tuple(sorted(set(weekdays))), visits=_visits(raw), raw=raw)
+        first_day=first_day, weekdays=tuple(sorted(set(weekdays))), visits=_visits(raw),
+        market_days=_market_days(raw.get("market_days")), raw=raw)
+
+
+def _market_days(value) -> MarketDays | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"every_days", "multiplier", "hours"}:
+        raise ScenarioError("market_days: expected {\"every_days\", \"multiplier\", \"hours\"}")
+    hours = value.get("hours", [])
+    if not isinstance(hours, list) or any(not isinstance(h, str) or not re.fullmatch(r"([01]?\d|2[0-3])", h) for h in hours):
+        raise ScenarioError("market_days.hours: a list of hours \"00\"–\"23\"")
+    return MarketDays(int(_number(value, "every_days", low=2, high=60, integer=True)),
+                      _number(value, "multiplier", low=0.1, high=20), frozenset(int(h) for h in hours))
 
 
 def _visits(raw: dict) -> Visits:

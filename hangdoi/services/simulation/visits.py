@@ -73,7 +73,7 @@ class Citizen:
 
 class VisitDay(Day):
     def __init__(self, db, clock, scenario: Scenario, ids: dict, day, seed: str, mixed: bool):
-        super().__init__(db, clock, scenario, ids, [], day, seed)
+        super().__init__(db, clock, scenario, ids, day, seed)
         self.mixed = mixed
         self.visits = scenario.visits
         self.citizen_rng = random.Random(f"{seed}-citizens")
