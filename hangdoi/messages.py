@@ -863,6 +863,14 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "sms.url": ("Địa chỉ cổng SMS", "The SMS gateway's address"), "sms.method": ("Phương thức gửi", "The method"),
     "sms.headers": ("Tiêu đề yêu cầu", "The request headers"), "sms.body": ("Nội dung yêu cầu", "The request body"),
     "sms.success": ("Dấu hiệu gửi thành công", "The sign of success"),
+    # A printer's settings (Thiết bị → Kiosk → Máy in).
+    "printer": ("Thiết lập máy in", "The printer settings"), "printer.transport": ("Kiểu kết nối máy in", "The printer's connection"),
+    "printer.width": ("Khổ giấy máy in", "The printer's paper width"),
+    "printer.status_query": ("Hỏi trạng thái máy in", "Asking the printer's status"),
+    "printer.host": ("Địa chỉ máy in", "The printer's address"), "printer.port": ("Cổng máy in", "The printer's port"),
+    "printer.device": ("Thiết bị máy in", "The printer's device"), "printer.baudrate": ("Tốc độ cổng máy in", "The printer's port speed"),
+    "printer.flow": ("Điều khiển luồng", "The flow control"), "printer.vendor_id": ("Mã hãng USB", "The USB vendor id"),
+    "printer.product_id": ("Mã sản phẩm USB", "The USB product id"), "printer.folder": ("Thư mục xem trước", "The preview folder"),
 }
 # Why a value was refused, for `invalid_field`: `reason` names one of these, with its figures.
 REASONS: dict[str, tuple[str, str]] = {
@@ -892,6 +900,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "device_kinds": ("chỉ dành cho kiosk, màn hình và máy tính bảng đánh giá",
                      "only for kiosks, displays and rating tablets"),
     "no_such_device": ("không có thiết bị này", "there is no such device"),
+    "printer_device": ("cần là thiết bị máy in: /dev/usb/lpN, /dev/lpN, /dev/ttyUSBN, /dev/ttyACMN, /dev/ttySN "
+                       "hoặc /dev/serial/by-id/…", "must be a printer device: /dev/usb/lpN, /dev/lpN, /dev/ttyUSBN, "
+                       "/dev/ttyACMN, /dev/ttySN or /dev/serial/by-id/…"),
+    "not_a_device": ("không phải là một thiết bị (tệp thường không được dùng làm máy in)",
+                     "is not a device (an ordinary file cannot be a printer)"),
 }
 
 

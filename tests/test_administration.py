@@ -329,3 +329,18 @@ def test_names_with_control_characters_are_refused_and_old_ones_still_export(cli
     assert exported.status_code == 200
     sheet = load_workbook(io.BytesIO(exported.data)).active
     assert "Khaisinh" in [cell.value for row in sheet.iter_rows() for cell in row]
+
+
+@pytest.mark.parametrize("printer, words", [
+    ({"transport": "device", "device": "/etc/passwd"},
+     "Thiết bị máy in chưa đúng: cần là thiết bị máy in: /dev/usb/lpN"),
+    ({"transport": "network", "host": "10.0.0.5", "port": 70000}, "Cổng máy in chưa đúng: phải từ 1 đến 65535"),
+    ({"transport": "fax"}, "Kiểu kết nối máy in chưa đúng: chỉ nhận preview, network"),
+    ({"transport": "preview", "width": 600}, "Khổ giấy máy in chưa đúng: chỉ nhận 384, 512, 576"),
+])
+def test_a_wrong_printer_setting_is_explained_in_the_admins_language(client, admin, printer, words):
+    answer = client.post("/api/v1/admin/kiosks", headers=admin, json={"name": "k9", "printer": printer})
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "invalid_field"
+    vietnamese, english = answer.json["error"]["message"].split(" / ", 1)
+    assert vietnamese.startswith(words), vietnamese
+    assert english.startswith("The printer") and "chưa" not in english

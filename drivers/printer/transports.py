@@ -32,9 +32,13 @@ IO_TIMEOUT = 2.0
 
 
 class SettingsError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+    """A printer setting that cannot be used: `reason` is a code the admin pages put in words
+    (hangdoi/messages.py, REASONS), `params` its figures; the text is for logs."""
+
+    def __init__(self, field: str, reason: str, **params):
+        figures = ", ".join(f"{k}={v}" for k, v in params.items())
+        super().__init__(f"{field}: {reason}" + (f" ({figures})" if figures else ""))
+        self.field, self.reason, self.params = field, reason, params
 
 
 class PrinterUnavailable(OSError):
@@ -44,21 +48,21 @@ class PrinterUnavailable(OSError):
 # -- settings ----------------------------------------------------------------------------------
 def check_settings(raw) -> dict:
     if not isinstance(raw, dict):
-        raise SettingsError("printer", "must be an object")
+        raise SettingsError("printer", "an_object")
     transport = raw.get("transport")
     if transport not in TRANSPORTS:
-        raise SettingsError("transport", "one of " + ", ".join(TRANSPORTS))
+        raise SettingsError("transport", "one_of", choices=", ".join(TRANSPORTS))
     allowed = {"transport", "width", "status_query"} | set(_FIELDS[transport])
     unknown = set(raw) - allowed
     if unknown:
-        raise SettingsError(sorted(unknown)[0], "not a setting of this transport")
+        raise SettingsError(sorted(unknown)[0], "unknown_setting")
     settings = {"transport": transport, "width": raw.get("width", 576)}
     if settings["width"] not in WIDTHS:
-        raise SettingsError("width", "384, 512 or 576 dots")
+        raise SettingsError("width", "one_of", choices=", ".join(map(str, WIDTHS)))
     # Some cheap printers never answer DLE EOT; for them, print without asking.
     settings["status_query"] = raw.get("status_query", True)
     if not isinstance(settings["status_query"], bool):
-        raise SettingsError("status_query", "true or false")
+        raise SettingsError("status_query", "true_or_false")
     for name, check in _FIELDS[transport].items():
         settings[name] = check(name, raw.get(name))
     return settings
@@ -69,7 +73,7 @@ def _text(required: bool = True, default: str | None = None):
         if value is None and not required:
             return default
         if not isinstance(value, str) or not value.strip() or len(value) > 255:
-            raise SettingsError(name, "a non-empty text")
+            raise SettingsError(name, "length", n=255)
         return value.strip()
     return check
 
@@ -89,10 +93,9 @@ def _device_path():
     def check(name, value):
         path = text(name, value)
         if not PRINTER_DEVICE.fullmatch(path):
-            raise SettingsError(name, "a printer device: /dev/usb/lpN, /dev/lpN, /dev/ttyUSBN, /dev/ttyACMN, "
-                                      "/dev/ttySN or /dev/serial/by-id/…")
+            raise SettingsError(name, "printer_device")
         if os.path.exists(path) and not is_character_device(path):
-            raise SettingsError(name, "not a character device")
+            raise SettingsError(name, "not_a_device")
         return path
     return check
 
@@ -112,11 +115,11 @@ def _int(low: int, high: int, default: int | None = None, choices=None):
             try:
                 value = int(value, 0)
             except ValueError:
-                raise SettingsError(name, "a number") from None
+                raise SettingsError(name, "out_of_range", minimum=low, maximum=high) from None
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise SettingsError(name, f"a number from {low} to {high}")
+            raise SettingsError(name, "out_of_range", minimum=low, maximum=high)
         if choices and value not in choices:
-            raise SettingsError(name, "one of " + ", ".join(map(str, choices)))
+            raise SettingsError(name, "one_of", choices=", ".join(map(str, choices)))
         return value
     return check
 
@@ -125,7 +128,7 @@ def _choice(options, default):
     def check(name, value):
         value = default if value is None else value
         if value not in options:
-            raise SettingsError(name, "one of " + ", ".join(options))
+            raise SettingsError(name, "one_of", choices=", ".join(options))
         return value
     return check
 

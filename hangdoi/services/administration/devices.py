@@ -42,7 +42,7 @@ def checked_printer(raw: dict | None) -> dict | None:
     try:
         return check_settings(raw)
     except SettingsError as exc:
-        raise Invalid("invalid_field", field=f"printer.{exc.field}"[:40], reason=exc.reason) from None
+        raise Invalid("invalid_field", field=f"printer.{exc.field}"[:40], reason=exc.reason, **exc.params) from None
 
 
 def display_row(change: Change, display_id: int) -> dict:

@@ -220,7 +220,7 @@ class _Plan:
         now = self.now
         heappush, heappop, uniform = heapq.heappush, heapq.heappop, rng.random
         queues = {s: (deque(lines[0]), deque(lines[1])) for s, lines in self.initial_queues.items()}
-        targeted = {c: deque(line) for c, line in self.initial_targeted.items()}
+        targeted = {c: deque(line) for c, line in self.initial_targeted.items() if line}
         remaining = self.tracked if watch is None else len(watch)
         called: dict[int, float] = {}
         order = itertools.count()
@@ -308,7 +308,7 @@ class _Plan:
 
     def _pick(self, counter: int, queues, targeted, streak, limit):
         """The ticket this counter calls now: (ticket id or 0 for an arrival, priority?, service, queued)."""
-        own = targeted[counter]
+        own = targeted.get(counter)
         if own:
             queued, ticket = own.popleft()
             return ticket, False, self.service_of[ticket], queued
