@@ -266,10 +266,11 @@ class _Plan:
                 if following is not None:
                     heappush(events, (following, next(order), 1, key))
             if kind == 1:
-                for counter in helpers[key]:
-                    if counter in idle:
-                        idle.discard(counter)
-                        heappush(events, (at, next(order), 0, counter))
+                if idle:
+                    for counter in helpers[key]:
+                        if counter in idle:
+                            idle.discard(counter)
+                            heappush(events, (at, next(order), 0, counter))
                 continue
             while at >= span_end and span < last_span:         # time only moves forwards
                 span += 1
@@ -393,8 +394,9 @@ def _next_arrival(rng: random.Random, per_minute: list[float], after: float, clo
     """The next arrival of a Poisson process whose rate is constant within each hour."""
     at = after
     while at < close:
-        hour_end = (int(at // 60) + 1) * 60.0
-        rate = per_minute[int(at // 60) % 24]
+        hour = int(at // 60)
+        hour_end = (hour + 1) * 60.0
+        rate = per_minute[hour % 24]
         if rate > 0:
             candidate = at + rng.expovariate(rate)
             if candidate < hour_end:
