@@ -232,6 +232,8 @@ def main() -> None:
                 result["all_met"] = all(r["targets"]["all_met"] for r in result["scenarios"])
     result["seconds"] = round(time.monotonic() - started)
     print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.quick and not result["ours_beats_naive"]:
+        sys.exit("the quick check failed: ours is not better than naive on every scenario")
 
 
 if __name__ == "__main__":

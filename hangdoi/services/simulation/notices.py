@@ -45,7 +45,7 @@ from hangdoi.services.simulation.workers import Workers
 TICK = 99                      # an event kind of this module: look at the queue although nothing changed
 TICK_MINUTES = 2.0
 MIN_WAIT = 5.0
-CHANCES = (0.2, 0.3, 0.5, 0.7, 0.8, 0.9)
+CHANCES = (0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
 AHEAD = (2, 3, 5)
 GOOD = (5.0, 30.0)             # a message this many minutes before the call is in time and not too early
 TARGET_T = 15

@@ -205,7 +205,7 @@ class VisitDay(Day):
         rules = rules_of({"booking": self.visits.booking})
         with self.db.read() as session:
             state = read_state(Tx(session), self.ids["centre"], self.clock.now())
-        estimates = self.forecast.estimate(state, self.model)
+        estimates = self.forecast.estimate(state, self.model, only=set(self.waiting_remote))   # the same answers, sooner
         # As the live rule sees it: the wait as the status page shows it, the session's end.
         left = next((b - state.now for a, b in state.sessions if a <= state.now < b), None)
         for ticket_id, citizen in list(self.waiting_remote.items()):
