@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from hangdoi.services.estimates.forecast import Estimate, Estimates
 from hangdoi.services.estimates.model import Model
-from hangdoi.services.estimates.state import QueueState
+from hangdoi.services.estimates.state import RECENT_PER_SERVICE, QueueState
 
 BACKUP_WEIGHT = 0.5
-ROLLING_CALLS = 10
+ROLLING_CALLS = RECENT_PER_SERVICE         # 10
 
 
 def _point(minutes: float | None) -> Estimate:

@@ -13,7 +13,7 @@ from hangdoi.engine.hours import DEFAULT_HOURS, parse_hhmm
 from hangdoi.engine.sql import Tx
 from hangdoi.models import BACKUP, BOOKED, CHECKED_IN, EXPIRED, PRIMARY, SERVING, SLOT
 
-RECENT_CALLS = 400
+RECENT_PER_SERVICE = 10      # today's latest calls kept per service: the baselines (les, rolling) look no further
 PIECE = 500                  # waiting tickets read between two pauses
 
 
@@ -62,7 +62,7 @@ class QueueState:
     services: list[int] = field(default_factory=list)
     priority_streak_limit: int = 0
     open_all_hours: bool = False                # the centre issues tickets at any hour
-    # Per service, today's calls, latest first: (called, waited) in minutes.
+    # Per service, today's latest calls (RECENT_PER_SERVICE at most), latest first: (called, waited) in minutes.
     recent_calls: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
     # Today's appointments not checked in yet that may still be: (service, slot start in minutes).
     # Most will come and be called before the walk-ins from their slot on.
@@ -90,8 +90,10 @@ def _minutes(at: time) -> float:
     return at.hour * 60 + at.minute
 
 
-def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] = lambda: None) -> QueueState:
-    """`pause` is called between pieces of a long queue (the live server lets requests run then)."""
+def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] = lambda: None,
+               recent_calls: bool = False) -> QueueState:
+    """`pause` is called between pieces of a long queue (the live server lets requests run then).
+    `recent_calls`: also today's latest calls per service, which only the simulator's baselines read."""
     centre = tx.centre(centre_id)
     day = local_day(now, centre["timezone"])
     midnight = datetime.combine(day, time(), ZoneInfo(centre["timezone"]))
@@ -108,7 +110,7 @@ def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] 
                                            "ORDER BY id", centre=centre_id, yes=True)],
         priority_streak_limit=int(centre["settings"].get("priority_streak_limit") or 0),
         open_all_hours=bool(centre["settings"].get("accept_outside_hours")),
-        recent_calls=_recent_calls(tx, centre_id, day, minutes),
+        recent_calls=_recent_calls(tx, centre_id, day, minutes) if recent_calls else {},
         **_appointments(tx, centre, day, minutes_since_midnight(now, midnight)))
 
 
@@ -192,9 +194,11 @@ def _counters(tx: Tx, centre_id: int, minutes) -> tuple[list[OpenCounter], list[
 
 def _recent_calls(tx: Tx, centre_id: int, day: date, minutes) -> dict[int, list[tuple[float, float]]]:
     calls: dict[int, list[tuple[float, float]]] = {}
-    for r in tx.rows("SELECT service_id, issued_at, called_at FROM ticket WHERE centre_id = :centre "
-                     "AND local_day = :day AND called_at IS NOT NULL ORDER BY called_at DESC, id DESC LIMIT :n",
-                     centre=centre_id, day=tx.day(day), n=RECENT_CALLS):
+    for r in tx.rows("SELECT service_id, issued_at, called_at FROM (SELECT service_id, issued_at, called_at, id, "
+                     "row_number() OVER (PARTITION BY service_id ORDER BY called_at DESC, id DESC) AS n "
+                     "FROM ticket WHERE centre_id = :centre AND local_day = :day AND called_at IS NOT NULL) latest "
+                     "WHERE n <= :n ORDER BY called_at DESC, id DESC",
+                     centre=centre_id, day=tx.day(day), n=RECENT_PER_SERVICE):
         called = minutes(r["called_at"])
         calls.setdefault(r["service_id"], []).append((called, called - minutes(r["issued_at"])))
     return calls

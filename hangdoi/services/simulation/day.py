@@ -179,7 +179,7 @@ class Day:
 
     def _predict(self, ticket_id: int, at: float) -> None:
         with self.db.read() as session:
-            state = read_state(Tx(session), self.ids["centre"], self.clock.now())
+            state = read_state(Tx(session), self.ids["centre"], self.clock.now(), recent_calls=True)
         self.asks.append(Ask(ticket_id, at, max(0.0, self.closing - at), state))
 
     def _abandon(self, ticket_id: int) -> None:
