@@ -38,7 +38,7 @@ from hangdoi.services.estimates.forecast import WITHIN_MINUTES, Forecast
 from hangdoi.services.estimates.state import QueueState, read_state
 from hangdoi.services.notify import NEAR_CHANCE
 from hangdoi.services.simulation.day import ABANDON, ARRIVE, FREE, RESUME, SIGN_IN, Day
-from hangdoi.services.simulation.run import _waits, centre_spec, working_days
+from hangdoi.services.simulation.run import called_waits, centre_spec, working_days
 from hangdoi.services.simulation.scenario import Scenario
 from hangdoi.services.simulation.workers import Workers
 
@@ -171,7 +171,7 @@ def simulate_notices(scenario: Scenario, days: int | None = None, seed: int | No
                 for n, day in enumerate(working_days(scenario, days)):
                     played = NoticeDay(db, clock, scenario, ids, day, f"{seed}-{day.isoformat()}")
                     looks = played.play()
-                    pending.append((looks, _issued(db, ids["centre"], day), _waits(db, ids["centre"], day),
+                    pending.append((looks, _issued(db, ids["centre"], day), called_waits(db, ids["centre"], day),
                                     workers.submit(_answers, looks, played.model)))
                     while pending and (len(pending) > 2 * jobs or pending[0][3].done()):
                         tally(*pending.popleft())

@@ -93,7 +93,7 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
                 for n, day in enumerate(working_days(scenario, days)):
                     played = Day(db, clock, scenario, ids, day, f"{seed}-{day.isoformat()}")
                     asks = played.play()
-                    pending.append((day, _waits(db, ids["centre"], day),
+                    pending.append((day, called_waits(db, ids["centre"], day),
                                     workers.submit(_predict_here, asks, played.model, played.hour_factors)))
                     while pending and (len(pending) > 2 * jobs or pending[0][2].done()):
                         tally.add(*pending.popleft())
@@ -173,7 +173,7 @@ def record_line(day, prediction, waited: float | None) -> str:
                        "spread": [rounded(v) for v in spread_of(runs)] if (runs := prediction.runs.get("hangdoi")) else None})
 
 
-def _waits(db, centre_id: int, day) -> dict[int, float]:
+def called_waits(db, centre_id: int, day) -> dict[int, float]:
     """The truth: the moment each ticket was last called minus its issue time, in minutes."""
     with db.read() as session:
         tx = Tx(session)
