@@ -122,8 +122,8 @@ class Forecast:
         return Estimates(tickets={t.id: summary[t.id] for t in state.waiting if t.id in summary},
                          services={s: summary[-s] for s in state.services if -s in summary}, runs=kept)
 
-    def _plan(self, state: QueueState, model: Model) -> "_Plan":
-        return _Plan(state, model)
+    def _plan(self, state: QueueState, model: Model) -> "RunPlan":
+        return RunPlan(state, model)
 
 
 def working_spans(state: QueueState) -> list[tuple[float, float]]:
@@ -153,7 +153,7 @@ def spread_of(ordered) -> tuple[float, ...]:
     return tuple(ordered[min(n - 1, int(q * n))] for q in SPREAD_QUANTILES)
 
 
-class _Plan:
+class RunPlan:
     """What every run shares: who serves what, in which tier, and the learned figures."""
 
     def __init__(self, state: QueueState, model: Model):

@@ -17,7 +17,7 @@ import math
 import random
 from statistics import NormalDist
 
-from hangdoi.services.estimates.forecast import Forecast, _Plan
+from hangdoi.services.estimates.forecast import Forecast, RunPlan
 from hangdoi.services.estimates.model import Model
 from hangdoi.services.estimates.state import QueueState
 from hangdoi.services.simulation.scenario import Scenario, ServiceSpec, draw_minutes, working_time
@@ -42,11 +42,11 @@ class Oracle(Forecast):
         """How busy each hour of this day was drawn to be (hangdoi/services/simulation/day.py)."""
         self.hour_factors = hour_factors
 
-    def _plan(self, state: QueueState, model: Model) -> _Plan:
+    def _plan(self, state: QueueState, model: Model) -> RunPlan:
         return _TruePlan(state, model, self)
 
 
-class _TruePlan(_Plan):
+class _TruePlan(RunPlan):
     """The forecast's runs with the scenario's parameters in place of the learned ones."""
 
     def __init__(self, state: QueueState, model: Model, oracle: Oracle):
