@@ -310,3 +310,13 @@ def test_the_chance_of_being_called_soon_grows_with_the_minutes_and_falls_with_t
     assert first == (1.0, 1.0, 1.0, 1.0)                       # called now
     assert fifth == (0.0, 0.0, 1.0, 1.0)                       # after four services of 4 minutes: 16
     assert last == (0.0, 0.0, 0.0, 1.0)                        # 28 minutes
+
+
+def test_where_citizens_give_up_the_queue_ahead_thins_and_ones_own_wait_assumes_staying():
+    waiting = tickets(12)
+    patient = Forecast(runs=400).estimate(state(waiting, [counter(1)]), fixed(5.0))
+    leaving = Forecast(runs=400).estimate(state(waiting, [counter(1)]), replace(fixed(5.0), patience_minutes=30.0))
+    last_patient, last_leaving = patient.tickets[waiting[-1].id], leaving.tickets[waiting[-1].id]
+    assert last_patient.minutes == pytest.approx(55, abs=0.5)          # eleven ahead, 5 minutes each
+    assert last_leaving.minutes < 45                                   # a good share of them gave up
+    assert leaving.tickets[waiting[0].id].minutes == pytest.approx(0, abs=0.01)

@@ -98,3 +98,32 @@ def test_a_ticket_left_open_over_lunch_does_not_make_every_service_look_long(db,
         model = learn(Tx(session), centre.centre, (MONDAY_9AM + timedelta(days=3)).date())
     # Without the cap the two 2½-hour "services" alone would add over 3 minutes to the mean.
     assert 6.0 <= model.occupancy(centre.service("HT01")).mean < 7.5
+
+
+def test_patience_is_learned_from_those_who_left_and_the_time_everyone_waited(db, clock, centre):
+    """Each of five days: 6 citizens wait 10 minutes and are called; 4 leave after 20 minutes of
+    waiting; 2 are still waiting at closing, 60 minutes each. Waited in all: 5 × (60 + 80 + 120)
+    minutes; left: 20. Patience: 1300 / 20 = 65 minutes."""
+    engine.sign_in(db, centre.counter(1), centre.officer("an"))
+    for day in range(5):
+        at(clock, day, "16:00")
+        called = [engine.issue_ticket(db, centre.centre, "HT01") for _ in range(6)]
+        leaving = [engine.issue_ticket(db, centre.centre, "HT01") for _ in range(4)]
+        staying = [engine.issue_ticket(db, centre.centre, "HT02") for _ in range(2)]
+        at(clock, day, "16:10")
+        for _ in called:
+            engine.call_next(db, centre.counter(1), centre.officer("an"), previous="served")
+        at(clock, day, "16:20")
+        for t in leaving:
+            engine.cancel_ticket(db, t["id"], reason="left")
+        assert len(staying) == 2
+        at(clock, day, "17:00")
+        engine.close_day(db, centre.centre)
+        if day < 4:
+            at(clock, day + 1, "07:30")
+            engine.sign_in(db, centre.counter(1), centre.officer("an"))
+    with db.read() as session:
+        model = learn(Tx(session), centre.centre, (MONDAY_9AM + timedelta(days=5)).date())
+    assert model.patience_minutes == 65.0
+    with db.read() as session:          # over the first four days only 16 left: too few to say
+        assert learn(Tx(session), centre.centre, (MONDAY_9AM + timedelta(days=4)).date()).patience_minutes is None

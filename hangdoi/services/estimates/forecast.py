@@ -8,7 +8,9 @@ services, priority first, then the longest waiting; its backup services only whe
 there; the interleave limit on priority streaks), holds each citizen for a time drawn from the
 learned model for that service, officer and hour, and now and then gets a no-show. Citizens keep
 arriving at the learned rates, so later priority tickets overtake and a backup counter's own queue
-refills, just as in the lobby. Counters stop at the end of a session and resume after the break,
+refills, just as in the lobby. Where citizens give up and leave, those ahead of a ticket leave as
+often as they have been seen to (its own estimate is for when it stays: runs in which it left are
+not counted). Counters stop at the end of a session and resume after the break,
 and a counter whose officer is usually away at some hour (learned: a site visit every afternoon)
 stops then too.
 
@@ -178,7 +180,7 @@ class RunPlan:
                          if any(rates) and s in self.helpers}
         self.priority_share = model.priority_share
         self.away = self._away(state)
-        self.patience: float | None = None      # citizens who leave: only the simulator's oracle knows
+        self.patience = model.patience_minutes  # citizens ahead who give up and leave (None: nobody does)
         self.streak_limit = state.priority_streak_limit
         self.initial_streak = {c: 0 for c in self.serves} | {c.id: c.priority_streak for c in state.counters}
         # The queues as they stand, copied into each run: per service [priority, normal], and per

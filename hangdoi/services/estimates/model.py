@@ -7,7 +7,9 @@
 - how often a called citizen does not come, and how long the officer waits before giving up;
 - how many citizens arrive per service and hour, and how many of them are priority;
 - when each counter usually opens (an officer who is out every morning comes in the afternoon),
-  and how long a pause usually lasts.
+  and how long a pause usually lasts;
+- how patient citizens are: at a centre where waiting citizens give up and leave (their tickets
+  cancelled while waiting), the mean time one waits before leaving.
 
 A new centre has no timeline yet: every figure starts from a prior (the centre's
 `settings.service_minutes`, 8 by default) and the learned figures take over as tickets are served.
@@ -36,6 +38,7 @@ DEFAULT_PAUSE_MINUTES = 10.0
 MAX_GAP_MINUTES = 3.0               # a longer pause before the next call was idling, not turnaround
 OUTLIER_SPREADS = 3.0              # a service time this many log-spreads above its service's is capped
 SLOT_MINUTES = 15                   # pauses are learned per quarter of an hour of the day
+MIN_LEAVES = 20                     # fewer citizens left over the days seen: nobody is taken to leave
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class Model:
     served: int = 0                                                            # tickets learned from
     usual_opening: dict[int, float] = field(default_factory=dict)   # counter → minutes since midnight
     usual_away: dict[int, list[tuple[float, float]]] = field(default_factory=dict)   # counter → paused spans
+    patience_minutes: float | None = None    # mean wait before a citizen leaves; None: too few leave to say
 
     def occupancy(self, service_id: int) -> Lognormal:
         return self.service.get(service_id, self.prior)
@@ -107,6 +111,7 @@ def learn(tx: Tx, centre_id: int, today: date, lookback_days: int = LOOKBACK_DAY
     dialect = "postgresql" if tx.postgres else "sqlite"
     _learn_arrivals(tx, model, centre_id, first, today, offset_ms, dialect)
     _learn_staffing(tx, model, centre_id, first, today, offset_ms, dialect)
+    _learn_patience(tx, model, centre_id, first, today, dialect)
     events = tx.rows(
         f"SELECT e.ticket_id, e.kind, {EPOCH[dialect].replace('at)', 'e.at)')} AS at_ms, e.service_id, "
         "e.counter_id, e.officer_id FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id "
@@ -165,6 +170,28 @@ def _learn_arrivals(tx: Tx, model: Model, centre_id: int, first: date, today: da
         model.arrivals_per_hour.setdefault(r["service_id"], [0.0] * 24)[hour] += 1 / len(days)
         priority += r["priority_id"] is not None
     model.priority_share = priority / len(rows)
+
+
+def _learn_patience(tx: Tx, model: Model, centre_id: int, first: date, today: date, dialect: str) -> None:
+    """Patience as an exponential with censoring: every walk-in's first spell of waiting ends in a
+    call, in leaving (cancelled while waiting) or at closing; the mean patience is the minutes spent
+    waiting by all of them over the number who left (its maximum-likelihood estimate)."""
+    rows = tx.rows(
+        f"SELECT e.ticket_id, e.kind, e.counter_id, {EPOCH[dialect].replace('at)', 'e.at)')} AS at_ms, "
+        f"{EPOCH[dialect].replace('at)', 't.issued_at)')} AS issued_ms FROM ticket_event e "
+        "JOIN ticket t ON t.id = e.ticket_id WHERE t.centre_id = :centre AND t.local_day >= :first "
+        "AND t.local_day < :today AND t.origin IS NULL AND e.kind IN ('called', 'cancelled', 'closed') "
+        "ORDER BY e.id", centre=centre_id, first=tx.day(first), today=tx.day(today))
+    seen: set[int] = set()
+    waited_ms = left = 0
+    for r in rows:
+        if r["ticket_id"] in seen:
+            continue
+        seen.add(r["ticket_id"])
+        waited_ms += max(0, int(r["at_ms"]) - int(r["issued_ms"]))
+        left += r["kind"] == "cancelled" and r["counter_id"] is None
+    if left >= MIN_LEAVES:
+        model.patience_minutes = waited_ms / 60000 / left
 
 
 def _learn_staffing(tx: Tx, model: Model, centre_id: int, first: date, today: date, offset_ms: int,

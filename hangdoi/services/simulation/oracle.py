@@ -53,7 +53,7 @@ class _TruePlan(RunPlan):
         self.oracle, self.scenario, self.spec_of_counter = oracle, oracle.scenario, oracle.counter_spec
         super().__init__(state, model)
         self.priority_share = self.scenario.priority_share
-        self.patience = self.scenario.abandon_patience_minutes
+        self.patience = self.scenario.abandon_patience_minutes   # None: nobody leaves
         self.busy = {c.id: c for c in state.counters if c.busy_since is not None}
 
     def _openings(self, state: QueueState) -> list[tuple[float, int]]:
