@@ -198,8 +198,8 @@ def test_waits_are_said_in_round_human_figures(minutes, after_break, words):
 
 def test_english_wording():
     assert wait_text(Estimate(23.0, 20.0, 30.0), "en") == "about 25 minutes"
-    assert wait_view(Estimate(23.4, 18.6, 30.2, soon=20.4)) == {
-        "minutes": 23, "low": 19, "high": 30, "soon": 20, "beyond_closing": False, "after_break": False,
+    assert wait_view(Estimate(23.4, 18.6, 30.2)) == {
+        "minutes": 23, "low": 19, "high": 30, "beyond_closing": False, "after_break": False,
         "maybe_after_break": False,
         "text": {"vi": "khoảng 25 phút", "en": "about 25 minutes"}}
 
@@ -310,7 +310,6 @@ def test_the_chance_of_being_called_soon_grows_with_the_minutes_and_falls_with_t
     assert first == (1.0, 1.0, 1.0, 1.0)                       # called now
     assert fifth == (0.0, 0.0, 1.0, 1.0)                       # after four services of 4 minutes: 16
     assert last == (0.0, 0.0, 0.0, 1.0)                        # 28 minutes
-    assert found.tickets[waiting[4].id].soon == pytest.approx(16, abs=0.1)   # P30: what notify reads
 
 
 def test_where_citizens_give_up_the_queue_ahead_thins_and_ones_own_wait_assumes_staying():

@@ -203,8 +203,8 @@ def test_without_a_channel_the_page_is_the_signal(db, centre, notifier):
 
 def test_a_holder_who_lives_far_is_told_earlier(db, centre, notifier):
     from hangdoi.services.notify import near
-    assert near({"minutes": 20, "soon": 14}, 15) and near({"minutes": 20, "soon": 15}, 15)
-    assert not near({"minutes": 20, "soon": 16}, 15) and not near(None, 15) and not near({"minutes": None}, 15)
+    assert near({"minutes": 9, "high": 14}, 15) and near({"minutes": 9, "high": 15}, 15)
+    assert not near({"minutes": 9, "high": 16}, 15) and not near(None, 15) and not near({"minutes": None}, 15)
     far = bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME, travel_minutes=45)
     assert bookings.status(db, far["public_id"])["lead_minutes"] == 50
     near_by = bookings.take_remote(db, centre.centre, "HT02", "0912000001", NAME, travel_minutes=10)
@@ -214,16 +214,15 @@ def test_a_holder_who_lives_far_is_told_earlier(db, centre, notifier):
     assert refused.value.code == "booking_travel_invalid"
 
 
-def test_told_at_a_three_in_ten_chance_and_a_closing_session_waits_for_the_next():
-    """Told once the chance of a call within the lead reaches three in ten (the forecast's P30,
-    `soon`, is within it: hangdoi simulate --notices); not while the call falls in the session under
+def test_the_late_end_of_the_range_says_when_and_a_closing_session_waits_for_the_next():
+    """Told when the forecast's P80 is within the lead (its P60 alone made the urban ward's remote
+    citizens wait 22 minutes in the hall at the p90); not while the call falls in the session under
     way but the holder could not get here before it ends."""
     from hangdoi.services.notify import near
-    assert not near({"minutes": 25, "soon": 21, "high": 30}, 20)  # the chance within 20 is under 0.3
-    assert near({"minutes": 25, "soon": 19, "high": 30}, 20)      # …and now over it: before the P60 is
-    assert near({"minutes": 25, "soon": None}, 30)                # no P30 given: the estimate says
+    assert not near({"minutes": 10, "high": 25}, 20)              # the P60 is near, the P80 not yet
+    assert near({"minutes": 25, "high": None}, 30)                # no P80 today: the P60 says
     # 11:12, the session ends at 11:30 (18 minutes left), 25 minutes' lead: they would find it closed.
-    assert not near({"minutes": 10, "soon": 8}, 25, session_left=18)
-    assert near({"minutes": 10, "soon": 8}, 15, session_left=18)  # close enough to make it
+    assert not near({"minutes": 8, "high": 12}, 25, session_left=18)
+    assert near({"minutes": 8, "high": 12}, 15, session_left=18)   # close enough to make it
     # The call comes after the break (its forecast spans it): told as the afternoon comes near.
-    assert near({"minutes": 28, "soon": 20}, 25, session_left=18)
+    assert near({"minutes": 20, "high": 24}, 25, session_left=18)

@@ -48,10 +48,6 @@ SEED = 20251
 RUN_SEED_STRIDE = 1_000_003     # run k of an estimate is seeded SEED × stride + k
 POINT_QUANTILE = 0.6
 WITHIN_MINUTES = (10, 15, 20, 30)
-# "Your turn is near" once the chance of a call within one's lead reaches this: of the rules
-# `hangdoi simulate --notices` compares (chances 0.2–0.9, people ahead, the naive estimate), it
-# told the most citizens 5–30 minutes ahead while almost none got under 5 on every scenario.
-NEAR_QUANTILE = 0.3
 SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, for the simulator's record
 SUMMARY_PIECE = 500          # tickets summarised between two pauses
 RUN_PIECE = 256              # events of a run played between two pauses
@@ -69,9 +65,6 @@ class Estimate:
     # The share of runs in which it is called within each of WITHIN_MINUTES from now: "your turn is
     # near" is a probability (hangdoi/services/notify.py), not a point estimate crossing a line.
     within: tuple[float, ...] = ()
-    # NEAR_QUANTILE of the runs: by then the call has come in three runs of ten. The holder of a
-    # remote number is told to come once this is within their way here (hangdoi/services/notify.py).
-    soon: float | None = None
 
 
 @dataclass(slots=True)
@@ -150,13 +143,10 @@ def _summarise(values: list[float], break_at: float) -> Estimate:
     n = len(values)
     point, low, high = values[int(POINT_QUANTILE * n)], values[n // 5], values[min(n - 1, (4 * n) // 5)]
     within = tuple(bisect_right(values, minutes) / n for minutes in WITHIN_MINUTES)
-    soon = values[int(NEAR_QUANTILE * n)]
-    soon = None if math.isinf(soon) else soon
     if math.isinf(point):
-        return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True, within=within, soon=soon)
+        return Estimate(None, None if math.isinf(low) else low, None, beyond_closing=True, within=within)
     return Estimate(point, low, None if math.isinf(high) else high, after_break=point >= break_at,
-                    maybe_after_break=point < break_at <= high and not math.isinf(break_at), within=within,
-                    soon=soon)
+                    maybe_after_break=point < break_at <= high and not math.isinf(break_at), within=within)
 
 
 def spread_of(ordered) -> tuple[float, ...]:

@@ -48,7 +48,6 @@ def wait_view(estimate: Estimate | None) -> dict | None:
     def whole(value):
         return None if value is None else int(round(value))
     return {"minutes": whole(estimate.minutes), "low": whole(estimate.low), "high": whole(estimate.high),
-            "soon": whole(estimate.soon),
             "beyond_closing": estimate.beyond_closing, "after_break": estimate.after_break,
             "maybe_after_break": estimate.maybe_after_break,
             "text": {"vi": wait_text(estimate, "vi"), "en": wait_text(estimate, "en")}}

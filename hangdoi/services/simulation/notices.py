@@ -34,8 +34,9 @@ from hangdoi.engine.sql import Tx
 from hangdoi.schema import upgrade
 from hangdoi.services.catalogue import create_centre
 from hangdoi.services.estimates.baselines import Naive, policy_ahead
-from hangdoi.services.estimates.forecast import NEAR_QUANTILE, WITHIN_MINUTES, Forecast
+from hangdoi.services.estimates.forecast import WITHIN_MINUTES, Forecast
 from hangdoi.services.estimates.state import QueueState, read_state
+from hangdoi.services.notify import NEAR_CHANCE
 from hangdoi.services.simulation.day import ABANDON, ARRIVE, FREE, RESUME, SIGN_IN, Day
 from hangdoi.services.simulation.run import called_waits, centre_spec, working_days
 from hangdoi.services.simulation.scenario import Scenario
@@ -182,7 +183,7 @@ def simulate_notices(scenario: Scenario, days: int | None = None, seed: int | No
             db.dispose()
     rules = {name: _figures(leads[name]) for name in names}
     return {"scenario": scenario.name, "days": days, "seed": seed, "citizens": len(leads[names[0]]),
-            "rules": rules, "target": {"rule": f"chance {TARGET_T} {NEAR_QUANTILE}", **TARGET},
+            "rules": rules, "target": {"rule": f"chance {TARGET_T} {NEAR_CHANCE}", **TARGET},
             "meets_target": _meets(rules)}
 
 
@@ -203,7 +204,7 @@ def _figures(leads: list[float]) -> dict:
 def _meets(rules: dict) -> dict:
     """Ours at T = 15 with the live notifier's chance: the target, and better than every product rule
     (ahead k, naive 15) on both shares."""
-    ours = rules[f"chance {TARGET_T} {NEAR_QUANTILE}"]
+    ours = rules[f"chance {TARGET_T} {NEAR_CHANCE}"]
     if ours["called_5_30"] is None:
         return {"target": False, "better_than_products": False}
     products = [rules[f"ahead {k}"] for k in AHEAD] + [rules[f"naive {TARGET_T}"]]

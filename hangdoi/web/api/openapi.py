@@ -70,8 +70,6 @@ SCHEMAS = {
              "properties": {
                  "minutes": {"type": ["integer", "null"], "description": "null: not before closing, or no counter open"},
                  "low": {"type": ["integer", "null"]}, "high": {"type": ["integer", "null"]},
-                 "soon": {"type": ["integer", "null"],
-                          "description": "P30: a remote number's holder is told to come once this is within their way here"},
                  "beyond_closing": {"type": "boolean"},
                  "after_break": {"type": "boolean", "description": "Called after the coming break (at the estimate)"},
                  "maybe_after_break": {"type": "boolean",
