@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hangdoi.services.notify import NEAR_CHANCE
-from hangdoi.services.simulation.notices import Look, _figures, _holds, _messages, rule_names, simulate_notices
+from hangdoi.services.simulation.notices import OURS, Look, _figures, _holds, _messages, rule_names, simulate_notices
 from hangdoi.services.simulation.scenario import parse
 from tests.test_simulation import TINY
 
@@ -48,7 +47,7 @@ def test_a_rule_that_never_held_told_the_citizen_at_the_call():
 def test_simulated_days_score_every_rule_on_the_same_citizens():
     report = simulate_notices(parse(TINY), days=2)
     assert report["citizens"] > 5 and set(report["rules"]) == set(rule_names())
-    assert report["target"]["rule"] == f"chance 15 {NEAR_CHANCE}"
+    assert report["target"]["rule"] == f"chance 15 {OURS}"
     for figures in report["rules"].values():
         assert figures["called_5_30"] + figures["called_under_5"] + figures["called_over_30"] == pytest.approx(1, abs=1e-3)
     # Telling people earlier can only make fewer of them late.
