@@ -25,7 +25,7 @@ from hangdoi.services.estimates.forecast import Forecast, spread_of
 from hangdoi.services.simulation.day import Ask, Day, Prediction
 from hangdoi.services.simulation.oracle import Oracle
 from hangdoi.services.simulation.scenario import Scenario
-from hangdoi.services.simulation.scores import scores
+from hangdoi.services.simulation.scores import in_range, scores
 from hangdoi.services.simulation.workers import Workers
 
 ESTIMATOR_ORDER = ("naive", "service_ql", "les", "hol", "rolling", "hangdoi", "oracle")
@@ -104,7 +104,7 @@ def simulate(scenario: Scenario, days: int | None = None, seed: int | None = Non
         finally:
             db.dispose()
     return {"scenario": scenario.name, "days": days, "tickets": tally.tickets,
-            "estimators": {name: scores(tally.pairs[name], tally.outcomes[name]) for name in ESTIMATOR_ORDER},
+            "estimators": {name: scores(tally.pairs[name], tally.inside[name]) for name in ESTIMATOR_ORDER},
             "seed": seed, "not_called": tally.not_called}
 
 
@@ -114,7 +114,7 @@ class _Tally:
     def __init__(self, record: TextIO | None):
         self.record = record
         self.pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in ESTIMATOR_ORDER}
-        self.outcomes: dict[str, list[tuple[tuple, float]]] = {name: [] for name in ESTIMATOR_ORDER}
+        self.inside: dict[str, list[float]] = {name: [] for name in ESTIMATOR_ORDER}   # share of each wait in range
         self.tickets = self.not_called = 0
 
     def add(self, day, waited: dict[int, float], predictions) -> None:
@@ -129,7 +129,7 @@ class _Tally:
             for name, minutes in p.minutes.items():
                 self.pairs[name].append((minutes, actual))
             for name, runs in p.runs.items():
-                self.outcomes[name].append((runs, actual))
+                self.inside[name].append(in_range(runs, actual))
 
 
 def predict(asks: list[Ask], estimators: list, model, hour_factors: list[float]) -> list[Prediction]:

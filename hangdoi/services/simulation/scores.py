@@ -16,10 +16,10 @@ import math
 from bisect import bisect_left, bisect_right
 
 
-def scores(pairs: list[tuple[float, float]], outcomes: list[tuple[tuple, float]] | None = None) -> dict:
-    """`outcomes`: (its runs in order, actual) for each pair, when the estimator prints a range."""
-    coverage = {"range_coverage": round(sum(in_range(runs, actual) for runs, actual in outcomes) / len(outcomes), 4)
-                if outcomes else None}
+def scores(pairs: list[tuple[float, float]], inside: list[float] | None = None) -> dict:
+    """`inside`: for each pair, how much of the real wait lay inside the printed range (`in_range`),
+    when the estimator prints one."""
+    coverage = {"range_coverage": round(sum(inside) / len(inside), 4) if inside else None}
     if not pairs:
         return {"mae_min": None, "rmse_min": None, "p90_abs_min": None, "bias_min": None,
                 "under5_rate": None, "within5_rate": None} | coverage
