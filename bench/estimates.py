@@ -218,8 +218,8 @@ def main() -> None:
     if not args.quick and not args.notices:
         result["recompute"] = recompute(args.rounds)
     if not args.recompute_only:
-        folder = Path(tempfile.mkdtemp(prefix="hangdoi-unseen-"))
-        paths = [*args.scenarios, *write_unseen(folder, args.unseen_seed, args.unseen)]
+        unseen = tempfile.TemporaryDirectory(prefix="hangdoi-unseen-")       # removed when main returns
+        paths = [*args.scenarios, *write_unseen(Path(unseen.name), args.unseen_seed, args.unseen)]
         days = 20 if args.quick and args.days is None else args.days
         if args.notices:
             result["notices"] = [notices(p, days) for p in paths]

@@ -372,8 +372,14 @@ class RunPlan:
         """The rest of a service that has lasted `elapsed` minutes: drawn from the service's time
         given that it is longer than `elapsed` (inverse CDF over the upper tail)."""
         mu, sigma, elapsed, tail_from = self.tails[counter]
-        u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-9)
-        return math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed + self.model.gap_minutes
+        return lognormal_rest(rng, mu, sigma, elapsed, tail_from) + self.model.gap_minutes
+
+
+def lognormal_rest(rng: random.Random, mu: float, sigma: float, elapsed: float, tail_from: float) -> float:
+    """What is left of a lognormal time that has lasted `elapsed`: drawn by the inverse CDF over its
+    upper tail, which starts at `tail_from` (the CDF at `elapsed`)."""
+    u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-9)
+    return math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed
 
 
 def _insert_ordered(line: deque, item: tuple[float, int]) -> None:

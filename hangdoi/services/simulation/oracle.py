@@ -3,8 +3,8 @@ state, told the scenario's TRUE parameters instead of what it learned.
 
 It knows each service's real time distribution, each counter's speed and when its officer is away,
 how long citizens walk to the counter, how many do not come and how long an officer waits for them,
-the arrival rate of every service in each hour today (the day's multiplier and a market day included), who is priority and will
-overtake, and how patient citizens are. What it cannot know is what chance will draw: its error is
+the arrival rate of every service in each hour today (the day's multiplier and a market day
+included), who is priority and will overtake, and how patient citizens are. What it cannot know is what chance will draw: its error is
 the noise floor of the day, the part of a wait nobody can foresee. `hangdoi simulate` scores it
 beside the other estimators (bench/estimates.py compares ours with it).
 
@@ -17,7 +17,7 @@ import math
 import random
 from statistics import NormalDist
 
-from hangdoi.services.estimates.forecast import Forecast, RunPlan
+from hangdoi.services.estimates.forecast import Forecast, RunPlan, lognormal_rest
 from hangdoi.services.estimates.model import Model
 from hangdoi.services.estimates.state import QueueState
 from hangdoi.services.simulation.scenario import Scenario, ServiceSpec, draw_minutes, working_time
@@ -117,8 +117,7 @@ def _rest(rng: random.Random, spec: ServiceSpec, speed: float, elapsed: float) -
         sigma = math.sqrt(math.log(1 + (spec.sd / spec.mean) ** 2))
         mu = math.log(spec.mean) - sigma * sigma / 2 - math.log(speed)
         tail_from = UNIT_NORMAL.cdf((math.log(elapsed) - mu) / sigma) if elapsed > 0 else 0.0
-        u = min(max(tail_from + (1 - tail_from) * rng.random(), 1e-12), 1 - 1e-12)
-        return max(math.exp(mu + sigma * UNIT_NORMAL.inv_cdf(u)) - elapsed, 0.0)
+        return max(lognormal_rest(rng, mu, sigma, elapsed, tail_from), 0.0)
     for _ in range(TAIL_TRIES):
         total = draw_minutes(rng, spec) / speed
         if total > elapsed:

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DISTRIBUTIONS = ("lognormal", "exponential", "gamma")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+HOUR = re.compile(r"([01]?\d|2[0-3])")
 KNOWN = {"name", "timezone", "sessions", "services", "counters", "priority_share", "no_show_prob",
          "abandon_patience_minutes", "days", "seed", "day_variation", "walk_minutes", "gap_minutes",
          "no_show_wait_minutes", "service_minutes_prior", "priority_streak_limit", "first_day", "weekdays",
@@ -198,7 +199,7 @@ def _market_days(value) -> MarketDays | None:
     if not isinstance(value, dict) or set(value) - {"every_days", "multiplier", "hours"}:
         raise ScenarioError("market_days: expected {\"every_days\", \"multiplier\", \"hours\"}")
     hours = value.get("hours", [])
-    if not isinstance(hours, list) or any(not isinstance(h, str) or not re.fullmatch(r"([01]?\d|2[0-3])", h) for h in hours):
+    if not isinstance(hours, list) or any(not isinstance(h, str) or not HOUR.fullmatch(h) for h in hours):
         raise ScenarioError("market_days.hours: a list of hours \"00\"–\"23\"")
     return MarketDays(int(_number(value, "every_days", low=2, high=60, integer=True)),
                       _number(value, "multiplier", low=0.1, high=20), frozenset(int(h) for h in hours))
@@ -298,7 +299,7 @@ def _services(value) -> tuple[ServiceSpec, ...]:
             raise ScenarioError(f"{where}.arrivals_per_hour: expected an object of hour → citizens per hour")
         hourly = {}
         for hour, rate in rates.items():
-            if not re.fullmatch(r"([01]?\d|2[0-3])", hour):
+            if not HOUR.fullmatch(hour):
                 raise ScenarioError(f"{where}.arrivals_per_hour: “{hour}” is not an hour 00–23")
             hourly[int(hour)] = _number(rates, hour, low=0, high=10_000)
         services.append(ServiceSpec(code, _text(item, "domain", "Khác"), _text(item, "name", code),
