@@ -392,3 +392,18 @@ def test_the_forecast_counts_remote_numbers_at_their_place_and_the_bookings_stil
         later = read_state(Tx(session), centre.centre, clock.now())
     assert later.expected == [(centre.service("HT01"), 600.0)]
     assert state.session_left(db, centre.centre) == pytest.approx(109.0)    # the morning ends at 11:30
+
+
+def test_the_forecast_counts_the_last_hours_walk_ins_and_remote_numbers_but_not_the_booked(db, centre, clock):
+    from hangdoi.engine.sql import Tx
+    from hangdoi.services.estimates.state import read_state
+    engine.issue_ticket(db, centre.centre, "HT01")                         # 09:00: over an hour ago by 10:01
+    clock.advance(minutes=30)
+    bookings.take_remote(db, centre.centre, "HT01", PHONE, NAME)
+    engine.issue_ticket(db, centre.centre, "CT01")
+    made = book(db, centre, start="10:00", phone="0912000008")
+    clock.advance(minutes=31)                                                # 10:01
+    bookings.check_in(db, centre.centre, made["code"])                      # booked: counted by `expected`
+    engine.issue_ticket(db, centre.centre, "HT01")
+    with db.read() as session:
+        assert read_state(Tx(session), centre.centre, clock.now()).recent_arrivals == 3

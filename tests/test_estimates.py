@@ -320,3 +320,37 @@ def test_where_citizens_give_up_the_queue_ahead_thins_and_ones_own_wait_assumes_
     assert last_patient.minutes == pytest.approx(55, abs=0.5)          # eleven ahead, 5 minutes each
     assert last_leaving.minutes < 45                                   # a good share of them gave up
     assert leaving.tickets[waiting[0].id].minutes == pytest.approx(0, abs=0.01)
+
+
+def test_todays_crowd_is_the_last_hours_arrivals_over_the_usual_for_its_open_minutes():
+    rates = [0.0] * 24
+    rates[9], rates[10], rates[13] = 30.0, 20.0, 12.0            # per hour; 13:00–13:30 is lunch
+    usual = Model(prior=Lognormal.from_mean_sd(6.0, 6.0), gap_minutes=0.0, arrivals_per_hour={A: rates})
+    at_1010 = replace(state([], [counter(1)], now=610.0), recent_arrivals=50)
+    # 09:10–10:10: 50 minutes of hour 9 (25 usual) and 10 of hour 10 (20 × 10/60): 28.33 usual, 50 seen.
+    assert forecast.today_crowd(at_1010, usual.arrivals_per_hour) == pytest.approx((10 + 50) / (10 + 25 + 20 / 6))
+    # 13:40: the last hour was open only 13:30–13:40, a third of hour 13's 30 open minutes.
+    at_1340 = replace(state([], [counter(1)], now=820.0), recent_arrivals=4)
+    assert forecast.today_crowd(at_1340, usual.arrivals_per_hour) == pytest.approx((10 + 4) / (10 + 4))
+    unknown = state([], [counter(1)], now=610.0)                  # a state that did not count them
+    assert forecast.today_crowd(unknown, usual.arrivals_per_hour) == 1.0
+
+
+def test_a_crowd_like_a_market_morning_lengthens_the_newcomers_wait_and_a_quiet_hour_shortens_it():
+    rates = [0.0] * 24
+    rates[9] = rates[10] = rates[11] = 6.0                        # six an hour usually, 5 minutes each,
+    usual = Model(prior=Lognormal.from_mean_sd(5.0, 0.005), gap_minutes=0.0, arrivals_per_hour={A: rates},
+                  priority_share=0.5)                             # half of them priority: they overtake
+    waiting = tickets(3, queued_from=595.0)
+    as_usual = replace(state(waiting, [counter(1)]), recent_arrivals=6)
+    crowded = replace(as_usual, recent_arrivals=18)
+    quiet = replace(as_usual, recent_arrivals=0)
+    first = waiting[0].id
+
+    def wait(s):
+        return Forecast(runs=400).estimate(s, usual).services[A].minutes
+
+    assert wait(crowded) > wait(as_usual) > wait(quiet)
+    # The first in line is called now, whatever the crowd.
+    for s in (crowded, as_usual, quiet):
+        assert Forecast(runs=400).estimate(s, usual).tickets[first].minutes == pytest.approx(0.0, abs=0.01)

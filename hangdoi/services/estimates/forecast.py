@@ -37,7 +37,7 @@ from statistics import NormalDist
 from typing import Callable, Collection
 
 from hangdoi.services.estimates.model import Model
-from hangdoi.services.estimates.state import APPOINTMENT_AHEAD, QueueState
+from hangdoi.services.estimates.state import APPOINTMENT_AHEAD, RECENT_ARRIVALS_MINUTES, QueueState
 
 MAX_RUNS = 100
 MIN_RUNS = 16
@@ -52,6 +52,11 @@ SPREAD_QUANTILES = tuple(i / 20 for i in range(1, 20))     # P5 … P95, for the
 SUMMARY_PIECE = 500          # tickets summarised between two pauses
 RUN_PIECE = 256              # events of a run played between two pauses
 UNIT_NORMAL = NormalDist()
+# Today's crowd against the usual (a market morning, a deadline week): the last hour's arrivals over
+# the learned rate for it, shrunk towards 1 as if this many usual arrivals had been seen as well, and
+# carried forward fading with this time constant (a crowd lasts hours, not the whole day).
+CROWD_PRIOR_ARRIVALS = 10.0
+CROWD_FADE_MINUTES = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,8 +343,14 @@ class RunPlan:
         return [(usual[c.id], c.id) for c in state.closed if usual.get(c.id, -1.0) > state.now]
 
     def _arrivals_per_minute(self, state: QueueState) -> dict[int, list[float]]:
-        """Per service, the learned arrival rate in each hour of the day."""
-        return {s: [r / 60 for r in rates] for s, rates in self.model.arrivals_per_hour.items()}
+        """Per service, the learned arrival rate in each hour of the day, scaled in the hours ahead by
+        how much busier (or quieter) than usual the last hour has been."""
+        learned = self.model.arrivals_per_hour
+        crowd = today_crowd(state, learned)
+        scale = [1.0] * 24
+        for h in range(int(state.now // 60), 24):
+            scale[h] += (crowd - 1) * math.exp(-max(0.0, h * 60 - state.now) / CROWD_FADE_MINUTES)
+        return {s: [r * k / 60 for r, k in zip(rates, scale)] for s, rates in learned.items()}
 
     def _away(self, state: QueueState) -> dict[int, list[tuple[float, float]]]:
         """Usual pauses still ahead (one already under way is the counter's own pause, or was skipped today)."""
@@ -396,6 +407,26 @@ def _away_until(spans, at: float) -> float | None:
         if start <= at < end:
             return end
     return None
+
+
+def today_crowd(state: QueueState, per_hour: dict[int, list[float]]) -> float:
+    """The last hour's arrivals over the usual for those open minutes, shrunk towards 1."""
+    if state.recent_arrivals is None:
+        return 1.0
+    start = state.now - RECENT_ARRIVALS_MINUTES
+    sessions = state.sessions if state.sessions and not state.open_all_hours else [(0.0, 24 * 60.0)]
+    usual = 0.0
+    for h in range(max(0, int(start // 60)), min(24, int(state.now // 60) + 1)):
+        hour = (h * 60.0, h * 60.0 + 60)
+        open_in_hour = sum(_overlap(hour, span) for span in sessions)
+        if open_in_hour:
+            seen = sum(_overlap((max(hour[0], start), min(hour[1], state.now)), span) for span in sessions)
+            usual += sum(rates[h] for rates in per_hour.values()) * seen / open_in_hour
+    return (CROWD_PRIOR_ARRIVALS + state.recent_arrivals) / (CROWD_PRIOR_ARRIVALS + usual)
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
 def _next_arrival(rng: random.Random, per_minute: list[float], after: float, close: float) -> float | None:

@@ -11,10 +11,11 @@ from hangdoi.clock import local_day
 from hangdoi.engine.booking_rules import rules_of
 from hangdoi.engine.hours import DEFAULT_HOURS, parse_hhmm
 from hangdoi.engine.sql import Tx
-from hangdoi.models import BACKUP, BOOKED, CHECKED_IN, EXPIRED, PRIMARY, SERVING, SLOT
+from hangdoi.models import BACKUP, BOOKED, CHECKED_IN, EXPIRED, ORIGIN_BOOKED, PRIMARY, SERVING, SLOT
 
 RECENT_PER_SERVICE = 10      # today's latest calls kept per service: the baselines (les, rolling) look no further
 PIECE = 500                  # waiting tickets read between two pauses
+RECENT_ARRIVALS_MINUTES = 60  # today's walk-ins counted over this last stretch (a market morning's crowd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,10 @@ class QueueState:
     # Most will come and be called before the walk-ins from their slot on.
     expected: list[tuple[int, float]] = field(default_factory=list)
     booked_show: float = 0.85                  # the share of booked citizens who come (learned)
+    # Walk-in and remote numbers issued in the last RECENT_ARRIVALS_MINUTES (booked ones are counted
+    # by `expected`): against the usual for those minutes, whether today is busier than usual.
+    # None: not known (a hand-built state); the usual rates are taken as they are.
+    recent_arrivals: int | None = None
 
     def closes(self) -> float:
         return self.sessions[-1][1] if self.sessions else 24 * 60.0
@@ -111,6 +116,7 @@ def read_state(tx: Tx, centre_id: int, now: datetime, pause: Callable[[], None] 
         priority_streak_limit=int(centre["settings"].get("priority_streak_limit") or 0),
         open_all_hours=bool(centre["settings"].get("accept_outside_hours")),
         recent_calls=_recent_calls(tx, centre_id, day, minutes) if recent_calls else {},
+        recent_arrivals=_recent_arrivals(tx, centre_id, day, now),
         **_appointments(tx, centre, day, minutes_since_midnight(now, midnight)))
 
 
@@ -190,6 +196,13 @@ def _counters(tx: Tx, centre_id: int, minutes) -> tuple[list[OpenCounter], list[
                                  minutes(r["called_at"]) if r["called_at"] is not None else None,
                                  r["priority_streak"], paused_since, r["busy_status"] == SERVING))
     return open_, closed
+
+
+def _recent_arrivals(tx: Tx, centre_id: int, day: date, now: datetime) -> int:
+    return tx.value("SELECT count(*) FROM ticket WHERE centre_id = :centre AND local_day = :day "
+                     "AND issued_at > :since AND issued_at <= :now AND (origin IS NULL OR origin <> :booked)",
+                     centre=centre_id, day=tx.day(day), booked=ORIGIN_BOOKED,
+                     since=tx.instant(now - timedelta(minutes=RECENT_ARRIVALS_MINUTES)), now=tx.instant(now))
 
 
 def _recent_calls(tx: Tx, centre_id: int, day: date, minutes) -> dict[int, list[tuple[float, float]]]:
