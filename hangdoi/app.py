@@ -58,6 +58,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     # Messages to citizens who began on a phone; its threads start with the first committed change.
     context.notify = Notifier(db, context.estimates)
     db.on_commit(context.notify.on_commit)
+    if settings.province_url and settings.province_key:
+        from hangdoi.services.replication.pusher import Pusher
+        context.pusher = Pusher(db, settings.province_url, settings.province_key, settings.province_centre or None)
+        context.pusher.start(lock_dir=settings.data_dir)
     app.register_blueprint(api)
     app.register_blueprint(kiosk_pages)
     app.register_blueprint(counter_pages)

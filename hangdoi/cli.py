@@ -1,5 +1,5 @@
 """The `hangdoi` command: serve, demo, db upgrade, create-admin, close-day, backup, restore, hardware,
-simulate."""
+simulate, province (a province server's links to its centres)."""
 from __future__ import annotations
 
 import logging
@@ -140,6 +140,47 @@ def create_admin(username: str, full_name: str, password: str, centre_id: int | 
         s.add(Officer(centre_id=centre_id or first, username=username, full_name=full_name,
                       role=PROVINCE if province else ADMIN, password_hash=hash_password(password), active=True))
     click.echo(f"{'province administrator' if province else 'administrator'} {username} created")
+
+
+@main.group()
+def province() -> None:
+    """At a province server: the centres that push their timeline here (HANGDOI_PROVINCE_URL and
+    HANGDOI_PROVINCE_KEY on each centre's machine)."""
+
+
+@province.command("add-centre")
+@click.argument("name")
+@click.option("--area", default="", help="The district-era area the province sorts its centres by.")
+def province_add_centre(name: str, area: str) -> None:
+    """Link a centre; prints its key once (set it as HANGDOI_PROVINCE_KEY on the centre's machine)."""
+    from hangdoi.schema import upgrade
+    from hangdoi.services.replication import ingest
+    settings, database = _settings_and_db()
+    upgrade(settings.resolved_database_url())
+    link_id, key = ingest.add_centre(database, name.strip(), area.strip())
+    click.echo(f"centre link {link_id}: {name.strip()}")
+    click.echo(f"HANGDOI_PROVINCE_KEY={key}")
+
+
+@province.command("revoke-centre")
+@click.argument("link_id", type=click.IntRange(1))
+def province_revoke_centre(link_id: int) -> None:
+    """Refuse a centre's key from now on (what it pushed stays)."""
+    from hangdoi.services.replication import ingest
+    _, database = _settings_and_db()
+    if not ingest.revoke_centre(database, link_id):
+        raise click.ClickException(f"no live centre link {link_id}")
+    click.echo(f"centre link {link_id} revoked")
+
+
+@province.command("centres")
+def province_centres() -> None:
+    """The linked centres: their last acknowledged change and last push."""
+    from hangdoi.services.replication import ingest
+    _, database = _settings_and_db()
+    for link in ingest.links(database):
+        state = "revoked" if link["revoked"] else f"change {link['acknowledged']}, last push {link['last_push_at']}"
+        click.echo(f"{link['id']}\t{link['name']}\t{link['area']}\t{state}")
 
 
 @main.command("close-day")

@@ -59,6 +59,12 @@ class Settings:
     max_sockets_per_address: int = 10
     # Events one realtime socket may send in 10 seconds (0: no limit); a page sends a few a minute.
     socket_events_per_10_seconds: int = 30
+    # A centre linked to its province: the province server's address and the key its
+    # `hangdoi province add-centre` printed (both empty: not linked). The centre pushes its timeline
+    # there (hangdoi/services/replication); `province_centre` is which of its centres (0: the first).
+    province_url: str = ""
+    province_key: str = ""
+    province_centre: int = 0
 
     @property
     def sqlite_path(self) -> Path:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -463,3 +464,40 @@ class BookingCount(Base):
     local_day: Mapped[date] = mapped_column(Date, primary_key=True)
     what: Mapped[str] = mapped_column(String(80), primary_key=True)
     used: Mapped[int] = mapped_column(Integer)
+
+
+class CentreLink(Base):
+    """At a province server: a commune or ward centre that pushes its timeline here
+    (hangdoi/services/replication). Its key is shown once when the link is made; only a digest of it
+    is kept."""
+
+    __tablename__ = "centre_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The district-era area the province sorts its centres by ("Huyện Ba Vì (cũ)").
+    area: Mapped[str] = mapped_column(String(100), default="")
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The centre's own id in its installation, fixed by its first push: rows naming another are refused.
+    remote_centre: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The centre's last change (its realtime seq) stored here: its next push starts after it.
+    acknowledged: Mapped[int] = mapped_column(Integer, default=0)
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ReplicaRow(Base):
+    """At a province server: one row of a linked centre's timeline, exactly as the centre sent it
+    (its canonical JSON), so both sides compute the same digest of a day."""
+
+    __tablename__ = "replica_row"
+    __table_args__ = (UniqueConstraint("link_id", "stream", "remote_id"),
+                      Index("ix_replica_row_link_id_local_day", "link_id", "local_day"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("centre_link.id"))
+    # "ticket" (a ticket as issued), "ticket_event" or "counter_event"
+    stream: Mapped[str] = mapped_column(String(16))
+    remote_id: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    local_day: Mapped[date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)

@@ -21,6 +21,7 @@ import pytest
 import socketio
 
 from hangdoi.services.actions import COUNTER_ACTIONS
+from hangdoi.services.replication import ingest
 from hangdoi.app import create_app
 from hangdoi.web import permissions
 from hangdoi.config import load_settings
@@ -29,7 +30,7 @@ from hangdoi.database import Database
 from .centres import NEIGHBOUR_CENTRE, PASSWORD, SMALL_CENTRE, always_open
 from .conftest import build_centre, start_centres
 
-ROLES = ("anyone", "bridge", "kiosk", "tablet", "officer_here", "officer_elsewhere", "manager", "admin", "other_admin", "province")
+ROLES = ("anyone", "bridge", "kiosk", "tablet", "linked_centre", "officer_here", "officer_elsewhere", "manager", "admin", "other_admin", "province")
 HARDWARE_KEY = "khoa-phan-cung-thu"
 USERNAMES = {"officer_here": "an", "officer_elsewhere": "binh", "manager": "dung", "admin": "quantri",
              "other_admin": "quantri2", "province": "tinh"}
@@ -44,7 +45,8 @@ PROVINCE_ONLY = {"province"}
 BRIDGES = {"bridge"}
 KIOSKS = {"kiosk"}                        # a registered kiosk, by the key in its page's address
 TABLETS = {"tablet"}                      # counter 1's rating tablet, by its key
-DEVICES = {"anyone", "bridge", "kiosk", "tablet"}     # who carries no officer's sign-in
+LINKED_CENTRES = {"linked_centre"}        # at a province server: a centre pushing its timeline, by its key
+DEVICES = {"anyone", "bridge", "kiosk", "tablet", "linked_centre"}     # who carries no officer's sign-in
 # Pages that ask for a sign-in instead of refusing: anyone gets the sign-in form, never the page.
 SIGN_IN_PAGE = "sign-in page"
 
@@ -74,6 +76,9 @@ WHO_MAY = {
     ("GET", "/api/v1/officers/me/today"): OFFICERS,
     ("GET", "/api/v1/openapi.json"): EVERYONE,
     ("POST", "/api/v1/ratings"): TABLETS,
+    ("GET", "/api/v1/province/link"): LINKED_CENTRES,
+    ("POST", "/api/v1/province/push"): LINKED_CENTRES,
+    ("GET", "/api/v1/province/digest"): LINKED_CENTRES,
     ("GET", "/api/v1/reports"): MANAGERS,
     ("GET", "/api/v1/reports/export.<fmt>"): MANAGERS,
     ("GET", "/api/v1/services"): EVERYONE,
@@ -138,7 +143,9 @@ def site(sqlite_url, clock, tmp_path):
                              headers={"Authorization": f"Bearer {tokens[role]}"})
         assert signed.status_code == 200
     ticket = client.post("/api/v1/tickets", json={"service": "HT01"}, headers={"X-Hangdoi-Kiosk-Key": ids.kiosks["k1"]}).json
+    _, centre_key = ingest.add_centre(db, "Xã Phú Thịnh")
     headers = {"anyone": {}, "bridge": {"X-Hangdoi-Hardware-Key": HARDWARE_KEY},
+               "linked_centre": {"X-Hangdoi-Centre-Key": centre_key},
                "kiosk": {"X-Hangdoi-Kiosk-Key": ids.kiosks["k1"]}, "tablet": {"X-Hangdoi-Tablet-Key": ids.tablets[1]},
                **{role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}}
     values = {"counter_id": ids.counter(1), "action": "recall", "kind": "services", "item_id": ids.service("HT01"),
@@ -167,7 +174,7 @@ def test_every_route_is_in_the_table(app_routes):
 
 # What each declaration (hangdoi/web/permissions.py) lets in, in this file's roles.
 DECLARED_ROLES = {permissions.ANYONE: EVERYONE, permissions.KIOSK: KIOSKS, permissions.TABLET: TABLETS,
-                  permissions.BRIDGE: BRIDGES, permissions.DISPLAY: set(),
+                  permissions.BRIDGE: BRIDGES, permissions.DISPLAY: set(), permissions.CENTRE: LINKED_CENTRES,
                   permissions.OFFICER: OFFICERS, permissions.MANAGER: MANAGERS, permissions.ADMIN: ADMINS | {"other_admin"},
                   permissions.PROVINCE: PROVINCE_ONLY}
 
@@ -209,7 +216,7 @@ def test_each_api_route_answers_each_role_as_the_table_says(site, route):
             assert answer.status_code not in (401, 403), f"{role} refused: {method} {path} {answer.json}"
         else:
             # A device's route asks for its key: an officer without one is not signed in there (401).
-            device_route = who <= (KIOSKS | TABLETS)
+            device_route = who <= (KIOSKS | TABLETS | LINKED_CENTRES)
             expected = (401, 403) if role in DEVICES or device_route else (403,)
             assert answer.status_code in expected, f"{role} let through: {method} {path} {answer.status_code}"
             assert seq(client) == before, f"{role}'s refused {method} {path} changed something"

@@ -27,7 +27,8 @@ KIOSK = "kiosk"          # a registered kiosk, by its key (X-Hangdoi-Kiosk-Key)
 TABLET = "tablet"        # a counter's rating tablet, by its key (X-Hangdoi-Tablet-Key)
 BRIDGE = "bridge"        # a hardware bridge, by the hardware key (X-Hangdoi-Hardware-Key)
 DISPLAY = "display"      # a registered lobby display, by the key in its page's address
-CALLERS = (ANYONE, KIOSK, TABLET, BRIDGE, DISPLAY, OFFICER, MANAGER, ADMIN, PROVINCE)
+CENTRE = "centre"        # at a province server: a linked centre, by its key (X-Hangdoi-Centre-Key)
+CALLERS = (ANYONE, KIOSK, TABLET, BRIDGE, DISPLAY, CENTRE, OFFICER, MANAGER, ADMIN, PROVINCE)
 
 # The officers' roles each mark lets in.
 ROLES_OF = {OFFICER: {"officer", "manager", "admin", "province"}, MANAGER: {"manager", "admin", "province"},

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, request, session
 
 from hangdoi.engine import scope, state
 from hangdoi.services import auth
+from hangdoi.services.replication import ingest
 from hangdoi.validation import BadInput, Field, check_object
 from hangdoi.web.api.errors import ApiError
 from hangdoi.web.context import hangdoi
@@ -16,6 +17,7 @@ from hangdoi.web.permissions import (
     ADMIN,
     ANYONE,
     BRIDGE,
+    CENTRE,
     KIOSK,
     MANAGER,
     OFFICER,
@@ -149,7 +151,9 @@ def centre_id(named=None) -> int:
 # -- who may call --------------------------------------------------------------------------------
 HARDWARE_KEY_HEADER = "X-Hangdoi-Hardware-Key"
 # The answer to a caller who is not one of those a route names, when it names only devices.
-DEVICE_REFUSALS = {frozenset({KIOSK}): "kiosk_key_required", frozenset({TABLET}): "invalid_device_key"}
+DEVICE_REFUSALS = {frozenset({KIOSK}): "kiosk_key_required", frozenset({TABLET}): "invalid_device_key",
+                   frozenset({CENTRE}): "centre_key_required"}
+CENTRE_KEY_HEADER = "X-Hangdoi-Centre-Key"
 
 
 @api.before_request
@@ -161,7 +165,7 @@ def who_may_call():
         return          # no such route (404 follows), or open to all
     # A bearer token matters only where officers may call: a bridge's route ignores one.
     officer = current_officer() if allowed & set(ROLES_OF) else None
-    proofs = {KIOSK: _kiosk_or_allowance, TABLET: _tablet, BRIDGE: _bridge,
+    proofs = {KIOSK: _kiosk_or_allowance, TABLET: _tablet, BRIDGE: _bridge, CENTRE: _centre_link,
               **{role: (lambda role=role: officer is not None and officer["role"] in ROLES_OF[role])
                  for role in (OFFICER, MANAGER, ADMIN, PROVINCE)}}
     if check(allowed, proofs) is not None:
@@ -195,6 +199,24 @@ def tablet_of_request() -> dict | None:
 
 def _tablet() -> bool:
     return tablet_of_request() is not None
+
+
+def centre_link() -> ingest.Link | None:
+    """The linked centre whose key the X-Hangdoi-Centre-Key header carries (looked up once); 401
+    for a key that is wrong or revoked."""
+    def find():
+        key = request.headers.get(CENTRE_KEY_HEADER)
+        if key is None:
+            return None
+        return ingest.link_of_key(hangdoi().db, key) or False
+    link = _memo("centre_link", find)
+    if link is False:
+        raise ApiError("invalid_centre_key", 401)
+    return link
+
+
+def _centre_link() -> bool:
+    return centre_link() is not None
 
 
 def _bridge() -> bool:

@@ -196,6 +196,7 @@ def document() -> dict:
             "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(401, 403)}}},
     }
     paths.update(_booking_paths(bearer))
+    paths.update(_province_paths())
     paths.update(_report_paths(bearer))
     paths.update(_admin_paths(bearer))
     for path, operations in paths.items():
@@ -219,14 +220,15 @@ def document() -> dict:
                        "securitySchemes": {
                            "bearer": {"type": "http", "scheme": "bearer"},
                            "kioskKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Kiosk-Key"},
-                           "tabletKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Tablet-Key"}}},
+                           "tabletKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Tablet-Key"},
+                           "centreKey": {"type": "apiKey", "in": "header", "name": "X-Hangdoi-Centre-Key"}}},
     }
 
 
 # Where the centre follows from who asks or from an id in the path, `?centre=` is not read.
 NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
                      "/centres", "/services/{service_id}/slots", "/bookings/{public_id}",
-                     "/bookings/{public_id}/cancel"}
+                     "/bookings/{public_id}/cancel", "/province/link", "/province/push", "/province/digest"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -247,6 +249,39 @@ def _counter_param() -> dict:
 
 def _id_param(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _province_paths() -> dict:
+    """At a province server, for its linked centres (hangdoi/services/replication)."""
+    key = [{"centreKey": []}]
+    return {
+        "/province/link": {"get": {
+            "summary": "A linked centre's link: where its next push starts (after change `acknowledged`)",
+            "security": key,
+            "responses": {"200": _json({"type": "object", "required": ["link", "acknowledged"], "properties": {
+                "link": {"type": "integer"}, "name": {"type": "string"}, "acknowledged": {"type": "integer"}}}),
+                **_errors(401)}}},
+        "/province/push": {"post": {
+            "summary": "A linked centre's timeline: the rows of its changes after `after` through `through`, in "
+                       "order. Idempotent: rows already stored are skipped. 409 (a gap) answers where to start "
+                       "again in `acknowledged`",
+            "security": key,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["centre", "after", "through", "rows"], "properties": {
+                    "centre": {"type": "integer"}, "after": {"type": "integer"}, "through": {"type": "integer"},
+                    "rows": {"type": "array", "items": {"type": "object"}}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "acknowledged": {"type": "integer"}, "stored": {"type": "integer"}}}),
+                **_errors(400, 401, 409, 413, 415, 422)}}},
+        "/province/digest": {"get": {
+            "summary": "One local day of the centre's rows as stored at the province: count and SHA-256 digest",
+            "security": key,
+            "parameters": [{"name": "day", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "day": {"type": "string"}, "rows": {"type": "integer"}, "digest": {"type": "string"}}}),
+                **_errors(401, 422)}}},
+    }
 
 
 def _booking_paths(bearer) -> dict:

@@ -1,0 +1,200 @@
+"""At a province server: the centres linked to it, and storing the timeline they push.
+
+A centre proves itself with the key `hangdoi province add-centre` printed once (`<link id>.<secret>`;
+only its SHA-256 is kept; revoking it refuses the centre from then on). A push carries the changes
+after A through B (hangdoi/services/replication/timeline.py). It is stored in one transaction with
+the link's row locked, so pushes from one centre, even the same one twice at once on two workers,
+go one after the other:
+- A equal to what is acknowledged: stored, and B becomes the acknowledged mark;
+- A below it (a push the centre sent again because it never heard the answer): the rows already
+  here are skipped, the rest stored, and the answer is the same;
+- A above it: a gap. Nothing is stored and the answer says where to start again.
+A batch is checked whole before anything is written: nothing is stored half.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from hangdoi.engine.errors import Conflict, Invalid, NotFound
+from hangdoi.engine.sql import Tx
+from hangdoi.services.replication.timeline import STREAMS, canonical, day_digest
+
+MAX_ROWS = 20_000                 # a centre sends about 2,000 a push; more is a broken client
+MAX_SEQ = 2**31 - 1
+REQUIRED = {"ticket": ("public_id", "service", "number", "display_number", "issued_at"),
+            "ticket_event": ("ticket", "kind", "at", "status", "service"),
+            "counter_event": ("counter", "kind", "at")}
+
+
+@dataclass(frozen=True)
+class Link:
+    id: int
+    name: str
+    area: str
+    acknowledged: int
+    remote_centre: int | None
+
+
+class PushGap(Conflict):
+    """The push starts after a change the province does not have: resend from `acknowledged`."""
+
+    def __init__(self, acknowledged: int):
+        self.acknowledged = acknowledged
+        super().__init__("push_gap", acknowledged=acknowledged)
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_centre(db, name: str, area: str = "") -> tuple[int, str]:
+    """A new link; returns its id and the key to give the centre (shown this once)."""
+    secret = secrets.token_urlsafe(32)
+    with db.write() as session:
+        tx = Tx(session)
+        link_id = tx.value("INSERT INTO centre_link (name, area, key_digest, created_at, acknowledged) "
+                           "VALUES (:name, :area, :digest, :now, 0) RETURNING id", name=name, area=area,
+                           digest=key_digest(secrets.token_hex(16)), now=tx.instant(db.clock.now()))
+        key = f"{link_id}.{secret}"
+        tx.execute("UPDATE centre_link SET key_digest = :d WHERE id = :id", d=key_digest(key), id=link_id)
+    return link_id, key
+
+
+def revoke_centre(db, link_id: int) -> bool:
+    with db.write() as session:
+        tx = Tx(session)
+        return tx.value("UPDATE centre_link SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL RETURNING id",
+                        now=tx.instant(db.clock.now()), id=link_id) is not None
+
+
+def links(db) -> list[dict]:
+    with db.read() as session:
+        tx = Tx(session)
+        return [{**r, "revoked": r["revoked_at"] is not None,
+                 "last_push_at": tx.read_instant(r["last_push_at"])}
+                for r in tx.rows("SELECT id, name, area, acknowledged, remote_centre, revoked_at, last_push_at "
+                                 "FROM centre_link ORDER BY id")]
+
+
+def link_of_key(db, key: str | None) -> Link | None:
+    """The live link the key belongs to; None for a wrong, unknown or revoked key."""
+    if not key or len(key) > 100 or "." not in key:
+        return None
+    raw_id = key.split(".", 1)[0]
+    if not raw_id.isdigit() or len(raw_id) > 9:
+        return None
+    with db.read() as session:
+        row = Tx(session).row("SELECT id, name, area, acknowledged, remote_centre, key_digest FROM centre_link "
+                              "WHERE id = :id AND revoked_at IS NULL", id=int(raw_id))
+    if row is None or not hmac.compare_digest(row["key_digest"], key_digest(key)):
+        return None
+    return Link(row["id"], row["name"], row["area"], row["acknowledged"], row["remote_centre"])
+
+
+def store(db, link_id: int, batch: dict) -> dict:
+    """Store one push (already shaped by `check_batch`); returns what is acknowledged now."""
+    with db.write() as session:
+        tx = Tx(session)
+        link = tx.row("SELECT id, acknowledged, remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL "
+                      "FOR UPDATE", id=link_id)
+        if link is None:
+            raise NotFound("invalid_centre_key")
+        if link["remote_centre"] is not None and link["remote_centre"] != batch["centre"]:
+            raise Invalid("event_for_another_centre", centre=batch["centre"])
+        acknowledged = link["acknowledged"]
+        if batch["after"] > acknowledged:
+            raise PushGap(acknowledged)
+        fresh = [r for r in batch["rows"] if r["seq"] > acknowledged]
+        for r in fresh:
+            tx.execute("INSERT INTO replica_row (link_id, stream, remote_id, seq, local_day, body) "
+                       "VALUES (:link, :stream, :id, :seq, :day, :body) ON CONFLICT DO NOTHING",
+                       link=link_id, stream=r["stream"], id=r["id"], seq=r["seq"], day=tx.day(r["_day"]),
+                       body=r["_body"])
+        acknowledged = max(acknowledged, batch["through"])
+        tx.execute("UPDATE centre_link SET acknowledged = :ack, remote_centre = :centre, last_push_at = :now "
+                   "WHERE id = :id", ack=acknowledged, centre=batch["centre"], now=tx.instant(db.clock.now()),
+                   id=link_id)
+    return {"acknowledged": acknowledged, "stored": len(fresh)}
+
+
+def check_batch(payload) -> dict:
+    """The push's shape, checked whole: 422 naming the first thing wrong."""
+    if not isinstance(payload, dict):
+        raise Invalid("invalid_batch", reason="an object with centre, after, through, rows")
+    unknown = set(payload) - {"centre", "after", "through", "rows"}
+    if unknown:
+        raise Invalid("invalid_batch", reason=f"unknown field {sorted(unknown)[0]}")
+    centre, after, through, rows = (payload.get(k) for k in ("centre", "after", "through", "rows"))
+    for name, value in (("centre", centre), ("after", after), ("through", through)):
+        if type(value) is not int or not 0 <= value <= MAX_SEQ:
+            raise Invalid("invalid_batch", reason=f"{name}: an integer from 0 to {MAX_SEQ}")
+    if through < after:
+        raise Invalid("invalid_batch", reason="through is before after")
+    if not isinstance(rows, list):
+        raise Invalid("invalid_batch", reason="rows: a list")
+    if len(rows) > MAX_ROWS:
+        raise Invalid("invalid_batch", reason=f"more than {MAX_ROWS} rows")
+    previous = after
+    seen = set()
+    for i, row in enumerate(rows):
+        _check_row(i, row, centre, after, through)
+        if row["seq"] < previous:
+            raise Invalid("batch_out_of_order", row=i)
+        if (row["stream"], row["id"]) in seen:
+            raise Invalid("invalid_batch", reason=f"row {i}: sent twice")
+        seen.add((row["stream"], row["id"]))
+        previous = row["seq"]
+        row["_day"] = date.fromisoformat(row["day"])
+        row["_body"] = canonical({k: v for k, v in row.items() if not k.startswith("_")})
+    return {"centre": centre, "after": after, "through": through, "rows": rows}
+
+
+def _check_row(i: int, row, centre: int, after: int, through: int) -> None:
+    if not isinstance(row, dict):
+        raise Invalid("invalid_batch", reason=f"row {i}: an object")
+    stream = row.get("stream")
+    if stream not in STREAMS:
+        raise Invalid("invalid_batch", reason=f"row {i}: stream is one of {', '.join(STREAMS)}")
+    for name in ("id", "seq", "centre"):
+        if type(row.get(name)) is not int or not 0 < row[name] <= MAX_SEQ:
+            raise Invalid("invalid_batch", reason=f"row {i}: {name}: a positive integer")
+    if row["centre"] != centre:
+        raise Invalid("event_for_another_centre", centre=row["centre"])
+    if not after < row["seq"] <= through:
+        raise Invalid("invalid_batch", reason=f"row {i}: seq outside the batch's changes")
+    if not _is_day(row.get("day")):
+        raise Invalid("invalid_batch", reason=f"row {i}: day: YYYY-MM-DD")
+    missing = [name for name in REQUIRED[stream] if row.get(name) is None]
+    if missing:
+        raise Invalid("invalid_batch", reason=f"row {i}: {missing[0]} is missing")
+    for name in ("at", "issued_at"):
+        if name in row and not _is_instant(row[name]):
+            raise Invalid("invalid_batch", reason=f"row {i}: {name}: an ISO instant")
+
+
+def _is_day(value) -> bool:
+    try:
+        return isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
+def _is_instant(value) -> bool:
+    try:
+        return isinstance(value, str) and len(value) <= 40 and datetime.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
+def stored_digest(db, link_id: int, day: date) -> dict:
+    """The digest of one day of a centre's rows as stored here (the centre computes its own)."""
+    with db.read() as session:
+        tx = Tx(session)
+        rows = tx.rows("SELECT stream, remote_id, body FROM replica_row WHERE link_id = :link AND local_day = :day",
+                       link=link_id, day=tx.day(day))
+    rows.sort(key=lambda r: (STREAMS.index(r["stream"]), r["remote_id"]))
+    return {"day": day.isoformat(), "rows": len(rows), "digest": day_digest([r["body"] for r in rows])}

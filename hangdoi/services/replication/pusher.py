@@ -1,0 +1,167 @@
+"""At a centre: sends its timeline to the province, for as long as the server runs.
+
+It asks the province where to start (the last change it acknowledged), then sends the changes after
+it in batches (hangdoi/services/replication/timeline.py) and moves on by what each answer
+acknowledges. Nothing is kept on the centre's side: after a cut link, a restart or a push whose
+answer never came, it asks again and sends from there; the province skips rows it already has.
+A link that fails is tried again after 1, 2, 4 … up to 60 seconds. The centre never waits for the
+province: tickets are issued and called from its own database whatever the link does.
+
+One process of an installation pushes (a lock file in the data directory): with several gunicorn
+workers the others stand by and take over if it stops.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hangdoi.engine.sql import Tx
+from hangdoi.services.replication.timeline import ROWS_PER_BATCH, batch_after, canonical, day_digest, day_rows
+
+log = logging.getLogger(__name__)
+
+KEY_HEADER = "X-Hangdoi-Centre-Key"
+IDLE_SECONDS = 1.0          # how often a centre that is up to date looks for new changes
+MAX_BACKOFF_SECONDS = 60.0
+TIMEOUT_SECONDS = 30.0
+
+
+class LinkRefused(Exception):
+    """The province answered with an error that sending again will not cure (a revoked key)."""
+
+
+@dataclass
+class LinkState:
+    """What the centre's admin page and the tests read: how the link to the province is."""
+    acknowledged: int | None = None      # the province's mark, as last heard
+    last_success: float | None = None    # time.time() of the last answered push or question
+    last_error: str | None = None
+    pushes: int = 0
+    rows_sent: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Pusher:
+    def __init__(self, db, url: str, key: str, centre_id: int | None = None, rows_per_batch: int = ROWS_PER_BATCH,
+                 idle_seconds: float = IDLE_SECONDS, timeout: float = TIMEOUT_SECONDS,
+                 backoff: tuple[float, float] = (1.0, MAX_BACKOFF_SECONDS)):
+        self.db, self.url, self.key, self.centre_id = db, url.rstrip("/"), key, centre_id
+        self.rows_per_batch, self.idle_seconds, self.timeout = rows_per_batch, idle_seconds, timeout
+        self.backoff = backoff
+        self.state = LinkState()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one step at a time (the loop below, and tests) ------------------------------------------
+    def push_once(self) -> int:
+        """Send the next batch, if any; returns how many rows went. Raises on a failed link."""
+        if self.state.acknowledged is None:
+            self.state.acknowledged = self._request("GET", "/api/v1/province/link")["acknowledged"]
+        with self.db.read() as session:
+            tx = Tx(session)
+            if self.centre_id is None:
+                self.centre_id = tx.value("SELECT min(id) FROM centre")
+                if self.centre_id is None:
+                    return 0        # no centre set up yet
+            batch = batch_after(tx, self.centre_id, self.state.acknowledged, self.rows_per_batch)
+        if batch.through <= self.state.acknowledged:
+            return 0
+        answer = self._request("POST", "/api/v1/province/push", batch.payload())
+        self.state.acknowledged = answer["acknowledged"]
+        if answer.get("gap"):
+            return 1        # nothing went; the next push starts where the province stands
+        self.state.pushes += 1
+        self.state.rows_sent += len(batch.rows)
+        return len(batch.rows)
+
+    def catch_up(self) -> None:
+        """Push until the province has every change made so far."""
+        while self.push_once():
+            pass
+
+    def day_matches(self, day) -> bool:
+        """Whether the province's digest of a local day equals the centre's own."""
+        theirs = self._request("GET", f"/api/v1/province/digest?day={day.isoformat()}")
+        return theirs["digest"] == self.own_digest(day)["digest"]
+
+    def own_digest(self, day) -> dict:
+        with self.db.read() as session:
+            rows = day_rows(Tx(session), self.centre_id, day)
+        return {"day": day.isoformat(), "rows": len(rows), "digest": day_digest([canonical(r) for r in rows])}
+
+    # -- the loop --------------------------------------------------------------------------------
+    def start(self, lock_dir: Path | None = None) -> None:
+        self._thread = threading.Thread(target=self._run, args=(lock_dir,), name="province-push", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout + 5)
+
+    def _run(self, lock_dir: Path | None) -> None:
+        lock = _hold_lock(lock_dir, self._stop) if lock_dir is not None else None
+        if lock_dir is not None and lock is None:
+            return      # stopped while another process pushed
+        first, most = self.backoff
+        backoff = first
+        while not self._stop.is_set():
+            try:
+                sent = self.push_once()
+                self.state.last_success, self.state.last_error = time.time(), None
+                backoff = first
+                if not sent:
+                    self._stop.wait(self.idle_seconds)
+            except Exception as exc:  # noqa: BLE001 — a link that fails is tried again, whatever failed
+                self.state.last_error = str(exc)[:300]
+                self.state.errors = [*self.state.errors[-9:], self.state.last_error]
+                # Ask the province again: the answer to the last push may never have come.
+                self.state.acknowledged = None
+                log.warning("push to the province failed (again in %.0f s): %s", backoff, exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, most)
+
+    def _request(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={KEY_HEADER: self.key, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            answer = _json_or_none(error.read())
+            if error.code == 409 and answer and isinstance(answer.get("acknowledged"), int):
+                # A gap: the province says where it stands; the next push starts there.
+                return {"acknowledged": answer["acknowledged"], "gap": True}
+            message = (answer or {}).get("error", {}).get("message", "")
+            if error.code in (401, 403):
+                raise LinkRefused(f"the province refused the key ({error.code}): {message}") from None
+            raise RuntimeError(f"the province answered {error.code}: {message}") from None
+
+
+def _json_or_none(raw: bytes) -> dict | None:
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _hold_lock(lock_dir: Path, stop: threading.Event):
+    """The installation's push lock, once this process gets it (None if stopped first)."""
+    handle = open(lock_dir / "province-push.lock", "a")
+    while not stop.is_set():
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except OSError:
+            stop.wait(5.0)
+    handle.close()
+    return None

@@ -1,0 +1,49 @@
+"""At a province server: where linked centres push their timeline (hangdoi/services/replication).
+A centre proves itself with its link key in X-Hangdoi-Centre-Key."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+
+from hangdoi.services.replication import ingest
+from hangdoi.web.api.blueprint import api, centre_link, json_payload
+from hangdoi.web.api.errors import ApiError, error_body
+from hangdoi.web.context import hangdoi
+from hangdoi.web.permissions import CENTRE, allow
+
+# A push of about 2,000 rows is some 700 KB; the rest of the API keeps its small limit.
+PUSH_MAX_BYTES = 4 * 1024 * 1024
+
+
+@api.get("/province/link")
+@allow(CENTRE)
+def province_link():
+    """Where the centre's next push starts: after the last change stored here."""
+    link = centre_link()
+    return jsonify({"link": link.id, "name": link.name, "acknowledged": link.acknowledged})
+
+
+@api.post("/province/push")
+@allow(CENTRE)
+def province_push():
+    link = centre_link()
+    request.max_content_length = PUSH_MAX_BYTES
+    batch = ingest.check_batch(json_payload())
+    try:
+        return jsonify(ingest.store(hangdoi().db, link.id, batch))
+    except ingest.PushGap as gap:
+        # The centre reads `acknowledged` and sends again from there.
+        return jsonify({**error_body(gap.code, **gap.params), "acknowledged": gap.acknowledged}), 409
+
+
+@api.get("/province/digest")
+@allow(CENTRE)
+def province_digest():
+    """A day of this centre's rows as stored here: how many, and their digest."""
+    link = centre_link()
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        raise ApiError("invalid_field", 422, field="day", reason="YYYY-MM-DD") from None
+    return jsonify(ingest.stored_digest(hangdoi().db, link.id, day))

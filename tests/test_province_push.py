@@ -1,0 +1,357 @@
+"""A centre pushes its timeline to its province (hangdoi/services/replication): a day at the
+province equals the centre's (same digest), pushes are idempotent and resumable, bad pushes are
+refused whole, and the link survives cuts, delays, dropped batches and lost answers through a
+real proxy in front of a real province server."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+
+from hangdoi import engine
+from hangdoi.clock import SystemClock
+from hangdoi.database import Database
+from hangdoi.engine.ratings import rate
+from hangdoi.engine.sql import Tx
+from hangdoi.engine.state import centre_seq
+from hangdoi.fixtures.testing import LiveServer
+from hangdoi.schema import upgrade
+from hangdoi.services.replication import ingest
+from hangdoi.services.replication.pusher import LinkRefused, Pusher
+from hangdoi.services.replication.timeline import batch_after, canonical, day_digest, day_rows
+
+from .conftest import fresh_sqlite_url
+from .faults import FaultyLink
+
+KEY = "X-Hangdoi-Centre-Key"
+
+
+def a_morning(db, centre, clock, tickets=10):
+    """Tickets issued, called, served, one no-show, one rating, a pause: every kind of row."""
+    c1, an = centre.counter(1), centre.officer("an")
+    c2, binh = centre.counter(2), centre.officer("binh")
+    engine.sign_in(db, c1, an)
+    engine.sign_in(db, c2, binh)
+    for i in range(tickets):
+        engine.issue_ticket(db, centre.centre, "HT01" if i % 2 else "CT01")
+        clock.advance(minutes=1)
+    served = engine.call_next(db, c1, an)["ticket"]
+    engine.start(db, c1, an)
+    clock.advance(minutes=4)
+    engine.finish(db, c1, an)
+    rate(db, c1, served["public_id"], 5, [])
+    engine.call_next(db, c2, binh)
+    clock.advance(minutes=3)
+    engine.no_show(db, c2, binh)
+    engine.pause(db, c2, binh)
+    clock.advance(minutes=10)
+    engine.resume(db, c2, binh)
+    engine.call_next(db, c1, an)
+
+
+def own_digest(db, centre_id, day):
+    with db.read() as session:
+        rows = day_rows(Tx(session), centre_id, day)
+    return {"day": day.isoformat(), "rows": len(rows), "digest": day_digest([canonical(r) for r in rows])}
+
+
+@pytest.fixture
+def province_db(tmp_path, sqlite_template):
+    (tmp_path / "province").mkdir()
+    database = Database(fresh_sqlite_url(sqlite_template, tmp_path / "province"), clock=SystemClock())
+    yield database
+    database.dispose()
+
+
+def push_all(db, centre_id, province_db, link_id, rows_per_batch=2000):
+    """Every change so far, batch after batch, straight into the province's database."""
+    acknowledged = 0
+    while True:
+        with db.read() as session:
+            batch = batch_after(Tx(session), centre_id, acknowledged, rows_per_batch)
+        if batch.through <= acknowledged:
+            return acknowledged
+        acknowledged = ingest.store(province_db, link_id, ingest.check_batch(json.loads(json.dumps(batch.payload()))))[
+            "acknowledged"]
+
+
+# -- the log and its digest, without the network ------------------------------------------------
+def test_a_day_pushed_in_small_batches_has_the_same_digest_at_the_province(db, centre, clock, province_db):
+    a_morning(db, centre, clock)
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh")
+    acknowledged = push_all(db, centre.centre, province_db, link_id, rows_per_batch=3)
+    assert acknowledged == centre_seq(db, centre.centre)
+    day = clock.now().date()
+    mine = own_digest(db, centre.centre, day)
+    assert mine["rows"] > 30
+    assert ingest.stored_digest(province_db, link_id, day) == mine
+    # Every stream is there: tickets as issued, their events (a rating among them), the counters'.
+    kinds = {json.loads(r["body"])["stream"] for r in rows_of(province_db)}
+    assert kinds == {"ticket", "ticket_event", "counter_event"}
+    assert any(json.loads(r["body"]).get("kind") == "rated" for r in rows_of(province_db))
+
+
+def rows_of(province_db):
+    with province_db.read() as session:
+        return Tx(session).rows("SELECT stream, remote_id, body FROM replica_row")
+
+
+def test_a_push_sent_again_stores_nothing_twice_and_a_gap_says_where_to_resume(db, centre, clock, province_db):
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh")
+    engine.issue_ticket(db, centre.centre, "HT01")
+    with db.read() as session:
+        first = batch_after(Tx(session), centre.centre, 0)
+    assert ingest.store(province_db, link_id, ingest.check_batch(first.payload())) == {
+        "acknowledged": first.through, "stored": len(first.rows)}
+    # The answer was lost: the centre sends the same batch again.
+    assert ingest.store(province_db, link_id, ingest.check_batch(first.payload())) == {
+        "acknowledged": first.through, "stored": 0}
+    engine.issue_ticket(db, centre.centre, "HT01")
+    engine.issue_ticket(db, centre.centre, "CT01")
+    with db.read() as session:
+        later = batch_after(Tx(session), centre.centre, first.through + 1)      # skips a change
+    with pytest.raises(ingest.PushGap) as gap:
+        ingest.store(province_db, link_id, ingest.check_batch(later.payload()))
+    assert gap.value.acknowledged == first.through
+    assert len(rows_of(province_db)) == len(first.rows)                          # nothing of it stored
+    # Overlapping: from an older mark, what is new is stored once.
+    with db.read() as session:
+        overlap = batch_after(Tx(session), centre.centre, 0)
+    answer = ingest.store(province_db, link_id, ingest.check_batch(overlap.payload()))
+    assert answer["acknowledged"] == centre_seq(db, centre.centre)
+    assert len(rows_of(province_db)) == len(overlap.rows)
+
+
+def test_a_change_bigger_than_a_batch_goes_whole(db, centre, clock, province_db):
+    for _ in range(6):
+        engine.issue_ticket(db, centre.centre, "HT01")
+    engine.close_day(db, centre.centre)                 # one change that closes all six
+    with db.read() as session:
+        tx = Tx(session)
+        seq_before_close = centre_seq(db, centre.centre) - 1
+        batch = batch_after(tx, centre.centre, seq_before_close, rows_per_batch=2)
+    assert batch.through == seq_before_close + 1
+    assert len(batch.rows) >= 6
+
+
+# -- through a live province server ------------------------------------------------------------
+@pytest.fixture
+def province(tmp_path, sqlite_template):
+    """A province server process on its own database, with one centre linked."""
+    folder = tmp_path / "province-server"
+    folder.mkdir()
+    url = fresh_sqlite_url(sqlite_template, folder)
+    upgrade(url)
+    setup = Database(url, clock=SystemClock())
+    link_id, key = ingest.add_centre(setup, "Xã Phú Thịnh", "Huyện Ba Vì (cũ)")
+    setup.dispose()
+    server = LiveServer(folder, database_url=url).start()
+    server.link_id, server.key, server.database_url = link_id, key, url
+    yield server
+    server.stop()
+
+
+def stored(server):
+    database = Database(server.database_url, clock=SystemClock())
+    try:
+        with database.read() as session:
+            return Tx(session).rows("SELECT stream, remote_id, seq, body FROM replica_row ORDER BY id")
+    finally:
+        database.dispose()
+
+
+def test_the_centre_pushes_its_day_and_the_digests_match(db, centre, clock, province):
+    a_morning(db, centre, clock)
+    pusher = Pusher(db, province.url, province.key, centre.centre, rows_per_batch=5)
+    pusher.catch_up()
+    assert pusher.state.pushes > 3
+    assert pusher.day_matches(clock.now().date())
+    answer = requests.get(f"{province.url}/api/v1/province/link", headers={KEY: province.key}, timeout=5).json()
+    assert answer["acknowledged"] == centre_seq(db, centre.centre)
+    # The centre's clock runs days away from the province's: nothing depends on it.
+    assert abs(clock.now() - SystemClock().now()) > timedelta(minutes=10)
+
+
+def test_what_an_unknown_revoked_or_broken_client_gets(db, centre, clock, province, tmp_path):
+    push = f"{province.url}/api/v1/province/push"
+    engine.issue_ticket(db, centre.centre, "HT01")
+    engine.issue_ticket(db, centre.centre, "CT01")
+    with db.read() as session:
+        good = batch_after(Tx(session), centre.centre, 0).payload()
+
+    def send(body, key=province.key, **kw):
+        headers = {} if key is None else {KEY: key}
+        if isinstance(body, (dict, list)):
+            return requests.post(push, json=body, headers=headers, timeout=10, **kw)
+        return requests.post(push, data=body, headers={**headers, "Content-Type": "application/json"}, timeout=10)
+
+    def code(response):
+        return response.json()["error"]["code"]
+
+    assert (send(good, key=None).status_code, code(send(good, key=None))) == (401, "centre_key_required")
+    wrong = f"{province.link_id}.{'x' * 43}"
+    assert (send(good, key=wrong).status_code, code(send(good, key=wrong))) == (401, "invalid_centre_key")
+    for junk in ("", "1", "..", "99999999999999.x", "-1.x", "١.x".encode(), "1." + "y" * 200):
+        assert send(good, key=junk).status_code == 401, junk
+    assert code(send(b"{not json")) == "malformed_json"
+    assert send(b"[1, 2]").status_code == 422
+    assert code(send({**good, "rows": list(reversed(good["rows"]))})) == "batch_out_of_order"
+    assert code(send({**good, "rows": good["rows"] + good["rows"][-1:]})) == "invalid_batch"     # a row twice
+    assert code(send({**good, "rows": [{**good["rows"][0], "seq": good["through"] + 5}]})) == "invalid_batch"
+    assert code(send({**good, "rows": [{**good["rows"][0], "centre": 77}]})) == "event_for_another_centre"
+    assert code(send({**good, "rows": [{**good["rows"][0], "stream": "officer"}]})) == "invalid_batch"
+    assert code(send({**good, "rows": [{k: v for k, v in good["rows"][0].items() if k != "day"}]})) == "invalid_batch"
+    assert code(send({**good, "after": -1})) == "invalid_batch"
+    assert code(send({**good, "after": 2, "through": 1})) == "invalid_batch"
+    assert code(send({**good, "extra": 1})) == "invalid_batch"
+    huge = b'{"centre": 1, "after": 0, "through": 1, "rows": [' + b'{"x": "' + b"a" * (5 * 1024 * 1024) + b'"}]}'
+    assert send(huge).status_code == 413
+    assert stored(province) == []                                   # nothing of any of them
+    # A gap: the answer says where to start again.
+    gap = send({**good, "after": good["through"] + 3, "through": good["through"] + 4, "rows": []})
+    assert (gap.status_code, code(gap), gap.json()["acknowledged"]) == (409, "push_gap", 0)
+    # The real push goes in; the same key cannot then speak for another of the installation's centres.
+    assert send(good).json() == {"acknowledged": good["through"], "stored": len(good["rows"])}
+    assert send(good).json() == {"acknowledged": good["through"], "stored": 0}
+    other = {**good, "centre": 42, "rows": [{**r, "centre": 42} for r in good["rows"]]}
+    assert code(send(other)) == "event_for_another_centre"
+    # Revoked: refused from then on; what it pushed stays.
+    database = Database(province.database_url, clock=SystemClock())
+    assert ingest.revoke_centre(database, province.link_id)
+    database.dispose()
+    assert code(send(good)) == "invalid_centre_key"
+    pusher = Pusher(db, province.url, province.key, centre.centre)
+    with pytest.raises(LinkRefused):
+        pusher.push_once()
+    assert len(stored(province)) == len(good["rows"])
+
+
+def test_the_link_survives_cuts_delays_dropped_batches_and_lost_answers(db, centre, clock, province):
+    link = FaultyLink(province.port)
+    pusher = Pusher(db, link.url, province.key, centre.centre, rows_per_batch=8, idle_seconds=0.05,
+                    timeout=3, backoff=(0.05, 0.4))
+    pusher.start()
+    try:
+        a_morning(db, centre, clock, tickets=6)
+        wait_until(lambda: pusher.state.acknowledged == centre_seq(db, centre.centre))
+        link.cut_link()                                  # the line is down: the centre goes on working
+        a_morning_more(db, centre, clock)
+        wait_until(lambda: pusher.state.last_error is not None)
+        link.restore()
+        link.delay = 0.2                                 # a slow line
+        wait_until(lambda: pusher.state.acknowledged == centre_seq(db, centre.centre))
+        link.delay = 0.0
+        link.drop_up_after = 300                         # the next push is cut off mid-batch
+        for _ in range(5):
+            engine.issue_ticket(db, centre.centre, "CT01")
+        wait_until(lambda: pusher.state.acknowledged == centre_seq(db, centre.centre))
+        link.lose_answers = 2                            # the province commits; its answers never arrive
+        for _ in range(5):
+            engine.issue_ticket(db, centre.centre, "HT01")
+        wait_until(lambda: pusher.state.acknowledged == centre_seq(db, centre.centre))
+    finally:
+        pusher.stop()
+        link.close()
+    assert link.dropped >= 3
+    rows = stored(province)
+    assert len({(r["stream"], r["remote_id"]) for r in rows}) == len(rows)       # nothing twice
+    day = clock.now().date()
+    assert ingest_digest(province, day) == own_digest(db, centre.centre, day)     # nothing lost
+
+
+def a_morning_more(db, centre, clock):
+    c1, an = centre.counter(1), centre.officer("an")
+    engine.start(db, c1, an)                      # the citizen a_morning called last
+    engine.finish(db, c1, an)
+    for _ in range(4):
+        engine.issue_ticket(db, centre.centre, "HT01")
+        clock.advance(minutes=1)
+    engine.call_next(db, c1, an)
+
+
+def ingest_digest(server, day):
+    database = Database(server.database_url, clock=SystemClock())
+    try:
+        return ingest.stored_digest(database, server.link_id, day)
+    finally:
+        database.dispose()
+
+
+def test_the_province_killed_during_ingest_loses_nothing_once_it_is_back(db, centre, clock, province):
+    pusher = Pusher(db, province.url, province.key, centre.centre, rows_per_batch=4, idle_seconds=0.05,
+                    timeout=3, backoff=(0.05, 0.4))
+    pusher.start()
+    stop = threading.Event()
+
+    def keep_issuing():
+        while not stop.is_set():
+            engine.issue_ticket(db, centre.centre, "HT01")
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=keep_issuing, daemon=True)
+    writer.start()
+    try:
+        wait_until(lambda: pusher.state.pushes >= 5)
+        province.kill()                                   # SIGKILL, mid-stream
+        time.sleep(0.5)
+        stop.set()
+        writer.join()
+        province.start()
+        wait_until(lambda: pusher.state.acknowledged == centre_seq(db, centre.centre), timeout=60)
+    finally:
+        stop.set()
+        pusher.stop()
+    rows = stored(province)
+    assert len({(r["stream"], r["remote_id"]) for r in rows}) == len(rows)
+    day = clock.now().date()
+    assert ingest_digest(province, day) == own_digest(db, centre.centre, day)
+
+
+def wait_until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("not reached in time")
+
+
+def test_the_same_push_sent_to_two_province_workers_at_once_is_stored_once(sqlite_url, clock, tmp_path):
+    """The province as deployed: PostgreSQL, two gunicorn workers; the centre on SQLite."""
+    from .conftest import build_centre, private_postgres_schema
+    centre_db = Database(sqlite_url, clock=clock)
+    centre = build_centre(centre_db)
+    a_morning(centre_db, centre, clock, tickets=20)
+    with centre_db.read() as session:
+        batch = batch_after(Tx(session), centre.centre, 0).payload()
+    with private_postgres_schema("hd_province") as url:
+        setup = Database(url, clock=SystemClock())
+        link_id, key = ingest.add_centre(setup, "Phường Ba Đình")
+        setup.dispose()
+        server = LiveServer(tmp_path / "province-pg", database_url=url, gunicorn_workers=2, gunicorn_threads=8).start()
+        try:
+            barrier = threading.Barrier(8)
+            answers = []
+
+            def send():
+                barrier.wait()
+                answers.append(requests.post(f"{server.url}/api/v1/province/push", json=batch,
+                                             headers={KEY: key}, timeout=30).json())
+
+            senders = [threading.Thread(target=send) for _ in range(8)]
+            for t in senders:
+                t.start()
+            for t in senders:
+                t.join()
+            server.link_id, server.database_url = link_id, url
+            rows = stored(server)
+        finally:
+            server.stop()
+    assert {a["acknowledged"] for a in answers} == {batch["through"]}
+    assert sorted(a["stored"] for a in answers) == [0] * 7 + [len(batch["rows"])]
+    assert len(rows) == len(batch["rows"])
+    centre_db.dispose()
