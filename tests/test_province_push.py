@@ -355,3 +355,28 @@ def test_the_same_push_sent_to_two_province_workers_at_once_is_stored_once(sqlit
     assert sorted(a["stored"] for a in answers) == [0] * 7 + [len(batch["rows"])]
     assert len(rows) == len(batch["rows"])
     centre_db.dispose()
+
+
+def test_a_centre_server_linked_by_its_settings_pushes_and_catches_up_after_a_sigkill(tmp_path, province):
+    """The centre as installed: `hangdoi serve` with HANGDOI_PROVINCE_URL and HANGDOI_PROVINCE_KEY."""
+    from .conftest import start_demo
+    (tmp_path / "centre").mkdir()
+    centre, ids = start_demo(tmp_path / "centre", extra_env={"HANGDOI_PROVINCE_URL": province.url,
+                                                              "HANGDOI_PROVINCE_KEY": province.key})
+    try:
+        def tickets_at_province():
+            return sum(r["stream"] == "ticket" for r in stored(province))
+
+        for _ in range(3):
+            assert centre.post("/tickets", json={"service": next(iter(ids.services.values()))}).status_code == 201
+        wait_until(lambda: tickets_at_province() == 3)
+        # Killed while it issues and pushes: what it committed reaches the province once it is back.
+        issuing = [centre.post("/tickets", json={"service": next(iter(ids.services.values()))}) for _ in range(20)]
+        centre.kill()
+        issued = sum(r.status_code == 201 for r in issuing)
+        centre.start()
+        wait_until(lambda: tickets_at_province() == 3 + issued, timeout=60)
+    finally:
+        centre.stop()
+    rows = stored(province)
+    assert len({(r["stream"], r["remote_id"]) for r in rows}) == len(rows)
