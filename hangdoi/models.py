@@ -484,6 +484,8 @@ class CentreLink(Base):
     # The centre's last change (its realtime seq) stored here: its next push starts after it.
     acknowledged: Mapped[int] = mapped_column(Integer, default=0)
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The latest instant among the rows it pushed: how fresh the province's picture of it is.
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ReplicaRow(Base):
@@ -501,3 +503,21 @@ class ReplicaRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     local_day: Mapped[date] = mapped_column(Date)
     body: Mapped[str] = mapped_column(Text)
+
+
+class ReplicaTicket(Base):
+    """At a province server: each ticket of a linked centre as its pushed events leave it, kept as
+    they are stored, so the overview counts a centre's queue without reading its rows again."""
+
+    __tablename__ = "replica_ticket"
+    __table_args__ = (UniqueConstraint("link_id", "remote_id"),
+                      Index("ix_replica_ticket_link_id_local_day_status", "link_id", "local_day", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("centre_link.id"))
+    remote_id: Mapped[int] = mapped_column(Integer)
+    local_day: Mapped[date] = mapped_column(Date)
+    service: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -43,7 +43,7 @@ def a_morning(db, centre, clock, tickets=10):
     engine.start(db, c1, an)
     clock.advance(minutes=4)
     engine.finish(db, c1, an)
-    rate(db, c1, served["public_id"], 5, [])
+    rate(db, c1, served["public_id"], 3, [])
     engine.call_next(db, c2, binh)
     clock.advance(minutes=3)
     engine.no_show(db, c2, binh)
@@ -60,9 +60,10 @@ def own_digest(db, centre_id, day):
 
 
 @pytest.fixture
-def province_db(tmp_path, sqlite_template):
+def province_db(tmp_path, sqlite_template, clock):
+    """The province's database, on the centre's clock (the live tests below run the clocks apart)."""
     (tmp_path / "province").mkdir()
-    database = Database(fresh_sqlite_url(sqlite_template, tmp_path / "province"), clock=SystemClock())
+    database = Database(fresh_sqlite_url(sqlite_template, tmp_path / "province"), clock=clock)
     yield database
     database.dispose()
 
@@ -136,6 +137,46 @@ def test_a_change_bigger_than_a_batch_goes_whole(db, centre, clock, province_db)
         batch = batch_after(tx, centre.centre, seq_before_close, rows_per_batch=2)
     assert batch.through == seq_before_close + 1
     assert len(batch.rows) >= 6
+
+
+def test_the_province_overview_counts_each_centres_day_and_raises_its_alerts(db, centre, clock, province_db,
+                                                                             tmp_path):
+    from hangdoi.app import create_app
+    from hangdoi.config import load_settings
+    from hangdoi.services.replication import overview
+
+    from .centres import NEIGHBOUR_CENTRE, PASSWORD
+    from .conftest import build_centre
+    a_morning(db, centre, clock)                          # 10 issued: 1 served and rated 3, 1 no-show, 1 called
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh", "Huyện Ba Vì (cũ)")
+    quiet_id, _ = ingest.add_centre(province_db, "Xã Tản Lĩnh", "Huyện Ba Vì (cũ)")
+    ingest.add_centre(province_db, "Phường Hà Đông", "Quận Hà Đông (cũ)")
+    push_all(db, centre.centre, province_db, link_id)
+    ingest.store(province_db, quiet_id, ingest.check_batch({"centre": 1, "after": 0, "through": 0, "rows": []}))
+    seen = {c["name"]: c for c in overview.overview(province_db, clock.now())}
+    busy = seen["Xã Phú Thịnh"]
+    assert (busy["state"], busy["issued"], busy["waiting"], busy["served"], busy["no_shows"]) == ("up", 10, 7, 1, 1)
+    assert (busy["ratings"], busy["satisfaction"], busy["heard_minutes"]) == (1, 3.0, 0.0)
+    assert busy["longest_wait_minutes"] == pytest.approx(25.0)      # the 09:02 ticket, at 09:27
+    assert busy["alerts"] == []
+    assert (seen["Xã Tản Lĩnh"]["state"], seen["Xã Tản Lĩnh"]["issued"]) == ("up", 0)    # heard, nothing issued
+    assert seen["Phường Hà Đông"]["state"] == "waiting"
+    clock.advance(minutes=11)                                        # nothing heard for 11 minutes
+    later = {c["name"]: c for c in overview.overview(province_db, clock.now())}
+    assert later["Xã Phú Thịnh"]["state"] == "down"
+    assert later["Xã Phú Thịnh"]["alerts"] == ["link_down", "long_wait"]
+    assert [c["name"] for c in overview.overview(province_db, clock.now(), area="Quận Hà Đông (cũ)")] == [
+        "Phường Hà Đông"]
+    # The same through the API, for a province admin only.
+    build_centre(province_db, NEIGHBOUR_CENTRE)
+    app = create_app(load_settings(env={}, data_dir=tmp_path / "province-app"), db=province_db)
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"username": "tinh", "password": PASSWORD}).json["token"]
+    answer = client.get("/api/v1/province/centres?state=down", headers={"Authorization": f"Bearer {token}"})
+    assert [c["name"] for c in answer.json["centres"]] == ["Xã Phú Thịnh", "Xã Tản Lĩnh"]
+    assert client.get("/api/v1/province/centres?state=asleep",
+                      headers={"Authorization": f"Bearer {token}"}).status_code == 422
+    assert client.get("/api/v1/province/centres").status_code == 401
 
 
 # -- through a live province server ------------------------------------------------------------

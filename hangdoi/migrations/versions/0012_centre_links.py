@@ -1,4 +1,5 @@
-"""A province server's linked centres and the timeline rows they push (hangdoi/services/replication).
+"""A province server's linked centres, the timeline rows they push and their tickets as those rows leave
+them (hangdoi/services/replication).
 
 Revision ID: 0012
 Revises: 0011
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.Column("remote_centre", sa.Integer(), nullable=True),
         sa.Column("acknowledged", sa.Integer(), nullable=False),
         sa.Column("last_push_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_centre_link")),
         sa.UniqueConstraint("key_digest", name=op.f("uq_centre_link_key_digest")),
     )
@@ -42,9 +44,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("link_id", "stream", "remote_id", name=op.f("uq_replica_row_link_id_stream_remote_id")),
     )
     op.create_index("ix_replica_row_link_id_local_day", "replica_row", ["link_id", "local_day"])
+    op.create_table(
+        "replica_ticket",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("link_id", sa.Integer(), nullable=False),
+        sa.Column("remote_id", sa.Integer(), nullable=False),
+        sa.Column("local_day", sa.Date(), nullable=False),
+        sa.Column("service", sa.Integer(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("called_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["link_id"], ["centre_link.id"], name=op.f("fk_replica_ticket_link_id_centre_link")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_replica_ticket")),
+        sa.UniqueConstraint("link_id", "remote_id", name=op.f("uq_replica_ticket_link_id_remote_id")),
+    )
+    op.create_index("ix_replica_ticket_link_id_local_day_status", "replica_ticket", ["link_id", "local_day", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_replica_ticket_link_id_local_day_status", table_name="replica_ticket")
+    op.drop_table("replica_ticket")
     op.drop_index("ix_replica_row_link_id_local_day", table_name="replica_row")
     op.drop_table("replica_row")
     op.drop_table("centre_link")

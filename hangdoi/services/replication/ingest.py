@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from hangdoi.clock import UTC
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.sql import Tx
 from hangdoi.services.replication.timeline import STREAMS, canonical, day_digest
@@ -109,16 +110,45 @@ def store(db, link_id: int, batch: dict) -> dict:
         if batch["after"] > acknowledged:
             raise PushGap(acknowledged)
         fresh = [r for r in batch["rows"] if r["seq"] > acknowledged]
+        latest = None
         for r in fresh:
-            tx.execute("INSERT INTO replica_row (link_id, stream, remote_id, seq, local_day, body) "
-                       "VALUES (:link, :stream, :id, :seq, :day, :body) ON CONFLICT DO NOTHING",
-                       link=link_id, stream=r["stream"], id=r["id"], seq=r["seq"], day=tx.day(r["_day"]),
-                       body=r["_body"])
+            stored = tx.value("INSERT INTO replica_row (link_id, stream, remote_id, seq, local_day, body) "
+                              "VALUES (:link, :stream, :id, :seq, :day, :body) ON CONFLICT DO NOTHING RETURNING id",
+                              link=link_id, stream=r["stream"], id=r["id"], seq=r["seq"], day=tx.day(r["_day"]),
+                              body=r["_body"])
+            if stored is not None:
+                _apply(tx, link_id, r)
+                at = _read_instant(r.get("at") or r.get("issued_at"))
+                latest = at if latest is None or at > latest else latest
         acknowledged = max(acknowledged, batch["through"])
         tx.execute("UPDATE centre_link SET acknowledged = :ack, remote_centre = :centre, last_push_at = :now "
                    "WHERE id = :id", ack=acknowledged, centre=batch["centre"], now=tx.instant(db.clock.now()),
                    id=link_id)
+        if latest is not None:
+            tx.execute("UPDATE centre_link SET last_event_at = :at WHERE id = :id "
+                       "AND (last_event_at IS NULL OR last_event_at < :at)", at=tx.instant(latest), id=link_id)
     return {"acknowledged": acknowledged, "stored": len(fresh)}
+
+
+def _apply(tx: Tx, link_id: int, row: dict) -> None:
+    """Keep the centre's ticket as the row leaves it (replica_ticket), for the overview."""
+    if row["stream"] == "ticket":
+        tx.execute("INSERT INTO replica_ticket (link_id, remote_id, local_day, service, issued_at, status) "
+                   "VALUES (:link, :id, :day, :service, :issued, 'waiting') ON CONFLICT DO NOTHING",
+                   link=link_id, id=row["id"], day=tx.day(row["_day"]), service=row["service"],
+                   issued=tx.instant(_read_instant(row["issued_at"])))
+    elif row["stream"] == "ticket_event":
+        data = row.get("data") if isinstance(row.get("data"), dict) else {}
+        level = data.get("level") if row["kind"] == "rated" and type(data.get("level")) is int else None
+        called = tx.instant(_read_instant(row["at"])) if row["kind"] == "called" else None
+        tx.execute("UPDATE replica_ticket SET status = :status, called_at = COALESCE(called_at, :called), "
+                   "rating = COALESCE(:level, rating) WHERE link_id = :link AND remote_id = :ticket",
+                   status=str(row["status"])[:16], called=called, level=level, link=link_id, ticket=row["ticket"])
+
+
+def _read_instant(value: str) -> datetime:
+    at = datetime.fromisoformat(value)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def check_batch(payload) -> dict:

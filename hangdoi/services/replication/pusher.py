@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 KEY_HEADER = "X-Hangdoi-Centre-Key"
 IDLE_SECONDS = 1.0          # how often a centre that is up to date looks for new changes
+HEARTBEAT_SECONDS = 60.0    # a centre with nothing new still tells the province it is there
 MAX_BACKOFF_SECONDS = 60.0
 TIMEOUT_SECONDS = 30.0
 
@@ -51,10 +52,12 @@ class LinkState:
 class Pusher:
     def __init__(self, db, url: str, key: str, centre_id: int | None = None, rows_per_batch: int = ROWS_PER_BATCH,
                  idle_seconds: float = IDLE_SECONDS, timeout: float = TIMEOUT_SECONDS,
-                 backoff: tuple[float, float] = (1.0, MAX_BACKOFF_SECONDS)):
+                 backoff: tuple[float, float] = (1.0, MAX_BACKOFF_SECONDS),
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS):
         self.db, self.url, self.key, self.centre_id = db, url.rstrip("/"), key, centre_id
         self.rows_per_batch, self.idle_seconds, self.timeout = rows_per_batch, idle_seconds, timeout
-        self.backoff = backoff
+        self.backoff, self.heartbeat_seconds = backoff, heartbeat_seconds
+        self._last_post = float("-inf")
         self.state = LinkState()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,8 +75,13 @@ class Pusher:
                     return 0        # no centre set up yet
             batch = batch_after(tx, self.centre_id, self.state.acknowledged, self.rows_per_batch)
         if batch.through <= self.state.acknowledged:
+            if time.monotonic() - self._last_post >= self.heartbeat_seconds:
+                # Nothing new: an empty push, so the province sees the link is up.
+                self._request("POST", "/api/v1/province/push", batch.payload())
+                self._last_post = time.monotonic()
             return 0
         answer = self._request("POST", "/api/v1/province/push", batch.payload())
+        self._last_post = time.monotonic()
         self.state.acknowledged = answer["acknowledged"]
         if answer.get("gap"):
             return 1        # nothing went; the next push starts where the province stands

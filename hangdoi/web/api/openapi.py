@@ -228,7 +228,8 @@ def document() -> dict:
 # Where the centre follows from who asks or from an id in the path, `?centre=` is not read.
 NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
                      "/centres", "/services/{service_id}/slots", "/bookings/{public_id}",
-                     "/bookings/{public_id}/cancel", "/province/link", "/province/push", "/province/digest"}
+                     "/bookings/{public_id}/cancel", "/province/link", "/province/push", "/province/digest",
+                     "/province/centres"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -273,6 +274,15 @@ def _province_paths() -> dict:
             "responses": {"200": _json({"type": "object", "properties": {
                 "acknowledged": {"type": "integer"}, "stored": {"type": "integer"}}}),
                 **_errors(400, 401, 409, 413, 415, 422)}}},
+        "/province/centres": {"get": {
+            "summary": "Every linked centre (province admins): link state (up, down, waiting, revoked), minutes "
+                       "since it was last heard and since its latest event, today's issued, waiting, longest wait, "
+                       "served, no-shows, satisfaction, and alerts (link_down, long_wait)",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "area", "in": "query", "required": False, "schema": {"type": "string"}},
+                           {"name": "state", "in": "query", "required": False,
+                            "schema": {"enum": ["up", "down", "waiting", "revoked"]}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 422)}}},
         "/province/digest": {"get": {
             "summary": "One local day of the centre's rows as stored at the province: count and SHA-256 digest",
             "security": key,

@@ -1,16 +1,17 @@
-"""At a province server: where linked centres push their timeline (hangdoi/services/replication).
-A centre proves itself with its link key in X-Hangdoi-Centre-Key."""
+"""At a province server: where linked centres push their timeline (hangdoi/services/replication),
+and the province admins' overview of them. A centre proves itself with its link key in
+X-Hangdoi-Centre-Key."""
 from __future__ import annotations
 
 from datetime import date
 
 from flask import jsonify, request
 
-from hangdoi.services.replication import ingest
+from hangdoi.services.replication import ingest, overview
 from hangdoi.web.api.blueprint import api, centre_link, json_payload
 from hangdoi.web.api.errors import ApiError, error_body
 from hangdoi.web.context import hangdoi
-from hangdoi.web.permissions import CENTRE, allow
+from hangdoi.web.permissions import CENTRE, PROVINCE, allow
 
 # A push of about 2,000 rows is some 700 KB; the rest of the API keeps its small limit.
 PUSH_MAX_BYTES = 4 * 1024 * 1024
@@ -47,3 +48,18 @@ def province_digest():
     except ValueError:
         raise ApiError("invalid_field", 422, field="day", reason="YYYY-MM-DD") from None
     return jsonify(ingest.stored_digest(hangdoi().db, link.id, day))
+
+
+@api.get("/province/centres")
+@allow(PROVINCE)
+def province_centres():
+    """Every linked centre: its link's state, how fresh its figures are, and today's figures;
+    `?area=` and `?state=` (up, down, waiting, revoked) narrow the list."""
+    state = request.args.get("state")
+    if state is not None and state not in overview.STATES:
+        raise ApiError("invalid_field", 422, field="state", reason=" / ".join(overview.STATES))
+    area = request.args.get("area")
+    ctx = hangdoi()
+    return jsonify({"centres": overview.overview(ctx.db, ctx.db.clock.now(), area=area, state=state),
+                    "link_down_minutes": overview.LINK_DOWN_MINUTES,
+                    "wait_target_minutes": overview.WAIT_TARGET_MINUTES})
