@@ -98,6 +98,7 @@ WHO_MAY = {
     ("GET", "/admin"): SIGN_IN_PAGE,
     ("GET", "/admin/audit"): SIGN_IN_PAGE,
     ("GET", "/admin/centres"): SIGN_IN_PAGE,
+    ("GET", "/admin/linked"): SIGN_IN_PAGE,
     ("GET", "/admin/reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
     ("GET", "/admin/settings"): SIGN_IN_PAGE,
@@ -124,7 +125,8 @@ STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
 
 # The pages behind a sign-in, and who sees them once signed in.
 ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": MANAGERS,
-               "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY}
+               "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY,
+               "/admin/linked": PROVINCE_ONLY}
 assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
 
 

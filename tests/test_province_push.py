@@ -421,3 +421,67 @@ def test_a_centre_server_linked_by_its_settings_pushes_and_catches_up_after_a_si
         centre.stop()
     rows = stored(province)
     assert len({(r["stream"], r["remote_id"]) for r in rows}) == len(rows)
+
+
+def test_the_province_admin_sees_which_linked_centre_needs_attention_first(browser, tmp_path, sqlite_template):
+    """At 1366×768, as a province's operations room would: the list, its alerts, a filter by area."""
+    from hangdoi.clock import FixedClock
+
+    from .centres import NEIGHBOUR_CENTRE, PASSWORD, always_open
+    from .conftest import build_centre, screenshot
+    folder = tmp_path / "province-site"
+    folder.mkdir()
+    url = fresh_sqlite_url(sqlite_template, folder)
+    upgrade(url)
+    province_db = Database(url, clock=SystemClock())
+    build_centre(province_db, always_open(NEIGHBOUR_CENTRE))             # "tinh", the province admin
+    names = [("Xã Phú Thịnh", "Huyện Ba Vì (cũ)"), ("Xã Tản Lĩnh", "Huyện Ba Vì (cũ)"),
+             ("Phường Hà Đông", "Quận Hà Đông (cũ)"), ("Xã Minh Quang", "Huyện Ba Vì (cũ)"),
+             ("Phường Kiến Hưng", "Quận Hà Đông (cũ)")]
+    links = [ingest.add_centre(province_db, name, area)[0] for name, area in names]
+    # Phú Thịnh: a busy morning pushed now, someone waiting well over half an hour.
+    now = SystemClock().now()
+    clock = FixedClock(now - timedelta(minutes=50))
+    centre_db = Database(fresh_sqlite_url(sqlite_template, tmp_path), clock=clock)
+    centre = build_centre(centre_db)
+    a_morning(centre_db, centre, clock, tickets=14)
+    push_all(centre_db, centre.centre, province_db, links[0])
+    centre_db.dispose()
+    # Tản Lĩnh and Kiến Hưng heard from just now with nothing issued; Minh Quang's line went down
+    # 25 minutes ago; Hà Đông has never connected.
+    for link in (links[1], links[3], links[4]):
+        ingest.store(province_db, link, ingest.check_batch({"centre": 1, "after": 0, "through": 0, "rows": []}))
+    with province_db.write() as session:
+        Tx(session).execute("UPDATE centre_link SET last_push_at = :at WHERE id = :id",
+                            at=Tx(session).instant(now - timedelta(minutes=25)), id=links[3])
+    province_db.dispose()
+    server = LiveServer(folder, database_url=url).start()
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(server.url + "/counter")
+        page.fill("input[name=username]", "tinh")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(server.url + "/admin/linked")
+        rows = page.locator("table.linked tbody tr")
+        assert rows.count() == 5
+        # Needing attention first: the busy centre with its long wait and the one whose line is down.
+        first, second = rows.nth(0), rows.nth(1)
+        assert {first.get_attribute("data-link"), second.get_attribute("data-link")} == {str(links[0]), str(links[3])}
+        assert "Mất kết nối quá 10 phút" in page.locator(f"tr[data-link='{links[3]}']").inner_text()
+        busy = page.locator(f"tr[data-link='{links[0]}']")
+        assert "Có người chờ quá 30 phút" in busy.inner_text()
+        assert busy.locator("td.num").nth(0).inner_text() == "14"
+        assert page.locator("#attention").inner_text() == "2 trung tâm cần chú ý"
+        assert "Chưa kết nối lần nào" in page.locator(f"tr[data-link='{links[2]}']").inner_text()
+        screenshot(page, "admin-linked-1366x768")
+        page.select_option("select[name=area]", "Quận Hà Đông (cũ)")
+        page.click(".linked-filters button")
+        page.wait_for_url("**/admin/linked?area=*")
+        assert page.locator("table.linked tbody tr").count() == 2
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(server.url + "/admin/linked")
+        screenshot(page, "admin-linked-1920x1080")
+        page.close()
+    finally:
+        server.stop()
