@@ -79,6 +79,8 @@ WHO_MAY = {
     ("GET", "/api/v1/province/link"): LINKED_CENTRES,
     ("POST", "/api/v1/province/push"): LINKED_CENTRES,
     ("GET", "/api/v1/province/digest"): LINKED_CENTRES,
+    ("GET", "/api/v1/province/day-index"): LINKED_CENTRES,
+    ("POST", "/api/v1/province/repair"): LINKED_CENTRES,
     ("GET", "/api/v1/province/centres"): PROVINCE_ONLY,
     ("GET", "/api/v1/reports"): MANAGERS,
     ("GET", "/api/v1/reports/export.<fmt>"): MANAGERS,

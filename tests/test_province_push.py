@@ -485,3 +485,56 @@ def test_the_province_admin_sees_which_linked_centre_needs_attention_first(brows
         page.close()
     finally:
         server.stop()
+
+
+def test_a_day_that_differs_at_the_province_is_repaired_by_reconciliation(db, centre, clock, province):
+    a_morning(db, centre, clock)
+    pusher = Pusher(db, province.url, province.key, centre.centre)
+    pusher.catch_up()
+    day = clock.now().date()
+    # The province's copy goes wrong: a row lost (the service finished), one altered, one it never had.
+    database = Database(province.database_url, clock=SystemClock())
+    with database.write() as session:
+        tx = Tx(session)
+        finished = [r for r in tx.rows("SELECT id, body FROM replica_row WHERE stream = 'ticket_event'")
+                    if json.loads(r["body"])["kind"] == "finished"][0]
+        tx.execute("DELETE FROM replica_row WHERE id = :id", id=finished["id"])
+        tx.execute("UPDATE replica_ticket SET status = 'serving' WHERE status = 'done'")
+        tx.execute("UPDATE replica_row SET body = replace(body, '\"status\":\"waiting\"', '\"status\":\"cancelled\"') "
+                   "WHERE id = (SELECT min(id) FROM replica_row WHERE stream = 'ticket_event')")
+        tx.execute("INSERT INTO replica_row (link_id, stream, remote_id, seq, local_day, body) "
+                   "VALUES (:link, 'counter_event', 999999, 1, :day, '{}')", link=province.link_id, day=tx.day(day))
+    assert not pusher.day_matches(day)
+    assert pusher.reconcile(day) == {"put": 2, "dropped": 1}
+    assert pusher.day_matches(day)
+    assert pusher.reconcile(day) == {"put": 0, "dropped": 0}                  # nothing left to do
+    from hangdoi.services.replication import overview
+    busy = overview.overview(database, clock.now())[0]
+    assert (busy["served"], busy["no_shows"], busy["waiting"]) == (1, 1, 7)   # the tickets rebuilt too
+    database.dispose()
+
+
+def test_a_centre_restored_from_an_older_backup_is_set_right_at_the_province(db, centre, clock, province,
+                                                                            sqlite_template, tmp_path):
+    a_morning(db, centre, clock)
+    Pusher(db, province.url, province.key, centre.centre).catch_up()
+    # The centre's disk died; it is set up again from a backup taken before it opened this morning.
+    (tmp_path / "restored").mkdir()
+    restored = Database(fresh_sqlite_url(sqlite_template, tmp_path / "restored"), clock=clock)
+    again = build_centre_like(restored, centre)
+    engine.issue_ticket(restored, again.centre, "HT01")
+    engine.issue_ticket(restored, again.centre, "CT01")
+    pusher = Pusher(restored, province.url, province.key, again.centre)
+    assert pusher.push_once() == 0 and pusher.state.behind_province          # its marks are behind the province's
+    pusher.reconcile_recent(days=7)
+    day = clock.now().date()
+    assert pusher.day_matches(day)
+    assert ingest_digest(province, day)["rows"] == own_digest(restored, again.centre, day)["rows"]
+    restored.dispose()
+
+
+def build_centre_like(database, centre):
+    from .conftest import build_centre
+    built = build_centre(database)
+    assert built.centre == centre.centre
+    return built

@@ -10,11 +10,17 @@ go one after the other:
   here are skipped, the rest stored, and the answer is the same;
 - A above it: a gap. Nothing is stored and the answer says where to start again.
 A batch is checked whole before anything is written: nothing is stored half.
+
+Reconciliation repairs a day whose digests differ (the centre restored from a backup, rows lost or
+changed at the province): the centre reads the province's index of the day (each row's stream, id
+and body hash), then sends the rows that are missing or differ and names the ones to drop; the
+province applies each repair in one transaction and rebuilds the tickets it touched.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +28,7 @@ from datetime import date, datetime
 from hangdoi.clock import UTC
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.sql import Tx
-from hangdoi.services.replication.timeline import STREAMS, canonical, day_digest
+from hangdoi.services.replication.timeline import STREAMS, body_hash, canonical, day_digest
 
 MAX_ROWS = 20_000                 # a centre sends about 2,000 a push; more is a broken client
 MAX_SEQ = 2**31 - 1
@@ -228,3 +234,84 @@ def stored_digest(db, link_id: int, day: date) -> dict:
                        link=link_id, day=tx.day(day))
     rows.sort(key=lambda r: (STREAMS.index(r["stream"]), r["remote_id"]))
     return {"day": day.isoformat(), "rows": len(rows), "digest": day_digest([r["body"] for r in rows])}
+
+
+def day_index(db, link_id: int, day: date) -> list[list]:
+    """Each stored row of a local day: [stream, id, the SHA-256 of its body]."""
+    with db.read() as session:
+        tx = Tx(session)
+        rows = tx.rows("SELECT stream, remote_id, body FROM replica_row WHERE link_id = :link AND local_day = :day",
+                       link=link_id, day=tx.day(day))
+    return sorted([[r["stream"], r["remote_id"], body_hash(r["body"])] for r in rows],
+                  key=lambda r: (STREAMS.index(r[0]), r[1]))
+
+
+def check_repair(payload) -> dict:
+    """A repair of one day: rows to put (as the centre has them) and [stream, id] pairs to drop."""
+    if not isinstance(payload, dict) or set(payload) - {"centre", "day", "put", "drop"}:
+        raise Invalid("invalid_batch", reason="an object with centre, day, put, drop")
+    centre, day, put, drop = (payload.get(k) for k in ("centre", "day", "put", "drop"))
+    if type(centre) is not int or not 0 <= centre <= MAX_SEQ:
+        raise Invalid("invalid_batch", reason=f"centre: an integer from 0 to {MAX_SEQ}")
+    if not _is_day(day):
+        raise Invalid("invalid_batch", reason="day: YYYY-MM-DD")
+    if not isinstance(put, list) or not isinstance(drop, list) or len(put) + len(drop) > MAX_ROWS:
+        raise Invalid("invalid_batch", reason=f"put and drop: lists of at most {MAX_ROWS} in all")
+    for i, row in enumerate(put):
+        _check_row(i, row, centre, 0, MAX_SEQ)
+        if row["day"] != day:
+            raise Invalid("invalid_batch", reason=f"row {i}: day is not the day repaired")
+        row["_day"] = date.fromisoformat(day)
+        row["_body"] = canonical({k: v for k, v in row.items() if not k.startswith("_")})
+    for i, pair in enumerate(drop):
+        if not (isinstance(pair, list) and len(pair) == 2 and pair[0] in STREAMS and type(pair[1]) is int
+                and 0 < pair[1] <= MAX_SEQ):
+            raise Invalid("invalid_batch", reason=f"drop {i}: [stream, id]")
+    return {"centre": centre, "day": date.fromisoformat(day), "put": put, "drop": drop}
+
+
+def repair(db, link_id: int, fix: dict) -> dict:
+    """Apply a repair (shaped by `check_repair`) in one transaction; rebuild the tickets it touched."""
+    with db.write() as session:
+        tx = Tx(session)
+        link = tx.row("SELECT id, remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL FOR UPDATE",
+                      id=link_id)
+        if link is None:
+            raise NotFound("invalid_centre_key")
+        if link["remote_centre"] is not None and link["remote_centre"] != fix["centre"]:
+            raise Invalid("event_for_another_centre", centre=fix["centre"])
+        touched: set[int] = set()
+        for stream, remote_id in fix["drop"]:
+            gone = tx.row("SELECT body FROM replica_row WHERE link_id = :link AND stream = :stream AND remote_id = :id "
+                          "AND local_day = :day", link=link_id, stream=stream, id=remote_id, day=tx.day(fix["day"]))
+            if gone is not None:
+                touched.add(_ticket_of(stream, remote_id, json.loads(gone["body"])))
+                tx.execute("DELETE FROM replica_row WHERE link_id = :link AND stream = :stream AND remote_id = :id",
+                           link=link_id, stream=stream, id=remote_id)
+        for r in fix["put"]:
+            tx.execute("INSERT INTO replica_row (link_id, stream, remote_id, seq, local_day, body) "
+                       "VALUES (:link, :stream, :id, :seq, :day, :body) ON CONFLICT (link_id, stream, remote_id) "
+                       "DO UPDATE SET seq = excluded.seq, local_day = excluded.local_day, body = excluded.body",
+                       link=link_id, stream=r["stream"], id=r["id"], seq=r["seq"], day=tx.day(r["_day"]), body=r["_body"])
+            touched.add(_ticket_of(r["stream"], r["id"], r))
+        touched.discard(None)
+        _rebuild_tickets(tx, link_id, fix["day"], touched)
+    return {"put": len(fix["put"]), "dropped": len(fix["drop"])}
+
+
+def _ticket_of(stream: str, remote_id: int, body: dict) -> int | None:
+    return remote_id if stream == "ticket" else body.get("ticket") if stream == "ticket_event" else None
+
+
+def _rebuild_tickets(tx: Tx, link_id: int, day: date, tickets: set[int]) -> None:
+    """Each ticket's overview row again from its stored rows, in the order they happened."""
+    for ticket in sorted(tickets):
+        tx.execute("DELETE FROM replica_ticket WHERE link_id = :link AND remote_id = :id", link=link_id, id=ticket)
+        # A ticket's events share its day; in canonical JSON "ticket" is an event's last key.
+        rows = [json.loads(r["body"]) for r in tx.rows(
+            "SELECT body FROM replica_row WHERE link_id = :link AND local_day = :day AND "
+            "((stream = 'ticket' AND remote_id = :id) OR (stream = 'ticket_event' AND body LIKE :pattern))",
+            link=link_id, day=tx.day(day), id=ticket, pattern=f'%"ticket":{ticket}}}')]
+        rows = [r for r in rows if r["stream"] == "ticket" or r.get("ticket") == ticket]
+        for r in sorted(rows, key=lambda r: (r["seq"], STREAMS.index(r["stream"]), r["id"])):
+            _apply(tx, link_id, {**r, "_day": date.fromisoformat(r["day"])})

@@ -20,16 +20,27 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from hangdoi.engine.sql import Tx
-from hangdoi.services.replication.timeline import ROWS_PER_BATCH, batch_after, canonical, day_digest, day_rows
+from hangdoi.clock import local_day
+from hangdoi.services.replication.timeline import (
+    ROWS_PER_BATCH,
+    batch_after,
+    body_hash,
+    canonical,
+    day_digest,
+    day_rows,
+)
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "X-Hangdoi-Centre-Key"
 IDLE_SECONDS = 1.0          # how often a centre that is up to date looks for new changes
 HEARTBEAT_SECONDS = 60.0    # a centre with nothing new still tells the province it is there
+RECONCILE_SECONDS = 600.0   # how often, once up to date, the last days' digests are compared
+RECONCILE_DAYS = 2          # today and yesterday; after a restore from a backup, a week
 MAX_BACKOFF_SECONDS = 60.0
 TIMEOUT_SECONDS = 30.0
 
@@ -47,17 +58,22 @@ class LinkState:
     pushes: int = 0
     rows_sent: int = 0
     errors: list[str] = field(default_factory=list)
+    last_reconciled: float | None = None
+    behind_province: bool = False        # the centre's seq fell below the province's mark (a restore)
 
 
 class Pusher:
     def __init__(self, db, url: str, key: str, centre_id: int | None = None, rows_per_batch: int = ROWS_PER_BATCH,
                  idle_seconds: float = IDLE_SECONDS, timeout: float = TIMEOUT_SECONDS,
                  backoff: tuple[float, float] = (1.0, MAX_BACKOFF_SECONDS),
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS):
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS, reconcile_seconds: float = RECONCILE_SECONDS):
         self.db, self.url, self.key, self.centre_id = db, url.rstrip("/"), key, centre_id
         self.rows_per_batch, self.idle_seconds, self.timeout = rows_per_batch, idle_seconds, timeout
         self.backoff, self.heartbeat_seconds = backoff, heartbeat_seconds
         self._last_post = float("-inf")
+        self.reconcile_seconds = reconcile_seconds
+        self._last_reconcile = time.monotonic()     # the first comparison comes a while after start
+        self._reconcile_days = 0
         self.state = LinkState()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -74,10 +90,20 @@ class Pusher:
                 if self.centre_id is None:
                     return 0        # no centre set up yet
             batch = batch_after(tx, self.centre_id, self.state.acknowledged, self.rows_per_batch)
+            if batch.through < self.state.acknowledged and not self.state.behind_province:
+                # The centre's log went back (restored from a backup): its new changes reuse marks the
+                # province already holds. Pushes resume once it passes them; until then, and for
+                # the days it lost, reconciliation sends what differs.
+                log.warning("the centre is at change %d, the province holds up to %d: restored from a backup?",
+                            batch.through, self.state.acknowledged)
+                self.state.behind_province = True
+                self._reconcile_days = 7
         if batch.through <= self.state.acknowledged:
             if time.monotonic() - self._last_post >= self.heartbeat_seconds:
                 # Nothing new: an empty push, so the province sees the link is up.
-                self._request("POST", "/api/v1/province/push", batch.payload())
+                ack = self.state.acknowledged
+                self._request("POST", "/api/v1/province/push",
+                              {"centre": self.centre_id, "after": ack, "through": ack, "rows": []})
                 self._last_post = time.monotonic()
             return 0
         answer = self._request("POST", "/api/v1/province/push", batch.payload())
@@ -98,6 +124,37 @@ class Pusher:
         """Whether the province's digest of a local day equals the centre's own."""
         theirs = self._request("GET", f"/api/v1/province/digest?day={day.isoformat()}")
         return theirs["digest"] == self.own_digest(day)["digest"]
+
+    def reconcile(self, day) -> dict:
+        """Make the province's copy of a local day equal the centre's: send the rows it lacks or
+        holds differently, name those it holds that the centre does not."""
+        theirs = {(stream, rid): digest for stream, rid, digest in
+                  self._request("GET", f"/api/v1/province/day-index?day={day.isoformat()}")["rows"]}
+        with self.db.read() as session:
+            mine = {(r["stream"], r["id"]): r for r in day_rows(Tx(session), self.centre_id, day)}
+        put = [r for key, r in mine.items() if theirs.get(key) != body_hash(canonical(r))]
+        drop = [list(key) for key in theirs if key not in mine]
+        for start in range(0, max(len(put), 1), self.rows_per_batch):
+            chunk = put[start:start + self.rows_per_batch]
+            if chunk or (start == 0 and drop):
+                self._request("POST", "/api/v1/province/repair", {"centre": self.centre_id, "day": day.isoformat(),
+                                                                  "put": chunk, "drop": drop if start == 0 else []})
+        if put or drop:
+            log.warning("province copy of %s repaired: %d rows sent again, %d dropped", day, len(put), len(drop))
+        return {"put": len(put), "dropped": len(drop)}
+
+    def reconcile_recent(self, days: int = RECONCILE_DAYS) -> dict:
+        """Compare the digests of the last `days` local days; repair those that differ."""
+        with self.db.read() as session:
+            tx = Tx(session)
+            today = local_day(self.db.clock.now(), tx.centre(self.centre_id)["timezone"])
+        repaired = {}
+        for back in range(days):
+            day = today - timedelta(days=back)
+            if not self.day_matches(day):
+                repaired[day.isoformat()] = self.reconcile(day)
+        self.state.last_reconciled = time.time()
+        return repaired
 
     def own_digest(self, day) -> dict:
         with self.db.read() as session:
@@ -126,6 +183,9 @@ class Pusher:
                 self.state.last_success, self.state.last_error = time.time(), None
                 backoff = first
                 if not sent:
+                    if time.monotonic() - self._last_reconcile >= self.reconcile_seconds or self._reconcile_days:
+                        self.reconcile_recent(max(RECONCILE_DAYS, self._reconcile_days))
+                        self._last_reconcile, self._reconcile_days = time.monotonic(), 0
                     self._stop.wait(self.idle_seconds)
             except Exception as exc:  # noqa: BLE001 — a link that fails is tried again, whatever failed
                 self.state.last_error = str(exc)[:300]

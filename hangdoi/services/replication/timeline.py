@@ -52,6 +52,11 @@ def day_digest(bodies: list[str]) -> str:
     return h.hexdigest()
 
 
+def body_hash(body: str) -> str:
+    """One row's fingerprint in a day's index (reconciliation compares them)."""
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def row_order(row: dict) -> tuple[int, int]:
     return STREAMS.index(row["stream"]), row["id"]
 

@@ -229,7 +229,7 @@ def document() -> dict:
 NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
                      "/centres", "/services/{service_id}/slots", "/bookings/{public_id}",
                      "/bookings/{public_id}/cancel", "/province/link", "/province/push", "/province/digest",
-                     "/province/centres"}
+                     "/province/centres", "/province/day-index", "/province/repair"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -283,6 +283,24 @@ def _province_paths() -> dict:
                            {"name": "state", "in": "query", "required": False,
                             "schema": {"enum": ["up", "down", "waiting", "revoked"]}}],
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 422)}}},
+        "/province/day-index": {"get": {
+            "summary": "One local day of the centre's rows as stored at the province: [stream, id, body SHA-256] each",
+            "security": key,
+            "parameters": [{"name": "day", "in": "query", "required": True,
+                            "schema": {"type": "string", "format": "date"}}],
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 422)}}},
+        "/province/repair": {"post": {
+            "summary": "Repair one day: `put` the rows missing or different at the province, `drop` [stream, id] "
+                       "pairs the centre does not have; applied whole",
+            "security": key,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["centre", "day", "put", "drop"], "properties": {
+                    "centre": {"type": "integer"}, "day": {"type": "string", "format": "date"},
+                    "put": {"type": "array", "items": {"type": "object"}},
+                    "drop": {"type": "array", "items": {"type": "array"}}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "put": {"type": "integer"}, "dropped": {"type": "integer"}}}),
+                **_errors(400, 401, 413, 415, 422)}}},
         "/province/digest": {"get": {
             "summary": "One local day of the centre's rows as stored at the province: count and SHA-256 digest",
             "security": key,

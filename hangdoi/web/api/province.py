@@ -43,11 +43,32 @@ def province_push():
 def province_digest():
     """A day of this centre's rows as stored here: how many, and their digest."""
     link = centre_link()
+    return jsonify(ingest.stored_digest(hangdoi().db, link.id, _day()))
+
+
+@api.get("/province/day-index")
+@allow(CENTRE)
+def province_day_index():
+    """A day of this centre's rows as stored here, one [stream, id, body SHA-256] each: what the
+    centre compares with its own to repair a day whose digests differ."""
+    link = centre_link()
+    return jsonify({"day": _day().isoformat(), "rows": ingest.day_index(hangdoi().db, link.id, _day())})
+
+
+@api.post("/province/repair")
+@allow(CENTRE)
+def province_repair():
+    """Put the rows of one day that are missing or differ, drop those the centre does not have."""
+    link = centre_link()
+    request.max_content_length = PUSH_MAX_BYTES
+    return jsonify(ingest.repair(hangdoi().db, link.id, ingest.check_repair(json_payload())))
+
+
+def _day() -> date:
     try:
-        day = date.fromisoformat(request.args.get("day", ""))
+        return date.fromisoformat(request.args.get("day", ""))
     except ValueError:
         raise ApiError("invalid_field", 422, field="day", reason="YYYY-MM-DD") from None
-    return jsonify(ingest.stored_digest(hangdoi().db, link.id, day))
 
 
 @api.get("/province/centres")
