@@ -38,6 +38,17 @@ def manager_or_sign_in(next_path: str):
     return officer, centre_id, None
 
 
+def province_or_sign_in(next_path: str, title: str):
+    """(officer, None) for a signed-in province admin; otherwise (None, the response to send)."""
+    officer, _centre, refusal = manager_or_sign_in(next_path)
+    if refusal is not None:
+        return None, refusal
+    if officer["role"] != PROVINCE:
+        return None, (render_template("counter/sign_in.html", t=text, title=title, next=next_path,
+                                      error="forbidden"), 403)
+    return officer, None
+
+
 @bp.app_context_processor
 def _centre_links() -> dict:
     """`centre_query`: what links add to stay in the centre a province admin is looking after."""

@@ -6,7 +6,7 @@ from flask import render_template
 
 from hangdoi.engine import scope, state
 from hangdoi.messages import text, texts
-from hangdoi.web.admin.blueprint import bp, manager_or_sign_in
+from hangdoi.web.admin.blueprint import bp, province_or_sign_in
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import PROVINCE, allow
 
@@ -14,12 +14,9 @@ from hangdoi.web.permissions import PROVINCE, allow
 @bp.get("/admin/centres")
 @allow(PROVINCE)
 def centres_page():
-    officer, _centre, refusal = manager_or_sign_in("/admin/centres")
+    officer, refusal = province_or_sign_in("/admin/centres", "centres_title")
     if refusal is not None:
         return refusal
-    if officer["role"] != PROVINCE:
-        return render_template("counter/sign_in.html", t=text, title="centres_title", next="/admin/centres",
-                               error="forbidden"), 403
     db = hangdoi().db
     centres = [state.centre_summary(db, centre_id) for centre_id in scope.centre_ids(db)]
     return render_template("admin/centres.html", t=text, officer=officer, centres=centres, labels=texts("centres_"))

@@ -7,7 +7,7 @@ from flask import render_template, request
 
 from hangdoi.messages import text
 from hangdoi.services.replication import overview
-from hangdoi.web.admin.blueprint import bp, manager_or_sign_in
+from hangdoi.web.admin.blueprint import bp, province_or_sign_in
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import PROVINCE, allow
 
@@ -22,12 +22,9 @@ SORTS = {
 @bp.get("/admin/linked")
 @allow(PROVINCE)
 def linked_page():
-    officer, _centre, refusal = manager_or_sign_in("/admin/linked")
+    officer, refusal = province_or_sign_in("/admin/linked", "linked_title")
     if refusal is not None:
         return refusal
-    if officer["role"] != "province":
-        return render_template("counter/sign_in.html", t=text, title="linked_title", next="/admin/linked",
-                               error="forbidden"), 403
     db = hangdoi().db
     every = overview.overview(db, db.clock.now())
     area = request.args.get("area") or None
