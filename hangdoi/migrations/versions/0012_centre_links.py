@@ -62,7 +62,14 @@ def upgrade() -> None:
     op.create_index("ix_replica_ticket_link_id_local_day_status", "replica_ticket", ["link_id", "local_day", "status"])
 
 
+    # A centre reads the changes after the province's mark every second or so.
+    op.create_index("ix_ticket_event_centre_id_seq", "ticket_event", ["centre_id", "seq"])
+    op.create_index("ix_counter_event_centre_id_seq", "counter_event", ["centre_id", "seq"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_counter_event_centre_id_seq", table_name="counter_event")
+    op.drop_index("ix_ticket_event_centre_id_seq", table_name="ticket_event")
     op.drop_index("ix_replica_ticket_link_id_local_day_status", table_name="replica_ticket")
     op.drop_table("replica_ticket")
     op.drop_index("ix_replica_row_link_id_local_day", table_name="replica_row")

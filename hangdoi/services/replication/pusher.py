@@ -145,6 +145,8 @@ class Pusher:
 
     def reconcile_recent(self, days: int = RECONCILE_DAYS) -> dict:
         """Compare the digests of the last `days` local days; repair those that differ."""
+        if self.centre_id is None:
+            return {}
         with self.db.read() as session:
             tx = Tx(session)
             today = local_day(self.db.clock.now(), tx.centre(self.centre_id)["timezone"])
