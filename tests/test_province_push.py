@@ -538,3 +538,32 @@ def build_centre_like(database, centre):
     built = build_centre(database)
     assert built.centre == centre.centre
     return built
+
+
+def test_the_centre_manager_sees_when_the_line_to_the_province_is_down_and_when_it_is_back(browser, tmp_path,
+                                                                                         province):
+    from .conftest import screenshot, start_demo
+    from .test_admin_dashboard import sign_in
+    link = FaultyLink(province.port)
+    link.cut_link()
+    (tmp_path / "centre").mkdir()
+    centre, ids = start_demo(tmp_path / "centre", extra_env={"HANGDOI_PROVINCE_URL": link.url,
+                                                              "HANGDOI_PROVINCE_KEY": province.key})
+    try:
+        service = next(iter(ids.services.values()))
+        assert centre.post("/tickets", json={"service": service}).status_code == 201   # the centre works on
+        page = sign_in(browser, centre, "lanhdao", "lanhdao123")
+        line = page.locator(".device[data-province]")
+        line.and_(page.locator(".bad")).wait_for()
+        assert "chưa liên lạc được với tỉnh" in line.inner_text()          # never reached since it started
+        page.wait_for_selector(".alert:has-text('Mất kết nối về tỉnh')")
+        screenshot(page, "admin-dashboard-province-down-1366x768")
+        link.restore()
+        wait_until(lambda: sum(r["stream"] == "ticket" for r in stored(province)) == 1, timeout=90)
+        assert centre.post("/tickets", json={"service": service}).status_code == 201   # the page reads again
+        page.wait_for_selector(".device[data-province]:not(.bad):has-text('đã gửi hết số liệu')", timeout=60_000)
+        assert page.locator(".alert:has-text('Mất kết nối về tỉnh')").count() == 0
+        page.close()
+    finally:
+        centre.stop()
+        link.close()

@@ -20,11 +20,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from hangdoi.engine.sql import Tx
-from hangdoi.clock import local_day
+from hangdoi.clock import UTC, local_day
 from hangdoi.services.replication.timeline import (
     ROWS_PER_BATCH,
     batch_after,
@@ -52,7 +52,8 @@ class LinkRefused(Exception):
 @dataclass
 class LinkState:
     """What the centre's admin page and the tests read: how the link to the province is."""
-    acknowledged: int | None = None      # the province's mark, as last heard
+    acknowledged: int | None = None      # the province's mark, as last heard (None: to be asked again)
+    known_acknowledged: int | None = None  # the same, kept through failures (for the dashboard)
     last_success: float | None = None    # time.time() of the last answered push or question
     last_error: str | None = None
     pushes: int = 0
@@ -60,6 +61,8 @@ class LinkState:
     errors: list[str] = field(default_factory=list)
     last_reconciled: float | None = None
     behind_province: bool = False        # the centre's seq fell below the province's mark (a restore)
+    active: bool = False                 # this process holds the installation's push lock
+    failing_since: float | None = None   # time.time() of the first failure since the last success
 
 
 class Pusher:
@@ -81,14 +84,15 @@ class Pusher:
     # -- one step at a time (the loop below, and tests) ------------------------------------------
     def push_once(self) -> int:
         """Send the next batch, if any; returns how many rows went. Raises on a failed link."""
+        if self.centre_id is None:
+            with self.db.read() as session:
+                self.centre_id = Tx(session).value("SELECT min(id) FROM centre")
+            if self.centre_id is None:
+                return 0        # no centre set up yet
         if self.state.acknowledged is None:
             self.state.acknowledged = self._request("GET", "/api/v1/province/link")["acknowledged"]
         with self.db.read() as session:
             tx = Tx(session)
-            if self.centre_id is None:
-                self.centre_id = tx.value("SELECT min(id) FROM centre")
-                if self.centre_id is None:
-                    return 0        # no centre set up yet
             batch = batch_after(tx, self.centre_id, self.state.acknowledged, self.rows_per_batch)
             if batch.through < self.state.acknowledged and not self.state.behind_province:
                 # The centre's log went back (restored from a backup): its new changes reuse marks the
@@ -158,6 +162,16 @@ class Pusher:
         self.state.last_reconciled = time.time()
         return repaired
 
+    def view(self, centre_seq: int) -> dict | None:
+        """How the link is, for the centre's dashboard (None in a process that does not push)."""
+        if not self.state.active:
+            return None
+        since = self.state.failing_since
+        known = self.state.acknowledged if self.state.acknowledged is not None else self.state.known_acknowledged
+        return {"ok": since is None and self.state.last_success is not None,
+                "failing_since": None if since is None else datetime.fromtimestamp(since, UTC),
+                "to_send": None if known is None else max(0, centre_seq - known)}
+
     def own_digest(self, day) -> dict:
         with self.db.read() as session:
             rows = day_rows(Tx(session), self.centre_id, day)
@@ -177,12 +191,13 @@ class Pusher:
         lock = _hold_lock(lock_dir, self._stop) if lock_dir is not None else None
         if lock_dir is not None and lock is None:
             return      # stopped while another process pushed
+        self.state.active = True
         first, most = self.backoff
         backoff = first
         while not self._stop.is_set():
             try:
                 sent = self.push_once()
-                self.state.last_success, self.state.last_error = time.time(), None
+                self.state.last_success, self.state.last_error, self.state.failing_since = time.time(), None, None
                 backoff = first
                 if not sent:
                     if time.monotonic() - self._last_reconcile >= self.reconcile_seconds or self._reconcile_days:
@@ -190,7 +205,10 @@ class Pusher:
                         self._last_reconcile, self._reconcile_days = time.monotonic(), 0
                     self._stop.wait(self.idle_seconds)
             except Exception as exc:  # noqa: BLE001 — a link that fails is tried again, whatever failed
+                if self.state.acknowledged is not None:
+                    self.state.known_acknowledged = self.state.acknowledged
                 self.state.last_error = str(exc)[:300]
+                self.state.failing_since = self.state.failing_since or time.time()
                 self.state.errors = [*self.state.errors[-9:], self.state.last_error]
                 # Ask the province again: the answer to the last push may never have come.
                 self.state.acknowledged = None

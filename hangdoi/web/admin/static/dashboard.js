@@ -38,7 +38,7 @@ function render() {
   $("centre-name").textContent = data.centre.name;
   renderCounters(data.counters);
   renderServices(data.services, data.sla_minutes);
-  renderDevices(data.devices, data.displays || [], hardwareNow(data));
+  renderDevices(data.devices, data.displays || [], hardwareNow(data), data.province_link);
   renderAlerts(data);
   renderBookings(data.bookings);
   tick();
@@ -133,7 +133,7 @@ function hardwareNow(data) {
   return [...all.values()];
 }
 
-function renderDevices(devices, displays, hardware) {
+function renderDevices(devices, displays, hardware, link) {
   const online = (d) => el("span", `presence ${d.online ? "up" : "down"}`, t(d.online ? "admin_online" : "admin_offline_device"));
   const kiosks = devices.map((d) => {
     const item = el("li", `device ${printerBad(d) || !d.online ? "bad" : ""}`);
@@ -163,7 +163,20 @@ function renderDevices(devices, displays, hardware) {
                                          : `${h.detail || ""} · ${t("admin_since", { time: (h.at || "").slice(11, 16) })}`));
     return item;
   });
-  $("devices").replaceChildren(...kiosks, ...screens, ...lines);
+  $("devices").replaceChildren(...kiosks, ...screens, ...lines, ...(link ? [provinceLine(link)] : []));
+}
+
+// A centre linked to its province (README "A centre linked to its province"): whether its figures
+// get there, and how many changes still wait to go.
+function provinceLine(link) {
+  const item = el("li", `device ${link.ok ? "" : "bad"}`);
+  item.dataset.province = "";
+  const waiting = link.to_send == null ? t("admin_province_never")
+    : link.to_send ? t("admin_province_behind", { n: link.to_send }) : t("admin_province_sent_all");
+  item.append(el("span", `presence ${link.ok ? "up" : "down"}`, t(link.ok ? "admin_online" : "admin_offline_device")),
+              el("span", "name", t("admin_province_link")),
+              el("span", "state", link.failing_since ? `${t("admin_since", { time: link.failing_since })} · ${waiting}` : waiting));
+  return item;
 }
 
 const printerBad = (d) => d.printer_state && !["ready", "unknown", "paper_low", "sent"].includes(d.printer_state);
@@ -183,6 +196,10 @@ function renderAlerts(data) {
   }
   for (const h of hardwareNow(data)) {
     if (!h.ok) alerts.push(t("admin_device_alert", { device: `${t(`admin_hardware_${h.device}`)} ${h.port}`, state: stateWord(h.state) }));
+  }
+  const link = data.province_link;
+  if (link && !link.ok && link.failing_since) {
+    alerts.push(t("admin_province_down", { since: t("admin_since", { time: link.failing_since }) }));
   }
   $("alerts").replaceChildren(...(alerts.length ? alerts.map((a) => el("div", "alert", a))
                                                   : [el("div", "calm", t("admin_no_alerts"))]));
