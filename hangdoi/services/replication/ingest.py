@@ -116,13 +116,14 @@ def store(db, link_id: int, batch: dict) -> dict:
         if batch["after"] > acknowledged:
             raise PushGap(acknowledged)
         fresh = [r for r in batch["rows"] if r["seq"] > acknowledged]
-        latest = None
+        latest, inserted = None, 0
         for r in fresh:
             stored = tx.value("INSERT INTO replica_row (link_id, stream, remote_id, seq, local_day, body) "
                               "VALUES (:link, :stream, :id, :seq, :day, :body) ON CONFLICT DO NOTHING RETURNING id",
                               link=link_id, stream=r["stream"], id=r["id"], seq=r["seq"], day=tx.day(r["_day"]),
                               body=r["_body"])
             if stored is not None:
+                inserted += 1
                 _apply(tx, link_id, r)
                 at = _read_instant(r.get("at") or r.get("issued_at"))
                 latest = at if latest is None or at > latest else latest
@@ -133,7 +134,7 @@ def store(db, link_id: int, batch: dict) -> dict:
         if latest is not None:
             tx.execute("UPDATE centre_link SET last_event_at = :at WHERE id = :id "
                        "AND (last_event_at IS NULL OR last_event_at < :at)", at=tx.instant(latest), id=link_id)
-    return {"acknowledged": acknowledged, "stored": len(fresh)}
+    return {"acknowledged": acknowledged, "stored": inserted}
 
 
 def _apply(tx: Tx, link_id: int, row: dict) -> None:
