@@ -8,8 +8,6 @@ for CSV injection); the catalogue import takes the apostrophe off again (`restor
 """
 from __future__ import annotations
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -17,6 +15,10 @@ def inert(value):
     """A text a spreadsheet shows as text, never evaluates; other values as they are."""
     if not isinstance(value, str):
         return value
+    # openpyxl is imported where a spreadsheet is made, not at start: it is ~15 MB in every worker
+    # of a centre's modest machine, which makes a spreadsheet a few times a month.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook, load_workbook
-
 from hangdoi.engine.errors import DomainError, Invalid
 from hangdoi.messages import text
 from hangdoi.services.administration.change import Change
@@ -41,6 +39,8 @@ def to_csv(rows: list[list]) -> bytes:
 
 
 def to_xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook  # here, not at start: see hangdoi/spreadsheet.py
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Thủ tục"
@@ -55,6 +55,8 @@ def read_file(data: bytes, kind: str) -> list[list[str]]:
     """Rows of text cells, header included."""
     try:
         if kind == "xlsx":
+            from openpyxl import load_workbook  # here, not at start: see hangdoi/spreadsheet.py
+
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
             return [["" if c is None else restored(str(c).strip()) for c in row]
                     for row in sheet.iter_rows(values_only=True)]

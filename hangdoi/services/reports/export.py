@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-
 from hangdoi.messages import text
 from hangdoi.spreadsheet import cells
 
@@ -96,6 +93,10 @@ def to_csv(report: dict) -> bytes:
 
 
 def to_xlsx(report: dict) -> bytes:
+    # Imported here, not at start: see hangdoi/spreadsheet.py.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Báo cáo"
