@@ -272,7 +272,8 @@ async def generate_load(url, tokens, services, seconds, kiosks, issue_rate, call
 
 
 def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: int,
-        listening_counters: int, issue_rate: float | None) -> dict:
+        listening_counters: int, issue_rate: float | None, extra_env: dict | None = None) -> dict:
+    """`extra_env`: more settings for the centre's server (bench/province.py links it to a province)."""
     data_dir = Path(tempfile.mkdtemp(prefix="hangdoi-bench-"))
     url = f"sqlite:///{data_dir / 'hangdoi.sqlite3'}"
     upgrade(url)
@@ -282,7 +283,7 @@ def run(seconds: float, kiosks: int, call_rate: float, counters: int, displays: 
     # Every device runs on this one machine: one address holds all the sockets.
     server = LiveServer(data_dir, extra_env={"HANGDOI_KIOSK_RATE_LIMIT_PER_MINUTE": "0",
                                              "HANGDOI_LOGIN_RATE_LIMIT_PER_MINUTE": "0",
-                                             "HANGDOI_MAX_SOCKETS_PER_ADDRESS": "0"}).start()
+                                             "HANGDOI_MAX_SOCKETS_PER_ADDRESS": "0", **(extra_env or {})}).start()
     # gunicorn's master and its worker: the worker answers, the master only watches it.
     worker = psutil.Process(server.worker_pids()[0])
     processes = [psutil.Process(server.process.pid), worker]

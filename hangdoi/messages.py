@@ -44,6 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "push_gap": ("Tỉnh chưa có các thay đổi trước đợt gửi này: gửi lại từ sau thay đổi {acknowledged}",
                  "The province lacks the changes before this push: send again from after change {acknowledged}"),
     "invalid_batch": ("Đợt dữ liệu gửi lên chưa đúng: {reason}", "The pushed batch is not right: {reason}"),
+    "invalid_reference": ("Danh mục tên gửi lên chưa đúng: {reason}", "The reference names sent are not right: {reason}"),
     "batch_out_of_order": ("Đợt dữ liệu gửi lên sai thứ tự ở dòng {row}", "The pushed batch is out of order at row {row}"),
     "event_for_another_centre": ("Dữ liệu của trung tâm khác ({centre}) không được gửi bằng khoá này",
                                  "Rows of another centre ({centre}) cannot be pushed with this key"),

@@ -489,6 +489,9 @@ class CentreLink(Base):
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The latest instant among the rows it pushed: how fresh the province's picture of it is.
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the centre's figures are named by (hangdoi/services/replication/reference.py), as last sent.
+    reference: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reference_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ReplicaRow(Base):

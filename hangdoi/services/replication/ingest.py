@@ -137,6 +137,28 @@ def store(db, link_id: int, batch: dict) -> dict:
     return {"acknowledged": acknowledged, "stored": inserted}
 
 
+def store_reference(db, link_id: int, document: dict) -> dict:
+    """Keep what the centre's figures are named by (checked by reference.check), replacing the last."""
+    with db.write() as session:
+        tx = Tx(session)
+        link = tx.row("SELECT remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL FOR UPDATE",
+                      id=link_id)
+        if link is None:
+            raise NotFound("invalid_centre_key")
+        if link["remote_centre"] is not None and link["remote_centre"] != document["centre"]["id"]:
+            raise Invalid("event_for_another_centre", centre=document["centre"]["id"])
+        tx.execute("UPDATE centre_link SET reference = :doc, reference_at = :now WHERE id = :id",
+                   doc=canonical(document), now=tx.instant(db.clock.now()), id=link_id)
+    return {"stored": True}
+
+
+def reference_fingerprint(db, link_id: int) -> str | None:
+    """The SHA-256 of the reference document stored for the link (None: none yet)."""
+    with db.read() as session:
+        stored = Tx(session).value("SELECT reference FROM centre_link WHERE id = :id", id=link_id)
+    return None if stored is None else hashlib.sha256(stored.encode()).hexdigest()
+
+
 def _apply(tx: Tx, link_id: int, row: dict) -> None:
     """Keep the centre's ticket as the row leaves it (replica_ticket), for the overview."""
     if row["stream"] == "ticket":
@@ -208,8 +230,8 @@ def _check_row(i: int, row, centre: int, after: int, through: int) -> None:
     missing = [name for name in REQUIRED[stream] if row.get(name) is None]
     if missing:
         raise Invalid("invalid_batch", reason=f"row {i}: {missing[0]} is missing")
-    for name in ("at", "issued_at"):
-        if name in row and not _is_instant(row[name]):
+    for name in ("at", "issued_at", "due_at"):
+        if row.get(name) is not None and not _is_instant(row[name]):
             raise Invalid("invalid_batch", reason=f"row {i}: {name}: an ISO instant")
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hangdoi.engine.sql import Tx
 from hangdoi.clock import UTC, local_day
+from hangdoi.services.replication.reference import fingerprint, reference
 from hangdoi.services.replication.timeline import (
     ROWS_PER_BATCH,
     batch_after,
@@ -41,6 +42,7 @@ IDLE_SECONDS = 1.0          # how often a centre that is up to date looks for ne
 HEARTBEAT_SECONDS = 60.0    # a centre with nothing new still tells the province it is there
 RECONCILE_SECONDS = 600.0   # how often, once up to date, the last days' digests are compared
 RECONCILE_DAYS = 2          # today and yesterday; after a restore from a backup, a week
+REFERENCE_SECONDS = 60.0    # how often the centre's names (fields, procedures, …) are compared
 MAX_BACKOFF_SECONDS = 60.0
 TIMEOUT_SECONDS = 30.0
 
@@ -77,6 +79,8 @@ class Pusher:
         self.reconcile_seconds = reconcile_seconds
         self._last_reconcile = time.monotonic()     # the first comparison comes a while after start
         self._reconcile_days = 0
+        self._reference_sent: str | None = None      # the fingerprint the province holds, as last heard
+        self._last_reference = float("-inf")
         self.state = LinkState()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -120,9 +124,27 @@ class Pusher:
         return len(batch.rows)
 
     def catch_up(self) -> None:
-        """Push until the province has every change made so far."""
+        """Push until the province has every change made so far, and the names they use."""
         while self.push_once():
             pass
+        self.send_reference()
+
+    def send_reference(self) -> bool:
+        """Send what the centre's figures are named by, if the province holds something else;
+        returns whether it went."""
+        if self.centre_id is None:
+            return False
+        with self.db.read() as session:
+            document = reference(Tx(session), self.centre_id)
+        mine = fingerprint(document)
+        if self._reference_sent is None:
+            self._reference_sent = self._request("GET", "/api/v1/province/reference")["fingerprint"]
+        self._last_reference = time.monotonic()
+        if mine == self._reference_sent:
+            return False
+        self._request("PUT", "/api/v1/province/reference", document)
+        self._reference_sent = mine
+        return True
 
     def day_matches(self, day) -> bool:
         """Whether the province's digest of a local day equals the centre's own."""
@@ -200,6 +222,8 @@ class Pusher:
                 self.state.last_success, self.state.last_error, self.state.failing_since = time.time(), None, None
                 backoff = first
                 if not sent:
+                    if time.monotonic() - self._last_reference >= REFERENCE_SECONDS:
+                        self.send_reference()
                     if time.monotonic() - self._last_reconcile >= self.reconcile_seconds or self._reconcile_days:
                         self.reconcile_recent(max(RECONCILE_DAYS, self._reconcile_days))
                         self._last_reconcile, self._reconcile_days = time.monotonic(), 0
@@ -212,6 +236,7 @@ class Pusher:
                 self.state.errors = [*self.state.errors[-9:], self.state.last_error]
                 # Ask the province again: the answer to the last push may never have come.
                 self.state.acknowledged = None
+                self._reference_sent = None
                 log.warning("push to the province failed (again in %.0f s): %s", backoff, exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, most)

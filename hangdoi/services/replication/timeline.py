@@ -25,7 +25,7 @@ STREAMS = ("ticket", "ticket_event", "counter_event")
 ROWS_PER_BATCH = 2000
 
 TICKET_COLUMNS = ("t.id, t.public_id, t.service_id, t.local_day, t.number, t.display_number, t.priority_id, "
-                  "t.issued_at, t.kiosk, t.origin")
+                  "t.issued_at, t.kiosk, t.origin, t.due_at")
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,9 @@ def ticket_row(tx: Tx, centre_id: int, t: dict, seq: int) -> dict:
     return {"stream": "ticket", "id": t["id"], "seq": seq, "centre": centre_id,
             "day": tx.read_day(t["local_day"]).isoformat(), "public_id": t["public_id"], "service": t["service_id"],
             "number": t["number"], "display_number": t["display_number"], "priority": t["priority_id"],
-            "issued_at": _instant(tx, t["issued_at"]), "kiosk": t["kiosk"], "origin": t["origin"]}
+            "issued_at": _instant(tx, t["issued_at"]), "kiosk": t["kiosk"], "origin": t["origin"],
+            # An appointment's slot start: the province's punctuality figures need it.
+            "due_at": None if t["due_at"] is None else _instant(tx, t["due_at"])}
 
 
 def counter_event_row(tx: Tx, centre_id: int, e: dict, tz: str) -> dict:

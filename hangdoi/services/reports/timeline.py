@@ -85,6 +85,16 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
         return []
     events = _fetch(tx, EVENTS_SQL.format(epoch=EPOCH[dialect], level=LEVEL[dialect]),
                     low=min(found), high=max(found), centre=centre_id)
+    fold(found, events)
+    return list(found.values())
+
+
+def fold(found: dict[int, Visit], events) -> None:
+    """Fold events into the visits they belong to. `events`: (ticket id, kind, at in ms, status,
+    service, counter, officer, rating level, data) tuples, each ticket's in the order they happened
+    and the tickets one after the other; events of tickets not in `found` are passed over. A
+    province folds its centres' pushed rows here too (hangdoi/services/reports/province.py): one
+    definition of every figure, at the centre and at the province."""
     v: Visit | None = None
     wait_from = serve_from = called_at = None
     for ticket_id, kind, at, status, service_id, counter_id, officer_id, level, data in events:
@@ -128,7 +138,6 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
             if serve_from is not None:
                 v.service_ms += at - serve_from
             wait_from, serve_from, called_at = at, None, None
-    return list(found.values())
 
 
 def _fetch(tx: Tx, sql: str, **params):

@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import jsonify, request
 
-from hangdoi.services.replication import ingest, overview
+from hangdoi.services.replication import ingest, overview, reference
 from hangdoi.web.api.blueprint import api, centre_link, json_payload
 from hangdoi.web.api.errors import ApiError, error_body
 from hangdoi.web.context import hangdoi
@@ -36,6 +36,22 @@ def province_push():
     except ingest.PushGap as gap:
         # The centre reads `acknowledged` and sends again from there.
         return jsonify({**error_body(gap.code, **gap.params), "acknowledged": gap.acknowledged}), 409
+
+
+@api.get("/province/reference")
+@allow(CENTRE)
+def province_reference_fingerprint():
+    """The SHA-256 of the names the centre last sent (null: none): it sends them again when its own differ."""
+    return jsonify({"fingerprint": ingest.reference_fingerprint(hangdoi().db, centre_link().id)})
+
+
+@api.put("/province/reference")
+@allow(CENTRE)
+def province_reference():
+    """What the centre's figures are named by: its fields, procedures, counters, officers, wait target."""
+    link = centre_link()
+    request.max_content_length = PUSH_MAX_BYTES
+    return jsonify(ingest.store_reference(hangdoi().db, link.id, reference.check(json_payload())))
 
 
 @api.get("/province/digest")

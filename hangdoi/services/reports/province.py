@@ -1,0 +1,174 @@
+"""Reports across a province's centres, from the timelines they pushed (hangdoi/services/replication).
+
+The rows a centre pushed are folded into visits by the very code that makes the centre's own
+reports (hangdoi/services/reports/timeline.py: fold), and summed by the same `summarise`: a
+province figure is the centre figures' sum by construction, not a second definition that could
+drift. Each ticket's wait is held to its own centre's target.
+
+Across centres a procedure or a field is known by its code (the national procedure code the
+centres' catalogues share), named as the first centre in the list names it. Ids are the centres'
+own, so a row is always read with its link.
+
+Times are whole milliseconds, cut (not rounded) as SQLite reads a centre's instants: a centre's
+report and the province's agree to the millisecond.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hangdoi.engine import state
+from hangdoi.engine.errors import Invalid
+from hangdoi.engine.ratings import REASONS
+from hangdoi.engine.sql import Tx
+from hangdoi.services.reports.figures import MAX_DAYS, summarise
+from hangdoi.services.reports.timeline import Visit, fold
+
+GROUPINGS = ("centre", "area", "domain", "service", "day", "week", "month")
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# The events a visit's figures are made of: the issue time comes with the ticket, and a recall
+# changes no figure (as at the centre: hangdoi/services/reports/timeline.py, EVENTS_SQL).
+SKIPPED = ("issued", "recalled")
+
+
+@dataclass(frozen=True)
+class CentreNames:
+    """One linked centre and what its ids stand for (the reference it sent; empty until it has)."""
+    link: int
+    name: str
+    area: str
+    timezone: str
+    sla_minutes: int
+    domains: dict       # id → {code, name, position}
+    services: dict      # id → {code, name, domain, position}
+
+    @classmethod
+    def of(cls, row: dict) -> "CentreNames":
+        doc = json.loads(row["reference"]) if row["reference"] else {}
+        centre = doc.get("centre", {})
+        return cls(row["id"], row["name"], row["area"], centre.get("timezone", DEFAULT_TIMEZONE),
+                   int(centre.get("sla_minutes", state.SLA_MINUTES)),
+                   {d["id"]: d for d in doc.get("domains", [])}, {s["id"]: s for s in doc.get("services", [])})
+
+
+def province_report(db, first: date, last: date, by: str = "centre", area: str | None = None) -> dict:
+    """Figures for the local days first..last over every centre linked (or one area's), grouped
+    `by` one of GROUPINGS."""
+    if by not in GROUPINGS:
+        raise Invalid("report_bad_grouping", choices=", ".join(GROUPINGS))
+    if last < first:
+        raise Invalid("report_dates_reversed")
+    if (last - first).days >= MAX_DAYS:
+        raise Invalid("report_range_too_long", days=MAX_DAYS)
+    with db.read() as session:
+        tx = Tx(session)
+        centres = [CentreNames.of(r) for r in tx.rows(
+            "SELECT id, name, area, reference FROM centre_link ORDER BY area, name, id")
+            if area is None or r["area"] == area]
+        found = {c.link: centre_visits(tx, c, first, last) for c in centres}
+    pairs = [(c, v) for c in centres for v in found[c.link]]
+    targets = Counter(c.sla_minutes for c in centres)
+    sla = targets.most_common(1)[0][0] if targets else state.SLA_MINUTES
+    rows = _rows(by, pairs, centres, first, last)
+    return {"province": True, "area": area, "from": first.isoformat(), "to": last.isoformat(), "by": by,
+            "sla_minutes": sla, "centres": len(centres),
+            "totals": {**_summary(pairs), "bookings": None}, "rows": rows, "reasons": REASONS}
+
+
+def centre_visits(tx: Tx, centre: CentreNames, first: date, last: date) -> list[Visit]:
+    """One centre's visits of the days, from the rows it pushed, folded as the centre folds its own."""
+    tz = ZoneInfo(centre.timezone)
+    found: dict[int, Visit] = {}
+    events = []
+    for r in tx.rows("SELECT stream, body FROM replica_row WHERE link_id = :link AND local_day >= :first "
+                     "AND local_day <= :last AND stream <> 'counter_event'",
+                     link=centre.link, first=tx.day(first), last=tx.day(last)):
+        row = json.loads(r["body"])
+        if r["stream"] == "ticket":
+            issued = _ms(row["issued_at"])
+            local = datetime.fromtimestamp(issued / 1000, tz)
+            found[row["id"]] = Visit(row["id"], date.fromisoformat(row["day"]), local.hour, row.get("priority"),
+                                     row["service"], issued_at=issued, origin=row.get("origin"),
+                                     due_at=_ms(row["due_at"]) if row.get("due_at") else None)
+        elif row["kind"] not in SKIPPED:
+            data = row.get("data") if isinstance(row.get("data"), dict) else {}
+            level = data.get("level") if row["kind"] == "rated" else None
+            # As the centre reads them: a rating's reasons only with an unhappy one, a message's outcome.
+            data = data if (level == 1 or row["kind"] == "notified") else None
+            events.append((row["ticket"], row["id"], row["kind"], _ms(row["at"]), row["status"], row["service"],
+                           row.get("counter"), row.get("officer"), level, data))
+    events.sort(key=lambda e: (e[0], e[1]))
+    fold(found, ((e[0], *e[2:]) for e in events))
+    return list(found.values())
+
+
+def _ms(instant: str) -> int:
+    at = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return int(at.timestamp()) * 1000 + at.microsecond // 1000
+
+
+def _summary(pairs: list[tuple[CentreNames, Visit]]) -> dict:
+    figures = summarise([v for _, v in pairs], state.SLA_MINUTES)
+    waits = [(v.wait_ms, c.sla_minutes) for c, v in pairs if v.called]
+    figures["within_target"] = (round(sum(1 for ms, sla in waits if ms <= sla * 60_000) / len(waits), 4)
+                                if waits else None)
+    return figures
+
+
+def _rows(by: str, pairs, centres: list[CentreNames], first: date, last: date) -> list[dict]:
+    """A row per group; every centre (or area, or period of the range) has one, even with no ticket."""
+    groups: dict = {}
+    labels: dict = {}
+    if by in ("centre", "area"):
+        for c in centres:
+            key, label = _key(by, c, None)
+            groups.setdefault(key, []), labels.setdefault(key, label)
+    elif by in ("day", "week", "month"):
+        day = first
+        while day <= last:
+            key = _period(by, day)
+            groups.setdefault(key, []), labels.setdefault(key, _period_label(by, key))
+            day += timedelta(days=1)
+    for c, v in pairs:
+        key, label = _key(by, c, v)
+        groups.setdefault(key, []).append((c, v))
+        labels.setdefault(key, label)
+    # Centres in the list's order (by area, then name), periods in time, codes in order, "—" last.
+    keys = list(groups) if by in ("centre", "day", "week", "month") else sorted(
+        groups, key=lambda k: (k is None, str(k)))
+    return [{"key": k.isoformat() if isinstance(k, date) else k, "label": labels[k], **_summary(groups[k])}
+            for k in keys]
+
+
+def _key(by: str, c: CentreNames, v: Visit | None) -> tuple:
+    if by == "centre":
+        return c.link, c.name
+    if by == "area":
+        return c.area, c.area or "—"
+    if by in ("day", "week", "month"):
+        key = _period(by, v.local_day)
+        return key, _period_label(by, key)
+    service = c.services.get(v.service_id)
+    if by == "service":
+        return (None, "—") if service is None else (service["code"], f"{service['code']} — {service['name']}")
+    domain = c.domains.get(service["domain"]) if service else None
+    return (None, "—") if domain is None else (domain["code"], domain["name"])
+
+
+def _period(by: str, day: date) -> date:
+    if by == "week":
+        return day - timedelta(days=day.weekday())
+    if by == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _period_label(by: str, key: date) -> str:
+    if by == "week":
+        return f"{key.strftime('%d/%m')}–{(key + timedelta(days=6)).strftime('%d/%m/%Y')}"
+    if by == "month":
+        return key.strftime("%m/%Y")
+    return key.strftime("%d/%m/%Y")
