@@ -445,6 +445,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report_by_counter": ("Quầy", "Counter"),
     "report_by_officer": ("Cán bộ", "Officer"),
     "report_by_priority": ("Đối tượng ưu tiên", "Priority group"),
+    "report_by_centre": ("Trung tâm", "Centre"),
+    "report_by_area": ("Khu vực", "Area"),
+    "province_report_scope": ("Các trung tâm liên kết", "The linked centres"),
     "nav_dashboard": ("Giám sát", "Live"),
     "nav_reports": ("Báo cáo", "Reports"),
     "nav_settings": ("Cấu hình", "Settings"),
@@ -466,6 +469,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # The province's linked centres (hangdoi/services/replication/overview.py)
     "linked_title": ("Trung tâm cấp xã liên kết", "Linked commune centres"),
     "nav_linked": ("Liên kết xã, phường", "Linked centres"),
+    "nav_province_reports": ("Báo cáo toàn tỉnh", "Province reports"),
+    "province_reports_title": ("Báo cáo các trung tâm liên kết", "Reports across the linked centres"),
+    "province_reports_766": ("Chỉ số 766", "Decision 766 figures"),
+    "province_reports_scope": ("{n} trung tâm, từ {first} đến {last}, theo số liệu các trung tâm đã gửi về tỉnh.",
+                               "{n} centres, {first} to {last}, from the figures the centres have sent."),
+    "province_reports_chart_centres": ("Đã phục vụ theo trung tâm", "Served per centre"),
+    "province_reports_definitions": ("Mỗi lượt chờ so với mục tiêu của chính trung tâm đó; thủ tục và lĩnh vực "
+                                     "được gộp theo mã giữa các trung tâm.",
+                                     "Each wait is held to its own centre's target; procedures and fields are "
+                                     "grouped by code across centres."),
     "linked_count": ("{n} trung tâm", "{n} centres"),
     "linked_attention": ("{n} trung tâm cần chú ý", "{n} centres need attention"),
     "linked_all_well": ("Mọi trung tâm đều bình thường", "Every centre is well"),

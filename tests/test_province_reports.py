@@ -133,3 +133,128 @@ def test_bad_report_questions_are_refused(province_db, clock):
         province_report(province_db, day, day.replace(year=day.year - 1), "centre")
     with pytest.raises(Invalid):
         province_report(province_db, day.replace(year=day.year - 3), day, "centre")
+
+
+# -- through the API and the page, as a province admin -------------------------------------------
+@pytest.fixture
+def province_client(province_db, two_centres, tmp_path):
+    from hangdoi.app import create_app
+    from hangdoi.config import load_settings
+    build_centre(province_db, NEIGHBOUR_CENTRE)             # holds the province admin's account
+    app = create_app(load_settings(env={}, data_dir=tmp_path / "province-app"), db=province_db)
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"username": "tinh", "password": PASSWORD}).json["token"]
+    client.token_headers = {"Authorization": f"Bearer {token}"}
+    return client
+
+
+def test_a_province_admin_reads_and_exports_the_reports(province_client, clock):
+    client, headers = province_client, province_client.token_headers
+    day = clock.now().date().isoformat()
+    answer = client.get(f"/api/v1/province/reports?from={day}&to={day}&by=service", headers=headers)
+    assert answer.status_code == 200
+    assert {row["key"]: row["issued"] for row in answer.json["rows"]} == {"HT01": 9, "CT01": 5}
+    # CSV: the report's table, with the procedure codes and the totals.
+    exported = client.get(f"/api/v1/province/reports/export.csv?from={day}&to={day}&by=centre", headers=headers)
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    assert f"bao-cao-tinh-centre-{day}-{day}.csv" in exported.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert table[0][:2] == ["Trung tâm", "Số đã cấp"]
+    assert [row[:2] for row in table[1:]] == [["Xã Phú Thịnh", "10"], ["Phường Hà Đông", "4"], ["Tổng cộng", "14"]]
+    xlsx = client.get(f"/api/v1/province/reports/export.xlsx?from={day}&to={day}&by=area", headers=headers)
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet["A1"].value.startswith("Các trung tâm liên kết")
+    assert [sheet.cell(row=r, column=1).value for r in (3, 4, 5)] == ["Huyện Ba Vì (cũ)", "Quận Hà Đông (cũ)", "Tổng cộng"]
+    # The Decision 766 table: per centre, ratings and waits within the centre's target.
+    index = client.get(f"/api/v1/province/reports/index-766.csv?from={day}&to={day}", headers=headers)
+    rows = list(csv.reader(io.StringIO(index.data.decode("utf-8-sig"))))
+    header = rows[3]
+    assert header[:4] == ["Trung tâm", "Khu vực", "Mục tiêu chờ (phút)", "Lượt đánh giá"]
+    phu_thinh = dict(zip(header, rows[4]))
+    assert (phu_thinh["Trung tâm"], phu_thinh["Lượt đánh giá"], phu_thinh["Rất hài lòng"]) == ("Xã Phú Thịnh", "1", "1")
+    assert (phu_thinh["Lượt được gọi"], phu_thinh["Tỷ lệ hài lòng trở lên (%)"]) == ("3", "100.0")
+    ha_dong = dict(zip(header, rows[5]))
+    assert (ha_dong["Không hài lòng"], ha_dong["Tỷ lệ hài lòng trở lên (%)"]) == ("1", "0.0")
+    assert rows[6][0] == "Tổng cộng" and dict(zip(header, rows[6]))["Lượt đánh giá"] == "2"
+    assert index.headers["Content-Disposition"].endswith(f'chi-so-766-tinh-centre-{day}-{day}.csv"')
+    assert client.get(f"/api/v1/province/reports/index-766.xlsx?from={day}&to={day}", headers=headers).status_code == 200
+
+
+def test_what_report_questions_a_province_refuses(province_client, clock):
+    client, headers = province_client, province_client.token_headers
+    day = clock.now().date().isoformat()
+    base = "/api/v1/province/reports"
+    assert client.get(base).status_code == 401                                     # nobody signed in
+    for query, code in ((f"?from={day}&by=officer", 422), (f"?from=31/02/2026", 422), ("?from=x" * 300, 422),
+                        (f"?from={day}&to=2020-01-01", 422), (f"?from={day}&colour=red", 422),
+                        (f"?from=2020-01-01&to={day}", 422)):
+        assert client.get(base + query, headers=headers).status_code == code, query
+    assert client.get(f"{base}/export.pdf", headers=headers).status_code == 404
+    assert client.get(f"{base}/index-766.csv?by=service", headers=headers).status_code == 422
+    # A centre's manager is no province admin.
+    manager = client.post("/api/v1/auth/login", json={"username": "lan", "password": PASSWORD}).json["token"]
+    assert client.get(base, headers={"Authorization": f"Bearer {manager}"}).status_code == 403
+
+
+def test_the_province_admin_reads_the_report_across_centres_on_the_page(browser, tmp_path, sqlite_template):
+    """At 1366×768 and 1920×1080: five centres' morning, by centre, then by procedure for one area."""
+    from datetime import timedelta
+
+    from hangdoi.clock import FixedClock, SystemClock
+    from hangdoi.database import Database
+    from hangdoi.fixtures.testing import LiveServer
+    from hangdoi.schema import upgrade
+
+    from .centres import SMALL_CENTRE, always_open
+    from .conftest import fresh_sqlite_url, screenshot
+    folder = tmp_path / "province-site"
+    folder.mkdir()
+    url = fresh_sqlite_url(sqlite_template, folder)
+    upgrade(url)
+    province = Database(url, clock=SystemClock())
+    build_centre(province, always_open(NEIGHBOUR_CENTRE))                 # "tinh", the province admin
+    clock = FixedClock(SystemClock().now() - timedelta(minutes=50))
+    names = [("Xã Phú Thịnh", "Huyện Ba Vì (cũ)", 14), ("Xã Tản Lĩnh", "Huyện Ba Vì (cũ)", 6),
+             ("Phường Hà Đông", "Quận Hà Đông (cũ)", 22), ("Xã Minh Quang", "Huyện Ba Vì (cũ)", 9),
+             ("Phường Kiến Hưng", "Quận Hà Đông (cũ)", 17)]
+    for n, (name, area, tickets) in enumerate(names):
+        (tmp_path / f"c{n}").mkdir()
+        centre_db = Database(fresh_sqlite_url(sqlite_template, tmp_path / f"c{n}"), clock=clock)
+        ids = build_centre(centre_db, always_open(SMALL_CENTRE))
+        a_morning(centre_db, ids, clock, tickets=tickets)
+        link_id, _ = ingest.add_centre(province, name, area)
+        push_all(centre_db, ids.centre, province, link_id)
+        send_reference(centre_db, ids.centre, province, link_id)
+        centre_db.dispose()
+    day = clock.now().date()
+    province.dispose()
+    server = LiveServer(folder, database_url=url).start()
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(server.url + "/counter")
+        page.fill("input[name=username]", "tinh")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{server.url}/admin/province-reports?from={day.strftime('%d/%m/%Y')}")
+        assert page.locator("[data-kpi=issued]").inner_text() == "68"
+        rows = page.locator("table.figures tbody tr")
+        assert rows.count() == 5
+        assert rows.nth(0).locator("th").inner_text() == "Xã Minh Quang"        # by area, then name
+        assert "5 trung tâm" in page.locator("#scope").inner_text()
+        assert page.locator("a[href*='index-766.xlsx']").count() == 1
+        page.wait_for_load_state("networkidle")
+        screenshot(page, "admin-province-reports-1366x768")
+        page.select_option("select[name=by]", "service")
+        page.select_option("select[name=area]", "Quận Hà Đông (cũ)")
+        page.click(".filters button[type=submit]")
+        page.wait_for_url("**/admin/province-reports?*by=service*")
+        assert page.locator("[data-kpi=issued]").inner_text() == "39"
+        assert [page.locator("table.figures tbody tr th").nth(i).inner_text() for i in range(2)] == [
+            "CT01 — Chứng thực bản sao", "HT01 — Đăng ký khai sinh"]
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(f"{server.url}/admin/province-reports?from={day.isoformat()}")
+        page.wait_for_load_state("networkidle")
+        screenshot(page, "admin-province-reports-1920x1080")
+        page.close()
+    finally:
+        server.stop()

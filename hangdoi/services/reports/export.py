@@ -10,7 +10,7 @@ from hangdoi.spreadsheet import cells
 
 GROUP_HEADERS = {"day": "Ngày", "week": "Tuần", "month": "Tháng", "hour": "Giờ lấy số",
                  "domain": "Lĩnh vực", "service": "Thủ tục", "counter": "Quầy", "officer": "Cán bộ",
-                 "priority": "Đối tượng ưu tiên"}
+                 "priority": "Đối tượng ưu tiên", "centre": "Trung tâm", "area": "Khu vực"}
 COLUMNS = [
     ("Số đã cấp", lambda f: f["issued"]),
     ("Đã phục vụ", lambda f: f["served"]),
@@ -80,16 +80,13 @@ def table(report: dict) -> list[list]:
     return [header, *body, total, [], *([name, value(booked)] for name, value in BOOKING_LINES)]
 
 
-def filename(report: dict, extension: str) -> str:
-    return f"bao-cao-{report['by']}-{report['from']}-{report['to']}.{extension}"
+def filename(report: dict, extension: str, what: str = "bao-cao") -> str:
+    scope = "tinh-" if report.get("province") else ""
+    return f"{what}-{scope}{report['by']}-{report['from']}-{report['to']}.{extension}"
 
 
 def to_csv(report: dict) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in table(report):
-        writer.writerow(cells(row))
-    return out.getvalue().encode("utf-8-sig")
+    return rows_to_csv(table(report))
 
 
 def to_xlsx(report: dict) -> bytes:
@@ -121,3 +118,28 @@ def vn_date(iso_day: str) -> str:
     """2026-11-23 → 23/11/2026."""
     year, month, day = iso_day.split("-")
     return f"{day}/{month}/{year}"
+
+
+def rows_to_csv(rows: list[list]) -> bytes:
+    """Any table (the Decision 766 one) as CSV, UTF-8 with a BOM, cells made inert."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow(cells(row))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def rows_to_xlsx(rows: list[list], title: str) -> bytes:
+    from openpyxl import Workbook  # here, not at start: see hangdoi/spreadsheet.py
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    for row in rows:
+        sheet.append(cells(row))
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.column_dimensions["A"].width = 42
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -24,6 +24,8 @@ from hangdoi.engine import state
 from hangdoi.engine.errors import Invalid
 from hangdoi.engine.ratings import REASONS
 from hangdoi.engine.sql import Tx
+from hangdoi.messages import text
+from hangdoi.services.reports.export import vn_date
 from hangdoi.services.reports.figures import MAX_DAYS, summarise
 from hangdoi.services.reports.timeline import Visit, fold
 
@@ -73,7 +75,15 @@ def province_report(db, first: date, last: date, by: str = "centre", area: str |
     targets = Counter(c.sla_minutes for c in centres)
     sla = targets.most_common(1)[0][0] if targets else state.SLA_MINUTES
     rows = _rows(by, pairs, centres, first, last)
-    return {"province": True, "area": area, "from": first.isoformat(), "to": last.isoformat(), "by": by,
+    if by == "centre":
+        named = {c.link: c for c in centres}
+        for row in rows:
+            row["area"], row["sla_minutes"] = named[row["key"]].area, named[row["key"]].sla_minutes
+    # "centre" names the whole of what the report covers, as a centre's report names its centre
+    # (the exports' and the pages' titles read it).
+    return {"province": True, "centre": {"name": text("province_report_scope") + (f" — {area}" if area else ""),
+                                         "timezone": DEFAULT_TIMEZONE},
+            "area": area, "from": first.isoformat(), "to": last.isoformat(), "by": by,
             "sla_minutes": sla, "centres": len(centres),
             "totals": {**_summary(pairs), "bookings": None}, "rows": rows, "reasons": REASONS}
 
@@ -113,8 +123,9 @@ def _ms(instant: str) -> int:
 def _summary(pairs: list[tuple[CentreNames, Visit]]) -> dict:
     figures = summarise([v for _, v in pairs], state.SLA_MINUTES)
     waits = [(v.wait_ms, c.sla_minutes) for c, v in pairs if v.called]
-    figures["within_target"] = (round(sum(1 for ms, sla in waits if ms <= sla * 60_000) / len(waits), 4)
-                                if waits else None)
+    within = sum(1 for ms, sla in waits if ms <= sla * 60_000)
+    figures["within_target"] = round(within / len(waits), 4) if waits else None
+    figures["called"], figures["within_target_count"] = len(waits), within
     return figures
 
 
@@ -172,3 +183,37 @@ def _period_label(by: str, key: date) -> str:
     if by == "month":
         return key.strftime("%m/%Y")
     return key.strftime("%d/%m/%Y")
+
+
+# -- the Decision 766 table ---------------------------------------------------------------------
+# Decision 766/QĐ-TTg scores each centre's service to citizens; two of its components rest on what
+# a queue sees: citizens' satisfaction, and timeliness. The table gives, per centre, the counts and
+# shares a province officer enters in the index's forms; it does not invent the index's points.
+INDEX_766_COLUMNS = [
+    ("Lượt đánh giá", lambda f: f["ratings"]["total"]),
+    ("Rất hài lòng", lambda f: f["ratings"]["3"]),
+    ("Hài lòng", lambda f: f["ratings"]["2"]),
+    ("Không hài lòng", lambda f: f["ratings"]["1"]),
+    ("Tỷ lệ hài lòng trở lên (%)", lambda f: None if not f["ratings"]["total"]
+     else round((f["ratings"]["2"] + f["ratings"]["3"]) * 100 / f["ratings"]["total"], 1)),
+    ("Lượt được gọi", lambda f: f["called"]),
+    ("Chờ trong mục tiêu", lambda f: f["within_target_count"]),
+    ("Tỷ lệ chờ trong mục tiêu (%)", lambda f: None if f["within_target"] is None else round(f["within_target"] * 100, 1)),
+    ("Đã phục vụ", lambda f: f["served"]),
+    ("Vắng mặt", lambda f: f["no_show"]),
+]
+
+
+def index_766_table(report: dict) -> list[list]:
+    """A by-centre report as the Decision 766 table: a heading, the columns, a row per centre, the totals, the notes."""
+    if report["by"] != "centre":
+        raise Invalid("report_bad_grouping", choices="centre")
+    scope = f"{report['centre']['name']}, từ {vn_date(report['from'])} đến {vn_date(report['to'])}"
+    header = ["Trung tâm", "Khu vực", "Mục tiêu chờ (phút)", *(name for name, _ in INDEX_766_COLUMNS)]
+    body = [[row["label"], row["area"], row["sla_minutes"], *(value(row) for _, value in INDEX_766_COLUMNS)]
+            for row in report["rows"]]
+    total = [text("report_total"), "", "", *(value(report["totals"]) for _, value in INDEX_766_COLUMNS)]
+    return [["Số liệu cho Bộ chỉ số 766/QĐ-TTg: mức độ hài lòng và thời gian chờ tại bộ phận một cửa"], [scope], [],
+            header, *body, total, [],
+            ["Hài lòng: đánh giá của người dân trên thiết bị tại quầy sau khi được phục vụ (3 mức)."],
+            ["Thời gian chờ: từ khi lấy số (hoặc xác nhận có mặt) đến khi được gọi; chưa phải tiến độ giải quyết hồ sơ."]]

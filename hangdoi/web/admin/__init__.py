@@ -13,7 +13,7 @@ which the pages keep in their links and API calls (static/centre.js).
 Pages act through the REST API with the session cookie; the dashboard follows the `supervision`
 realtime room.
 """
-from hangdoi.web.admin import centres, dashboard, linked, reports, settings  # noqa: F401 — their routes join the blueprint
+from hangdoi.web.admin import centres, dashboard, linked, province_reports, reports, settings  # noqa: F401 — their routes join the blueprint
 from hangdoi.web.admin.blueprint import bp
 
 __all__ = ["bp"]

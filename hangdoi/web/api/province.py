@@ -1,13 +1,17 @@
-"""At a province server: where linked centres push their timeline (hangdoi/services/replication),
-and the province admins' overview of them. A centre proves itself with its link key in
+"""At a province server: where linked centres push their timeline and names (hangdoi/services/replication),
+and the province admins' overview of them and reports across them (hangdoi/services/reports/province.py),
+with their CSV/XLSX exports and the Decision 766 table. A centre proves itself with its link key in
 X-Hangdoi-Centre-Key."""
 from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 
+from hangdoi.clock import local_day
 from hangdoi.services.replication import ingest, overview, reference
+from hangdoi.services.reports import export, parse_day
+from hangdoi.services.reports.province import index_766_table, province_report
 from hangdoi.web.api.blueprint import api, centre_link, json_payload
 from hangdoi.web.api.errors import ApiError, error_body
 from hangdoi.web.context import hangdoi
@@ -100,3 +104,55 @@ def province_centres():
     return jsonify({"centres": overview.overview(ctx.db, ctx.db.clock.now(), area=area, state=state),
                     "link_down_minutes": overview.LINK_DOWN_MINUTES,
                     "wait_target_minutes": overview.WAIT_TARGET_MINUTES})
+
+
+REPORT_QUERY = ("from", "to", "by", "area")
+MIMETYPES = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def report_from_query(default_by: str = "centre") -> dict:
+    """The province report the query asks for: from..to (today without them), by, one area or all."""
+    for key in request.args:
+        if key not in REPORT_QUERY:
+            raise ApiError("unknown_field", 422, field=key[:40])
+    db = hangdoi().db
+    today = local_day(db.clock.now(), overview.PROVINCE_TIMEZONE)
+    first = parse_day(request.args.get("from"), "from") or today
+    last = parse_day(request.args.get("to"), "to") or first
+    return province_report(db, first, last, request.args.get("by", default_by), request.args.get("area") or None)
+
+
+@api.get("/province/reports")
+@allow(PROVINCE)
+def province_reports():
+    """Figures across the linked centres, by centre, area, field, procedure, day, week or month."""
+    return jsonify(report_from_query())
+
+
+@api.get("/province/reports/export.<fmt>")
+@allow(PROVINCE)
+def province_report_export(fmt: str):
+    if fmt not in MIMETYPES:
+        raise ApiError("report_bad_format", 404)
+    figures = report_from_query()
+    body = export.to_csv(figures) if fmt == "csv" else export.to_xlsx(figures)
+    return _attachment(body, MIMETYPES[fmt], export.filename(figures, fmt))
+
+
+@api.get("/province/reports/index-766.<fmt>")
+@allow(PROVINCE)
+def province_index_766(fmt: str):
+    """The by-centre figures the Decision 766 index's satisfaction and timeliness forms ask for."""
+    if fmt not in MIMETYPES:
+        raise ApiError("report_bad_format", 404)
+    if request.args.get("by", "centre") != "centre":
+        raise ApiError("invalid_field", 422, field="by", reason="centre")
+    figures = report_from_query()
+    rows = index_766_table(figures)
+    body = export.rows_to_csv(rows) if fmt == "csv" else export.rows_to_xlsx(rows, "Bộ chỉ số 766")
+    return _attachment(body, MIMETYPES[fmt], export.filename(figures, fmt, "chi-so-766"))
+
+
+def _attachment(body: bytes, mimetype: str, name: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -37,6 +37,8 @@ function hoursChart() {
 function servedChart(id, names, counts) {
   const canvas = $(id);
   if (!canvas) return;
+  // A bar per officer or centre: a province's hundred centres need the room a dozen officers do not.
+  if (names.length > 12) canvas.parentElement.style.height = `${names.length * 22 + 40}px`;
   new Chart(canvas, {
     type: "bar",
     data: { labels: names, datasets: [{ label: data.labels.report_served, data: counts, backgroundColor: GREEN }] },

@@ -1,0 +1,45 @@
+"""/admin/province-reports: at a province server, reports across its linked centres
+(hangdoi/services/reports/province.py): key figures, charts, the grouped table, and the CSV/XLSX
+and Decision 766 exports, from the same figures as the API."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from hangdoi.clock import local_day, local_time
+from hangdoi.engine.errors import DomainError
+from hangdoi.messages import text, texts
+from hangdoi.services.replication import ingest, overview
+from hangdoi.services.reports import parse_day
+from hangdoi.services.reports.export import COLUMNS, GROUP_HEADERS
+from hangdoi.services.reports.province import GROUPINGS, province_report
+from hangdoi.web.admin.blueprint import bp, province_or_sign_in
+from hangdoi.web.context import hangdoi
+from hangdoi.web.permissions import PROVINCE, allow
+
+
+@bp.get("/admin/province-reports")
+@allow(PROVINCE)
+def province_reports_page():
+    officer, refusal = province_or_sign_in(request.full_path.rstrip("?"), "province_reports_title")
+    if refusal is not None:
+        return refusal
+    db = hangdoi().db
+    now = db.clock.now()
+    area = request.args.get("area") or None
+    by = request.args.get("by", "centre")
+    error, report, by_centre = None, None, None
+    try:
+        first = parse_day(request.args.get("from"), "from") or local_day(now, overview.PROVINCE_TIMEZONE)
+        last = parse_day(request.args.get("to"), "to") or first
+        report = province_report(db, first, last, by, area)
+        # The chart of centres is drawn whatever the table is grouped by.
+        by_centre = report if by == "centre" else province_report(db, first, last, "centre", area)
+    except DomainError as exc:
+        error = exc.message.split(" / ")[0]
+    areas = sorted({link["area"] for link in ingest.links(db) if link["area"]})
+    generated_at = local_time(now, overview.PROVINCE_TIMEZONE).strftime("%H:%M %d/%m/%Y")
+    return render_template("admin/province_reports.html", t=text, officer=officer, report=report,
+                           by_centre=by_centre, error=error, groupings=GROUPINGS, group_headers=GROUP_HEADERS,
+                           columns=[c[0] for c in COLUMNS], labels=texts("report_"), areas=areas, area=area,
+                           generated_at=generated_at), (422 if error else 200)
+
