@@ -59,9 +59,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, clo
     context.notify = Notifier(db, context.estimates)
     db.on_commit(context.notify.on_commit)
     if settings.province_url and settings.province_key:
-        from hangdoi.services.replication.pusher import Pusher
-        context.pusher = Pusher(db, settings.province_url, settings.province_key, settings.province_centre or None)
-        context.pusher.start(lock_dir=settings.data_dir)
+        from hangdoi.services.replication.push_process import PushKeeper
+        context.pusher = PushKeeper(db.url, settings.data_dir, settings.province_url, settings.province_key,
+                                    settings.province_centre or None)
+        context.pusher.start()
     app.register_blueprint(api)
     app.register_blueprint(kiosk_pages)
     app.register_blueprint(counter_pages)

@@ -21,10 +21,9 @@ def supervision_view(ctx, centre_id: int) -> dict:
 def _province_link(ctx, centre_id: int, timezone: str) -> dict | None:
     """The link to the province as this centre's pusher sees it (None: not linked, or another
     process pushes): whether it works, since when it has not (local HH:MM), changes still to send."""
-    pusher = ctx.pusher
-    if pusher is None or pusher.centre_id != centre_id:
+    if ctx.pusher is None:
         return None
-    found = pusher.view(state.centre_seq(ctx.db, centre_id))
+    found = ctx.pusher.view(centre_id, state.centre_seq(ctx.db, centre_id))
     if found is not None and found["failing_since"] is not None:
         found["failing_since"] = local_time(found["failing_since"], timezone).strftime("%H:%M")
     return found

@@ -63,7 +63,7 @@ class Hangdoi:
     printing: object = None
     estimates: object = None
     notify: object = None
-    pusher: object = None          # a centre linked to its province: hangdoi/services/replication/pusher.py
+    pusher: object = None          # a centre linked to its province: hangdoi/services/replication/push_process.py
     _default_centre: int | None = None
 
     def default_centre_id(self) -> int | None:

@@ -7,8 +7,8 @@ answer never came, it asks again and sends from there; the province skips rows i
 A link that fails is tried again after 1, 2, 4 … up to 60 seconds. The centre never waits for the
 province: tickets are issued and called from its own database whatever the link does.
 
-One process of an installation pushes (a lock file in the data directory): with several gunicorn
-workers the others stand by and take over if it stops.
+A server runs it in a process of its own, one per installation
+(hangdoi/services/replication/push_process.py); the tests run it in theirs.
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from hangdoi.engine.sql import Tx
-from hangdoi.clock import UTC, local_day
+from hangdoi.clock import local_day
 from hangdoi.services.replication.reference import fingerprint, reference
 from hangdoi.services.replication.timeline import (
     ROWS_PER_BATCH,
@@ -63,7 +63,6 @@ class LinkState:
     errors: list[str] = field(default_factory=list)
     last_reconciled: float | None = None
     behind_province: bool = False        # the centre's seq fell below the province's mark (a restore)
-    active: bool = False                 # this process holds the installation's push lock
     failing_since: float | None = None   # time.time() of the first failure since the last success
 
 
@@ -184,16 +183,6 @@ class Pusher:
         self.state.last_reconciled = time.time()
         return repaired
 
-    def view(self, centre_seq: int) -> dict | None:
-        """How the link is, for the centre's dashboard (None in a process that does not push)."""
-        if not self.state.active:
-            return None
-        since = self.state.failing_since
-        known = self.state.acknowledged if self.state.acknowledged is not None else self.state.known_acknowledged
-        return {"ok": since is None and self.state.last_success is not None,
-                "failing_since": None if since is None else datetime.fromtimestamp(since, UTC),
-                "to_send": None if known is None else max(0, centre_seq - known)}
-
     def own_digest(self, day) -> dict:
         with self.db.read() as session:
             rows = day_rows(Tx(session), self.centre_id, day)
@@ -210,10 +199,9 @@ class Pusher:
             self._thread.join(timeout=self.timeout + 5)
 
     def _run(self, lock_dir: Path | None) -> None:
-        lock = _hold_lock(lock_dir, self._stop) if lock_dir is not None else None
+        lock = hold_lock(lock_dir, self._stop) if lock_dir is not None else None
         if lock_dir is not None and lock is None:
             return      # stopped while another process pushed
-        self.state.active = True
         first, most = self.backoff
         backoff = first
         while not self._stop.is_set():
@@ -267,7 +255,7 @@ def _json_or_none(raw: bytes) -> dict | None:
     return answer if isinstance(answer, dict) else None
 
 
-def _hold_lock(lock_dir: Path, stop: threading.Event):
+def hold_lock(lock_dir: Path, stop: threading.Event):
     """The installation's push lock, once this process gets it (None if stopped first)."""
     handle = open(lock_dir / "province-push.lock", "a")
     while not stop.is_set():
