@@ -30,6 +30,11 @@ class Settings:
     booking_rate_limit: str = "10/hour;20/day"
     booking_cancel_rate_limit: str = "20/hour"
     public_read_rate_limit: str = "120/minute"
+    # At a province server: requests a linked centre may make (counted by its proven key; a wrong or
+    # missing key by address). A centre pushes once a second, back to back while catching up ("": no limit).
+    province_rate_limit: str = "600/minute"
+    # Wrong centre keys one address may send per minute before it is answered 429 (0: no limit).
+    wrong_key_rate_limit_per_minute: int = 30
     # Sign-in attempts per minute per address (0: no limit); wrong passwords per address and
     # username are limited too (hangdoi/web/throttle.py).
     login_rate_limit_per_minute: int = 20

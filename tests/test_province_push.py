@@ -567,3 +567,37 @@ def test_the_centre_manager_sees_when_the_line_to_the_province_is_down_and_when_
     finally:
         centre.stop()
         link.close()
+
+
+def test_a_flood_on_the_province_is_counted_per_proven_centre_and_per_address(db, centre, tmp_path, sqlite_template):
+    """A centre gone wrong (or a stolen key) pushing in a loop, and a LAN client trying keys: each
+    runs into its own limit; the other centres push on."""
+    folder = tmp_path / "province-server"
+    folder.mkdir()
+    url = fresh_sqlite_url(sqlite_template, folder)
+    upgrade(url)
+    setup = Database(url, clock=SystemClock())
+    _, looping = ingest.add_centre(setup, "Xã Phú Thịnh")
+    _, calm = ingest.add_centre(setup, "Xã Tản Lĩnh")
+    setup.dispose()
+    limits = {"HANGDOI_PROVINCE_RATE_LIMIT": "20/minute", "HANGDOI_WRONG_KEY_RATE_LIMIT_PER_MINUTE": "20"}
+    server = LiveServer(folder, database_url=url, extra_env=limits).start()
+    server.database_url = url
+    heartbeat = {"centre": centre.centre, "after": 0, "through": 0, "rows": []}
+    push = f"{server.url}/api/v1/province/push"
+    try:
+        with requests.Session() as http:
+            answers = [http.post(push, json=heartbeat, headers={KEY: looping}, timeout=10) for _ in range(25)]
+            assert [a.status_code for a in answers] == [200] * 20 + [429] * 5
+            assert answers[-1].json()["error"]["code"] == "rate_limited"
+            # Another centre, from the same address, is counted on its own.
+            assert http.post(push, json=heartbeat, headers={KEY: calm}, timeout=10).status_code == 200
+            # Guessed keys are counted by address: 20 answers of 401, then 429.
+            guesses = [http.post(push, json=heartbeat, headers={KEY: f"1.guess{n}"}, timeout=10).status_code
+                       for n in range(22)]
+            assert guesses == [401] * 20 + [429] * 2
+            assert http.post(push, json=heartbeat, headers={KEY: calm}, timeout=10).status_code == 200
+            # Nothing of it reached the centres' figures: heartbeats store nothing.
+            assert stored(server) == []
+    finally:
+        server.stop()

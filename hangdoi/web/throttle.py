@@ -145,6 +145,10 @@ class Throttles:
             log.warning("sign-in limits kept per process: %s", exc)
             return getattr(self._fallback, method)(*args)
 
+    def allow(self, name: str, key: str, per_minute: int) -> bool:
+        """One of `per_minute` for (name, key) in a moving minute; False when none is left (0: no limit)."""
+        return per_minute <= 0 or self._call("hit", RateLimitItemPerMinute(per_minute), name, key)
+
     def take(self, name: str, key: str, per_day: int) -> bool:
         """One of `per_day` for (name, key) today (a moving day); False when none is left."""
         return self._call("hit", RateLimitItemPerDay(per_day), name, key)

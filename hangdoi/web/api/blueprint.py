@@ -211,8 +211,22 @@ def centre_link() -> ingest.Link | None:
         return ingest.link_of_key(hangdoi().db, key) or False
     link = _memo("centre_link", find)
     if link is False:
+        # Keys tried one after another from one address: after a few a minute, 429 and nothing else.
+        ctx = hangdoi()
+        if not _memo("wrong_key_counted", lambda: ctx.throttles.allow(
+                "wrong-centre-key", client_address(), ctx.settings.wrong_key_rate_limit_per_minute)):
+            raise ApiError("rate_limited", 429)
         raise ApiError("invalid_centre_key", 401)
     return link
+
+
+def centre_limit_key() -> str:
+    """Whom a province endpoint's limit counts: the linked centre that proved its key, else the address."""
+    try:
+        link = centre_link()
+    except ApiError:
+        link = None
+    return f"link:{link.id}" if link else f"address:{client_address()}"
 
 
 def _centre_link() -> bool:

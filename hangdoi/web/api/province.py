@@ -12,10 +12,11 @@ from hangdoi.clock import local_day
 from hangdoi.services.replication import ingest, overview, reference
 from hangdoi.services.reports import export, parse_day
 from hangdoi.services.reports.province import index_766_table, province_report
-from hangdoi.web.api.blueprint import api, centre_link, json_payload
+from hangdoi.web.api.blueprint import api, centre_limit_key, centre_link, json_payload
 from hangdoi.web.api.errors import ApiError, error_body
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import CENTRE, PROVINCE, allow
+from hangdoi.web.throttle import rate_limit
 
 # A push of about 2,000 rows is some 700 KB; the rest of the API keeps its small limit.
 PUSH_MAX_BYTES = 4 * 1024 * 1024
@@ -23,6 +24,7 @@ PUSH_MAX_BYTES = 4 * 1024 * 1024
 
 @api.get("/province/link")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_link():
     """Where the centre's next push starts: after the last change stored here."""
     link = centre_link()
@@ -31,6 +33,7 @@ def province_link():
 
 @api.post("/province/push")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_push():
     link = centre_link()
     request.max_content_length = PUSH_MAX_BYTES
@@ -44,6 +47,7 @@ def province_push():
 
 @api.get("/province/reference")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_reference_fingerprint():
     """The SHA-256 of the names the centre last sent (null: none): it sends them again when its own differ."""
     return jsonify({"fingerprint": ingest.reference_fingerprint(hangdoi().db, centre_link().id)})
@@ -51,6 +55,7 @@ def province_reference_fingerprint():
 
 @api.put("/province/reference")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_reference():
     """What the centre's figures are named by: its fields, procedures, counters, officers, wait target."""
     link = centre_link()
@@ -60,6 +65,7 @@ def province_reference():
 
 @api.get("/province/digest")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_digest():
     """A day of this centre's rows as stored here: how many, and their digest."""
     link = centre_link()
@@ -68,6 +74,7 @@ def province_digest():
 
 @api.get("/province/day-index")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_day_index():
     """A day of this centre's rows as stored here, one [stream, id, body SHA-256] each: what the
     centre compares with its own to repair a day whose digests differ."""
@@ -77,6 +84,7 @@ def province_day_index():
 
 @api.post("/province/repair")
 @allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
 def province_repair():
     """Put the rows of one day that are missing or differ, drop those the centre does not have."""
     link = centre_link()
