@@ -14,7 +14,7 @@ whole changes of about 2,000 rows, back to back while behind, otherwise looking 
 - **catch-up**: `--offline` centres had no link for `--offline-hours`: their clocks jump ahead,
   and the changes of those hours are all waiting at once. The time until every one is current, the
   rows ingested per second meanwhile, and the lag of the centres that stayed online.
-- **centre**: a centre's own figures (bench/load.py at 310 tickets/s offered) with and without
+- **centre**: a centre's own figures (bench/load.py, at 310 tickets/s offered unless told) with and without
   pushing to a province, in interleaved rounds. The province server then runs at the lowest CPU
   priority, as it would on a machine of its own, so what is measured is the pushing centre.
 
@@ -255,7 +255,7 @@ async def replication(url: str, keys: list[str], timelines: list[list[Change]], 
     }
 
 
-def centre_rounds(province: LiveServer, pg_url: str, rounds: int) -> dict:
+def centre_rounds(province: LiveServer, pg_url: str, rounds: int, issue_rate: float, call_rate: float) -> dict:
     """bench/load.py's centre, without and with a link to the province, interleaved."""
     for pid in [province.process.pid, *province.worker_pids()]:
         psutil.Process(pid).nice(19)
@@ -267,7 +267,7 @@ def centre_rounds(province: LiveServer, pg_url: str, rounds: int) -> dict:
                 db = Database(pg_url, clock=SystemClock())
                 link_id, key = ingest.add_centre(db, f"Trung tâm đo {uuid.uuid4().hex[:6]}")
                 env = {"HANGDOI_PROVINCE_URL": province.url, "HANGDOI_PROVINCE_KEY": key}
-            result = centre_load.run(15, 6, 40, 50, 20, 50, 310, extra_env=env)
+            result = centre_load.run(15, 6, call_rate, 50, 20, 50, issue_rate, extra_env=env)
             run = {"tickets_per_second": result["tickets_per_second"], "errors": result["errors"],
                    "issue_p99_ms": result["issue_ms"]["p99"], "call_to_display_p99_ms": result["call_to_display_ms"]["p99"],
                    "server_cpu_ms_per_request": result["server_cpu_ms_per_request"]}
@@ -290,6 +290,10 @@ def main() -> None:
     parser.add_argument("--offline-hours", type=float, default=4)
     parser.add_argument("--workers", type=int, default=2, help="the province's gunicorn workers")
     parser.add_argument("--centre-rounds", type=int, default=3, help="rounds of the centre's own figures (0: skip)")
+    parser.add_argument("--centre-issue-rate", type=float, default=310,
+                        help="tickets a second offered at the centre then (bench/load.py's target; a real centre's "
+                             "busiest hour is about 0.1)")
+    parser.add_argument("--centre-call-rate", type=float, default=40)
     args = parser.parse_args()
     if not 0 <= args.offline <= args.centres:
         parser.error("--offline: from 0 to --centres")
@@ -312,7 +316,8 @@ def main() -> None:
         workers = [psutil.Process(pid) for pid in province.worker_pids()]
         result = asyncio.run(replication(province.url, keys, timelines, args.steady_seconds, args.offline,
                                          args.offline_hours, workers))
-        centre = centre_rounds(province, pg_url, args.centre_rounds) if args.centre_rounds else None
+        centre = (centre_rounds(province, pg_url, args.centre_rounds, args.centre_issue_rate, args.centre_call_rate)
+                  if args.centre_rounds else None)
     finally:
         if province is not None:
             province.stop()
