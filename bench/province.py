@@ -255,6 +255,25 @@ async def replication(url: str, keys: list[str], timelines: list[list[Change]], 
     }
 
 
+def report_timing(pg_url: str, timelines: list[list[Change]]) -> dict:
+    """The province report by centre over every day pushed, read from the stored rows: how long it takes."""
+    from datetime import date
+
+    from hangdoi.services.reports.province import province_report
+    days = sorted({row["day"] for timeline in timelines for change in timeline for row in change.rows})
+    db = Database(pg_url, clock=SystemClock())
+    try:
+        with db.read() as session:
+            rows = Tx(session).value("SELECT count(*) FROM replica_row")
+        started = time.perf_counter()
+        report = province_report(db, date.fromisoformat(days[0]), date.fromisoformat(days[-1]), "centre")
+        seconds = time.perf_counter() - started
+    finally:
+        db.dispose()
+    return {"days": len(days), "rows_stored": rows, "tickets": report["totals"]["issued"],
+            "seconds_by_centre": round(seconds, 2)}
+
+
 def centre_rounds(province: LiveServer, pg_url: str, rounds: int, issue_rate: float, call_rate: float) -> dict:
     """bench/load.py's centre, without and with a link to the province, interleaved."""
     for pid in [province.process.pid, *province.worker_pids()]:
@@ -316,6 +335,7 @@ def main() -> None:
         workers = [psutil.Process(pid) for pid in province.worker_pids()]
         result = asyncio.run(replication(province.url, keys, timelines, args.steady_seconds, args.offline,
                                          args.offline_hours, workers))
+        result["report"] = report_timing(pg_url, timelines)
         centre = (centre_rounds(province, pg_url, args.centre_rounds, args.centre_issue_rate, args.centre_call_rate)
                   if args.centre_rounds else None)
     finally:

@@ -601,3 +601,51 @@ def test_a_flood_on_the_province_is_counted_per_proven_centre_and_per_address(db
             assert stored(server) == []
     finally:
         server.stop()
+
+
+def test_the_centre_sends_its_names_when_they_change_and_bad_ones_are_refused(db, centre, clock, province):
+    from hangdoi.services.replication.reference import fingerprint, reference
+    a_morning(db, centre, clock)
+    pusher = Pusher(db, province.url, province.key, centre.centre)
+    pusher.catch_up()                                                  # the timeline, then the names
+    with db.read() as session:
+        mine = reference(Tx(session), centre.centre)
+    held = requests.get(f"{province.url}/api/v1/province/reference", headers={KEY: province.key}, timeout=5).json()
+    assert held["fingerprint"] == fingerprint(mine)
+    assert {"HT01", "CT01"} <= {s["code"] for s in mine["services"]} and mine["centre"]["sla_minutes"] == 30
+    assert pusher.send_reference() is False                            # the same names: nothing goes
+    with db.write() as session:
+        Tx(session).execute("UPDATE service SET name = 'Đăng ký khai sinh (liên thông)' WHERE code = 'HT01'")
+    assert pusher.send_reference() is True
+    database = Database(province.database_url, clock=SystemClock())
+    try:
+        with database.read() as session:
+            stored_names = json.loads(Tx(session).value("SELECT reference FROM centre_link WHERE id = :id",
+                                                        id=province.link_id))
+    finally:
+        database.dispose()
+    assert next(s for s in stored_names["services"] if s["code"] == "HT01")["name"] == "Đăng ký khai sinh (liên thông)"
+    # What a broken or hostile client sends instead: refused whole, what was stored stays.
+    put = f"{province.url}/api/v1/province/reference"
+
+    def send(body, key=province.key):
+        return requests.put(put, json=body, headers={KEY: key}, timeout=10)
+    good = json.loads(json.dumps(reference_of(db, centre.centre)))
+    for bad in ([], {**good, "extra": 1}, {k: v for k, v in good.items() if k != "services"},
+                {**good, "services": [{"id": 1}]}, {**good, "services": "HT01"},
+                {**good, "services": [{**good["services"][0], "name": "x" * 301}]},
+                {**good, "centre": {**good["centre"], "sla_minutes": 0}},
+                {**good, "officers": [{"id": 1, "username": {"a": 1}, "full_name": "A"}]},
+                {**good, "domains": good["domains"] * 3000}):
+        answer = send(bad)
+        assert (answer.status_code, answer.json()["error"]["code"]) in ((422, "invalid_reference"), (413, "body_too_large")), bad
+    assert send({**good, "centre": {**good["centre"], "id": 99}}).json()["error"]["code"] == "event_for_another_centre"
+    assert send(good, key=None).status_code == 401
+    assert requests.get(f"{province.url}/api/v1/province/reference", headers={KEY: province.key},
+                        timeout=5).json()["fingerprint"] == fingerprint(reference_of(db, centre.centre))
+
+
+def reference_of(db, centre_id):
+    from hangdoi.services.replication.reference import reference
+    with db.read() as session:
+        return reference(Tx(session), centre_id)
