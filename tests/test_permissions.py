@@ -81,7 +81,12 @@ WHO_MAY = {
     ("GET", "/api/v1/province/digest"): LINKED_CENTRES,
     ("GET", "/api/v1/province/day-index"): LINKED_CENTRES,
     ("POST", "/api/v1/province/repair"): LINKED_CENTRES,
+    ("GET", "/api/v1/province/reference"): LINKED_CENTRES,
+    ("PUT", "/api/v1/province/reference"): LINKED_CENTRES,
     ("GET", "/api/v1/province/centres"): PROVINCE_ONLY,
+    ("GET", "/api/v1/province/reports"): PROVINCE_ONLY,
+    ("GET", "/api/v1/province/reports/export.<fmt>"): PROVINCE_ONLY,
+    ("GET", "/api/v1/province/reports/index-766.<fmt>"): PROVINCE_ONLY,
     ("GET", "/api/v1/reports"): MANAGERS,
     ("GET", "/api/v1/reports/export.<fmt>"): MANAGERS,
     ("GET", "/api/v1/services"): EVERYONE,
@@ -101,6 +106,7 @@ WHO_MAY = {
     ("GET", "/admin/audit"): SIGN_IN_PAGE,
     ("GET", "/admin/centres"): SIGN_IN_PAGE,
     ("GET", "/admin/linked"): SIGN_IN_PAGE,
+    ("GET", "/admin/province-reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
     ("GET", "/admin/settings"): SIGN_IN_PAGE,
@@ -128,7 +134,7 @@ STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
 # The pages behind a sign-in, and who sees them once signed in.
 ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": MANAGERS,
                "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY,
-               "/admin/linked": PROVINCE_ONLY}
+               "/admin/linked": PROVINCE_ONLY, "/admin/province-reports": PROVINCE_ONLY}
 assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
 
 

@@ -229,7 +229,9 @@ def document() -> dict:
 NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ratings", "/officers/me/today", "/openapi.json",
                      "/centres", "/services/{service_id}/slots", "/bookings/{public_id}",
                      "/bookings/{public_id}/cancel", "/province/link", "/province/push", "/province/digest",
-                     "/province/centres", "/province/day-index", "/province/repair"}
+                     "/province/centres", "/province/day-index", "/province/repair", "/province/reference",
+                     "/province/reports", "/province/reports/export.csv", "/province/reports/export.xlsx",
+                     "/province/reports/index-766.csv", "/province/reports/index-766.xlsx"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -254,14 +256,14 @@ def _id_param(name: str) -> dict:
 
 def _province_paths() -> dict:
     """At a province server, for its linked centres (hangdoi/services/replication)."""
-    key = [{"centreKey": []}]
+    key = [{"centreKey": []}]    # every one of them answers 429 past its limit (a centre's, or wrong keys' per address)
     return {
         "/province/link": {"get": {
             "summary": "A linked centre's link: where its next push starts (after change `acknowledged`)",
             "security": key,
             "responses": {"200": _json({"type": "object", "required": ["link", "acknowledged"], "properties": {
                 "link": {"type": "integer"}, "name": {"type": "string"}, "acknowledged": {"type": "integer"}}}),
-                **_errors(401)}}},
+                **_errors(401, 429)}}},
         "/province/push": {"post": {
             "summary": "A linked centre's timeline: the rows of its changes after `after` through `through`, in "
                        "order. Idempotent: rows already stored are skipped. 409 (a gap) answers where to start "
@@ -273,7 +275,7 @@ def _province_paths() -> dict:
                     "rows": {"type": "array", "items": {"type": "object"}}}}}}},
             "responses": {"200": _json({"type": "object", "properties": {
                 "acknowledged": {"type": "integer"}, "stored": {"type": "integer"}}}),
-                **_errors(400, 401, 409, 413, 415, 422)}}},
+                **_errors(400, 401, 409, 413, 415, 422, 429)}}},
         "/province/centres": {"get": {
             "summary": "Every linked centre (province admins): link state (up, down, waiting, revoked), minutes "
                        "since it was last heard and since its latest event, today's issued, waiting, longest wait, "
@@ -288,7 +290,7 @@ def _province_paths() -> dict:
             "security": key,
             "parameters": [{"name": "day", "in": "query", "required": True,
                             "schema": {"type": "string", "format": "date"}}],
-            "responses": {"200": _json({"type": "object"}), **_errors(401, 422)}}},
+            "responses": {"200": _json({"type": "object"}), **_errors(401, 422, 429)}}},
         "/province/repair": {"post": {
             "summary": "Repair one day: `put` the rows missing or different at the province, `drop` [stream, id] "
                        "pairs the centre does not have; applied whole",
@@ -300,7 +302,7 @@ def _province_paths() -> dict:
                     "drop": {"type": "array", "items": {"type": "array"}}}}}}},
             "responses": {"200": _json({"type": "object", "properties": {
                 "put": {"type": "integer"}, "dropped": {"type": "integer"}}}),
-                **_errors(400, 401, 413, 415, 422)}}},
+                **_errors(400, 401, 413, 415, 422, 429)}}},
         "/province/digest": {"get": {
             "summary": "One local day of the centre's rows as stored at the province: count and SHA-256 digest",
             "security": key,
@@ -308,8 +310,43 @@ def _province_paths() -> dict:
                             "schema": {"type": "string", "format": "date"}}],
             "responses": {"200": _json({"type": "object", "properties": {
                 "day": {"type": "string"}, "rows": {"type": "integer"}, "digest": {"type": "string"}}}),
-                **_errors(401, 422)}}},
+                **_errors(401, 422, 429)}}},
+        "/province/reference": {
+            "get": {"summary": "The SHA-256 of the names the centre last sent (null: none yet)", "security": key,
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "fingerprint": {"type": ["string", "null"]}}}), **_errors(401, 429)}},
+            "put": {"summary": "What the centre's figures are named by: centre (id, name, timezone, sla_minutes), "
+                               "domains, services (with codes), counters, officers; replaces the last",
+                    "security": key,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["centre", "domains", "services", "counters", "officers"]}}}},
+                    "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 413, 415, 422, 429)}}},
+        **_province_report_paths(),
     }
+
+
+def _province_report_paths() -> dict:
+    """Reports across a province's linked centres, for its admins."""
+    query = [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in (
+        ("from", {"type": "string", "format": "date"}), ("to", {"type": "string", "format": "date"}),
+        ("by", {"enum": ["centre", "area", "domain", "service", "day", "week", "month"]}),
+        ("area", {"type": "string"}))]
+    bearer = [{"bearer": []}]
+    paths = {"/province/reports": {"get": {
+        "summary": "Figures across the linked centres (or one area's), grouped one way (province admins)",
+        "security": bearer, "parameters": query, "responses": {"200": _json({"type": "object"}),
+                                                             **_errors(401, 403, 422)}}}}
+    for fmt, mimetype in (("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        paths[f"/province/reports/export.{fmt}"] = {"get": {
+            "summary": f"The province report's table as {fmt.upper()} (province admins)", "security": bearer,
+            "parameters": query, "responses": {"200": {"description": "OK", "content": {mimetype: {}}},
+                                               **_errors(401, 403, 422)}}}
+        paths[f"/province/reports/index-766.{fmt}"] = {"get": {
+            "summary": f"Per centre, the figures Decision 766's satisfaction and timeliness forms ask for, as "
+                       f"{fmt.upper()} (province admins)", "security": bearer,
+            "parameters": query[:2] + query[3:], "responses": {"200": {"description": "OK", "content": {mimetype: {}}},
+                                                               **_errors(401, 403, 422)}}}
+    return paths
 
 
 def _booking_paths(bearer) -> dict:
