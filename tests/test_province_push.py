@@ -302,6 +302,24 @@ def test_the_link_survives_cuts_delays_dropped_batches_and_lost_answers(db, cent
     assert len({(r["stream"], r["remote_id"]) for r in rows}) == len(rows)       # nothing twice
     day = clock.now().date()
     assert ingest_digest(province, day) == own_digest(db, centre.centre, day)     # nothing lost
+    assert_reports_agree(db, centre.centre, province, day)
+
+
+def assert_reports_agree(db, centre_id, server, day):
+    """The province's report of the centre's day equals the centre's own report of it."""
+    from hangdoi.services.reports import build_report
+    from hangdoi.services.reports.province import province_report
+    database = Database(server.database_url, clock=SystemClock())
+    try:
+        theirs = next(row for row in province_report(database, day, day, "centre")["rows"]
+                      if row["key"] == server.link_id)
+    finally:
+        database.dispose()
+    mine = build_report(db, centre_id, day, day, "day")["totals"]
+    keys = ("issued", "served", "no_show", "cancelled", "closed", "open", "transferred", "wait_minutes",
+            "service_minutes", "within_target", "ratings", "origins")
+    assert mine["issued"] > 0
+    assert {k: theirs[k] for k in keys} == {k: mine[k] for k in keys}
 
 
 def a_morning_more(db, centre, clock):
@@ -350,6 +368,7 @@ def test_the_province_killed_during_ingest_loses_nothing_once_it_is_back(db, cen
     assert len({(r["stream"], r["remote_id"]) for r in rows}) == len(rows)
     day = clock.now().date()
     assert ingest_digest(province, day) == own_digest(db, centre.centre, day)
+    assert_reports_agree(db, centre.centre, province, day)
 
 
 def wait_until(condition, timeout=30.0):
@@ -508,6 +527,7 @@ def test_a_day_that_differs_at_the_province_is_repaired_by_reconciliation(db, ce
     assert pusher.reconcile(day) == {"put": 2, "dropped": 1}
     assert pusher.day_matches(day)
     assert pusher.reconcile(day) == {"put": 0, "dropped": 0}                  # nothing left to do
+    assert_reports_agree(db, centre.centre, province, day)
     from hangdoi.services.replication import overview
     busy = overview.overview(database, clock.now())[0]
     assert (busy["served"], busy["no_shows"], busy["waiting"]) == (1, 1, 7)   # the tickets rebuilt too
@@ -530,6 +550,7 @@ def test_a_centre_restored_from_an_older_backup_is_set_right_at_the_province(db,
     day = clock.now().date()
     assert pusher.day_matches(day)
     assert ingest_digest(province, day)["rows"] == own_digest(restored, again.centre, day)["rows"]
+    assert_reports_agree(restored, again.centre, province, day)
     restored.dispose()
 
 
