@@ -106,12 +106,7 @@ def store(db, link_id: int, batch: dict) -> dict:
     """Store one push (already shaped by `check_batch`); returns what is acknowledged now."""
     with db.write() as session:
         tx = Tx(session)
-        link = tx.row("SELECT id, acknowledged, remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL "
-                      "FOR UPDATE", id=link_id)
-        if link is None:
-            raise NotFound("invalid_centre_key")
-        if link["remote_centre"] is not None and link["remote_centre"] != batch["centre"]:
-            raise Invalid("event_for_another_centre", centre=batch["centre"])
+        link = _locked_link(tx, link_id, batch["centre"])
         acknowledged = link["acknowledged"]
         if batch["after"] > acknowledged:
             raise PushGap(acknowledged)
@@ -137,16 +132,23 @@ def store(db, link_id: int, batch: dict) -> dict:
     return {"acknowledged": acknowledged, "stored": inserted}
 
 
+def _locked_link(tx: Tx, link_id: int, centre: int) -> dict:
+    """The live link's row, locked to the end of the transaction (a centre's writes go one after the
+    other); 422 when the data names another centre than the one the key first pushed for."""
+    link = tx.row("SELECT id, acknowledged, remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL "
+                  "FOR UPDATE", id=link_id)
+    if link is None:
+        raise NotFound("invalid_centre_key")
+    if link["remote_centre"] is not None and link["remote_centre"] != centre:
+        raise Invalid("event_for_another_centre", centre=centre)
+    return link
+
+
 def store_reference(db, link_id: int, document: dict) -> dict:
     """Keep what the centre's figures are named by (checked by reference.check), replacing the last."""
     with db.write() as session:
         tx = Tx(session)
-        link = tx.row("SELECT remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL FOR UPDATE",
-                      id=link_id)
-        if link is None:
-            raise NotFound("invalid_centre_key")
-        if link["remote_centre"] is not None and link["remote_centre"] != document["centre"]["id"]:
-            raise Invalid("event_for_another_centre", centre=document["centre"]["id"])
+        _locked_link(tx, link_id, document["centre"]["id"])
         tx.execute("UPDATE centre_link SET reference = :doc, reference_at = :now WHERE id = :id",
                    doc=canonical(document), now=tx.instant(db.clock.now()), id=link_id)
     return {"stored": True}
@@ -297,12 +299,7 @@ def repair(db, link_id: int, fix: dict) -> dict:
     """Apply a repair (shaped by `check_repair`) in one transaction; rebuild the tickets it touched."""
     with db.write() as session:
         tx = Tx(session)
-        link = tx.row("SELECT id, remote_centre FROM centre_link WHERE id = :id AND revoked_at IS NULL FOR UPDATE",
-                      id=link_id)
-        if link is None:
-            raise NotFound("invalid_centre_key")
-        if link["remote_centre"] is not None and link["remote_centre"] != fix["centre"]:
-            raise Invalid("event_for_another_centre", centre=fix["centre"])
+        _locked_link(tx, link_id, fix["centre"])
         touched: set[int] = set()
         for stream, remote_id in fix["drop"]:
             gone = tx.row("SELECT body FROM replica_row WHERE link_id = :link AND stream = :stream AND remote_id = :id "
