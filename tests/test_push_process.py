@@ -35,6 +35,8 @@ def test_one_niced_push_process_per_installation_started_again_when_killed(db, c
         assert len(keepers) == 1
         child = psutil.Process(keepers[0].process.pid)
         assert child.nice() >= NICENESS                            # the server's requests come first
+        listed = " ".join(child.cmdline())
+        assert province.key not in listed and db.url not in listed   # secrets stay off the process list
         wait_until(lambda: (read_state(first.data_dir) or {}).get("acknowledged") == centre_seq(db, centre.centre))
         view = first.view(centre.centre, centre_seq(db, centre.centre))
         assert (view["ok"], view["to_send"]) == (True, 0)

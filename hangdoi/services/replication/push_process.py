@@ -12,11 +12,12 @@ process, and starts it again if it stops. The push process writes how the link i
 file beside the lock, which every server process reads for the manager's dashboard. It stops when
 the server process that started it is gone.
 
-    python -m hangdoi.services.replication.push_process DATABASE_URL DATA_DIR PROVINCE_URL CENTRE SERVER_PID
-    (the key in HANGDOI_PROVINCE_KEY, so that it is not on the process list)
+    python -m hangdoi.services.replication.push_process DATA_DIR PROVINCE_URL CENTRE SERVER_PID
+    (the key in HANGDOI_PROVINCE_KEY and the database in HANGDOI_PUSH_DATABASE_URL, off the process list)
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -65,16 +66,16 @@ class PushKeeper:
             self._thread.join(timeout=15)
 
     def _keep(self) -> None:
-        from hangdoi.services.replication.pusher import hold_lock
         lock = hold_lock(self.data_dir, self._stop)
         if lock is None:
             return      # stopped while another process pushed
         # Until the process has started and written its own: not reached yet (a dashboard that reads
         # in between shows the link as not working, not as absent).
         write_state(self.data_dir, None, self.centre_id)
-        command = [sys.executable, "-m", __name__, self.database_url, str(self.data_dir), self.url,
-                   str(self.centre_id or 0), str(os.getpid())]
-        env = {**os.environ, "HANGDOI_PROVINCE_KEY": self.key}
+        command = [sys.executable, "-m", __name__, str(self.data_dir), self.url, str(self.centre_id or 0),
+                   str(os.getpid())]
+        # Secrets in the environment, not on the process list: the key, and a database URL's password.
+        env = {**os.environ, "HANGDOI_PROVINCE_KEY": self.key, "HANGDOI_PUSH_DATABASE_URL": self.database_url}
         while not self._stop.is_set():
             self.process = subprocess.Popen(command, env=env)
             while self.process.poll() is None and not self._stop.is_set():
@@ -99,6 +100,19 @@ class PushKeeper:
         return {"ok": since is None and state.get("last_success") is not None,
                 "failing_since": None if since is None else datetime.fromtimestamp(since, UTC),
                 "to_send": _to_send(state, centre_seq)}
+
+
+def hold_lock(lock_dir: Path, stop: threading.Event):
+    """The installation's push lock, once this process gets it (None if stopped first)."""
+    handle = open(lock_dir / "province-push.lock", "a")
+    while not stop.is_set():
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except OSError:
+            stop.wait(5.0)
+    handle.close()
+    return None
 
 
 def _to_send(state: dict, centre_seq: int) -> int | None:
@@ -137,14 +151,14 @@ def main(argv: list[str]) -> int:
     from hangdoi.database import Database
     from hangdoi.services.replication.pusher import Pusher
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    database_url, data_dir, url, centre, parent = argv
+    data_dir, url, centre, parent = argv
     os.nice(NICENESS)           # the server's requests first: the province can wait a moment
     # The server's pid comes as an argument: one read here could already be init's, had the server
     # died while this process was starting.
     parent = int(parent)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    db = Database(database_url, pool_size=2)
+    db = Database(os.environ["HANGDOI_PUSH_DATABASE_URL"], pool_size=2)
     pusher = Pusher(db, url, os.environ.get("HANGDOI_PROVINCE_KEY", ""), int(centre) or None)
     pusher.start()
     try:

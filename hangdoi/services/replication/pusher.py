@@ -12,7 +12,6 @@ A server runs it in a process of its own, one per installation
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import threading
@@ -21,7 +20,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from hangdoi.engine.sql import Tx
 from hangdoi.clock import local_day
@@ -189,8 +187,8 @@ class Pusher:
         return {"day": day.isoformat(), "rows": len(rows), "digest": day_digest([canonical(r) for r in rows])}
 
     # -- the loop --------------------------------------------------------------------------------
-    def start(self, lock_dir: Path | None = None) -> None:
-        self._thread = threading.Thread(target=self._run, args=(lock_dir,), name="province-push", daemon=True)
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="province-push", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -198,10 +196,7 @@ class Pusher:
         if self._thread is not None:
             self._thread.join(timeout=self.timeout + 5)
 
-    def _run(self, lock_dir: Path | None) -> None:
-        lock = hold_lock(lock_dir, self._stop) if lock_dir is not None else None
-        if lock_dir is not None and lock is None:
-            return      # stopped while another process pushed
+    def _run(self) -> None:
         first, most = self.backoff
         backoff = first
         while not self._stop.is_set():
@@ -253,16 +248,3 @@ def _json_or_none(raw: bytes) -> dict | None:
     except ValueError:
         return None
     return answer if isinstance(answer, dict) else None
-
-
-def hold_lock(lock_dir: Path, stop: threading.Event):
-    """The installation's push lock, once this process gets it (None if stopped first)."""
-    handle = open(lock_dir / "province-push.lock", "a")
-    while not stop.is_set():
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
-        except OSError:
-            stop.wait(5.0)
-    handle.close()
-    return None
