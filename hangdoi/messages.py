@@ -44,6 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "push_gap": ("Tỉnh chưa có các thay đổi trước đợt gửi này: gửi lại từ sau thay đổi {acknowledged}",
                  "The province lacks the changes before this push: send again from after change {acknowledged}"),
     "invalid_batch": ("Đợt dữ liệu gửi lên chưa đúng: {reason}", "The pushed batch is not right: {reason}"),
+    "invalid_offer": ("Danh sách khung giờ gửi lên chưa đúng: {reason}", "The slots offered are not right: {reason}"),
     "invalid_reference": ("Danh mục tên gửi lên chưa đúng: {reason}", "The reference names sent are not right: {reason}"),
     "batch_out_of_order": ("Đợt dữ liệu gửi lên sai thứ tự ở dòng {row}", "The pushed batch is out of order at row {row}"),
     "event_for_another_centre": ("Dữ liệu của trung tâm khác ({centre}) không được gửi bằng khoá này",
@@ -751,6 +752,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "booking_other_day": ("Lịch hẹn này là của ngày {day}, không phải hôm nay.",
                           "This booking is for {day}, not today."),
     "booking_other_centre": ("Lịch hẹn này là của một trung tâm khác.", "This booking is for another centre."),
+    "booking_signature_invalid": ("Mã QR này không phải của Cổng đặt lịch của tỉnh hoặc đã bị sửa: không dùng được.",
+                                  "This QR code was not signed by the province's booking service, or it was "
+                                  "altered: it cannot be used."),
+    "booking_province_unknown": ("Trung tâm chưa kết nối với tỉnh nên chưa kiểm tra được lịch hẹn đặt qua tỉnh. "
+                                 "Mời quý vị lấy số thường hoặc hỏi cán bộ.",
+                                 "This centre has not been linked to the province yet, so it cannot check a "
+                                 "province booking. Please take an ordinary number or ask an officer."),
+    "booking_service_unknown": ("Trung tâm không nhận đặt lịch thủ tục {service}.",
+                                "The centre takes no bookings for procedure {service}."),
     "booking_too_early": ("Quý vị đến sớm: mời quét lại mã từ {at}, hoặc lấy số thường ngay bây giờ.",
                           "You are early: scan the code again from {at}, or take an ordinary number now."),
     # The citizen's phone: /book (take a number or book a slot) and /b/<id> (a booking's page)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hangdoi.clock import UTC
@@ -456,6 +457,9 @@ class Booking(Base):
     travel_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Which messages were claimed for sending ("near", "called", "cancelled"): each goes once.
     notices: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Booked on the province's page (hangdoi/engine/bookings_from_province.py): the person's limits
+    # were counted there, not here.
+    from_province: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_false())
 
 
 class BookingCount(Base):
@@ -492,6 +496,48 @@ class CentreLink(Base):
     # What the centre's figures are named by (hangdoi/services/replication/reference.py), as last sent.
     reference: Mapped[str | None] = mapped_column(Text, nullable=True)
     reference_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The slots the centre last said it has free for booking (hangdoi/engine/bookings.py: offer_document).
+    offer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    offer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ProvinceBooking(Base):
+    """At a province server: a slot booked on the province's booking page at one of its linked
+    centres (hangdoi/services/replication/province_bookings.py). `seq` orders what the centre pulls:
+    it is set when the booking is made and set again when it is cancelled."""
+
+    __tablename__ = "province_booking"
+    __table_args__ = (UniqueConstraint("link_id", "seq"), UniqueConstraint("link_id", "code"),
+                      Index("ix_province_booking_slot", "link_id", "local_day", "service_code", "start"),
+                      Index("ix_province_booking_phone", "link_id", "phone", "local_day"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("centre_link.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(12))
+    service_code: Mapped[str] = mapped_column(String(32))
+    local_day: Mapped[date] = mapped_column(Date)
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(16))
+    full_name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProvincePeer(Base):
+    """At a centre linked to a province: the province's public key, which signs the bookings made
+    there, and this centre's link id at the province, as the link last said
+    (hangdoi/engine/province_bookings.py)."""
+
+    __tablename__ = "province_peer"
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(Integer)
+    signing_key: Mapped[str] = mapped_column(String(64))
+    # The province's mark of the last booking that came down the link: the next pull starts after it.
+    bookings_through: Mapped[int] = mapped_column(Integer, default=0)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReplicaRow(Base):

@@ -83,6 +83,13 @@ WHO_MAY = {
     ("POST", "/api/v1/province/repair"): LINKED_CENTRES,
     ("GET", "/api/v1/province/reference"): LINKED_CENTRES,
     ("PUT", "/api/v1/province/reference"): LINKED_CENTRES,
+    ("PUT", "/api/v1/province/offer"): LINKED_CENTRES,
+    ("GET", "/api/v1/province/bookings"): LINKED_CENTRES,
+    ("GET", "/api/v1/province/booking/centres"): EVERYONE,
+    ("GET", "/api/v1/province/booking/centres/<int:link_id>"): EVERYONE,
+    ("POST", "/api/v1/province/booking/centres/<int:link_id>/bookings"): EVERYONE,
+    ("GET", "/api/v1/province/booking/bookings/<public_id>"): EVERYONE,
+    ("POST", "/api/v1/province/booking/bookings/<public_id>/cancel"): EVERYONE,
     ("GET", "/api/v1/province/centres"): PROVINCE_ONLY,
     ("GET", "/api/v1/province/reports"): PROVINCE_ONLY,
     ("GET", "/api/v1/province/reports/export.<fmt>"): PROVINCE_ONLY,
@@ -162,7 +169,7 @@ def site(sqlite_url, clock, tmp_path):
     values = {"counter_id": ids.counter(1), "action": "recall", "kind": "services", "item_id": ids.service("HT01"),
               "officer_id": ids.officer("an"), "service_id": ids.service("HT01"), "change": "close-today",
               "public_id": ticket["public_id"], "kiosk_id": 1, "fmt": "csv", "centre": ids.centre,
-              "key": ids.tablets[1]}
+              "key": ids.tablets[1], "link_id": 1}
     yield app, client, ids, headers, values
     db.dispose()
 

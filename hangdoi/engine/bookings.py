@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hangdoi.clock import local_day, local_time
-from hangdoi.engine import views
+from hangdoi.engine import signatures, views
 from hangdoi.engine.booking_rules import (
     CODE_ALPHABET,
     BookingRules,
@@ -52,7 +52,8 @@ from hangdoi.models import (
 )
 
 BOOKING_COLUMNS = ("id, centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, phone, "
-                   "full_name, id_number, ticket_id, created_at, checked_in_at, late, turn_at, notices, travel_minutes")
+                   "full_name, id_number, ticket_id, created_at, checked_in_at, late, turn_at, notices, travel_minutes, "
+                   "from_province")
 # What the holder of a remote number may say about their way here, in minutes.
 TRAVEL_CHOICES = (10, 20, 30, 45, 60)
 
@@ -65,6 +66,7 @@ def _bookings(tx: Tx, where: str, suffix: str = "", **params) -> list[dict]:
         for key in ("created_at", "checked_in_at", "turn_at"):
             row[key] = tx.read_instant(row[key])
         row["late"] = bool(row["late"])
+        row["from_province"] = bool(row["from_province"])
         row["notices"] = tx.read_json(row["notices"]) or {}
     return rows
 
@@ -117,17 +119,22 @@ def slots(db, service_id: int, day: date) -> list[dict]:
         rules = rules_of(centre["settings"])
         now = db.clock.now()
         _require_bookable_day(centre, rules, day, now)
-        per_slot = bookable(rules, svc["code"], _counters_serving(tx, service_id))
-        used = {row["what"]: row["used"] for row in tx.rows(
-            "SELECT what, used FROM booking_count WHERE centre_id = :c AND local_day = :d AND what LIKE :prefix",
-            c=centre["id"], d=tx.day(day), prefix=f"slot:{service_id}:%")}
-        out = []
-        for slot in day_slots(centre, day, rules):
-            if _at(centre, day, slot.start) <= now:
-                continue
-            free = max(0, per_slot - used.get(f"slot:{service_id}:{slot.label}", 0))
-            out.append({"start": slot.label, "end": slot.end.strftime("%H:%M"), "free": free})
-        return out
+        return free_slots(tx, centre, rules, svc, day, now)
+
+
+def free_slots(tx: Tx, centre: dict, rules: BookingRules, svc: dict, day: date, now: datetime) -> list[dict]:
+    """The service's slots on `day` not yet begun at `now`, with the places left to book."""
+    per_slot = bookable(rules, svc["code"], _counters_serving(tx, svc["id"]))
+    used = {row["what"]: row["used"] for row in tx.rows(
+        "SELECT what, used FROM booking_count WHERE centre_id = :c AND local_day = :d AND what LIKE :prefix",
+        c=centre["id"], d=tx.day(day), prefix=f"slot:{svc['id']}:%")}
+    out = []
+    for slot in day_slots(centre, day, rules):
+        if _at(centre, day, slot.start) <= now:
+            continue
+        free = max(0, per_slot - used.get(f"slot:{svc['id']}:{slot.label}", 0))
+        out.append({"start": slot.label, "end": slot.end.strftime("%H:%M"), "free": free})
+    return out
 
 
 def day_list(db, centre_id: int, day: date) -> list[dict]:
@@ -294,7 +301,7 @@ def _insert(work: Work, centre_id: int, kind: str, svc: dict, day: date, contact
                "code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)), "kind": kind,
                "service_id": svc["id"], "local_day": day, "start": start, "end": end, "status": BOOKED,
                "ticket_id": ticket_id, "created_at": work.now, "checked_in_at": None, "late": False,
-               "turn_at": None, "notices": {}, "travel_minutes": travel_minutes, **contact}
+               "turn_at": None, "notices": {}, "travel_minutes": travel_minutes, "from_province": False, **contact}
     # A code already taken at this centre breaks the unique index; the change is run again with new ones.
     booking["id"] = tx.value(
         "INSERT INTO booking (centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, "
@@ -334,7 +341,8 @@ def _end(work: Work, booking: dict, new_status: str, reason: str) -> None:
     contact = {"phone": booking["phone"], "id_number": booking["id_number"]}
     if new_status == CANCELLED:
         # A cancelled place is free again, and so is the person's count: a changed mind is no abuse.
-        for key in _person_keys(booking["centre_id"], contact):
+        # (A province booking's person was counted at the province.)
+        for key in [] if booking["from_province"] else _person_keys(booking["centre_id"], contact):
             _bump(tx, booking["centre_id"], booking["local_day"], key, by=-1)
         what = (f"slot:{booking['service_id']}:{booking['start']}" if booking["kind"] == SLOT
                 else f"remote:{booking['service_id']}")
@@ -353,7 +361,8 @@ def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id
     Returns the booking with its ticket; `late` says it became an ordinary walk-in ticket."""
     def body(work: Work) -> dict:
         tx = work.tx
-        booking = _find_for_check_in(tx, centre_id, code)
+        booking = (_from_sealed(work, centre_id, code) if signatures.is_sealed(code)
+                   else _find_for_check_in(tx, centre_id, code))
         if booking["status"] == CHECKED_IN:
             raise Conflict("booking_already_checked_in")
         if booking["status"] != BOOKED:
@@ -408,6 +417,95 @@ def _find_for_check_in(tx: Tx, centre_id: int, raw: str) -> dict:
     if found["centre_id"] != centre_id:
         raise Conflict("booking_other_centre")
     return found
+
+
+# -- bookings made at the province ------------------------------------------------------------
+# Their QR code holds the booking signed by the province (hangdoi/engine/signatures.py): claims
+# {"l": the centre's link id at the province, "b": public id, "k": code, "s": procedure code,
+#  "d": day, "t": slot start, "e": slot end, "n": full name}. A centre that knows the province's
+# key takes the booking from the code alone when it has not come down the link yet (the link may
+# be down for days); when it comes, it is the same booking (hangdoi/engine/bookings_from_province.py).
+def province_peer(tx: Tx, centre_id: int) -> dict | None:
+    return tx.row("SELECT centre_id, link_id, signing_key, bookings_through FROM province_peer WHERE centre_id = :c",
+                  c=centre_id)
+
+
+def _from_sealed(work: Work, centre_id: int, text: str) -> dict:
+    tx = work.tx
+    peer = province_peer(tx, centre_id)
+    if peer is None:
+        raise Conflict("booking_province_unknown")
+    claims = province_claims(signatures.unseal(text, peer["signing_key"]))
+    if claims["link"] != peer["link_id"]:
+        raise Conflict("booking_other_centre")
+    found = _booking(tx, "public_id = :p", lock=True, p=claims["public_id"])
+    if found is None:
+        found = insert_from_province(work, centre_id, claims, BOOKED)
+    elif found["centre_id"] != centre_id:
+        raise Conflict("booking_other_centre")
+    return found
+
+
+CLAIMS = {"l": "link", "b": "public_id", "k": "code", "s": "service", "d": "date", "t": "start", "e": "end",
+          "n": "full_name"}
+
+
+def province_claims(raw: dict) -> dict:
+    """A signed booking's claims by name, each checked: the province signs only what it checked,
+    but a key that leaked, or an older release, must not put junk in the centre's tables."""
+    try:
+        claims = {name: raw[short] for short, name in CLAIMS.items()}
+        if type(claims["link"]) is not int:
+            raise ValueError("link")
+        date.fromisoformat(claims["date"])
+        parse_hhmm(claims["start"])
+        parse_hhmm(claims["end"])
+        if not (0 < len(claims["public_id"]) <= 32 and 0 < len(claims["code"]) <= 12
+                and 0 < len(claims["service"]) <= 32 and 0 < len(claims["full_name"]) <= 100):
+            raise ValueError("length")
+    except (KeyError, TypeError, ValueError):
+        raise Invalid("booking_signature_invalid") from None
+    return claims
+
+
+def insert_from_province(work: Work, centre_id: int, claims: dict, status: str, phone: str = "",
+                         id_number_value: str | None = None) -> dict:
+    """A province booking as a booking row here; its slot's place is taken like a booking made here
+    (the province booked from what this centre said it has free)."""
+    tx = work.tx
+    svc = tx.service_by_code(centre_id, claims["service"])
+    if svc is None:
+        raise Conflict("booking_service_unknown", service=claims["service"][:32])
+    day = date.fromisoformat(claims["date"])
+    code = claims["code"]
+    if tx.value("SELECT id FROM booking WHERE centre_id = :c AND code = :code", c=centre_id, code=code) is not None:
+        code = "P" + claims["public_id"][:11]     # a code the centre's own took first: the QR code still works
+    booking = {"centre_id": centre_id, "public_id": claims["public_id"], "code": code, "kind": SLOT,
+               "service_id": svc["id"], "local_day": day, "start": claims["start"], "end": claims["end"],
+               "status": status, "ticket_id": None, "created_at": work.now, "checked_in_at": None, "late": False,
+               "turn_at": None, "notices": {}, "travel_minutes": None, "phone": phone,
+               "full_name": claims["full_name"], "id_number": id_number_value, "from_province": True}
+    booking["id"] = tx.value(
+        "INSERT INTO booking (centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, "
+        "phone, full_name, id_number, created_at, late, notices, from_province) VALUES (:centre_id, :public_id, "
+        ":code, :kind, :service_id, :day, :start, :end, :status, :phone, :full_name, :id_number, :at, :no, :notices, "
+        ":yes) RETURNING id", yes=True,
+        **{k: booking[k] for k in ("centre_id", "public_id", "code", "kind", "service_id", "start", "end",
+                                   "status", "phone", "full_name", "id_number")},
+        day=tx.day(day), at=tx.instant(work.now), no=False, notices=tx.json({}))
+    if status == BOOKED:
+        _bump(tx, centre_id, day, f"slot:{svc['id']}:{claims['start']}")
+    work.centre_changed(centre_id)
+    return booking
+
+
+def end_from_province(work: Work, booking: dict) -> None:
+    """Cancelled at the province: an open booking here gives its place back."""
+    _end(work, booking, CANCELLED, "province")
+
+
+def locked_booking(tx: Tx, public_id: str) -> dict | None:
+    return _booking(tx, "public_id = :p", lock=True, p=public_id)
 
 
 # -- the passing of time ----------------------------------------------------------------------

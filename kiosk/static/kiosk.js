@@ -455,7 +455,7 @@ document.addEventListener("keydown", (event) => {
     scan.text = "";
     if (text.length >= CODE_LENGTH) { event.preventDefault(); kiosk.lastTouch = Date.now(); scanned(text); }
   } else if (event.key.length === 1) {
-    scan.text = (scan.text + event.key).slice(-400);
+    scan.text = (scan.text + event.key).slice(-1000);      // a province booking's signed code is ~350
   }
 });
 document.querySelectorAll(".pager button").forEach((b) => b.addEventListener("click", () => {

@@ -7,6 +7,10 @@ answer never came, it asks again and sends from there; the province skips rows i
 A link that fails is tried again after 1, 2, 4 … up to 60 seconds. The centre never waits for the
 province: tickets are issued and called from its own database whatever the link does.
 
+The other way, every BOOKINGS_SECONDS, it pulls the slots booked for this centre on the province's
+booking page, with the province's key that signs their QR codes, and sends up which slots are
+still free here (hangdoi/engine/bookings_from_province.py).
+
 A server runs it in a process of its own, one per installation
 (hangdoi/services/replication/push_process.py); the tests run it in theirs.
 """
@@ -21,8 +25,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from hangdoi.engine.sql import Tx
 from hangdoi.clock import local_day
+from hangdoi.engine import bookings_from_province
+from hangdoi.engine.bookings import province_peer
+from hangdoi.engine.sql import Tx
 from hangdoi.services.replication.reference import fingerprint, reference
 from hangdoi.services.replication.timeline import (
     ROWS_PER_BATCH,
@@ -41,6 +47,7 @@ HEARTBEAT_SECONDS = 60.0    # a centre with nothing new still tells the province
 RECONCILE_SECONDS = 600.0   # how often, once up to date, the last days' digests are compared
 RECONCILE_DAYS = 2          # today and yesterday; after a restore from a backup, a week
 REFERENCE_SECONDS = 60.0    # how often the centre's names (fields, procedures, …) are compared
+BOOKINGS_SECONDS = 10.0     # how often the province's bookings are pulled and the free slots compared
 MAX_BACKOFF_SECONDS = 60.0
 TIMEOUT_SECONDS = 30.0
 
@@ -78,6 +85,8 @@ class Pusher:
         self._reconcile_days = 0
         self._reference_sent: str | None = None      # the fingerprint the province holds, as last heard
         self._last_reference = float("-inf")
+        self._offer_sent: str | None = None          # the fingerprint of the last offer the province took
+        self._last_bookings = float("-inf")
         self.state = LinkState()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -143,6 +152,28 @@ class Pusher:
         self._reference_sent = mine
         return True
 
+    def exchange_bookings(self) -> int:
+        """Take the bookings made at the province since this centre's mark (and the province's key),
+        then send the slots still free here if they changed; returns how many bookings were new."""
+        self._last_bookings = time.monotonic()
+        if self.centre_id is None:
+            return 0
+        new, more = 0, True
+        while more:
+            with self.db.read() as session:
+                peer = province_peer(Tx(session), self.centre_id)
+            answer = self._request("GET", f"/api/v1/province/bookings?after={peer['bookings_through'] if peer else 0}")
+            if bookings_from_province.learn(self.db, self.centre_id, answer["link"], answer["signing_key"]) \
+                    and peer is not None and peer["link_id"] != answer["link"]:
+                continue            # linked anew: from the new link's first booking
+            new += bookings_from_province.accept(self.db, self.centre_id, answer["items"], answer["through"])
+            more = answer["more"]
+        offer = bookings_from_province.offer_document(self.db, self.centre_id)
+        if fingerprint(offer) != self._offer_sent:
+            self._request("PUT", "/api/v1/province/offer", offer)
+            self._offer_sent = fingerprint(offer)
+        return new
+
     def day_matches(self, day) -> bool:
         """Whether the province's digest of a local day equals the centre's own."""
         theirs = self._request("GET", f"/api/v1/province/digest?day={day.isoformat()}")
@@ -207,6 +238,8 @@ class Pusher:
                 if not sent:
                     if time.monotonic() - self._last_reference >= REFERENCE_SECONDS:
                         self.send_reference()
+                    if time.monotonic() - self._last_bookings >= BOOKINGS_SECONDS:
+                        self.exchange_bookings()
                     if time.monotonic() - self._last_reconcile >= self.reconcile_seconds or self._reconcile_days:
                         self.reconcile_recent(max(RECONCILE_DAYS, self._reconcile_days))
                         self._last_reconcile, self._reconcile_days = time.monotonic(), 0
@@ -219,7 +252,7 @@ class Pusher:
                 self.state.errors = [*self.state.errors[-9:], self.state.last_error]
                 # Ask the province again: the answer to the last push may never have come.
                 self.state.acknowledged = None
-                self._reference_sent = None
+                self._reference_sent = self._offer_sent = None
                 log.warning("push to the province failed (again in %.0f s): %s", backoff, exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, most)

@@ -46,8 +46,9 @@ REMOTE_FIELDS = {"service": SERVICE, **CONTACT_FIELDS,
                                        description="How long it takes the citizen to come: 10, 20, 30, 45 or 60; "
                                                    "they are told that much (and 5 minutes) before the call")}
 CHECK_IN_FIELDS = {
-    "code": STR(required=True, max_length=300,
-                description="The booking's code as typed, or what its QR code holds (the address of its page)"),
+    "code": STR(required=True, max_length=1000,
+                description="The booking's code as typed, or what its QR code holds: the address of its page, "
+                            "or a province booking's signed text (HD1.…)"),
 }
 PUBLIC_ID_LENGTH = 64
 

@@ -11,6 +11,7 @@ from hangdoi.web.api.blueprint import api
 from hangdoi.web.api.bookings import BOOKING_FIELDS, CHECK_IN_FIELDS, REMOTE_FIELDS
 from hangdoi.web.api.core import LOGIN_FIELDS, RATING_FIELDS, TICKET_FIELDS
 from hangdoi.web.api.hardware import KEYPAD_FIELDS, STATUS_FIELDS
+from hangdoi.web.api.province_bookings import PROVINCE_BOOKING_FIELDS
 from hangdoi.web.permissions import ANYONE, allow
 
 NULLABLE_STR = {"type": ["string", "null"]}
@@ -231,7 +232,10 @@ NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ra
                      "/bookings/{public_id}/cancel", "/province/link", "/province/push", "/province/digest",
                      "/province/centres", "/province/day-index", "/province/repair", "/province/reference",
                      "/province/reports", "/province/reports/export.csv", "/province/reports/export.xlsx",
-                     "/province/reports/index-766.csv", "/province/reports/index-766.xlsx"}
+                     "/province/reports/index-766.csv", "/province/reports/index-766.xlsx", "/province/offer",
+                     "/province/bookings", "/province/booking/centres", "/province/booking/centres/{link_id}",
+                     "/province/booking/centres/{link_id}/bookings", "/province/booking/bookings/{public_id}",
+                     "/province/booking/bookings/{public_id}/cancel"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -322,6 +326,55 @@ def _province_paths() -> dict:
                         "type": "object", "required": ["centre", "domains", "services", "counters", "officers"]}}}},
                     "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 413, 415, 422, 429)}}},
         **_province_report_paths(),
+        **_province_booking_paths(key),
+    }
+
+
+def _province_booking_paths(key) -> dict:
+    """Booking at any linked centre on the province's page (anyone), and the centres' side of it."""
+    public_id = [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
+    booking = _json({"type": "object", "required": ["public_id", "code", "status", "qr"], "properties": {
+        "public_id": {"type": "string"}, "code": {"type": "string"}, "status": {"enum": ["booked", "cancelled"]},
+        "qr": {"type": ["string", "null"], "description": "What the booking's QR code holds: the booking signed "
+                                                          "with the province's Ed25519 key (HD1.…); null once cancelled"},
+        "date": {"type": "string"}, "start": {"type": "string"}, "end": {"type": "string"}}})
+    return {
+        "/province/booking/centres": {"get": {
+            "summary": "The province's linked centres, and whether each has slots to book now",
+            "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), **_errors(429)}}},
+        "/province/booking/centres/{link_id}": {"get": {
+            "summary": "What can be booked at a centre: procedures, days, slots with the places left",
+            "parameters": [_id_param("link_id")],
+            "responses": {"200": _json({"type": "object"}), **_errors(404, 429)}}},
+        "/province/booking/centres/{link_id}/bookings": {"post": {
+            "summary": "Book a slot at a linked centre (anyone; VNeID, iHanoi … through the same route). Limited "
+                       "per address, per phone and ID number (one open booking per procedure, two a day)",
+            "parameters": [_id_param("link_id")],
+            "requestBody": {**_body(PROVINCE_BOOKING_FIELDS), "required": True},
+            "responses": {"201": booking, **_errors(400, 404, 409, 413, 415, 422, 429)}}},
+        "/province/booking/bookings/{public_id}": {"get": {
+            "summary": "A province booking, for its holder's page", "parameters": public_id,
+            "responses": {"200": booking, **_errors(404, 429)}}},
+        "/province/booking/bookings/{public_id}/cancel": {"post": {
+            "summary": "The holder gives the place back; the centre hears at its next pull", "parameters": public_id,
+            "responses": {"200": booking, **_errors(404, 409, 429)}}},
+        "/province/offer": {"put": {
+            "summary": "A linked centre's free slots for booking, per procedure and day, and `through`: the last "
+                       "province booking they count; replaces the last",
+            "security": key,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["through", "timezone", "ask_id_number", "early_minutes",
+                                               "late_minutes", "services"]}}}},
+            "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 413, 415, 422, 429)}}},
+        "/province/bookings": {"get": {
+            "summary": "Bookings made at the province for the centre after its mark `after`, in order (a "
+                       "cancelled one comes again), with the province's public key that signs their QR codes",
+            "security": key,
+            "parameters": [{"name": "after", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 999999999}}],
+            "responses": {"200": _json({"type": "object", "required": ["link", "signing_key", "items", "through",
+                                                                        "more"]}),
+                          **_errors(401, 422, 429)}}},
     }
 
 

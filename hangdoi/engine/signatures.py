@@ -1,0 +1,96 @@
+"""Signed claims that travel on a citizen's phone: the province signs a booking with its Ed25519 key
+(the `cryptography` package), and a centre that knows the province's public key can trust the booking
+from its QR code alone, before the booking itself has come down the link.
+
+A sealed claim is one line of text a kiosk's scanner types: `HD1.<claims>.<signature>`, both parts
+base64url without padding, the claims compact JSON. Anything else, a changed character, another
+key's signature: `Invalid("booking_signature_invalid")`.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from hangdoi.engine.errors import Invalid
+
+PREFIX = "HD1."
+MAX_LENGTH = 1000            # a booking's claims are about 250 characters sealed
+KEY_FILE = "province-signing-key.pem"
+
+
+def is_sealed(text: str) -> bool:
+    return text.strip().startswith(PREFIX)
+
+
+def signing_key(data_dir: Path) -> Ed25519PrivateKey:
+    """The province's private key, from its data directory; made on first use. Several workers may
+    ask at once: one creates the file (O_EXCL), the others read it."""
+    path = Path(data_dir) / KEY_FILE
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        pass
+    pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption())
+    draft = path.with_name(f"{KEY_FILE}.{os.getpid()}")
+    draft.write_bytes(pem)
+    os.chmod(draft, 0o600)
+    try:
+        os.link(draft, path)        # fails if another worker made it first: theirs is the key
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def public_text(key: Ed25519PrivateKey) -> str:
+    """The public half as the centres keep it: 32 bytes, base64url (43 characters)."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return _b64(raw)
+
+
+def seal(claims: dict, key: Ed25519PrivateKey) -> str:
+    body = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode())
+    return f"{PREFIX}{body}.{_b64(key.sign(body.encode()))}"
+
+
+def unseal(text: str, public: str) -> dict:
+    """The claims of a sealed text signed by the key `public`; Invalid for anything else."""
+    text = (text or "").strip()
+    parts = text[len(PREFIX):].split(".") if text.startswith(PREFIX) and len(text) <= MAX_LENGTH else []
+    try:
+        body, signature = parts
+        Ed25519PublicKey.from_public_bytes(_unb64(public)).verify(_unb64(signature), body.encode())
+        claims = json.loads(_unb64(body))
+    except (ValueError, InvalidSignature, binascii.Error, UnicodeError):
+        raise Invalid("booking_signature_invalid") from None
+    if not isinstance(claims, dict):
+        raise Invalid("booking_signature_invalid")
+    return claims
+
+
+def valid_public(text: str) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(_unb64(text))
+        return True
+    except (ValueError, binascii.Error):
+        return False
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError("not base64url")
+    # Strict: a character outside the alphabet is refused, not skipped (one token, one spelling).
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)

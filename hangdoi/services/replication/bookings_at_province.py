@@ -1,0 +1,270 @@
+"""At a province server: slots booked on the province's booking page (or by VNeID, iHanoi … through
+the same API) at any of its linked centres. The centre's side: hangdoi/engine/bookings_from_province.py.
+
+What can be booked is what each centre last said it has free (its offer, sent up by its pusher),
+less the bookings made here that its offer did not count yet (those after its `through`). A
+centre's link may be down for days: booking goes on from its last offer, and the QR code the
+citizen gets is signed with the province's Ed25519 key (hangdoi/engine/signatures.py), so the
+centre's kiosk takes it even if the booking itself has not come down yet.
+
+Each booking has a `seq` in its centre's order, set when made and set again when cancelled; the
+centre pulls what is after its mark. A person may hold one open booking per procedure at a centre,
+and at most PER_PERSON_PER_DAY a day there, counted by phone and by ID number.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hangdoi.engine import signatures
+from hangdoi.engine.booking_rules import CODE_ALPHABET, id_number, mobile, person_name
+from hangdoi.engine.errors import Conflict, Invalid, NotFound
+from hangdoi.engine.sql import Tx
+from hangdoi.models import BOOKED, CANCELLED
+from hangdoi.services.replication.timeline import canonical
+
+PER_PERSON_PER_DAY = 2
+PULL_LIMIT = 500              # bookings per pull; a centre gets tens a day
+MAX_OFFER_SERVICES = 2000
+MAX_OFFER_DAYS = 31
+MAX_SLOTS_PER_DAY = 200
+
+
+# -- the centre's offer ---------------------------------------------------------------------------
+def check_offer(payload) -> dict:
+    """An offer's shape (hangdoi/engine/bookings_from_province.py: offer_document), checked whole."""
+    keys = {"through", "timezone", "ask_id_number", "early_minutes", "late_minutes", "services"}
+    if not isinstance(payload, dict) or set(payload) != keys:
+        raise Invalid("invalid_offer", reason=", ".join(sorted(keys)))
+    if type(payload["through"]) is not int or payload["through"] < 0 or type(payload["ask_id_number"]) is not bool \
+            or any(type(payload[k]) is not int or not 0 <= payload[k] <= 240 for k in ("early_minutes", "late_minutes")):
+        raise Invalid("invalid_offer", reason="through, ask_id_number, early_minutes, late_minutes")
+    try:
+        ZoneInfo(payload["timezone"])
+    except (TypeError, ValueError, KeyError):
+        raise Invalid("invalid_offer", reason="timezone") from None
+    services = payload["services"]
+    if not isinstance(services, list) or len(services) > MAX_OFFER_SERVICES:
+        raise Invalid("invalid_offer", reason=f"services: a list of at most {MAX_OFFER_SERVICES}")
+    for i, svc in enumerate(services):
+        if not (isinstance(svc, dict) and set(svc) == {"code", "name", "days"} and _text(svc["code"], 32)
+                and _text(svc["name"], 300) and isinstance(svc["days"], dict) and len(svc["days"]) <= MAX_OFFER_DAYS):
+            raise Invalid("invalid_offer", reason=f"services {i}: code, name, days")
+        for day, slots in svc["days"].items():
+            if not (_is_day(day) and isinstance(slots, list) and len(slots) <= MAX_SLOTS_PER_DAY and all(
+                    isinstance(s, list) and len(s) == 3 and _is_hhmm(s[0]) and _is_hhmm(s[1])
+                    and type(s[2]) is int and 0 <= s[2] <= 10_000 for s in slots)):
+                raise Invalid("invalid_offer", reason=f"services {i}: days {day[:10]!r}: [[HH:MM, HH:MM, free]]")
+    return payload
+
+
+def store_offer(db, link_id: int, offer: dict) -> dict:
+    with db.write() as session:
+        tx = Tx(session)
+        _live_link(tx, link_id, lock=True)
+        tx.execute("UPDATE centre_link SET offer = :doc, offer_at = :now WHERE id = :id",
+                   doc=canonical(offer), now=tx.instant(db.clock.now()), id=link_id)
+    return {"stored": True}
+
+
+# -- what the page shows -------------------------------------------------------------------------
+def centres(db) -> list[dict]:
+    """The linked centres, each with whether anything can be booked there now."""
+    with db.read() as session:
+        rows = Tx(session).rows("SELECT id, name, area, offer FROM centre_link WHERE revoked_at IS NULL "
+                                "ORDER BY area, name, id")
+    return [{"id": r["id"], "name": r["name"], "area": r["area"],
+             "bookable": bool(r["offer"] and json.loads(r["offer"])["services"])} for r in rows]
+
+
+def offer(db, link_id: int) -> dict:
+    """What can be booked at the centre now: its procedures, days and slots, with the places left."""
+    with db.read() as session:
+        tx = Tx(session)
+        link = _live_link(tx, link_id)
+        return _offer_view(tx, link, db.clock.now())
+
+
+def _offer_view(tx: Tx, link: dict, now: datetime) -> dict:
+    doc = json.loads(link["offer"]) if link["offer"] else None
+    centre = {"id": link["id"], "name": link["name"], "area": link["area"]}
+    if doc is None:
+        return {"centre": centre, "services": [], "ask_id_number": False, "offered_at": None}
+    pending = _pending(tx, link["id"], doc["through"])
+    tz = ZoneInfo(doc["timezone"])
+    services = []
+    for svc in doc["services"]:
+        days = []
+        for day, slots in sorted(svc["days"].items()):
+            shown = [{"start": start, "end": end, "free": max(0, free - pending.get((svc["code"], day, start), 0))}
+                     for start, end, free in slots if _starts_after(day, start, tz, now)]
+            if any(slot["free"] for slot in shown):
+                days.append({"date": day, "slots": shown})
+        if days:
+            services.append({"code": svc["code"], "name": svc["name"], "days": days})
+    return {"centre": centre, "services": services, "ask_id_number": doc["ask_id_number"],
+            "early_minutes": doc["early_minutes"], "late_minutes": doc["late_minutes"],
+            "offered_at": tx.read_instant(link["offer_at"]).isoformat(timespec="seconds")}
+
+
+def _pending(tx: Tx, link_id: int, through: int) -> dict:
+    """Bookings made here that the centre's offer does not count yet, per (procedure, day, slot)."""
+    rows = tx.rows("SELECT service_code, local_day, start, count(*) AS n FROM province_booking WHERE link_id = :l "
+                   "AND seq > :through AND status = :booked GROUP BY service_code, local_day, start",
+                   l=link_id, through=through, booked=BOOKED)
+    return {(r["service_code"], tx.read_day(r["local_day"]).isoformat(), r["start"]): r["n"] for r in rows}
+
+
+# -- booking, cancelling, reading ------------------------------------------------------------------
+def book(db, data_dir: Path, link_id: int, service: str, day: date, start: str, phone: str, full_name: str,
+         id_number_raw: str | None = None) -> dict:
+    with db.write() as session:
+        tx = Tx(session)
+        link = _live_link(tx, link_id, lock=True)      # a centre's bookings are made one after the other
+        view = _offer_view(tx, link, db.clock.now())
+        svc = next((s for s in view["services"] if s["code"] == service), None)
+        if svc is None:
+            raise Conflict("booking_service_unknown", service=service[:32])
+        slots = next((d["slots"] for d in svc["days"] if d["date"] == day.isoformat()), None)
+        if slots is None:
+            raise Conflict("booking_day_closed")
+        slot = next((s for s in slots if s["start"] == start), None)
+        if slot is None:
+            raise Invalid("booking_slot_unknown", start=start[:5])
+        if slot["free"] <= 0:
+            raise Conflict("booking_slot_full", start=start)
+        contact = {"phone": mobile(phone), "full_name": person_name(full_name),
+                   "id_number": id_number(id_number_raw, view["ask_id_number"])}
+        _check_person(tx, link_id, service, day, contact)
+        taken = {r["code"] for r in tx.rows("SELECT code FROM province_booking WHERE link_id = :l", l=link_id)}
+        code = _new_code(taken)
+        booking = {"link_id": link_id, "seq": _next_seq(tx, link_id), "public_id": secrets.token_urlsafe(12),
+                   "code": code, "service_code": service, "local_day": day, "start": start, "end": slot["end"],
+                   "status": BOOKED, "created_at": db.clock.now(), **contact}
+        tx.execute("INSERT INTO province_booking (link_id, seq, public_id, code, service_code, local_day, start, "
+                   "\"end\", status, phone, full_name, id_number, created_at) VALUES (:link_id, :seq, :public_id, "
+                   ":code, :service_code, :day, :start, :end, :status, :phone, :full_name, :id_number, :at)",
+                   **{k: v for k, v in booking.items() if k not in ("local_day", "created_at")},
+                   day=tx.day(day), at=tx.instant(booking["created_at"]))
+        return _view(booking, link, svc["name"], view, data_dir)
+
+
+def _check_person(tx: Tx, link_id: int, service: str, day: date, contact: dict) -> None:
+    same = "(phone = :phone OR id_number = :id_number)"
+    args = {"l": link_id, "phone": contact["phone"], "id_number": contact["id_number"], "booked": BOOKED}
+    if tx.value(f"SELECT count(*) FROM province_booking WHERE link_id = :l AND {same} AND local_day = :d "
+                "AND status = :booked", d=tx.day(day), **args) >= PER_PERSON_PER_DAY:
+        raise Conflict("booking_person_limit", n=PER_PERSON_PER_DAY)
+    if tx.value(f"SELECT count(*) FROM province_booking WHERE link_id = :l AND {same} AND service_code = :s "
+                "AND local_day >= :d AND status = :booked", s=service, d=tx.day(day), **args):
+        raise Conflict("booking_already_open")
+
+
+def _new_code(taken: set) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        if code not in taken:
+            return code
+
+
+def _next_seq(tx: Tx, link_id: int) -> int:
+    return (tx.value("SELECT max(seq) FROM province_booking WHERE link_id = :l", l=link_id) or 0) + 1
+
+
+def status(db, data_dir: Path, public_id: str) -> dict:
+    with db.read() as session:
+        tx = Tx(session)
+        booking, link, name = _find(tx, public_id)
+        return _view(booking, link, name, _offer_view(tx, link, db.clock.now()), data_dir)
+
+
+def cancel(db, data_dir: Path, public_id: str) -> dict:
+    """The citizen gives the place back; the centre hears of it at its next pull."""
+    with db.write() as session:
+        tx = Tx(session)
+        booking, link, name = _find(tx, public_id)
+        _live_link(tx, link["id"], lock=True)
+        if booking["status"] != BOOKED:
+            raise Conflict("booking_not_open", state=booking["status"])
+        booking.update(status=CANCELLED, seq=_next_seq(tx, link["id"]))
+        tx.execute("UPDATE province_booking SET status = :s, seq = :seq WHERE id = :id",
+                   s=CANCELLED, seq=booking["seq"], id=booking["id"])
+        return _view(booking, link, name, _offer_view(tx, link, db.clock.now()), data_dir)
+
+
+def _find(tx: Tx, public_id: str) -> tuple[dict, dict, str]:
+    booking = tx.row("SELECT * FROM province_booking WHERE public_id = :p", p=public_id[:32])
+    if booking is None:
+        raise NotFound("booking_not_found")
+    booking["local_day"] = tx.read_day(booking["local_day"])
+    link = tx.row("SELECT id, name, area, offer, offer_at FROM centre_link WHERE id = :id", id=booking["link_id"])
+    names = {s["code"]: s["name"] for s in (json.loads(link["offer"])["services"] if link["offer"] else [])}
+    return booking, link, names.get(booking["service_code"], booking["service_code"])
+
+
+def _view(booking: dict, link: dict, service_name: str, offer_view: dict, data_dir: Path) -> dict:
+    """What the citizen's page and the API show; `qr` is the signed text the QR code holds."""
+    claims = {"l": link["id"], "b": booking["public_id"], "k": booking["code"], "s": booking["service_code"],
+              "d": booking["local_day"].isoformat(), "t": booking["start"], "e": booking["end"],
+              "n": booking["full_name"]}
+    return {"public_id": booking["public_id"], "code": booking["code"], "status": booking["status"],
+            "centre": {"id": link["id"], "name": link["name"], "area": link["area"]},
+            "service": {"code": booking["service_code"], "name": service_name},
+            "date": booking["local_day"].isoformat(), "start": booking["start"], "end": booking["end"],
+            "full_name": booking["full_name"], "phone": booking["phone"][:3] + "****" + booking["phone"][-3:],
+            "early_minutes": offer_view.get("early_minutes"), "late_minutes": offer_view.get("late_minutes"),
+            "qr": signatures.seal(claims, signatures.signing_key(data_dir)) if booking["status"] == BOOKED else None}
+
+
+# -- what the centre pulls -----------------------------------------------------------------------
+def changes_after(db, link_id: int, after: int) -> dict:
+    with db.read() as session:
+        tx = Tx(session)
+        rows = tx.rows("SELECT seq, public_id, code, service_code, local_day, start, \"end\", full_name, phone, "
+                       "id_number, status FROM province_booking WHERE link_id = :l AND seq > :after ORDER BY seq "
+                       f"LIMIT {PULL_LIMIT + 1}", l=link_id, after=after)
+        through = tx.value("SELECT max(seq) FROM province_booking WHERE link_id = :l", l=link_id) or 0
+    items = [{"seq": r["seq"], "public_id": r["public_id"], "code": r["code"], "service": r["service_code"],
+              "date": tx.read_day(r["local_day"]).isoformat(), "start": r["start"], "end": r["end"],
+              "full_name": r["full_name"], "phone": r["phone"], "id_number": r["id_number"], "status": r["status"]}
+             for r in rows[:PULL_LIMIT]]
+    more = len(rows) > PULL_LIMIT
+    return {"items": items, "through": items[-1]["seq"] if more else max(through, after), "more": more}
+
+
+def public_key(data_dir: Path) -> str:
+    return signatures.public_text(signatures.signing_key(data_dir))
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _live_link(tx: Tx, link_id: int, lock: bool = False) -> dict:
+    link = tx.row("SELECT id, name, area, offer, offer_at FROM centre_link WHERE id = :id AND revoked_at IS NULL"
+                  + (" FOR UPDATE" if lock else ""), id=link_id)
+    if link is None:
+        raise NotFound("centre_not_found")
+    return link
+
+
+def _starts_after(day: str, start: str, tz: ZoneInfo, now: datetime) -> bool:
+    return datetime.combine(date.fromisoformat(day), datetime.strptime(start, "%H:%M").time(), tzinfo=tz) > now
+
+
+def _is_day(text) -> bool:
+    try:
+        return isinstance(text, str) and len(text) == 10 and bool(date.fromisoformat(text))
+    except ValueError:
+        return False
+
+
+def _is_hhmm(text) -> bool:
+    try:
+        return isinstance(text, str) and len(text) == 5 and bool(datetime.strptime(text, "%H:%M"))
+    except ValueError:
+        return False
+
+
+def _text(value, most: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= most

@@ -1,0 +1,354 @@
+"""Slots booked on the province's booking page at a linked centre: the province books from what the
+centre said it has free, signs the booking's QR code with its Ed25519 key, and the centre's kiosk
+takes the booking from that code even while the link is down; forged, altered, replayed and
+foreign codes are refused. Bookings and cancellations come down the link once, in order, and
+free or take their place at the centre (hangdoi/services/replication/bookings_at_province.py,
+hangdoi/engine/bookings_from_province.py)."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hangdoi.app import create_app
+from hangdoi.clock import SystemClock
+from hangdoi.config import load_settings
+from hangdoi.database import Database
+from hangdoi.engine import bookings, signatures
+from hangdoi.engine.bookings_from_province import accept, learn, offer_document
+from hangdoi.engine.errors import Conflict, Invalid
+from hangdoi.engine.sql import Tx
+from hangdoi.fixtures.testing import LiveServer
+from hangdoi.schema import upgrade
+from hangdoi.services.replication import bookings_at_province as desk
+from hangdoi.services.replication import ingest
+from hangdoi.services.replication.pusher import Pusher
+
+from .centres import MONDAY_9AM, SMALL_CENTRE, open_now, today_in
+from .conftest import build_centre, fresh_sqlite_url, kiosk_headers
+from .faults import FaultyLink
+
+MONDAY = MONDAY_9AM.date()
+BINH = ("0912345678", "Trần Thị Bình")
+AN = ("0987654321", "Lê Văn An")
+
+
+# -- the seal --------------------------------------------------------------------------------------
+def test_a_sealed_claim_opens_only_with_its_key_and_unchanged(tmp_path):
+    key = signatures.signing_key(tmp_path)
+    assert signatures.signing_key(tmp_path).private_bytes_raw() == key.private_bytes_raw()   # kept, not remade
+    assert (tmp_path / signatures.KEY_FILE).stat().st_mode & 0o777 == 0o600
+    public = signatures.public_text(key)
+    text = signatures.seal({"b": "abc", "n": "Nguyễn Thị Ánh"}, key)
+    assert text.isascii() and text.startswith("HD1.")
+    assert signatures.unseal(text, public) == {"b": "abc", "n": "Nguyễn Thị Ánh"}
+    assert signatures.unseal(f"  {text}\n", public)["b"] == "abc"        # as a scanner types it
+    body, signature = text[4:].split(".")
+    altered = json.dumps({"b": "abd", "n": "Nguyễn Thị Ánh"}, ensure_ascii=False, separators=(",", ":"))
+    forged = [
+        f"HD1.{base64.urlsafe_b64encode(altered.encode()).decode().rstrip('=')}.{signature}",   # claims changed
+        signatures.seal({"b": "abc", "n": "Nguyễn Thị Ánh"}, Ed25519PrivateKey.generate()),    # another key
+        f"HD1.{body}.{signature[:-2]}AA", f"HD1.{body}.{signature}.x", f"HD1.{body}", "HD1.", "HD1..",
+        f"HD1.{body}.{signature[:10]}!{signature[10:]}",      # a character outside the alphabet
+        f"HD1.{body}.{signature}" + "A" * 1000, "ABCD2345", "", "HD1.é.é",
+    ]
+    for text in forged:
+        with pytest.raises(Invalid) as refused:
+            signatures.unseal(text, public)
+        assert refused.value.code == "booking_signature_invalid", text
+
+
+# -- the province and one centre, without the network ----------------------------------------------
+@pytest.fixture
+def province_db(tmp_path, sqlite_template, clock):
+    (tmp_path / "province").mkdir()
+    database = Database(fresh_sqlite_url(sqlite_template, tmp_path / "province"), clock=clock)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def linked(db, centre, province_db, tmp_path):
+    """The centre linked to the province, knowing its key, its offer sent up."""
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh")
+    keys = tmp_path / "province"
+    assert learn(db, centre.centre, link_id, desk.public_key(keys))
+    send_offer(db, centre.centre, province_db, link_id)
+    return link_id, keys
+
+
+def send_offer(db, centre_id, province_db, link_id):
+    desk.store_offer(province_db, link_id, desk.check_offer(json.loads(json.dumps(offer_document(db, centre_id)))))
+
+
+def free_at_province(province_db, link_id, start, service="HT01", day=MONDAY):
+    view = desk.offer(province_db, link_id)
+    svc = next(s for s in view["services"] if s["code"] == service)
+    slots = next(d["slots"] for d in svc["days"] if d["date"] == day.isoformat())
+    return next(s["free"] for s in slots if s["start"] == start)
+
+
+def pull(db, centre_id, province_db, link_id):
+    with db.read() as session:
+        after = bookings.province_peer(Tx(session), centre_id)["bookings_through"]
+    changes = desk.changes_after(province_db, link_id, after)
+    return accept(db, centre_id, changes["items"], changes["through"])
+
+
+def rows(db, sql, **params):
+    with db.read() as session:
+        return Tx(session).rows(sql, **params)
+
+
+def slot_count(db, centre, start):
+    found = rows(db, "SELECT used FROM booking_count WHERE what = :w", w=f"slot:{centre.service('HT01')}:{start}")
+    return found[0]["used"] if found else 0
+
+
+def test_a_province_booking_is_taken_from_its_qr_code_before_it_comes_down_the_link(db, centre, clock, linked,
+                                                                                    province_db):
+    link_id, keys = linked
+    # HT01 has counters 1 and 2: four citizens a half-hour slot, half of it bookable.
+    assert free_at_province(province_db, link_id, "09:30") == 2
+    made = desk.book(province_db, keys, link_id, "HT01", MONDAY, "09:30", *BINH)
+    assert (made["status"], made["start"], made["end"], made["service"]["name"]) == (
+        "booked", "09:30", "10:00", "Đăng ký khai sinh")
+    assert made["phone"] == "091****678" and len(made["code"]) == 8
+    assert free_at_province(province_db, link_id, "09:30") == 1       # counted before the centre hears of it
+    assert len(made["qr"]) < 400                                      # a QR code a phone shows well
+
+    clock.advance(minutes=20)                                         # 09:20: the window opens at 09:15
+    ticket = bookings.check_in(db, centre.centre, made["qr"], kiosk="k1")
+    assert ticket["checked_in"] and not ticket["late"]
+    assert ticket["booking"]["full_name"] == "Trần Thị Bình" and ticket["booking"]["start"] == "09:30"
+    assert slot_count(db, centre, "09:30") == 1
+    with pytest.raises(Conflict) as again:                            # the same code shown twice
+        bookings.check_in(db, centre.centre, made["qr"], kiosk="k2")
+    assert again.value.code == "booking_already_checked_in"
+
+    # Later the link brings the booking itself: the same booking, its contact added, nothing twice.
+    assert pull(db, centre.centre, province_db, link_id) == 0
+    found = rows(db, "SELECT status, phone, from_province FROM booking WHERE public_id = :p", p=made["public_id"])
+    assert [(r["status"], r["phone"], bool(r["from_province"])) for r in found] == [("checked_in", BINH[0], True)]
+    assert slot_count(db, centre, "09:30") == 1
+    assert rows(db, "SELECT what FROM booking_count WHERE what LIKE :p", p="phone:%") == []   # counted at the province
+    # The centre's next offer counts it; the province does not subtract it a second time.
+    send_offer(db, centre.centre, province_db, link_id)
+    assert free_at_province(province_db, link_id, "09:30") == 1
+
+
+def test_forged_altered_and_foreign_codes_are_refused_and_change_nothing(db, centre, clock, linked, province_db,
+                                                                        tmp_path):
+    link_id, keys = linked
+    made = desk.book(province_db, keys, link_id, "HT01", MONDAY, "09:30", *BINH)
+    clock.advance(minutes=20)
+    claims = {"l": link_id, "b": "x" * 16, "k": "ABCDEFGH", "s": "HT01", "d": MONDAY.isoformat(), "t": "09:30",
+              "e": "10:00", "n": "Kẻ Giả Mạo"}
+    own_key = signatures.signing_key(keys)
+    attempts = {
+        "booking_signature_invalid": [
+            signatures.seal(claims, Ed25519PrivateKey.generate()),             # signed by someone else
+            made["qr"][:-3] + ("AAA" if not made["qr"].endswith("AAA") else "BBB"),
+            made["qr"].replace(made["qr"].split(".")[1], made["qr"].split(".")[1][:-4] + "AAAA"),
+            signatures.seal({"l": link_id, "b": "y" * 16}, own_key),           # the province's key, claims cut
+            signatures.seal({**claims, "d": "yesterday"}, own_key),
+        ],
+        "booking_other_centre": [signatures.seal({**claims, "l": link_id + 1}, own_key)],
+        "booking_service_unknown": [signatures.seal({**claims, "s": "ZZ99"}, own_key)],
+    }
+    for code, texts in attempts.items():
+        for text in texts:
+            with pytest.raises((Invalid, Conflict)) as refused:
+                bookings.check_in(db, centre.centre, text, kiosk="k1")
+            assert refused.value.code == code, text
+    assert rows(db, "SELECT id FROM booking") == [] and rows(db, "SELECT id FROM ticket") == []
+    # A centre that has not heard from its province yet cannot tell: it says so.
+    with db.write() as session:
+        Tx(session).execute("DELETE FROM province_peer")
+    with pytest.raises(Conflict) as unknown:
+        bookings.check_in(db, centre.centre, made["qr"], kiosk="k1")
+    assert unknown.value.code == "booking_province_unknown"
+
+
+def test_bookings_and_cancellations_come_down_once_in_order_and_free_their_place(db, centre, clock, linked,
+                                                                                province_db):
+    link_id, keys = linked
+    first = desk.book(province_db, keys, link_id, "HT01", MONDAY, "10:00", *BINH)
+    second = desk.book(province_db, keys, link_id, "HT01", MONDAY, "10:00", *AN)
+    assert free_at_province(province_db, link_id, "10:00") == 0
+    with pytest.raises(Conflict) as full:
+        desk.book(province_db, keys, link_id, "HT01", MONDAY, "10:00", "0934567890", "Phạm Thị Cúc")
+    assert full.value.code == "booking_slot_full"
+    cancelled = desk.cancel(province_db, keys, second["public_id"])
+    assert cancelled["status"] == "cancelled" and cancelled["qr"] is None
+    assert free_at_province(province_db, link_id, "10:00") == 1
+
+    assert pull(db, centre.centre, province_db, link_id) == 1         # the cancelled one never comes
+    assert pull(db, centre.centre, province_db, link_id) == 0         # the same pull again: nothing new
+    day = {b["full_name"]: b["status"] for b in bookings.day_list(db, centre.centre, MONDAY)}
+    assert day == {"Trần Thị Bình": "booked"}
+    assert slot_count(db, centre, "10:00") == 1
+    # Its citizen gives it back at the province: the place here is free again.
+    desk.cancel(province_db, keys, first["public_id"])
+    pull(db, centre.centre, province_db, link_id)
+    assert {b["full_name"]: b["status"] for b in bookings.day_list(db, centre.centre, MONDAY)} == {
+        "Trần Thị Bình": "cancelled"}
+    assert slot_count(db, centre, "10:00") == 0
+    clock.advance(minutes=50)
+    with pytest.raises(Conflict) as gone:
+        bookings.check_in(db, centre.centre, first["qr"], kiosk="k1")
+    assert gone.value.code == "booking_not_open"
+    with pytest.raises(Conflict):
+        desk.cancel(province_db, keys, first["public_id"])            # cancelled once is enough
+
+
+def test_the_province_books_only_what_is_offered_and_each_person_within_limits(db, centre, clock, linked,
+                                                                              province_db):
+    link_id, keys = linked
+
+    def refused(*args, **kw):
+        with pytest.raises((Invalid, Conflict)) as error:
+            desk.book(province_db, keys, link_id, *args, **kw)
+        return error.value.code
+
+    assert refused("ZZ99", MONDAY, "10:00", *BINH) == "booking_service_unknown"
+    assert refused("XD02", MONDAY, "10:00", *BINH) == "booking_service_unknown"      # not active there
+    assert refused("HT01", date(2026, 11, 22), "10:00", *BINH) == "booking_day_closed"   # a Sunday
+    assert refused("HT01", MONDAY, "08:30", *BINH) == "booking_slot_unknown"     # already begun
+    assert refused("HT01", MONDAY, "10:05", *BINH) == "booking_slot_unknown"
+    assert refused("HT01", MONDAY, "10:00", "12345", BINH[1]) == "booking_phone_invalid"
+    assert refused("HT01", MONDAY, "10:00", BINH[0], "<script>") == "booking_name_invalid"
+    desk.book(province_db, keys, link_id, "HT01", MONDAY, "10:00", *BINH)
+    assert refused("HT01", MONDAY, "14:00", *BINH) == "booking_already_open"    # one open per procedure
+    desk.book(province_db, keys, link_id, "CT01", MONDAY, "10:00", "+84 912 345 678", BINH[1])
+    assert refused("DD01", MONDAY, "10:00", *BINH) == "booking_person_limit"     # two a day
+    with pytest.raises(Exception):
+        desk.offer(province_db, link_id + 5)
+    assert len(desk.changes_after(province_db, link_id, 0)["items"]) == 2
+
+
+# -- through a live province server and a link that fails --------------------------------------------
+@pytest.fixture
+def province(tmp_path, sqlite_template):
+    folder = tmp_path / "province-server"
+    folder.mkdir()
+    url = fresh_sqlite_url(sqlite_template, folder)
+    upgrade(url)
+    setup = Database(url, clock=SystemClock())
+    link_id, key = ingest.add_centre(setup, "Phường Ba Đình", "Quận Ba Đình (cũ)")
+    setup.dispose()
+    server = LiveServer(folder, database_url=url, extra_env={"HANGDOI_PROXIES": "1",
+                                                             "HANGDOI_BOOKING_RATE_LIMIT": "4/hour"}).start()
+    server.link_id, server.key = link_id, key
+    yield server
+    server.stop()
+
+
+# Open now, and booking opens an hour ahead, so whichever slot the citizen takes can check in now.
+LIVE_CENTRE = {**open_now(SMALL_CENTRE), "settings": {"booking": {"early_minutes": 60}}}
+
+
+def test_a_citizen_books_at_the_province_and_checks_in_at_the_kiosk_while_the_link_is_down(
+        province, tmp_path, sqlite_template):
+    (tmp_path / "centre").mkdir()
+    db = Database(fresh_sqlite_url(sqlite_template, tmp_path / "centre"), clock=SystemClock())
+    ids = build_centre(db, LIVE_CENTRE)
+    kiosk = create_app(load_settings(env={}, data_dir=tmp_path / "centre"), db=db).test_client()
+    link = FaultyLink(province.port)
+    pusher = Pusher(db, link.url, province.key, ids.centre, timeout=3)
+    api = f"{province.url}/api/v1/province/booking"
+    try:
+        assert pusher.exchange_bookings() == 0                 # learns the key, sends its free slots
+        listed = requests.get(f"{api}/centres", timeout=5).json()
+        assert listed == [{"id": province.link_id, "name": "Phường Ba Đình", "area": "Quận Ba Đình (cũ)",
+                           "bookable": True}]
+        offer = requests.get(f"{api}/centres/{province.link_id}", timeout=5).json()
+        today = next(d for s in offer["services"] if s["code"] == "HT01" for d in s["days"]
+                     if d["date"] == today_in(LIVE_CENTRE).isoformat())
+        slot = next(s for s in today["slots"] if s["free"])
+        made = requests.post(f"{api}/centres/{province.link_id}/bookings", timeout=5, json={
+            "service": "HT01", "date": today["date"], "start": slot["start"], "phone": BINH[0],
+            "full_name": BINH[1]}, headers={"X-Forwarded-For": "10.9.0.1"})
+        assert made.status_code == 201, made.text
+        qr = made.json()["qr"]
+
+        link.cut_link()                                        # the line goes down; the citizen arrives
+        with pytest.raises(Exception):
+            pusher.exchange_bookings()
+        forged = qr.replace(qr.split(".")[1], qr.split(".")[1][::-1])
+        refused = kiosk.post("/api/v1/check-in", json={"code": forged}, headers=kiosk_headers(ids))
+        assert refused.status_code == 422 and refused.json["error"]["code"] == "booking_signature_invalid"
+        assert "tỉnh" in refused.json["error"]["message"]
+        checked = kiosk.post("/api/v1/check-in", json={"code": qr}, headers=kiosk_headers(ids))
+        assert checked.status_code == 200, checked.json
+        assert checked.json["booking"]["start"] == slot["start"] and checked.json["number"] == "1001"
+        replay = kiosk.post("/api/v1/check-in", json={"code": qr}, headers=kiosk_headers(ids, "k2"))
+        assert replay.status_code == 409 and replay.json["error"]["code"] == "booking_already_checked_in"
+
+        link.restore()                                         # back: the booking comes, the same one
+        assert pusher.exchange_bookings() == 0
+        assert [(r["status"], r["phone"]) for r in rows(db, "SELECT status, phone FROM booking")] == [
+            ("checked_in", BINH[0])]
+        assert len(rows(db, "SELECT id FROM ticket")) == 1
+        status = requests.get(f"{api}/bookings/{made.json()['public_id']}", timeout=5).json()
+        assert status["status"] == "booked" and status["qr"] == qr
+    finally:
+        link.close()
+        db.dispose()
+
+
+def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(province):
+    api = f"{province.url}/api/v1/province"
+    key = {"X-Hangdoi-Centre-Key": province.key}
+
+    def post(path, address, **kw):
+        return requests.post(f"{api}{path}", headers={"X-Forwarded-For": address, **kw.pop("headers", {})},
+                             timeout=5, **kw)
+
+    def code(answer):
+        return answer.json()["error"]["code"]
+
+    # Nothing offered yet: no slot to book.
+    booking = {"service": "HT01", "date": "2026-12-08", "start": "09:00", "phone": BINH[0], "full_name": BINH[1]}
+    assert code(post(f"/booking/centres/{province.link_id}/bookings", "10.8.0.1", json=booking)) == \
+        "booking_service_unknown"
+    assert post("/booking/centres/999/bookings", "10.8.0.2", json=booking).status_code == 404
+    assert post("/booking/centres/99999999999999999999/bookings", "10.8.0.2", json=booking).status_code == 404
+    assert code(post(f"/booking/centres/{province.link_id}/bookings", "10.8.0.3", data=b"{x",
+                     headers={"Content-Type": "application/json"})) == "malformed_json"
+    assert post(f"/booking/centres/{province.link_id}/bookings", "10.8.0.4",
+                json={**booking, "extra": 1}).status_code == 422
+    assert post(f"/booking/centres/{province.link_id}/bookings", "10.8.0.5",
+                json={**booking, "service": "H" * 40}).status_code == 422
+    assert requests.get(f"{api}/booking/bookings/{'x' * 70}", timeout=5).status_code == 404
+    assert code(requests.get(f"{api}/booking/bookings/nope", timeout=5)) == "booking_not_found"
+    # One address flooding: the fifth request an hour is refused.
+    flood = [post(f"/booking/centres/{province.link_id}/bookings", "10.8.1.1", json=booking).status_code
+             for _ in range(6)]
+    assert flood[:4] == [409] * 4 and flood[4:] == [429, 429]
+    # The centres' side takes the centre's key only, and checks what it is sent whole.
+    assert requests.get(f"{api}/bookings?after=0", timeout=5).status_code == 401
+    assert requests.get(f"{api}/bookings?after=0", headers={"X-Hangdoi-Centre-Key": "1.wrong"},
+                        timeout=5).status_code == 401
+    for after in ("-1", "x", "1" * 12):
+        assert requests.get(f"{api}/bookings?after={after}", headers=key, timeout=5).status_code == 422
+    good = {"through": 0, "timezone": "Asia/Ho_Chi_Minh", "ask_id_number": False, "early_minutes": 15,
+            "late_minutes": 10, "services": [{"code": "HT01", "name": "Đăng ký khai sinh",
+                                              "days": {"2099-01-05": [["08:00", "08:30", 2]]}}]}
+    bad = [{**good, "through": -1}, {**good, "timezone": "Mars/Olympus"}, {**good, "extra": 1},
+           {**good, "services": [{**good["services"][0], "days": {"2099-01-05": [["8h", "08:30", 2]]}}]},
+           {**good, "services": [{**good["services"][0], "days": {"soon": []}}]},
+           {**good, "services": "all"}, [good]]
+    for body in bad:
+        answer = requests.put(f"{api}/offer", json=body, headers=key, timeout=5)
+        assert (answer.status_code, code(answer)) == (422, "invalid_offer"), body
+    assert requests.put(f"{api}/offer", json=good, timeout=5).status_code == 401
+    assert requests.get(f"{api}/booking/centres", timeout=5).json()[0]["bookable"] is False   # nothing stored
+    assert requests.put(f"{api}/offer", json=good, headers=key, timeout=5).json() == {"stored": True}
+    answer = requests.get(f"{api}/bookings?after=0", headers=key, timeout=5).json()
+    assert answer["items"] == [] and answer["link"] == province.link_id and signatures.valid_public(
+        answer["signing_key"])
