@@ -802,6 +802,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "book_offline": ("Không kết nối được máy chủ. Hãy thử lại.", "Cannot reach the server. Please try again."),
     "book_summary_remote": ("Số thứ tự hôm nay", "A number for today"),
     "book_summary_slot": ("{day}, {start}–{end}", "{day}, {start}–{end}"),
+    # The province's booking page: /province/book (kiosk/province_booking.py)
+    "pb_title": ("Đặt lịch hẹn", "Book a visit"),
+    "pb_header": ("Cổng đặt lịch · Trung tâm phục vụ hành chính công", "Booking · Public administrative service centres"),
+    "pb_intro": ("Đặt lịch đến làm thủ tục tại bất kỳ trung tâm nào trong tỉnh, không phụ thuộc nơi cư trú. "
+                 "Khi đến, quét mã QR tại ki-ốt của trung tâm.",
+                 "Book a visit at any centre in the province, wherever you live. When you come, scan the QR code "
+                 "at the centre's kiosk."),
+    "pb_search_centre": ("Tìm xã, phường…", "Search a commune or ward…"),
+    "pb_choose_centre": ("Chọn trung tâm", "Choose a centre"),
+    "pb_not_bookable": ("Chưa nhận đặt lịch qua cổng tỉnh", "No bookings through the province yet"),
+    "pb_bookable": ("Nhận đặt lịch", "Taking bookings"),
+    "pb_no_centres": ("Chưa có trung tâm nào nhận đặt lịch.", "No centre is taking bookings yet."),
+    "pb_no_procedures": ("Trung tâm này hiện không còn lịch trống.", "This centre has no free times now."),
+    "pb_procedure_days": ("Còn chỗ {n} ngày", "Free on {n} days"),
+    "pb_loading": ("Đang tải…", "Loading…"),
+    "bk_signed": ("Mã QR có chữ ký số của tỉnh: ki-ốt của trung tâm nhận mã này cả khi mất kết nối mạng.",
+                  "The QR code is signed by the province: the centre's kiosk accepts it even when offline."),
     "bk_title": ("Lịch hẹn của quý vị", "Your booking"),
     "bk_code": ("Mã lịch hẹn", "Booking code"),
     "bk_when": ("Thời gian", "When"),

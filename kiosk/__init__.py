@@ -4,6 +4,7 @@
     /kiosk/qr/<public_id>   the QR code of a ticket, as SVG, for the kiosk's screen
     /t/<public_id>          a ticket's live status page, where the printed QR code leads
     /book, /b/<public_id>   taking a number or booking a slot from a phone (kiosk/booking.py)
+    /province/book          booking a slot at any of a province's centres (kiosk/province_booking.py)
 """
 from __future__ import annotations
 
@@ -99,4 +100,4 @@ def ticket_status_page(public_id: str):
                            centre=state.ticket_card(hangdoi().db, ticket["id"])["centre"])
 
 
-from kiosk import booking  # noqa: E402,F401 — its routes join this blueprint
+from kiosk import booking, province_booking  # noqa: E402,F401 — their routes join this blueprint

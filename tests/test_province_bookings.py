@@ -352,3 +352,57 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     answer = requests.get(f"{api}/bookings?after=0", headers=key, timeout=5).json()
     assert answer["items"] == [] and answer["link"] == province.link_id and signatures.valid_public(
         answer["signing_key"])
+
+
+# -- the province's booking page, in real Chromium at phone size --------------------------------------
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_citizen_books_on_the_provinces_page_and_the_centre_takes_its_qr_code(browser, province, tmp_path,
+                                                                                 sqlite_template):
+    from playwright.sync_api import expect
+
+    from .conftest import screenshot
+    (tmp_path / "centre").mkdir()
+    db = Database(fresh_sqlite_url(sqlite_template, tmp_path / "centre"), clock=SystemClock())
+    ids = build_centre(db, LIVE_CENTRE)
+    pusher = Pusher(db, province.url, province.key, ids.centre)
+    pusher.exchange_bookings()
+    page = browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    try:
+        page.goto(f"{province.url}/province/book")
+        page.wait_for_selector("body[data-ready='1'] #centre-list .choice")
+        screenshot(page, "province-book-centres-390x844")
+        page.fill("#search-centre", "ba dinh")                          # without diacritics is found too
+        page.tap("#centre-list .choice:has-text('Phường Ba Đình')")
+        page.wait_for_selector("#procedures[data-ready='1'] .choice")
+        page.tap("#procedures .choice:has-text('Đăng ký khai sinh')")
+        page.wait_for_selector("#slots[data-ready='1'] .slot:not([disabled])")
+        screenshot(page, "province-book-slots-390x844")
+        page.locator("#slots .slot:not([disabled])").first.tap()
+        page.fill("#full_name", "Nguyễn Thị Hoa")
+        page.fill("#phone", "012")                                     # a wrong number: told plainly
+        page.tap("#submit")
+        expect(page.locator("#error")).to_contain_text("10 chữ số")
+        page.fill("#phone", "0912 345 678")
+        page.tap("#submit")
+        page.wait_for_url("**/province/b/*")
+        page.wait_for_selector("body[data-ready='1'] img.qr.signed")
+        expect(page.locator("#state")).to_contain_text("Đã đặt lịch")
+        expect(page.locator(".signed-note")).to_contain_text("chữ ký số")
+        assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0       # the SVG loaded
+        screenshot(page, "province-booking-390x844")
+        booking = json.loads(page.inner_text("#booking"))
+        # What the QR code holds checks in at the centre's kiosk.
+        ticket = bookings.check_in(db, ids.centre, booking["qr"], kiosk="k1")
+        assert ticket["booking"]["full_name"] == "Nguyễn Thị Hoa"
+        page.tap("#cancel")                             # cancelled at the province after the citizen came:
+        page.tap("#cancel-yes")
+        expect(page.locator("#state")).to_contain_text("đã huỷ")
+        assert page.locator("img.qr").count() == 0
+        screenshot(page, "province-booking-cancelled-390x844")
+        pusher.exchange_bookings()                      # the visit that happened stays
+        assert [r["status"] for r in rows(db, "SELECT status FROM booking")] == ["checked_in"]
+    finally:
+        page.close()
+        db.dispose()

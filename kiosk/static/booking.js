@@ -14,7 +14,7 @@ function render() {
 
 async function cancel() {
   $("confirm").close();
-  const response = await fetch(`/api/v1/bookings/${encodeURIComponent(booking.public_id)}/cancel`, { method: "POST" })
+  const response = await fetch($("cancel").dataset.url, { method: "POST" })
     .catch(() => null);
   const body = response ? await response.json().catch(() => null) : null;
   if (response && response.ok) { location.reload(); return; }
