@@ -134,7 +134,20 @@ def rating_tablet(key: str):
     found = state.counter_by_rating_key(hangdoi().db, key) if len(key) <= 64 else None
     if found is None:
         return render_template("counter/rate.html", t=text, counter=None, labels=_labels("rate_"),
-                               reasons=ratings.REASONS), 404
+                               reasons=ratings.REASONS, levels=[]), 404
     counter = state.counter_card(hangdoi().db, found["id"])
     return render_template("counter/rate.html", t=text, counter=counter, labels=_labels("rate_"),
-                           reasons=ratings.REASONS)
+                           reasons=ratings.REASONS, levels=FACES[ratings.scale_at(hangdoi().db, found["centre_id"])])
+
+
+# The faces a tablet shows, on each scale: its level, its words, its mouth and colour.
+FACES = {
+    3: [{"level": 1, "label": "rate_1", "tone": "unhappy", "mouth": "M20 46 Q32 36 44 46", "colour": "#f4b6b6"},
+        {"level": 2, "label": "rate_2", "tone": "happy", "mouth": "M20 40 Q32 48 44 40", "colour": "#bfe3c9"},
+        {"level": 3, "label": "rate_3", "tone": "very", "mouth": "M18 38 Q32 56 46 38", "colour": "#7fcf98"}],
+    5: [{"level": 1, "label": "rate5_1", "tone": "unhappy", "mouth": "M18 49 Q32 33 46 49", "colour": "#f09a9a"},
+        {"level": 2, "label": "rate5_2", "tone": "unhappy", "mouth": "M20 46 Q32 38 44 46", "colour": "#f4b6b6"},
+        {"level": 3, "label": "rate5_3", "tone": "neutral", "mouth": "M20 43 L44 43", "colour": "#f3e2a9"},
+        {"level": 4, "label": "rate5_4", "tone": "happy", "mouth": "M20 40 Q32 48 44 40", "colour": "#bfe3c9"},
+        {"level": 5, "label": "rate5_5", "tone": "very", "mouth": "M18 38 Q32 56 46 38", "colour": "#7fcf98"}],
+}

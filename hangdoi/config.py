@@ -33,6 +33,9 @@ class Settings:
     # At a province server: requests a linked centre may make (counted by its proven key; a wrong or
     # missing key by address). A centre pushes once a second, back to back while catching up ("": no limit).
     province_rate_limit: str = "600/minute"
+    # At a province server: the satisfaction scale its centres' rating tablets show, 3 or 5 levels
+    # (hangdoi/engine/ratings.py); each linked centre takes it at its next pull.
+    province_rating_scale: int = 3
     # Wrong centre keys one address may send per minute before it is answered 429 (0: no limit).
     wrong_key_rate_limit_per_minute: int = 30
     # Sign-in attempts per minute per address (0: no limit); wrong passwords per address and
@@ -106,6 +109,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     for name, value in values.items():
         kwargs[name] = _CASTS[known[name].type](value)
     settings = Settings(**kwargs)
+    if settings.province_rating_scale not in (3, 5):
+        raise ValueError(f"province_rating_scale is 3 or 5, not {settings.province_rating_scale}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not settings.secret_key:
         settings.secret_key = _persistent_secret(settings.data_dir)

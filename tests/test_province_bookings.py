@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
+import time
 from datetime import date
 
 import pytest
@@ -18,7 +20,7 @@ from hangdoi.app import create_app
 from hangdoi.clock import SystemClock
 from hangdoi.config import load_settings
 from hangdoi.database import Database
-from hangdoi.engine import bookings, signatures
+from hangdoi.engine import bookings, ratings, signatures
 from hangdoi.engine.bookings_from_province import accept, learn, offer_document
 from hangdoi.engine.errors import Conflict, Invalid
 from hangdoi.engine.sql import Tx
@@ -241,7 +243,8 @@ def province(tmp_path, sqlite_template):
     setup = Database(url, clock=SystemClock())
     link_id, key = ingest.add_centre(setup, "Phường Ba Đình", "Quận Ba Đình (cũ)")
     setup.dispose()
-    server = LiveServer(folder, database_url=url, extra_env={"HANGDOI_PROXIES": "1",
+    # The province chose five levels of satisfaction for its centres.
+    server = LiveServer(folder, database_url=url, extra_env={"HANGDOI_PROXIES": "1", "HANGDOI_PROVINCE_RATING_SCALE": "5",
                                                              "HANGDOI_BOOKING_RATE_LIMIT": "4/hour"}).start()
     server.link_id, server.key = link_id, key
     yield server
@@ -262,7 +265,9 @@ def test_a_citizen_books_at_the_province_and_checks_in_at_the_kiosk_while_the_li
     pusher = Pusher(db, link.url, province.key, ids.centre, timeout=3)
     api = f"{province.url}/api/v1/province/booking"
     try:
+        assert ratings.scale_at(db, ids.centre) == 3
         assert pusher.exchange_bookings() == 0                 # learns the key, sends its free slots
+        assert ratings.scale_at(db, ids.centre) == 5           # and the province's rating scale
         listed = requests.get(f"{api}/centres", timeout=5).json()
         assert listed == [{"id": province.link_id, "name": "Phường Ba Đình", "area": "Quận Ba Đình (cũ)",
                            "bookable": True}]
@@ -406,3 +411,43 @@ def test_a_citizen_books_on_the_provinces_page_and_the_centre_takes_its_qr_code(
     finally:
         page.close()
         db.dispose()
+
+
+def test_a_centre_linked_to_a_five_level_province_asks_on_five_levels(browser, province, tmp_path):
+    """The centre as installed, linked by its settings: its push process brings the province's choice,
+    and the rating tablet at its counter shows five faces."""
+    from .conftest import screenshot, start_demo
+    from .test_counter_page import TABLET, issue, open_terminal, ready
+    from hangdoi.fixtures.demo import DEMO_CENTRE
+    (tmp_path / "centre").mkdir()
+    server, ids = start_demo(tmp_path / "centre", spec=open_now(DEMO_CENTRE), extra_env={
+        "HANGDOI_PROVINCE_URL": province.url, "HANGDOI_PROVINCE_KEY": province.key})
+    tablet = browser.new_page(viewport=TABLET)
+    try:
+        deadline = time.monotonic() + 60
+        while True:                                  # the push process pulls every 10 seconds
+            tablet.goto(f"{server.url}/rate/{ids.tablets[1]}")
+            if tablet.locator(".level").count() == 5 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert tablet.locator(".level").count() == 5
+        tablet.wait_for_selector("#idle:not([hidden])")
+        issue(server, "HT01")
+        page = open_terminal(browser, server, 1)
+        page.click("#call-next")
+        ready(page, "[data-action=start]")
+        page.click("[data-action=start]")
+        page.wait_for_function("() => document.querySelector('#current').classList.contains('serving')")
+        page.click("[data-action=finish]")
+        tablet.wait_for_selector("#ask:not([hidden])", timeout=5000)
+        screenshot(tablet, "rate-ask-five-levels-1024x768")
+        tablet.click(".level[data-level='2']")        # "Không hài lòng": asked why, as on three levels
+        tablet.click(".reason[data-reason='cho_lau']")
+        tablet.click("#send")
+        tablet.wait_for_function("() => window.hangdoiRating.sent === 1")
+        with sqlite3.connect(tmp_path / "centre" / "hangdoi.sqlite3") as centre_db:
+            data = centre_db.execute("SELECT data FROM ticket_event WHERE kind = 'rated'").fetchone()[0]
+        assert json.loads(data) == {"level": 2, "reasons": ["cho_lau"], "scale": 5}
+    finally:
+        tablet.close()
+        server.stop()

@@ -90,6 +90,30 @@ def test_each_centres_row_at_the_province_equals_the_centres_own_report(db, cloc
     assert totals["bookings"] is None                                   # not sent to the province (yet)
 
 
+def test_ratings_on_five_levels_read_the_same_at_the_province(db, centre, clock, province_db):
+    """A centre whose province chose five levels: its report and the province's agree, neutral kept apart."""
+    from hangdoi.engine import ratings
+    ratings.set_scale(db, centre.centre, 5)
+    counter, an = centre.counter(1), centre.officer("an")
+    engine.sign_in(db, counter, an)
+    for level, reasons in ((2, ["cho_lau"]), (3, []), (4, []), (5, [])):
+        ticket = engine.issue_ticket(db, centre.centre, "HT01")
+        engine.call_next(db, counter, an)
+        engine.start(db, counter, an)
+        clock.advance(minutes=3)
+        engine.finish(db, counter, an)
+        rate(db, counter, ticket["public_id"], level, reasons)
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh")
+    push_all(db, centre.centre, province_db, link_id)
+    send_reference(db, centre.centre, province_db, link_id)
+    day = clock.now().date()
+    at_province = province_report(province_db, day, day, "centre")["rows"][0]
+    own = build_report(db, centre.centre, day, day, "day")["totals"]
+    assert figures(at_province) == figures(own)
+    assert {k: own["ratings"][k] for k in ("1", "neutral", "2", "3")} == {"1": 1, "neutral": 1, "2": 1, "3": 1}
+    assert own["ratings"]["reasons"] == {"cho_lau": 1}
+
+
 def test_the_province_groups_by_procedure_code_field_area_and_period(db, centre, clock, province_db, two_centres):
     day = clock.now().date()
     by_service = {row["key"]: row for row in province_report(province_db, day, day, "service")["rows"]}

@@ -60,7 +60,8 @@ def test_a_finished_ticket_is_rated_once(db, served, client):
 
 @pytest.mark.parametrize("change, status, code", [
     ({"level": 0}, 422, "invalid_field"),
-    ({"level": 4}, 422, "invalid_field"),
+    ({"level": 4}, 422, "rating_level_invalid"),                 # a 3-level centre
+    ({"level": 6}, 422, "invalid_field"),
     ({"level": "3"}, 422, "invalid_field"),
     ({"reasons": ["bad"]}, 422, "invalid_field"),
     ({"reasons": ["khac", "khac"]}, 422, "invalid_field"),
@@ -115,3 +116,46 @@ def test_an_officers_day_counts_what_they_did(db, served, client):
     assert client.get("/api/v1/officers/me/today", headers={"Authorization": f"Bearer {token}"}).json == day
     assert client.get("/api/v1/officers/me/today").status_code == 401
     assert state.officer_today(db, ids.officer("binh"))["served"] == 0
+
+
+def serve(db, clock, ids, n):
+    """n tickets served at counter 1, one after the other; their public ids."""
+    counter, officer = ids.counter(1), ids.officer("an")
+    done = []
+    for _ in range(n):
+        ticket = engine.issue_ticket(db, ids.centre, "HT01")
+        engine.call_next(db, counter, officer)
+        engine.start(db, counter, officer)
+        clock.advance(minutes=2)
+        engine.finish(db, counter, officer)
+        done.append(ticket["public_id"])
+    return done
+
+
+def test_a_centre_on_five_levels_rates_on_five_and_its_reports_convert_honestly(db, clock, served, client):
+    from hangdoi.services.reports import build_report
+    ids, first = served
+    assert ratings.set_scale(db, ids.centre, 5) and not ratings.set_scale(db, ids.centre, 5)
+    page = client.get(f"/rate/{ids.tablets[1]}")
+    assert page.data.count(b'class="level"') == 5 and "Bình thường".encode() in page.data
+    publics = [first["public_id"], *serve(db, clock, ids, 5)]
+    for public_id, level, reasons in zip(publics, (1, 2, 3, 4, 5, 5), (["cho_lau"], ["thai_do"], [], [], [], [])):
+        answer = client.post("/api/v1/ratings", json={"ticket": public_id, "level": level, "reasons": reasons})
+        assert answer.status_code == 201 and answer.json["scale"] == 5
+    with db.read() as s:
+        data = [e.data for e in s.scalars(select(TicketEvent).where(TicketEvent.kind == "rated").order_by(TicketEvent.id))]
+    assert [(d["level"], d["scale"]) for d in data] == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5), (5, 5)]
+    figures = build_report(db, ids.centre, clock.now().date(), clock.now().date(), "day")["totals"]["ratings"]
+    # Both "not satisfied" levels are not satisfied; "Bình thường" counts, and never as satisfied.
+    assert {k: figures[k] for k in ("1", "neutral", "2", "3", "total")} == {"1": 2, "neutral": 1, "2": 1, "3": 2,
+                                                                              "total": 6}
+    assert figures["share"]["2"] + figures["share"]["3"] == pytest.approx(0.5, abs=1e-3)
+    assert figures["reasons"] == {"cho_lau": 1, "thai_do": 1}       # asked why at both unhappy levels
+    # Back on three levels (the province chose again): old ratings keep their scale, new ones are 1–3.
+    assert ratings.set_scale(db, ids.centre, 3)
+    last = serve(db, clock, ids, 1)[0]
+    assert client.post("/api/v1/ratings", json={"ticket": last, "level": 4}).json["error"]["code"] == \
+        "rating_level_invalid"
+    assert client.post("/api/v1/ratings", json={"ticket": last, "level": 3}).status_code == 201
+    figures = build_report(db, ids.centre, clock.now().date(), clock.now().date(), "day")["totals"]["ratings"]
+    assert (figures["3"], figures["neutral"], figures["total"]) == (3, 1, 7)

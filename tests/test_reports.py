@@ -103,8 +103,8 @@ def test_a_day_s_totals_match_the_hand_worked_timeline(db, timeline):
     assert totals["wait_minutes"] == {"mean": 43.8, "median": 20.0, "p90": 130.0, "max": 130.0}
     assert totals["service_minutes"] == {"mean": 11.3, "median": 12.0, "p90": 14.0, "max": 14.0}
     assert totals["within_target"] == 0.75          # 5, 10 and 30 minutes are within 30; 130 is not
-    assert totals["ratings"] == {"1": 1, "2": 0, "3": 1, "total": 2, "share": {"1": 0.5, "2": 0.0, "3": 0.5},
-                                 "reasons": {"cho_lau": 1}}
+    assert totals["ratings"] == {"1": 1, "neutral": 0, "2": 0, "3": 1, "total": 2,
+                                 "share": {"1": 0.5, "neutral": 0.0, "2": 0.0, "3": 0.5}, "reasons": {"cho_lau": 1}}
     assert [row["key"] for row in report["rows"]] == ["2026-11-23"]
 
 

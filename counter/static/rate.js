@@ -1,4 +1,5 @@
-// The tablet facing the citizen: after each finished ticket, three faces; reasons when not satisfied.
+// The tablet facing the citizen: after each finished ticket, three faces (five where the province
+// chose five levels); reasons when not satisfied.
 import { Realtime } from "/assets/static/realtime.js";
 import { $ } from "/assets/static/dom.js";
 
@@ -7,7 +8,7 @@ const COUNTER = Number(document.body.dataset.counter);
 // The tablet's key is its address (/rate/<key>): it proves which counter's citizens it asks.
 const KEY = location.pathname.split("/")[2];
 const TIMEOUT_MS = 30000, THANKS_MS = 4000;
-let ticket = null, timer = null;
+let ticket = null, timer = null, unhappyLevel = 1;
 window.hangdoiRating = { sent: 0 };
 
 function show(section) {
@@ -37,13 +38,13 @@ async function send(level, reasons = []) {
 
 document.querySelectorAll(".level").forEach((b) => b.addEventListener("click", () => {
   const level = Number(b.dataset.level);
-  if (level === 1) show("why"); else send(level);
+  if (b.dataset.unhappy === "1") { unhappyLevel = level; show("why"); } else send(level);
 }));
 document.querySelectorAll(".reason").forEach((b) => b.addEventListener("click", () => {
   b.setAttribute("aria-pressed", b.getAttribute("aria-pressed") === "true" ? "false" : "true");
   show("why");
 }));
-$("send").addEventListener("click", () => send(1, [...document.querySelectorAll('.reason[aria-pressed="true"]')].map((b) => b.dataset.reason)));
+$("send").addEventListener("click", () => send(unhappyLevel, [...document.querySelectorAll('.reason[aria-pressed="true"]')].map((b) => b.dataset.reason)));
 
 const live = new Realtime(`rate:${COUNTER}`, { device: KEY });
 live.socket.on("rating_requested", ask);

@@ -39,9 +39,10 @@ def signing_key(data_dir: Path) -> Ed25519PrivateKey:
         pass
     pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                      serialization.NoEncryption())
-    draft = path.with_name(f"{KEY_FILE}.{os.getpid()}")
-    draft.write_bytes(pem)
-    os.chmod(draft, 0o600)
+    draft = path.with_name(f"{KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}")
+    # Readable by its owner only from the first byte, not after a chmod.
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(pem)
     try:
         os.link(draft, path)        # fails if another worker made it first: theirs is the key
     except FileExistsError:

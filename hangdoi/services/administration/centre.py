@@ -7,14 +7,14 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hangdoi.engine import booking_rules, citizens
+from hangdoi.engine import booking_rules, citizens, ratings
 from hangdoi.engine.errors import Invalid
 from hangdoi.services.administration.change import Change
 from hangdoi.services.administration.devices import checked_printer
 
 HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "ticker", "printer", "personal_data",
-            "personal_data_days", "booking", "sms", "elderly_age", "elderly_priority")
+            "personal_data_days", "booking", "sms", "elderly_age", "elderly_priority", "rating_scale")
 SMS_CHANNELS = ("none", "gsm", "http")
 
 
@@ -100,6 +100,8 @@ def check_settings(raw: dict) -> dict:
         clean["booking"] = booking_rules.checked(raw["booking"])
     if "sms" in raw:
         clean["sms"] = check_sms(raw["sms"])
+    if "rating_scale" in raw and raw["rating_scale"] not in ratings.SCALES:
+        raise Invalid("invalid_field", field="settings.rating_scale", reason="one_of", choices="3, 5")
     if "elderly_age" in raw and not (type(raw["elderly_age"]) is int and 50 <= raw["elderly_age"] <= 100):
         raise Invalid("invalid_field", field="settings.elderly_age", reason="out_of_range", minimum=50, maximum=100)
     if "elderly_priority" in raw and not (isinstance(raw["elderly_priority"], str) and 0 < len(raw["elderly_priority"]) <= 32):

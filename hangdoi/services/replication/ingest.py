@@ -27,6 +27,7 @@ from datetime import date, datetime
 
 from hangdoi.clock import UTC
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
+from hangdoi.engine.ratings import common_level
 from hangdoi.engine.sql import Tx
 from hangdoi.services.replication.timeline import STREAMS, body_hash, canonical, day_digest
 
@@ -170,7 +171,9 @@ def _apply(tx: Tx, link_id: int, row: dict) -> None:
                    issued=tx.instant(_read_instant(row["issued_at"])))
     elif row["stream"] == "ticket_event":
         data = row.get("data") if isinstance(row.get("data"), dict) else {}
-        level = data.get("level") if row["kind"] == "rated" and type(data.get("level")) is int else None
+        # On the common scale (hangdoi/engine/ratings.py): 0 neutral, 1 not satisfied, 2 and 3 satisfied.
+        level = (common_level(data.get("level"), data.get("scale"))
+                 if row["kind"] == "rated" and type(data.get("level")) is int else None)
         called = tx.instant(_read_instant(row["at"])) if row["kind"] == "called" else None
         tx.execute("UPDATE replica_ticket SET status = :status, called_at = COALESCE(called_at, :called), "
                    "rating = COALESCE(:level, rating) WHERE link_id = :link AND remote_id = :ticket",

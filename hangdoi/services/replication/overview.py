@@ -29,7 +29,7 @@ def overview(db, now: datetime, area: str | None = None, state: str | None = Non
             "min(CASE WHEN status = 'waiting' THEN issued_at END) AS oldest_waiting, "
             "sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS served, "
             "sum(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END) AS no_shows, "
-            "count(rating) AS ratings, sum(rating) AS rating_sum "
+            "count(rating) AS ratings, sum(CASE WHEN rating >= 2 THEN 1 ELSE 0 END) AS satisfied "
             "FROM replica_ticket WHERE local_day = :day GROUP BY link_id", day=tx.day(day))}
         centres = [_centre(tx, link, figures.get(link["id"]), now) for link in links]
     return [c for c in centres if (area is None or c["area"] == area) and (state is None or c["state"] == state)]
@@ -58,7 +58,8 @@ def _centre(tx: Tx, link: dict, today: dict | None, now: datetime) -> dict:
             "issued": int(today.get("issued") or 0), "waiting": int(today.get("waiting") or 0),
             "longest_wait_minutes": longest, "served": int(today.get("served") or 0),
             "no_shows": int(today.get("no_shows") or 0), "ratings": ratings,
-            "satisfaction": round(int(today["rating_sum"]) / ratings, 2) if ratings else None,
+            # The share satisfied or better, as the reports and the Decision 766 index count it.
+            "satisfaction": round(int(today["satisfied"]) / ratings, 4) if ratings else None,
             "alerts": alerts}
 
 

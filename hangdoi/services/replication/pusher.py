@@ -8,8 +8,9 @@ A link that fails is tried again after 1, 2, 4 … up to 60 seconds. The centre 
 province: tickets are issued and called from its own database whatever the link does.
 
 The other way, every BOOKINGS_SECONDS, it pulls the slots booked for this centre on the province's
-booking page, with the province's key that signs their QR codes, and sends up which slots are
-still free here (hangdoi/engine/bookings_from_province.py).
+booking page, with the province's key that signs their QR codes and the satisfaction scale it
+chose for its centres, and sends up which slots are still free here
+(hangdoi/engine/bookings_from_province.py).
 
 A server runs it in a process of its own, one per installation
 (hangdoi/services/replication/push_process.py); the tests run it in theirs.
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hangdoi.clock import local_day
-from hangdoi.engine import bookings_from_province
+from hangdoi.engine import bookings_from_province, ratings
 from hangdoi.engine.bookings import province_peer
 from hangdoi.engine.sql import Tx
 from hangdoi.services.replication.reference import fingerprint, reference
@@ -168,6 +169,8 @@ class Pusher:
                 continue            # linked anew: from the new link's first booking
             new += bookings_from_province.accept(self.db, self.centre_id, answer["items"], answer["through"])
             more = answer["more"]
+        if answer.get("rating_scale") in ratings.SCALES:
+            ratings.set_scale(self.db, self.centre_id, answer["rating_scale"])
         offer = bookings_from_province.offer_document(self.db, self.centre_id)
         if fingerprint(offer) != self._offer_sent:
             self._request("PUT", "/api/v1/province/offer", offer)

@@ -30,6 +30,7 @@ COLUMNS = [
     ("Tỷ lệ chờ trong mục tiêu (%)",
      lambda f: None if f["within_target"] is None else round(f["within_target"] * 100, 1)),
     ("Không hài lòng", lambda f: f["ratings"]["1"]),
+    ("Bình thường (thang 5 mức)", lambda f: f["ratings"]["neutral"]),
     ("Hài lòng", lambda f: f["ratings"]["2"]),
     ("Rất hài lòng", lambda f: f["ratings"]["3"]),
     ("Hài lòng trở lên (%)", lambda f: None if not f["ratings"]["total"]

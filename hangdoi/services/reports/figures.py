@@ -152,8 +152,10 @@ def _signed_spread(seconds: list[float]) -> dict:
 def _ratings(rated: list[Visit], reasons: Counter) -> dict:
     counts = Counter(v.rating for v in rated)
     total = len(rated)
-    return {"1": counts[1], "2": counts[2], "3": counts[3], "total": total,
-            "share": {level: round(counts[int(level)] / total, 4) if total else None for level in ("1", "2", "3")},
+    # On the common scale (hangdoi/engine/ratings.py): "neutral" only from 5-level ratings, never satisfied.
+    return {"1": counts[1], "neutral": counts[0], "2": counts[2], "3": counts[3], "total": total,
+            "share": {level: round(counts[0 if level == "neutral" else int(level)] / total, 4) if total else None
+                      for level in ("1", "neutral", "2", "3")},
             "reasons": dict(sorted(reasons.items()))}
 
 

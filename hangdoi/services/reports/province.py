@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from hangdoi.engine import state
 from hangdoi.engine.errors import Invalid
-from hangdoi.engine.ratings import REASONS
+from hangdoi.engine.ratings import REASONS, common_level
 from hangdoi.engine.sql import Tx
 from hangdoi.messages import text
 from hangdoi.services.reports.export import vn_date
@@ -105,7 +105,7 @@ def centre_visits(tx: Tx, centre: CentreNames, first: date, last: date) -> list[
                                      due_at=_ms(row["due_at"]) if row.get("due_at") else None)
         elif row["kind"] not in SKIPPED:
             data = row.get("data") if isinstance(row.get("data"), dict) else {}
-            level = data.get("level") if row["kind"] == "rated" else None
+            level = common_level(data.get("level"), data.get("scale")) if row["kind"] == "rated" else None
             # As the centre reads them: a rating's reasons only with an unhappy one, a message's outcome.
             data = data if (level == 1 or row["kind"] == "notified") else None
             events.append((row["ticket"], row["id"], row["kind"], _ms(row["at"]), row["status"], row["service"],
@@ -193,6 +193,7 @@ INDEX_766_COLUMNS = [
     ("Lượt đánh giá", lambda f: f["ratings"]["total"]),
     ("Rất hài lòng", lambda f: f["ratings"]["3"]),
     ("Hài lòng", lambda f: f["ratings"]["2"]),
+    ("Bình thường (thang 5 mức)", lambda f: f["ratings"]["neutral"]),
     ("Không hài lòng", lambda f: f["ratings"]["1"]),
     ("Tỷ lệ hài lòng trở lên (%)", lambda f: None if not f["ratings"]["total"]
      else round((f["ratings"]["2"] + f["ratings"]["3"]) * 100 / f["ratings"]["total"], 1)),
@@ -215,5 +216,8 @@ def index_766_table(report: dict) -> list[list]:
     total = [text("report_total"), "", "", *(value(report["totals"]) for _, value in INDEX_766_COLUMNS)]
     return [["Số liệu cho Bộ chỉ số 766/QĐ-TTg: mức độ hài lòng và thời gian chờ tại bộ phận một cửa"], [scope], [],
             header, *body, total, [],
-            ["Hài lòng: đánh giá của người dân trên thiết bị tại quầy sau khi được phục vụ (3 mức)."],
+            ["Hài lòng: đánh giá của người dân trên thiết bị tại quầy sau khi được phục vụ, theo thang tỉnh chọn "
+             "(3 hoặc 5 mức)."],
+            ["Thang 5 mức quy về các cột trên: \"Rất không hài lòng\" và \"Không hài lòng\" vào \"Không hài lòng\"; "
+             "\"Bình thường\" giữ riêng và không tính là hài lòng."],
             ["Thời gian chờ: từ khi lấy số (hoặc xác nhận có mặt) đến khi được gọi; chưa phải tiến độ giải quyết hồ sơ."]]

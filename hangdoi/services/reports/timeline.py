@@ -49,11 +49,16 @@ class Visit:
 
 # Instants come back as milliseconds since the epoch: parsing 100 000 timestamps into datetimes would
 # cost more than the whole report may take.
-# Likewise a rating's level is read by the database; only the rare unhappy one's reasons are parsed here.
+# Likewise a rating's level is read by the database, on the common scale; only the rare unhappy one's
+# reasons are parsed here.
 # Whole milliseconds, so sums and means come out exact.
 EPOCH = {"sqlite": "CAST(round((julianday(at) - 2440587.5) * 86400000.0) AS INTEGER)",
          "postgresql": "(date_part('epoch', at) * 1000)::bigint"}
 LEVEL = {"sqlite": "json_extract(data, '$.level')", "postgresql": "(data->>'level')::int"}
+SCALE = {"sqlite": "json_extract(data, '$.scale')", "postgresql": "(data->>'scale')::int"}
+# The level on the common scale (hangdoi/engine/ratings.py: COMMON), 5-level ratings converted.
+COMMON_LEVEL = ("CASE WHEN {scale} = 5 THEN (CASE {level} WHEN 1 THEN 1 WHEN 2 THEN 1 WHEN 3 THEN 0 WHEN 4 THEN 2 "
+                "WHEN 5 THEN 3 END) ELSE {level} END")
 TICKETS_SQL = ("SELECT id, local_day, priority_id, service_id, {epoch}, origin, {due} FROM ticket "
                "WHERE centre_id = :centre AND local_day >= :first AND local_day <= :last ORDER BY id")
 # Ticket ids grow with time, so the days' tickets lie in one id range, and the index on
@@ -83,7 +88,8 @@ def visits(tx: Tx, centre_id: int, first: date, last: date, tz_name: str) -> lis
                                  issued_at=issued, origin=origin, due_at=due)
     if not found:
         return []
-    events = _fetch(tx, EVENTS_SQL.format(epoch=EPOCH[dialect], level=LEVEL[dialect]),
+    level = COMMON_LEVEL.format(scale=SCALE[dialect], level=LEVEL[dialect])
+    events = _fetch(tx, EVENTS_SQL.format(epoch=EPOCH[dialect], level=level),
                     low=min(found), high=max(found), centre=centre_id)
     fold(found, events)
     return list(found.values())

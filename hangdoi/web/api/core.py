@@ -168,7 +168,8 @@ def counter_action(counter_id: int, action: str):
 RATING_FIELDS = {
     "counter": INT(nullable=True, description="Counter id where the ticket was served; it must be the tablet's"),
     "ticket": STR(required=True, max_length=64, description="The ticket's public_id"),
-    "level": INT(required=True, maximum=3, description="1 Không hài lòng, 2 Hài lòng, 3 Rất hài lòng"),
+    "level": INT(required=True, maximum=5, description="On the centre's scale: 1 Không hài lòng, 2 Hài lòng, 3 Rất hài lòng; "
+                                                  "or on 5 levels, 1 Rất không hài lòng … 3 Bình thường … 5 Rất hài lòng"),
     "reasons": Field((list,), nullable=True, max_length=5, description="Reason codes when not satisfied"),
 }
 

@@ -81,13 +81,15 @@ def province_offer():
 @rate_limit("province_rate_limit", key=centre_limit_key)
 def province_bookings_for_centre():
     """Bookings made here for the centre after `?after=` (its mark), with the province's public key
-    that signs their QR codes and the centre's link id they name."""
+    that signs their QR codes, the centre's link id they name, and the satisfaction scale the
+    province chose for its centres."""
     ctx = hangdoi()
     raw = request.args.get("after", "0")
     if not raw.isdigit() or len(raw) > 9:
         raise ApiError("invalid_field", 422, field="after", reason="0 … 999999999")
     link = centre_link()
     return jsonify({"link": link.id, "signing_key": desk.public_key(ctx.settings.data_dir),
+                    "rating_scale": ctx.settings.province_rating_scale,
                     **desk.changes_after(ctx.db, link.id, int(raw))})
 
 

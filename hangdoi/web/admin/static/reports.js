@@ -51,7 +51,9 @@ function satisfactionChart() {
   if (!canvas) return;
   new Chart(canvas, {
     type: "doughnut",
-    data: { labels: data.rating_labels, datasets: [{ data: data.ratings, backgroundColor: [RED, GOLD, GREEN] }] },
+    // A fourth slice, "Bình thường", only where 5-level ratings gave neutral ones.
+    data: { labels: data.rating_labels, datasets: [{ data: data.ratings,
+      backgroundColor: data.ratings.length === 4 ? [RED, "#c9ccd6", GOLD, GREEN] : [RED, GOLD, GREEN] }] },
     options: { plugins: { legend: { position: "bottom" } } },
   });
 }
