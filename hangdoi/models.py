@@ -368,9 +368,12 @@ class AuditLog(Base):
     """Every administrative change: who, when, what it was before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_centre_id_at", "centre_id", "at"),)
+    __table_args__ = (Index("ix_audit_log_centre_id_at", "centre_id", "at"),
+                      Index("ix_audit_log_centre_id_seq", "centre_id", "seq"))
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    # The change it was part of (the centre's seq): the timeline a linked centre sends carries it.
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     entity: Mapped[str] = mapped_column(String(32))

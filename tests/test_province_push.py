@@ -672,3 +672,34 @@ def reference_of(db, centre_id):
     from hangdoi.services.replication.reference import reference
     with db.read() as session:
         return reference(Tx(session), centre_id)
+
+
+def test_audit_entries_go_up_with_the_timeline_without_the_sms_gateways_secrets(db, centre, clock, province_db):
+    """Who changed what at the centre reaches the province with the changes around it; the SMS
+    gateway's address and credentials stay at the centre."""
+    from hangdoi.services.administration.centre import centre_row, save_centre
+    from hangdoi.services.administration.change import administer
+    admin = centre.officer("quantri")
+    engine.issue_ticket(db, centre.centre, "HT01")
+
+    def configure(change):
+        row = centre_row(change)
+        sms = {"channel": "http", "url": "https://sms.example.vn/send?apikey=SECRET-KEY-123",
+               "headers": {"Authorization": "Bearer SECRET-TOKEN-456"}, "body": "{text}"}
+        return save_centre(change, {**row, "settings": {"sla_minutes": 20, "sms": sms}})
+
+    administer(db, admin, configure)
+    engine.issue_ticket(db, centre.centre, "CT01")
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh")
+    push_all(db, centre.centre, province_db, link_id, rows_per_batch=1)
+    audits = [json.loads(r["body"]) for r in rows_of(province_db) if json.loads(r["body"])["stream"] == "audit"]
+    assert [(a["entity"], a["action"], a["officer"]) for a in audits] == [("centre", "update", admin)]
+    assert audits[0]["after"]["settings"]["sla_minutes"] == 20
+    assert audits[0]["after"]["settings"]["sms"] == {"channel": "http", "withheld": True}
+    assert not any("SECRET" in r["body"] for r in rows_of(province_db))
+    day = clock.now().date()
+    assert ingest.stored_digest(province_db, link_id, day) == own_digest(db, centre.centre, day)
+    # In the order it happened: after the first ticket's change, before the second's.
+    with db.read() as session:
+        seqs = [r["seq"] for r in Tx(session).rows("SELECT seq FROM ticket_event ORDER BY id")]
+    assert seqs[0] < audits[0]["seq"] < seqs[-1]

@@ -54,6 +54,7 @@ class Work:
         self._centre_id: int | None = None
         self._ticket_events: list[dict] = []
         self._counter_events: list[dict] = []
+        self._audit_entries: list[dict] = []
         self._tickets: dict[int, dict] = {}
         self._counters: set[int] = set()
         self._calls: list[tuple[dict, int, bool]] = []
@@ -81,6 +82,11 @@ class Work:
             "centre_id": counter["centre_id"], "counter_id": counter["id"], "kind": kind,
             "at": self.tx.instant(self.now), "officer_id": officer_id, "data": self.tx.json(data)})
 
+    def audit_entry(self, entry: dict) -> None:
+        """An audit log row (hangdoi/engine/audit.py), written with this change's seq."""
+        self._bind_centre(entry["centre_id"])
+        self._audit_entries.append(entry)
+
     def counter_changed(self, counter: dict) -> None:
         self._bind_centre(counter["centre_id"])
         self._counters.add(counter["id"])
@@ -101,7 +107,7 @@ class Work:
             return None
         tx, cid = self.tx, self._centre_id
         seq = tx.value("UPDATE centre SET seq = seq + 1 WHERE id = :centre RETURNING seq", centre=cid)
-        for event in [*self._ticket_events, *self._counter_events]:
+        for event in [*self._ticket_events, *self._counter_events, *self._audit_entries]:
             event["seq"] = seq
         tx.execute_many(
             "INSERT INTO ticket_event (centre_id, ticket_id, seq, kind, at, status, service_id, "
@@ -110,6 +116,10 @@ class Work:
         tx.execute_many(
             "INSERT INTO counter_event (centre_id, counter_id, seq, kind, at, officer_id, data) "
             "VALUES (:centre_id, :counter_id, :seq, :kind, :at, :officer_id, :data)", self._counter_events)
+        tx.execute_many(
+            "INSERT INTO audit_log (centre_id, officer_id, at, entity, entity_id, action, before, after, seq) "
+            "VALUES (:centre_id, :officer_id, :at, :entity, :entity_id, :action, :before, :after, :seq)",
+            self._audit_entries)
         tickets = {t["id"]: views.ticket_view(tx, t) for t in self._tickets.values()}
         return Change(
             centre_id=cid, seq=seq, at=self.now,

@@ -35,7 +35,8 @@ MAX_ROWS = 20_000                 # a centre sends about 2,000 a push; more is a
 MAX_SEQ = 2**31 - 1
 REQUIRED = {"ticket": ("public_id", "service", "number", "display_number", "issued_at"),
             "ticket_event": ("ticket", "kind", "at", "status", "service"),
-            "counter_event": ("counter", "kind", "at")}
+            "counter_event": ("counter", "kind", "at"),
+            "audit": ("at", "entity", "action")}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from hangdoi.clock import local_day
 from hangdoi.engine.sql import Tx
 
-STREAMS = ("ticket", "ticket_event", "counter_event")
+STREAMS = ("ticket", "ticket_event", "counter_event", "audit")
 # What a push aims at; a single change with more events (closing the day) still goes whole.
 ROWS_PER_BATCH = 2000
 
@@ -66,7 +66,8 @@ def batch_after(tx: Tx, centre_id: int, after: int, rows_per_batch: int = ROWS_P
     latest = tx.value("SELECT seq FROM centre WHERE id = :c", c=centre_id)
     seqs = [r["seq"] for r in tx.rows(
         "SELECT seq FROM (SELECT seq FROM ticket_event WHERE centre_id = :c AND seq > :after AND seq <= :latest "
-        "UNION ALL SELECT seq FROM counter_event WHERE centre_id = :c AND seq > :after AND seq <= :latest) s "
+        "UNION ALL SELECT seq FROM counter_event WHERE centre_id = :c AND seq > :after AND seq <= :latest "
+        "UNION ALL SELECT seq FROM audit_log WHERE centre_id = :c AND seq > :after AND seq <= :latest) s "
         "ORDER BY seq LIMIT :n", c=centre_id, after=after, latest=latest, n=rows_per_batch + 1)]
     through = latest
     if len(seqs) > rows_per_batch:
@@ -103,13 +104,16 @@ def _rows(tx: Tx, centre_id: int, after: int, through: int) -> list[dict]:
                      "WHERE centre_id = :c AND seq > :after AND seq <= :through ORDER BY seq, id",
                      c=centre_id, after=after, through=through):
         rows.append(counter_event_row(tx, centre_id, e, tz))
+    for e in tx.rows(f"SELECT {AUDIT_COLUMNS} FROM audit_log WHERE centre_id = :c AND seq > :after AND seq <= :through "
+                     "ORDER BY seq, id", c=centre_id, after=after, through=through):
+        rows.append(audit_row(tx, centre_id, e, tz))
     rows.sort(key=lambda r: (r["seq"], row_order(r)))
     return rows
 
 
 def day_rows(tx: Tx, centre_id: int, day: date) -> list[dict]:
     """Every row of a local day, as sent: a ticket's rows belong to the day it was issued, a
-    counter's events to the local day they happened on."""
+    counter's events and audit entries to the local day they happened on."""
     tz = tx.centre(centre_id)["timezone"]
     rows = []
     events = tx.rows(
@@ -129,6 +133,10 @@ def day_rows(tx: Tx, centre_id: int, day: date) -> list[dict]:
                      "WHERE centre_id = :c AND at >= :start AND at < :end", c=centre_id,
                      start=tx.instant(midnight), end=tx.instant(midnight + timedelta(days=1))):
         rows.append(counter_event_row(tx, centre_id, e, tz))
+    for e in tx.rows(f"SELECT {AUDIT_COLUMNS} FROM audit_log WHERE centre_id = :c AND seq IS NOT NULL "
+                     "AND at >= :start AND at < :end", c=centre_id,
+                     start=tx.instant(midnight), end=tx.instant(midnight + timedelta(days=1))):
+        rows.append(audit_row(tx, centre_id, e, tz))
     rows.sort(key=row_order)
     return rows
 
@@ -154,6 +162,27 @@ def counter_event_row(tx: Tx, centre_id: int, e: dict, tz: str) -> dict:
     return {"stream": "counter_event", "id": e["id"], "seq": e["seq"], "centre": centre_id,
             "day": local_day(at, tz).isoformat(), "counter": e["counter_id"], "kind": e["kind"],
             "at": _iso(at), "officer": e["officer_id"], "data": tx.read_json(e["data"]) or {}}
+
+
+AUDIT_COLUMNS = "id, seq, at, officer_id, entity, entity_id, action, before, after"
+
+
+def audit_row(tx: Tx, centre_id: int, e: dict, tz: str) -> dict:
+    """An administrative change as the province keeps it: who, when, what before and after, less
+    what must not leave the centre (its SMS gateway's address and credentials)."""
+    at = tx.read_instant(e["at"])
+    return {"stream": "audit", "id": e["id"], "seq": e["seq"], "centre": centre_id, "day": local_day(at, tz).isoformat(),
+            "at": _iso(at), "officer": e["officer_id"], "entity": e["entity"], "entity_id": e["entity_id"],
+            "action": e["action"], "before": _shareable(tx.read_json(e["before"])),
+            "after": _shareable(tx.read_json(e["after"]))}
+
+
+def _shareable(state):
+    settings = state.get("settings") if isinstance(state, dict) else None
+    if isinstance(settings, dict) and isinstance(settings.get("sms"), dict):
+        sms = settings["sms"]
+        return {**state, "settings": {**settings, "sms": {"channel": sms.get("channel"), "withheld": True}}}
+    return state
 
 
 def _instant(tx: Tx, value) -> str:

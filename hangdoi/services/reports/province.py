@@ -94,7 +94,7 @@ def centre_visits(tx: Tx, centre: CentreNames, first: date, last: date) -> list[
     found: dict[int, Visit] = {}
     events = []
     for r in tx.rows("SELECT stream, body FROM replica_row WHERE link_id = :link AND local_day >= :first "
-                     "AND local_day <= :last AND stream <> 'counter_event'",
+                     "AND local_day <= :last AND stream IN ('ticket', 'ticket_event')",
                      link=centre.link, first=tx.day(first), last=tx.day(last)):
         row = json.loads(r["body"])
         if r["stream"] == "ticket":
