@@ -173,6 +173,28 @@ def province_revoke_centre(link_id: int) -> None:
     click.echo(f"centre link {link_id} revoked")
 
 
+@province.command("catalogue")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def province_catalogue(path: str) -> None:
+    """Put the province's procedure catalogue in force from a spreadsheet (.csv or .xlsx, the columns
+    of a centre's catalogue export); each linked centre receives it and chooses what it serves."""
+    from hangdoi.engine.errors import DomainError
+    from hangdoi.messages import text
+    from hangdoi.schema import upgrade
+    from hangdoi.services.administration.catalogue_file import read_file
+    from hangdoi.services.replication import catalogue_at_province
+    settings, database = _settings_and_db()
+    upgrade(settings.resolved_database_url())
+    data = open(path, "rb").read()
+    try:
+        document = catalogue_at_province.document_of(read_file(data, "xlsx" if path.endswith(".xlsx") else "csv"))
+    except DomainError as exc:
+        raise click.ClickException(text(exc.code, **exc.params)) from None
+    fingerprint = catalogue_at_province.store(database, document)
+    click.echo(f"province catalogue: {len(document['domains'])} fields, {len(document['services'])} procedures "
+               f"({fingerprint[:12]})")
+
+
 @province.command("centres")
 def province_centres() -> None:
     """The linked centres: their last acknowledged change and last push."""

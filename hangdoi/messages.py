@@ -760,6 +760,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "This booking is for {day}, not today."),
     "booking_other_centre": ("Lịch hẹn này là của một trung tâm khác.", "This booking is for another centre."),
     "rating_level_invalid": ("Mức đánh giá phải từ 1 đến {most}", "The rating must be from 1 to {most}"),
+    "province_catalogue_none": ("Trung tâm chưa nhận được danh mục thủ tục của tỉnh.",
+                                "This centre has not received the province's catalogue yet."),
+    "province_catalogue_unknown": ("Thủ tục {service} không có trong danh mục của tỉnh.",
+                                   "Procedure {service} is not in the province's catalogue."),
+    "province_catalogue_waiting": ("Thủ tục {service} đang có {n} người chờ hôm nay: hãy chuyển số đang chờ sang "
+                                   "thủ tục khác trước khi ngừng. Chưa thay đổi gì.",
+                                   "{n} people wait for procedure {service} today: move them to another procedure "
+                                   "before stopping it. Nothing was changed."),
     "booking_signature_invalid": ("Mã QR này không phải của Cổng đặt lịch của tỉnh hoặc đã bị sửa: không dùng được.",
                                   "This QR code was not signed by the province's booking service, or it was "
                                   "altered: it cannot be used."),
@@ -811,6 +819,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "book_summary_remote": ("Số thứ tự hôm nay", "A number for today"),
     "book_summary_slot": ("{day}, {start}–{end}", "{day}, {start}–{end}"),
     # The province's booking page: /province/book (kiosk/province_booking.py)
+    # /admin/province-catalogue: the province's procedures a linked centre serves
+    "catalogue_title": ("Danh mục thủ tục của tỉnh", "The province's procedures"),
+    "catalogue_intro": ("Tỉnh ban hành một danh mục thủ tục chung cho mọi trung tâm. Đánh dấu những thủ tục trung "
+                        "tâm tiếp nhận: thủ tục được thêm vào ki-ốt với tên theo danh mục của tỉnh; bỏ dấu là ngừng "
+                        "cấp số (không ngừng được khi còn người đang chờ).",
+                        "The province publishes one list of procedures for all its centres. Tick those this centre "
+                        "takes: they join the kiosk under the province's names; unticking one stops its numbers "
+                        "(not while anyone waits for it)."),
+    "catalogue_none": ("Trung tâm chưa nhận được danh mục của tỉnh: danh mục đến qua đường truyền về tỉnh.",
+                       "No catalogue from the province yet: it comes over the line to the province."),
+    "catalogue_served": ("Đang tiếp nhận", "Served"),
+    "catalogue_own_name": ("Tên tại trung tâm: {name}", "Named here: {name}"),
+    "catalogue_waiting": ("{n} người đang chờ", "{n} waiting"),
+    "catalogue_own_only": ("Thủ tục riêng của trung tâm (không có trong danh mục của tỉnh)",
+                           "This centre's own procedures (not in the province's list)"),
+    "catalogue_save": ("Lưu lựa chọn", "Save the choice"),
+    "catalogue_saved": ("Đã lưu: thêm {added}, cập nhật {renamed}, ngừng {stopped}.",
+                        "Saved: {added} added, {renamed} updated, {stopped} stopped."),
+    "catalogue_count": ("{served}/{total} thủ tục đang tiếp nhận", "{served} of {total} procedures served"),
+    "nav_province_catalogue": ("Danh mục của tỉnh", "Province list"),
     "pb_title": ("Đặt lịch hẹn", "Book a visit"),
     "pb_header": ("Cổng đặt lịch · Trung tâm phục vụ hành chính công", "Booking · Public administrative service centres"),
     "pb_intro": ("Đặt lịch đến làm thủ tục tại bất kỳ trung tâm nào trong tỉnh, không phụ thuộc nơi cư trú. "

@@ -541,6 +541,21 @@ class ProvincePeer(Base):
     # The province's mark of the last booking that came down the link: the next pull starts after it.
     bookings_through: Mapped[int] = mapped_column(Integer, default=0)
     learned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The province's procedure catalogue as the link last brought it
+    # (hangdoi/services/administration/province_catalogue.py), and its SHA-256.
+    catalogue: Mapped[str | None] = mapped_column(Text, nullable=True)
+    catalogue_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ProvinceCatalogue(Base):
+    """At a province server: its procedure catalogue, one list for all its centres
+    (hangdoi/services/replication/catalogue_at_province.py); one row."""
+
+    __tablename__ = "province_catalogue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReplicaRow(Base):

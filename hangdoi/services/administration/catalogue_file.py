@@ -71,8 +71,8 @@ def import_catalogue(change: Change, rows: list[list[str]]) -> dict:
     body = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(row)]
     if not body or len(body) > MAX_ROWS:
         raise Invalid("import_row_count", max=MAX_ROWS)
-    parsed = [(n, _parse(n, row)) for n, row in body]
-    domains = _domains(parsed)
+    parsed = [(n, parse_row(n, row)) for n, row in body]
+    domains = same_domains(parsed)
     existing = {r["code"]: r["id"] for r in change.tx.rows("SELECT id, code FROM domain WHERE centre_id = :c",
                                                            c=change.centre_id)}
     services = {r["code"]: r["id"] for r in change.tx.rows("SELECT id, code FROM service WHERE centre_id = :c",
@@ -90,7 +90,7 @@ def import_catalogue(change: Change, rows: list[list[str]]) -> dict:
     return {"rows": len(parsed), "created": created, "updated": updated, "domains": len(domains)}
 
 
-def _parse(n: int, row: list[str]) -> dict:
+def parse_row(n: int, row: list[str]) -> dict:
     cells = (row + [""] * len(HEADERS))[:len(HEADERS)]
     dcode, dname, prefix, first, last, code, name, cap, instant, active = cells
     for label, value, limit in (("Mã lĩnh vực", dcode, 32), ("Tên lĩnh vực", dname, 200), ("Mã thủ tục", code, 32),
@@ -104,7 +104,7 @@ def _parse(n: int, row: list[str]) -> dict:
                         "active": _flag(n, "Đang áp dụng", active, True), "position": None}}
 
 
-def _domains(parsed: list[tuple[int, dict]]) -> dict[str, tuple[int, dict]]:
+def same_domains(parsed: list[tuple[int, dict]]) -> dict[str, tuple[int, dict]]:
     """Each domain once; every row naming it must agree on its name and numbers."""
     found: dict[str, tuple[int, dict]] = {}
     for n, row in parsed:

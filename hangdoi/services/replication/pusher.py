@@ -8,9 +8,9 @@ A link that fails is tried again after 1, 2, 4 … up to 60 seconds. The centre 
 province: tickets are issued and called from its own database whatever the link does.
 
 The other way, every BOOKINGS_SECONDS, it pulls the slots booked for this centre on the province's
-booking page, with the province's key that signs their QR codes and the satisfaction scale it
-chose for its centres, and sends up which slots are still free here
-(hangdoi/engine/bookings_from_province.py).
+booking page, with the province's key that signs their QR codes, the satisfaction scale it chose
+for its centres and, when it changed, its procedure catalogue; and it sends up which slots are
+still free here (hangdoi/engine/bookings_from_province.py).
 
 A server runs it in a process of its own, one per installation
 (hangdoi/services/replication/push_process.py); the tests run it in theirs.
@@ -30,6 +30,7 @@ from hangdoi.clock import local_day
 from hangdoi.engine import bookings_from_province, ratings
 from hangdoi.engine.bookings import province_peer
 from hangdoi.engine.sql import Tx
+from hangdoi.services.administration import province_catalogue
 from hangdoi.services.replication.reference import fingerprint, reference
 from hangdoi.services.replication.timeline import (
     ROWS_PER_BATCH,
@@ -171,6 +172,9 @@ class Pusher:
             more = answer["more"]
         if answer.get("rating_scale") in ratings.SCALES:
             ratings.set_scale(self.db, self.centre_id, answer["rating_scale"])
+        theirs = answer.get("catalogue_fingerprint")
+        if theirs is not None and theirs != province_catalogue.held_fingerprint(self.db, self.centre_id):
+            province_catalogue.keep(self.db, self.centre_id, self._request("GET", "/api/v1/province/catalogue"))
         offer = bookings_from_province.offer_document(self.db, self.centre_id)
         if fingerprint(offer) != self._offer_sent:
             self._request("PUT", "/api/v1/province/offer", offer)

@@ -54,4 +54,6 @@ def _centre_links() -> dict:
     """`centre_query`: what links add to stay in the centre a province admin is looking after."""
     centre = g.get("admin_centre", "")
     return {"admin_centre": centre, "admin_centre_name": g.get("admin_centre_name", ""),
+            # A centre linked to a province gets the province's catalogue: its admin page is offered.
+            "province_linked": bool(hangdoi().settings.province_url),
             "centre_query": f"?centre={centre}" if centre else "", "centre_and": f"&centre={centre}" if centre else ""}

@@ -6,6 +6,8 @@
     PUT  /admin/centre                    the centre's settings
     POST /admin/officers/<id>/password    reset a password
     GET  /admin/catalogue.csv|.xlsx       the service catalogue; POST /admin/catalogue imports one
+    GET  /admin/province-catalogue        the province's procedures and which this centre serves;
+    PUT  /admin/province-catalogue        choose them
     GET  /admin/audit                     who changed what, newest first
     POST /services/<id>/move-waiting      a manager moves the waiting tickets to another service
 
@@ -19,7 +21,15 @@ from typing import Callable
 from flask import Response, jsonify, request
 
 from hangdoi.models import PROVINCE, ROLES
-from hangdoi.services.administration import catalogue_file, centre, counters, devices, officers, services
+from hangdoi.services.administration import (
+    catalogue_file,
+    centre,
+    counters,
+    devices,
+    officers,
+    province_catalogue,
+    services,
+)
 from hangdoi.services.administration.change import ALLOWED, MAY, administer, audit_log, inspect
 from hangdoi.validation import BOOL, IDS, INT, OBJ, STR, Field
 from hangdoi.web.api.blueprint import api, json_body, require_id, require_manager
@@ -230,6 +240,25 @@ def import_catalogue():
         raise ApiError("import_unreadable", 422)
     rows = catalogue_file.read_file(data, "xlsx" if request.mimetype == XLSX else "csv")
     return jsonify(_admin(officer, lambda change: catalogue_file.import_catalogue(change, rows), offer=True))
+
+
+@api.get("/admin/province-catalogue")
+@allow(ADMIN)
+def province_catalogue_offered():
+    """The province's procedures, each with whether this centre serves it and how many wait today."""
+    return jsonify(_read(_caller(), lambda reading: province_catalogue.offered(reading, hangdoi().db.clock.now())))
+
+
+@api.put("/admin/province-catalogue")
+@allow(ADMIN)
+def province_catalogue_choose():
+    """Serve exactly these of the province's procedures (all or nothing)."""
+    officer = _caller()
+    codes = json_body({"codes": Field((list,), required=True, max_length=province_catalogue.MAX_CODES,
+                                      description="The province's procedure codes this centre serves")})["codes"]
+    if any(not isinstance(c, str) or not 0 < len(c) <= 32 for c in codes) or len(set(codes)) != len(codes):
+        raise ApiError("invalid_field", 422, field="codes", reason="procedure codes, each once")
+    return jsonify(_admin(officer, lambda change: province_catalogue.choose(change, codes), offer=True))
 
 
 @api.get("/admin/audit")

@@ -235,7 +235,7 @@ NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ra
                      "/province/reports/index-766.csv", "/province/reports/index-766.xlsx", "/province/offer",
                      "/province/bookings", "/province/booking/centres", "/province/booking/centres/{link_id}",
                      "/province/booking/centres/{link_id}/bookings", "/province/booking/bookings/{public_id}",
-                     "/province/booking/bookings/{public_id}/cancel"}
+                     "/province/booking/bookings/{public_id}/cancel", "/province/catalogue"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -358,6 +358,12 @@ def _province_booking_paths(key) -> dict:
         "/province/booking/bookings/{public_id}/cancel": {"post": {
             "summary": "The holder gives the place back; the centre hears at its next pull", "parameters": public_id,
             "responses": {"200": booking, **_errors(404, 409, 429)}}},
+        "/province/catalogue": {"get": {
+            "summary": "The province's procedure catalogue (domains, services by code), from which each linked "
+                       "centre chooses what it serves; 404 before the province loaded one",
+            "security": key,
+            "responses": {"200": _json({"type": "object", "required": ["fingerprint", "domains", "services"]}),
+                          **_errors(401, 404, 429)}}},
         "/province/offer": {"put": {
             "summary": "A linked centre's free slots for booking, per procedure and day, and `through`: the last "
                        "province booking they count; replaces the last",
@@ -494,6 +500,17 @@ def _admin_paths(bearer) -> dict:
             "summary": "Import the service catalogue (CSV or XLSX; all or nothing; admins; audited)",
             "security": bearer, "requestBody": {"required": True, "content": catalogue_types},
             "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 409, 413, 415, 422)}}},
+        "/admin/province-catalogue": {
+            "get": {"summary": "At a linked centre: the province's procedures by field, each with whether this centre "
+                               "serves it and how many wait for it today (admins)", "security": bearer,
+                    "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}},
+            "put": {"summary": "Serve exactly these of the province's procedures: added or renamed to the "
+                               "province's names, the others out of use; refused whole while one to stop has "
+                               "citizens waiting (admins; audited)", "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["codes"], "additionalProperties": False,
+                        "properties": {"codes": {"type": "array", "items": {"type": "string", "maxLength": 32}}}}}}},
+                    "responses": {"200": _json({"type": "object"}), **write_errors}}},
         "/admin/audit": {"get": {"summary": "The audit log, newest first (managers)", "security": bearer,
                                  "parameters": [{"name": "limit", "in": "query",
                                                  "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from hangdoi.services.replication import bookings_at_province as desk
+from hangdoi.services.replication import catalogue_at_province
 from hangdoi.web.api.blueprint import api, centre_limit_key, centre_link, json_body, json_payload
 from hangdoi.web.api.bookings import BOOKING_FIELDS, PUBLIC_ID_LENGTH, _day
 from hangdoi.web.api.errors import ApiError
@@ -81,8 +82,8 @@ def province_offer():
 @rate_limit("province_rate_limit", key=centre_limit_key)
 def province_bookings_for_centre():
     """Bookings made here for the centre after `?after=` (its mark), with the province's public key
-    that signs their QR codes, the centre's link id they name, and the satisfaction scale the
-    province chose for its centres."""
+    that signs their QR codes, the centre's link id they name, the satisfaction scale the province
+    chose for its centres and its catalogue's fingerprint."""
     ctx = hangdoi()
     raw = request.args.get("after", "0")
     if not raw.isdigit() or len(raw) > 9:
@@ -90,7 +91,20 @@ def province_bookings_for_centre():
     link = centre_link()
     return jsonify({"link": link.id, "signing_key": desk.public_key(ctx.settings.data_dir),
                     "rating_scale": ctx.settings.province_rating_scale,
+                    "catalogue_fingerprint": catalogue_at_province.fingerprint(ctx.db),
                     **desk.changes_after(ctx.db, link.id, int(raw))})
+
+
+@api.get("/province/catalogue")
+@allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
+def province_catalogue():
+    """The province's procedure catalogue, from which each centre chooses what it serves."""
+    centre_link()
+    found = catalogue_at_province.current(hangdoi().db)
+    if found is None:
+        raise ApiError("province_catalogue_none", 404)
+    return jsonify(found)
 
 
 def _link_id(link_id: int) -> int:
