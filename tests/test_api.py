@@ -148,6 +148,7 @@ def test_openapi_document_lists_every_route(client, app):
     routes = {str(r).replace("<int:counter_id>", "{counter_id}").replace("<public_id>", "{public_id}")
               .replace("<int:kiosk_id>", "{kiosk_id}").replace("<int:service_id>", "{service_id}")
               .replace("<int:item_id>", "{item_id}").replace("<int:officer_id>", "{officer_id}")
+              .replace("<int:link_id>", "{link_id}")
               for r in app.url_map.iter_rules() if str(r).startswith("/api/v1")}
     generic = ("<action>", "<change>", "<kind>", "<fmt>")
     expanded = {r for r in routes if not any(g in r for g in generic)}

@@ -139,13 +139,17 @@ WHO_MAY = {
     ("GET", "/book"): EVERYONE,                     # the public booking page: what it changes goes through the API
     ("GET", "/b/<public_id>"): EVERYONE,
     ("GET", "/b/<public_id>/qr.svg"): EVERYONE,
+    ("GET", "/province/book"): EVERYONE,            # the province's booking page, likewise
+    ("GET", "/province/b/<public_id>"): EVERYONE,
+    ("GET", "/province/b/<public_id>/qr.svg"): EVERYONE,
 }
 STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
 
 # The pages behind a sign-in, and who sees them once signed in.
 ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": MANAGERS,
                "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY,
-               "/admin/linked": PROVINCE_ONLY, "/admin/province-reports": PROVINCE_ONLY}
+               "/admin/linked": PROVINCE_ONLY, "/admin/province-reports": PROVINCE_ONLY,
+               "/admin/province-catalogue": ADMINS}
 assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
 
 
