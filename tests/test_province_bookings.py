@@ -342,11 +342,14 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     for after in ("-1", "x", "1" * 12):
         assert requests.get(f"{api}/bookings?after={after}", headers=key, timeout=5).status_code == 422
     good = {"through": 0, "timezone": "Asia/Ho_Chi_Minh", "ask_id_number": False, "early_minutes": 15,
-            "late_minutes": 10, "services": [{"code": "HT01", "name": "Đăng ký khai sinh",
-                                              "days": {"2099-01-05": [["08:00", "08:30", 2]]}}]}
+            "late_minutes": 10, "days": {"2099-01-05": [["08:00", "08:30"], ["08:30", "09:00"]]},
+            "services": [{"code": "HT01", "name": "Đăng ký khai sinh", "free": {"2099-01-05": [2, 0]}}]}
     bad = [{**good, "through": -1}, {**good, "timezone": "Mars/Olympus"}, {**good, "extra": 1},
-           {**good, "services": [{**good["services"][0], "days": {"2099-01-05": [["8h", "08:30", 2]]}}]},
-           {**good, "services": [{**good["services"][0], "days": {"soon": []}}]},
+           {**good, "days": {"2099-01-05": [["8h", "08:30"], ["08:30", "09:00"]]}},
+           {**good, "days": {"soon": [["08:00", "08:30"]]}},
+           {**good, "services": [{**good["services"][0], "free": {"2099-01-05": [2]}}]},        # a slot short
+           {**good, "services": [{**good["services"][0], "free": {"2099-01-06": [2, 2]}}]},     # a day not offered
+           {**good, "services": [{**good["services"][0], "free": {"2099-01-05": [2, -1]}}]},
            {**good, "services": "all"}, [good]]
     for body in bad:
         answer = requests.put(f"{api}/offer", json=body, headers=key, timeout=5)

@@ -130,7 +130,7 @@ def free_slots(tx: Tx, centre: dict, rules: BookingRules, svc: dict, day: date, 
         c=centre["id"], d=tx.day(day), prefix=f"slot:{svc['id']}:%")}
     out = []
     for slot in day_slots(centre, day, rules):
-        if _at(centre, day, slot.start) <= now:
+        if slot_instant(centre, day, slot.start) <= now:
             continue
         free = max(0, per_slot - used.get(f"slot:{svc['id']}:{slot.label}", 0))
         out.append({"start": slot.label, "end": slot.end.strftime("%H:%M"), "free": free})
@@ -157,9 +157,10 @@ def _counters_serving(tx: Tx, service_id: int) -> int:
                     "WHERE cs.service_id = :s AND c.active = :yes", s=service_id, yes=True)
 
 
-def _at(centre: dict, day: date, at) -> datetime:
+def slot_instant(centre: dict, day: date, at) -> datetime:
     """The instant of a local wall-clock time on a local day at the centre."""
     return datetime.combine(day, at, tzinfo=ZoneInfo(centre["timezone"]))
+
 
 
 def _require_bookable_day(centre: dict, rules: BookingRules, day: date, now: datetime) -> None:
@@ -184,7 +185,7 @@ def book(db, centre_id: int, service: int | str, day: date, start: str, phone: s
         slot = next((s for s in day_slots(centre, day, rules) if s.label == start), None)
         if slot is None:
             raise Invalid("booking_slot_unknown", start=start[:5])
-        if _at(centre, day, slot.start) <= work.now:
+        if slot_instant(centre, day, slot.start) <= work.now:
             raise Conflict("booking_slot_past", start=start[:5])
         _count_person(work, centre_id, day, svc, contact, rules)
         per_slot = bookable(rules, svc["code"], _counters_serving(tx, svc["id"]))
@@ -377,7 +378,7 @@ def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id
             views.update_ticket(tx, ticket, status=WAITING)      # its queued_at keeps its place
             late = False
         else:
-            slot_start = _at(centre, booking["local_day"], parse_hhmm(booking["start"]))
+            slot_start = slot_instant(centre, booking["local_day"], parse_hhmm(booking["start"]))
             opens, closes = window(rules, slot_start)
             if work.now < opens:
                 raise Conflict("booking_too_early", at=local_time(opens, centre["timezone"]).strftime("%H:%M"),
@@ -529,7 +530,7 @@ def expire_due(db, centre_id: int) -> list[dict]:
                 over = (booking["local_day"] < today or ticket_status != REMOTE
                         or (booking["turn_at"] is not None and _kept_from(rules, booking) <= grace))
             else:
-                slot_start = _at(centre, booking["local_day"], parse_hhmm(booking["start"]))
+                slot_start = slot_instant(centre, booking["local_day"], parse_hhmm(booking["start"]))
                 over = window(rules, slot_start)[1] < work.now
             if over:
                 _end(work, booking, EXPIRED, "not_checked_in")

@@ -5,9 +5,9 @@ bookings_at_province.py; the pusher carries both ways: hangdoi/services/replicat
 - `learn`: the province's public key, which signs its bookings' QR codes, and this centre's link id
   there, as the link says. With them a kiosk takes a province booking from its QR code alone while
   the link is down (hangdoi/engine/bookings.py: check_in).
-- `offer_document`: what this centre offers the province's page: for each procedure that can be
-  booked, each open day it can be booked for, its slots with the places left, and `through`, the
-  last province booking already counted in them (the province subtracts the ones after it).
+- `offer_document`: what this centre offers the province's page: each open day's slots not yet
+  begun, for each procedure that can be booked the places left in each, and `through`, the last
+  province booking already counted in them (the province subtracts the ones after it).
 - `accept`: one pull of the province's bookings, in its order, in one transaction: new ones take
   their place, cancelled ones give it back, one already taken by its QR code is the same booking.
 """
@@ -18,14 +18,14 @@ from datetime import timedelta
 
 from hangdoi.clock import local_day
 from hangdoi.engine import signatures
-from hangdoi.engine.booking_rules import rules_of
+from hangdoi.engine.booking_rules import bookable, day_slots, rules_of
 from hangdoi.engine.bookings import (
     end_from_province,
-    free_slots,
     insert_from_province,
     locked_booking,
     province_claims,
     province_peer,
+    slot_instant,
 )
 from hangdoi.engine.errors import Conflict, Invalid
 from hangdoi.engine.sql import Tx
@@ -65,6 +65,9 @@ def learn(db, centre_id: int, link_id: int, signing_key: str) -> bool:
 
 
 def offer_document(db, centre_id: int) -> dict:
+    """What this centre offers the province's page, read in a few queries whatever the catalogue's
+    size (a ward's 400 procedures × 7 days), and compact: each day's slots once, then per
+    procedure the places left in each, in the same order (0: full)."""
     with db.read() as session:
         tx = Tx(session)
         centre = tx.centre(centre_id)
@@ -72,22 +75,38 @@ def offer_document(db, centre_id: int) -> dict:
         now = db.clock.now()
         peer = province_peer(tx, centre_id)
         today = local_day(now, centre["timezone"])
+        days = {}
+        for ahead in range(rules.days_ahead + 1 if rules.slots else 0):
+            day = today + timedelta(days=ahead)
+            slots = [s for s in day_slots(centre, day, rules) if slot_instant(centre, day, s.start) > now]
+            if slots:
+                days[day] = slots
+        counters = {r["service_id"]: r["n"] for r in tx.rows(
+            "SELECT cs.service_id, count(*) AS n FROM counter_service cs JOIN counter c ON c.id = cs.counter_id "
+            "WHERE c.centre_id = :c AND c.active = :yes GROUP BY cs.service_id", c=centre_id, yes=True)}
+        used = {(tx.read_day(r["local_day"]), r["what"]): r["used"] for r in tx.rows(
+            "SELECT local_day, what, used FROM booking_count WHERE centre_id = :c AND local_day >= :first "
+            "AND local_day <= :last AND what LIKE :slots", c=centre_id, first=tx.day(today),
+            last=tx.day(today + timedelta(days=rules.days_ahead)), slots="slot:%")} if days else {}
         services = []
-        ids = tx.rows("SELECT id FROM service WHERE centre_id = :c AND active = :yes ORDER BY position, id",
-                      c=centre_id, yes=True) if rules.slots else []
-        for row in ids:
-            svc = tx.service(row["id"])
-            days = {}
-            for ahead in range(rules.days_ahead + 1):
-                day = today + timedelta(days=ahead)
-                slots = free_slots(tx, centre, rules, svc, day, now)
-                if any(slot["free"] for slot in slots):
-                    days[day.isoformat()] = [[slot["start"], slot["end"], slot["free"]] for slot in slots]
-            if days:
-                services.append({"code": svc["code"], "name": svc["name"], "days": days})
+        for svc in tx.rows("SELECT id, code, name FROM service WHERE centre_id = :c AND active = :yes "
+                           "ORDER BY position, id", c=centre_id, yes=True) if days else []:
+            per_slot = bookable(rules, svc["code"], counters.get(svc["id"], 0))
+            if per_slot <= 0:
+                continue
+            free = {}
+            for day, slots in days.items():
+                places = [max(0, per_slot - used.get((day, f"slot:{svc['id']}:{s.label}"), 0)) for s in slots]
+                if any(places):
+                    free[day.isoformat()] = places
+            if free:
+                services.append({"code": svc["code"], "name": svc["name"], "free": free})
         return {"through": peer["bookings_through"] if peer else 0, "timezone": centre["timezone"],
                 "ask_id_number": rules.ask_id_number, "early_minutes": rules.early_minutes,
-                "late_minutes": rules.late_minutes, "services": services}
+                "late_minutes": rules.late_minutes,
+                "days": {day.isoformat(): [[s.label, s.end.strftime("%H:%M")] for s in slots]
+                         for day, slots in days.items()},
+                "services": services}
 
 
 def accept(db, centre_id: int, items: list, through: int) -> int:

@@ -36,7 +36,7 @@ MAX_SLOTS_PER_DAY = 200
 # -- the centre's offer ---------------------------------------------------------------------------
 def check_offer(payload) -> dict:
     """An offer's shape (hangdoi/engine/bookings_from_province.py: offer_document), checked whole."""
-    keys = {"through", "timezone", "ask_id_number", "early_minutes", "late_minutes", "services"}
+    keys = {"through", "timezone", "ask_id_number", "early_minutes", "late_minutes", "days", "services"}
     if not isinstance(payload, dict) or set(payload) != keys:
         raise Invalid("invalid_offer", reason=", ".join(sorted(keys)))
     if type(payload["through"]) is not int or payload["through"] < 0 or type(payload["ask_id_number"]) is not bool \
@@ -46,18 +46,23 @@ def check_offer(payload) -> dict:
         ZoneInfo(payload["timezone"])
     except (TypeError, ValueError, KeyError):
         raise Invalid("invalid_offer", reason="timezone") from None
+    days = payload["days"]
+    if not (isinstance(days, dict) and len(days) <= MAX_OFFER_DAYS and all(
+            _is_day(day) and isinstance(slots, list) and 0 < len(slots) <= MAX_SLOTS_PER_DAY and all(
+                isinstance(s, list) and len(s) == 2 and _is_hhmm(s[0]) and _is_hhmm(s[1]) for s in slots)
+            for day, slots in days.items())):
+        raise Invalid("invalid_offer", reason="days: {YYYY-MM-DD: [[HH:MM, HH:MM], …]}")
     services = payload["services"]
     if not isinstance(services, list) or len(services) > MAX_OFFER_SERVICES:
         raise Invalid("invalid_offer", reason=f"services: a list of at most {MAX_OFFER_SERVICES}")
     for i, svc in enumerate(services):
-        if not (isinstance(svc, dict) and set(svc) == {"code", "name", "days"} and _text(svc["code"], 32)
-                and _text(svc["name"], 300) and isinstance(svc["days"], dict) and len(svc["days"]) <= MAX_OFFER_DAYS):
-            raise Invalid("invalid_offer", reason=f"services {i}: code, name, days")
-        for day, slots in svc["days"].items():
-            if not (_is_day(day) and isinstance(slots, list) and len(slots) <= MAX_SLOTS_PER_DAY and all(
-                    isinstance(s, list) and len(s) == 3 and _is_hhmm(s[0]) and _is_hhmm(s[1])
-                    and type(s[2]) is int and 0 <= s[2] <= 10_000 for s in slots)):
-                raise Invalid("invalid_offer", reason=f"services {i}: days {day[:10]!r}: [[HH:MM, HH:MM, free]]")
+        if not (isinstance(svc, dict) and set(svc) == {"code", "name", "free"} and _text(svc["code"], 32)
+                and _text(svc["name"], 300) and isinstance(svc["free"], dict)):
+            raise Invalid("invalid_offer", reason=f"services {i}: code, name, free")
+        for day, places in svc["free"].items():
+            if not (day in days and isinstance(places, list) and len(places) == len(days[day])
+                    and all(type(n) is int and 0 <= n <= 10_000 for n in places)):
+                raise Invalid("invalid_offer", reason=f"services {i}: free {day[:10]!r}: places per slot of the day")
     return payload
 
 
@@ -98,9 +103,9 @@ def _offer_view(tx: Tx, link: dict, now: datetime) -> dict:
     services = []
     for svc in doc["services"]:
         days = []
-        for day, slots in sorted(svc["days"].items()):
+        for day, places in sorted(svc["free"].items()):
             shown = [{"start": start, "end": end, "free": max(0, free - pending.get((svc["code"], day, start), 0))}
-                     for start, end, free in slots if _starts_after(day, start, tz, now)]
+                     for (start, end), free in zip(doc["days"][day], places) if _starts_after(day, start, tz, now)]
             if any(slot["free"] for slot in shown):
                 days.append({"date": day, "slots": shown})
         if days:
