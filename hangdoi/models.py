@@ -504,6 +504,16 @@ class CentreLink(Base):
     offer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class ReplicaBookingDay(Base):
+    """At a province server: a linked centre's bookings of one local day, counted by kind, state and
+    lateness ([[kind, status, late, n], …] as JSON), as the centre last sent them."""
+
+    __tablename__ = "replica_booking_day"
+    link_id: Mapped[int] = mapped_column(ForeignKey("centre_link.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counts: Mapped[str] = mapped_column(Text)
+
+
 class ProvinceBooking(Base):
     """At a province server: a slot booked on the province's booking page at one of its linked
     centres (hangdoi/services/replication/province_bookings.py). `seq` orders what the centre pulls:

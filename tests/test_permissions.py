@@ -59,6 +59,7 @@ WHO_MAY = {
     ("GET", "/api/v1/admin/province-catalogue"): ADMINS,
     ("PUT", "/api/v1/admin/province-catalogue"): ADMINS,
     ("GET", "/api/v1/province/catalogue"): LINKED_CENTRES,
+    ("PUT", "/api/v1/province/booking-days"): LINKED_CENTRES,
     ("GET", "/api/v1/admin/catalogue.<fmt>"): MANAGERS,
     ("PUT", "/api/v1/admin/centre"): ADMINS,
     ("POST", "/api/v1/admin/officers/<int:officer_id>/password"): ADMINS,

@@ -87,7 +87,51 @@ def test_each_centres_row_at_the_province_equals_the_centres_own_report(db, cloc
         assert totals[key] == sum(o[key] for o in own), key
     assert totals["issued"] == 14 and totals["served"] == 2
     assert totals["ratings"]["total"] == 2 and totals["ratings"]["1"] == 1 and totals["ratings"]["3"] == 1
-    assert totals["bookings"] is None                                   # not sent to the province (yet)
+    assert totals["bookings"]["booked"] == 0 and totals["bookings"]["no_show_rate"] is None   # none sent: none made
+
+
+def test_the_bookings_figures_at_the_province_equal_the_centres_own(db, centre, clock, province_db):
+    """Booked, came, came late, no-shows and cancelled, from the counts the centre sends per day."""
+    from datetime import timedelta
+
+    from hangdoi.engine import bookings
+    from hangdoi.services.replication import booking_days
+    day = clock.now().date()
+    people = [(f"09{n:08d}", name) for n, name in enumerate(
+        ["Lê Văn An", "Trần Thị Bình", "Phạm Văn Cường", "Ngô Thị Dung", "Hoàng Văn Em"], 12345670)]
+    made = [bookings.book(db, centre.centre, "HT01", day, start, phone, name)
+            for (phone, name), start in zip(people, ("09:30", "09:30", "10:00", "10:30", "14:00"))]
+    bookings.take_remote(db, centre.centre, "CT01", "0977000111", "Đỗ Thị Giang")
+    bookings.cancel(db, made[4]["public_id"])
+    clock.advance(minutes=25)                                            # 09:25
+    bookings.check_in(db, centre.centre, made[0]["code"])
+    clock.advance(minutes=20)                                            # 09:45: made[1] came late
+    bookings.check_in(db, centre.centre, made[1]["code"])
+    clock.advance(minutes=40)                                            # 10:25: 10:00's window is over
+    bookings.expire_due(db, centre.centre)
+    link_id, _ = ingest.add_centre(province_db, "Xã Phú Thịnh")
+    with db.read() as session:
+        doc = booking_days.document(Tx(session), centre.centre, day)
+    ingest.store_booking_days(province_db, link_id, booking_days.check(json.loads(json.dumps(doc))))
+    own = build_report(db, centre.centre, day, day, "day")["totals"]["bookings"]
+    at_province = province_report(province_db, day, day, "centre")["totals"]["bookings"]
+    assert at_province == own
+    assert (own["booked"], own["came"], own["came_late"], own["no_show"], own["cancelled"], own["remote_taken"]) == (
+        4, 1, 1, 1, 1, 1)
+    # A later state of the same day replaces the first; other days are not touched.
+    clock.advance(minutes=10)
+    bookings.check_in(db, centre.centre, made[3]["code"])
+    with db.read() as session:
+        doc = booking_days.document(Tx(session), centre.centre, day)
+    ingest.store_booking_days(province_db, link_id, booking_days.check(doc))
+    assert province_report(province_db, day, day, "centre")["totals"]["bookings"]["came"] == 2
+    assert province_report(province_db, day + timedelta(days=1), day + timedelta(days=1),
+                           "centre")["totals"]["bookings"]["booked"] == 0
+    for broken in ({**doc, "days": {"2026-13-01": []}}, {**doc, "days": {day.isoformat(): [["slot", "lost", False, 1]]}},
+                   {**doc, "days": {day.isoformat(): [["slot", "booked", False, 0]]}}, {"days": {}}):
+        with pytest.raises(Exception) as refused:
+            booking_days.check(broken)
+        assert getattr(refused.value, "code", None) == "invalid_batch"
 
 
 def test_ratings_on_five_levels_read_the_same_at_the_province(db, centre, clock, province_db):

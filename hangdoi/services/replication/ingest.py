@@ -29,6 +29,7 @@ from hangdoi.clock import UTC
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.ratings import common_level
 from hangdoi.engine.sql import Tx
+from hangdoi.services.replication import booking_days
 from hangdoi.services.replication.timeline import STREAMS, body_hash, canonical, day_digest
 
 MAX_ROWS = 20_000                 # a centre sends about 2,000 a push; more is a broken client
@@ -154,6 +155,15 @@ def store_reference(db, link_id: int, document: dict) -> dict:
         tx.execute("UPDATE centre_link SET reference = :doc, reference_at = :now WHERE id = :id",
                    doc=canonical(document), now=tx.instant(db.clock.now()), id=link_id)
     return {"stored": True}
+
+
+def store_booking_days(db, link_id: int, doc: dict) -> dict:
+    """Keep the centre's bookings per day (checked by booking_days.check), each day replacing the last."""
+    with db.write() as session:
+        tx = Tx(session)
+        _locked_link(tx, link_id, doc["centre"])
+        booking_days.store(tx, link_id, doc)
+    return {"stored": len(doc["days"])}
 
 
 def reference_fingerprint(db, link_id: int) -> str | None:

@@ -31,6 +31,7 @@ from hangdoi.engine import bookings_from_province, ratings
 from hangdoi.engine.bookings import province_peer
 from hangdoi.engine.sql import Tx
 from hangdoi.services.administration import province_catalogue
+from hangdoi.services.replication import booking_days
 from hangdoi.services.replication.reference import fingerprint, reference
 from hangdoi.services.replication.timeline import (
     ROWS_PER_BATCH,
@@ -88,6 +89,7 @@ class Pusher:
         self._reference_sent: str | None = None      # the fingerprint the province holds, as last heard
         self._last_reference = float("-inf")
         self._offer_sent: str | None = None          # the fingerprint of the last offer the province took
+        self._booking_days_sent: str | None = None   # … and of the bookings' counts
         self._last_bookings = float("-inf")
         self.state = LinkState()
         self._stop = threading.Event()
@@ -132,10 +134,12 @@ class Pusher:
         return len(batch.rows)
 
     def catch_up(self) -> None:
-        """Push until the province has every change made so far, and the names they use."""
+        """Push until the province has every change made so far, the names they use and the
+        bookings' counts."""
         while self.push_once():
             pass
         self.send_reference()
+        self.send_booking_days()
 
     def send_reference(self) -> bool:
         """Send what the centre's figures are named by, if the province holds something else;
@@ -180,6 +184,21 @@ class Pusher:
             self._request("PUT", "/api/v1/province/offer", offer)
             self._offer_sent = fingerprint(offer)
         return new
+
+    def send_booking_days(self) -> bool:
+        """Send the bookings' counts of the days around today if they changed since last sent."""
+        if self.centre_id is None:
+            return False
+        with self.db.read() as session:
+            tx = Tx(session)
+            today = local_day(self.db.clock.now(), tx.centre(self.centre_id)["timezone"])
+            document = booking_days.document(tx, self.centre_id, today)
+        mine = booking_days.fingerprint(document)
+        if mine == self._booking_days_sent:
+            return False
+        self._request("PUT", "/api/v1/province/booking-days", document)
+        self._booking_days_sent = mine
+        return True
 
     def day_matches(self, day) -> bool:
         """Whether the province's digest of a local day equals the centre's own."""
@@ -245,6 +264,7 @@ class Pusher:
                 if not sent:
                     if time.monotonic() - self._last_reference >= REFERENCE_SECONDS:
                         self.send_reference()
+                        self.send_booking_days()
                     if time.monotonic() - self._last_bookings >= BOOKINGS_SECONDS:
                         self.exchange_bookings()
                     if time.monotonic() - self._last_reconcile >= self.reconcile_seconds or self._reconcile_days:
@@ -259,7 +279,7 @@ class Pusher:
                 self.state.errors = [*self.state.errors[-9:], self.state.last_error]
                 # Ask the province again: the answer to the last push may never have come.
                 self.state.acknowledged = None
-                self._reference_sent = self._offer_sent = None
+                self._reference_sent = self._offer_sent = self._booking_days_sent = None
                 log.warning("push to the province failed (again in %.0f s): %s", backoff, exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, most)

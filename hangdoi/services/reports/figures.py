@@ -66,10 +66,22 @@ def build_reports(db, centre_id: int, first: date | None, last: date | None, gro
 def bookings_of_days(tx: Tx, centre_id: int, first: date, last: date) -> dict:
     """Bookings and remote numbers of the days: how many came, and the booked no-show rate (slot
     bookings whose window passed with nobody, of those not cancelled)."""
-    counts = {(r["kind"], r["status"], bool(r["late"])): r["n"] for r in tx.rows(
-        "SELECT kind, status, late, count(*) AS n FROM booking WHERE centre_id = :c AND local_day >= :first "
-        "AND local_day <= :last GROUP BY kind, status, late", c=centre_id, first=tx.day(first), last=tx.day(last))}
+    counts: Counter = Counter()
+    for _day, kind, status, late, n in booking_counts(tx, centre_id, first, last):
+        counts[(kind, status, late)] += n
+    return booking_figures(counts)
 
+
+def booking_counts(tx: Tx, centre_id: int, first: date, last: date) -> list[tuple]:
+    """(local day, kind, status, late, how many) of the days' bookings: what a province sums."""
+    return [(tx.read_day(r["local_day"]), r["kind"], r["status"], bool(r["late"]), r["n"]) for r in tx.rows(
+        "SELECT local_day, kind, status, late, count(*) AS n FROM booking WHERE centre_id = :c AND local_day >= :first "
+        "AND local_day <= :last GROUP BY local_day, kind, status, late", c=centre_id, first=tx.day(first),
+        last=tx.day(last))]
+
+
+def booking_figures(counts: Counter) -> dict:
+    """The bookings' figures from counts by (kind, status, late)."""
     def n(kind, status, late=None):
         return sum(v for (k, s, l), v in counts.items() if k == kind and s == status and (late is None or l == late))
 

@@ -26,7 +26,7 @@ from hangdoi.engine.ratings import REASONS, common_level
 from hangdoi.engine.sql import Tx
 from hangdoi.messages import text
 from hangdoi.services.reports.export import vn_date
-from hangdoi.services.reports.figures import MAX_DAYS, summarise
+from hangdoi.services.reports.figures import MAX_DAYS, booking_figures, summarise
 from hangdoi.services.reports.timeline import Visit, fold
 
 GROUPINGS = ("centre", "area", "domain", "service", "day", "week", "month")
@@ -71,6 +71,7 @@ def province_report(db, first: date, last: date, by: str = "centre", area: str |
             "SELECT id, name, area, reference FROM centre_link ORDER BY area, name, id")
             if area is None or r["area"] == area]
         found = {c.link: centre_visits(tx, c, first, last) for c in centres}
+        booked = province_bookings(tx, [c.link for c in centres], first, last)
     pairs = [(c, v) for c in centres for v in found[c.link]]
     targets = Counter(c.sla_minutes for c in centres)
     sla = targets.most_common(1)[0][0] if targets else state.SLA_MINUTES
@@ -85,7 +86,20 @@ def province_report(db, first: date, last: date, by: str = "centre", area: str |
                                          "timezone": DEFAULT_TIMEZONE},
             "area": area, "from": first.isoformat(), "to": last.isoformat(), "by": by,
             "sla_minutes": sla, "centres": len(centres),
-            "totals": {**_summary(pairs), "bookings": None}, "rows": rows, "reasons": REASONS}
+            "totals": {**_summary(pairs), "bookings": booked}, "rows": rows, "reasons": REASONS}
+
+
+def province_bookings(tx: Tx, links: list[int], first: date, last: date) -> dict:
+    """The bookings' figures of these centres over the days, from the counts each sent per day
+    (hangdoi/services/replication/booking_days.py), as each centre's report gives its own."""
+    counts: Counter = Counter()
+    wanted = set(links)
+    for r in tx.rows("SELECT link_id, counts FROM replica_booking_day WHERE local_day >= :first AND local_day <= :last",
+                     first=tx.day(first), last=tx.day(last)):
+        if r["link_id"] in wanted:
+            for kind, status, late, n in json.loads(r["counts"]):
+                counts[(kind, status, late)] += n
+    return booking_figures(counts)
 
 
 def centre_visits(tx: Tx, centre: CentreNames, first: date, last: date) -> list[Visit]:

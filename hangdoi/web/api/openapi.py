@@ -235,7 +235,8 @@ NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ra
                      "/province/reports/index-766.csv", "/province/reports/index-766.xlsx", "/province/offer",
                      "/province/bookings", "/province/booking/centres", "/province/booking/centres/{link_id}",
                      "/province/booking/centres/{link_id}/bookings", "/province/booking/bookings/{public_id}",
-                     "/province/booking/bookings/{public_id}/cancel", "/province/catalogue"}
+                     "/province/booking/bookings/{public_id}/cancel", "/province/catalogue",
+                     "/province/booking-days"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -358,6 +359,13 @@ def _province_booking_paths(key) -> dict:
         "/province/booking/bookings/{public_id}/cancel": {"post": {
             "summary": "The holder gives the place back; the centre hears at its next pull", "parameters": public_id,
             "responses": {"200": booking, **_errors(404, 409, 429)}}},
+        "/province/booking-days": {"put": {
+            "summary": "A linked centre's bookings per local day around today, counted [[kind, status, late, n], "
+                       "…]; each day replaces what the province held for it",
+            "security": key,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["centre", "days"]}}}},
+            "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 413, 415, 422, 429)}}},
         "/province/catalogue": {"get": {
             "summary": "The province's procedure catalogue (domains, services by code), from which each linked "
                        "centre chooses what it serves; 404 before the province loaded one",

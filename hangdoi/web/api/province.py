@@ -9,7 +9,7 @@ from datetime import date
 from flask import Response, jsonify, request
 
 from hangdoi.clock import local_day
-from hangdoi.services.replication import ingest, overview, reference
+from hangdoi.services.replication import booking_days, ingest, overview, reference
 from hangdoi.services.reports import export, parse_day
 from hangdoi.services.reports.province import index_766_table, province_report
 from hangdoi.web.api.blueprint import api, centre_limit_key, centre_link, json_payload
@@ -61,6 +61,16 @@ def province_reference():
     link = centre_link()
     request.max_content_length = PUSH_MAX_BYTES
     return jsonify(ingest.store_reference(hangdoi().db, link.id, reference.check(json_payload())))
+
+
+@api.put("/province/booking-days")
+@allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
+def province_booking_days():
+    """The centre's bookings per local day around today, counted by kind, state and lateness; each
+    day replaces what the province held for it."""
+    link = centre_link()
+    return jsonify(ingest.store_booking_days(hangdoi().db, link.id, booking_days.check(json_payload())))
 
 
 @api.get("/province/digest")
