@@ -228,6 +228,28 @@ def printer():
     fake.close()
 
 
+def start_province(folder, sqlite_template, name="Xã Phú Thịnh", area="Huyện Ba Vì (cũ)", extra_env=None,
+                   prepare=None):
+    """A province server process on its own SQLite database in `folder`, with one centre linked
+    (`server.link_id`, `server.key`, `server.database_url`); `prepare(database)` runs before it starts."""
+    from hangdoi.clock import SystemClock
+    from hangdoi.database import Database
+    from hangdoi.fixtures.testing import LiveServer
+    from hangdoi.schema import upgrade
+    from hangdoi.services.replication import ingest
+    folder.mkdir()
+    url = fresh_sqlite_url(sqlite_template, folder)
+    upgrade(url)
+    setup = Database(url, clock=SystemClock())
+    link_id, key = ingest.add_centre(setup, name, area)
+    if prepare is not None:
+        prepare(setup)
+    setup.dispose()
+    server = LiveServer(folder, database_url=url, extra_env=extra_env).start()
+    server.link_id, server.key, server.database_url = link_id, key, url
+    return server
+
+
 def start_demo(tmp_path, extra_env=None, spec=None):
     """The demo centre (or `spec`) on SQLite behind a live server process; real time."""
     from hangdoi.fixtures.demo import DEMO_CENTRE

@@ -24,14 +24,12 @@ from hangdoi.engine import bookings, ratings, signatures
 from hangdoi.engine.bookings_from_province import accept, learn, offer_document
 from hangdoi.engine.errors import Conflict, Invalid
 from hangdoi.engine.sql import Tx
-from hangdoi.fixtures.testing import LiveServer
-from hangdoi.schema import upgrade
 from hangdoi.services.replication import bookings_at_province as desk
 from hangdoi.services.replication import ingest
 from hangdoi.services.replication.pusher import Pusher
 
 from .centres import MONDAY_9AM, SMALL_CENTRE, open_now, today_in
-from .conftest import build_centre, fresh_sqlite_url, kiosk_headers
+from .conftest import build_centre, fresh_sqlite_url, kiosk_headers, start_province
 from .faults import FaultyLink
 
 MONDAY = MONDAY_9AM.date()
@@ -236,17 +234,10 @@ def test_the_province_books_only_what_is_offered_and_each_person_within_limits(d
 # -- through a live province server and a link that fails --------------------------------------------
 @pytest.fixture
 def province(tmp_path, sqlite_template):
-    folder = tmp_path / "province-server"
-    folder.mkdir()
-    url = fresh_sqlite_url(sqlite_template, folder)
-    upgrade(url)
-    setup = Database(url, clock=SystemClock())
-    link_id, key = ingest.add_centre(setup, "Phường Ba Đình", "Quận Ba Đình (cũ)")
-    setup.dispose()
     # The province chose five levels of satisfaction for its centres.
-    server = LiveServer(folder, database_url=url, extra_env={"HANGDOI_PROXIES": "1", "HANGDOI_PROVINCE_RATING_SCALE": "5",
-                                                             "HANGDOI_BOOKING_RATE_LIMIT": "4/hour"}).start()
-    server.link_id, server.key = link_id, key
+    server = start_province(tmp_path / "province-server", sqlite_template, "Phường Ba Đình", "Quận Ba Đình (cũ)",
+                            extra_env={"HANGDOI_PROXIES": "1", "HANGDOI_PROVINCE_RATING_SCALE": "5",
+                                       "HANGDOI_BOOKING_RATE_LIMIT": "4/hour"})
     yield server
     server.stop()
 

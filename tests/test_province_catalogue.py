@@ -13,17 +13,15 @@ from hangdoi.config import load_settings
 from hangdoi.database import Database
 from hangdoi.engine.errors import Invalid
 from hangdoi.engine.sql import Tx
-from hangdoi.fixtures.testing import LiveServer
-from hangdoi.schema import upgrade
 from hangdoi.services.administration import province_catalogue
 from hangdoi.services.administration.catalogue_file import HEADERS
-from hangdoi.services.replication import catalogue_at_province, ingest
+from hangdoi.services.replication import catalogue_at_province
 from hangdoi.services.replication.pusher import Pusher
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
 import time
 
-from .conftest import build_centre, fresh_sqlite_url, kiosk_headers, screenshot
+from .conftest import build_centre, fresh_sqlite_url, kiosk_headers, screenshot, start_province
 from .test_cli import hangdoi as run_cli
 
 ROWS = [HEADERS,
@@ -64,18 +62,12 @@ def test_the_province_loads_its_catalogue_whole_or_not_at_all(tmp_path):
 
 @pytest.fixture
 def province(tmp_path, sqlite_template):
-    folder = tmp_path / "province-server"
-    folder.mkdir()
-    url = fresh_sqlite_url(sqlite_template, folder)
-    upgrade(url)
-    setup = Database(url, clock=SystemClock())
-    link_id, key = ingest.add_centre(setup, "Xã Phú Thịnh")
-    catalogue_at_province.store(setup, catalogue_at_province.document_of(ROWS))
-    server = LiveServer(folder, database_url=url).start()
-    server.key, server.setup = key, setup
+    server = start_province(tmp_path / "province-server", sqlite_template, prepare=lambda setup: (
+        catalogue_at_province.store(setup, catalogue_at_province.document_of(ROWS))))
+    server.setup = Database(server.database_url, clock=SystemClock())
     yield server
     server.stop()
-    setup.dispose()
+    server.setup.dispose()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from hangdoi.services.replication import ingest
 from hangdoi.services.replication.pusher import LinkRefused, Pusher
 from hangdoi.services.replication.timeline import batch_after, canonical, day_digest, day_rows
 
-from .conftest import fresh_sqlite_url
+from .conftest import fresh_sqlite_url, start_province
 from .faults import FaultyLink
 
 KEY = "X-Hangdoi-Centre-Key"
@@ -183,15 +183,7 @@ def test_the_province_overview_counts_each_centres_day_and_raises_its_alerts(db,
 @pytest.fixture
 def province(tmp_path, sqlite_template):
     """A province server process on its own database, with one centre linked."""
-    folder = tmp_path / "province-server"
-    folder.mkdir()
-    url = fresh_sqlite_url(sqlite_template, folder)
-    upgrade(url)
-    setup = Database(url, clock=SystemClock())
-    link_id, key = ingest.add_centre(setup, "Xã Phú Thịnh", "Huyện Ba Vì (cũ)")
-    setup.dispose()
-    server = LiveServer(folder, database_url=url).start()
-    server.link_id, server.key, server.database_url = link_id, key, url
+    server = start_province(tmp_path / "province-server", sqlite_template)
     yield server
     server.stop()
 

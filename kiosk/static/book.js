@@ -2,6 +2,7 @@
 // name and phone. What is sent goes through the public API; its answer leads to the page of the
 // number (/t/…) or of the booking (/b/…), which the citizen keeps.
 import { $, el } from "/assets/static/dom.js";
+import { errorText as apiError, fold, languageButton, relabel, translator } from "./phone.js";
 
 const LABELS = JSON.parse($("labels").textContent);
 const OFFER = JSON.parse($("offer").textContent);
@@ -11,10 +12,7 @@ const WEEKDAYS = { vi: ["CN", "T2", "T3", "T4", "T5", "T6", "T7"], en: ["Sun", "
 
 const page = { lang: localStorage.getItem("hangdoi-lang") === "en" ? "en" : "vi", step: "fields",
                field: null, service: null, way: null, day: null, slot: null, sending: false };
-const t = (code, params = {}) => (LABELS[page.lang][code] || LABELS.vi[code] || code)
-  .replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
-// Citizens type without diacritics: "khai sinh" and "khaisinh" both find "Khai sinh".
-const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
+const t = translator(LABELS, page);
 const vnDay = (iso) => iso.split("-").reverse().slice(0, 2).join("/");
 const dayName = (iso) => (iso === OFFER.today ? t("book_today")
   : `${WEEKDAYS[page.lang][new Date(`${iso}T00:00:00Z`).getUTCDay()]} ${vnDay(iso)}`);
@@ -123,14 +121,7 @@ function renderForm() {
   $("submit").disabled = page.sending;
 }
 
-// The API says every error in Vietnamese / English: show the reader's half.
-function errorText(body) {
-  const error = body && body.error;
-  if (!error) return t("book_offline");
-  if (LABELS[page.lang][error.code] && !/\{/.test(LABELS[page.lang][error.code])) return t(error.code);
-  const halves = (error.message || "").split(" / ");
-  return page.lang === "en" && halves[1] ? halves[1] : halves[0];
-}
+const errorText = (body) => apiError(body, page, LABELS, t);
 
 async function submit(event) {
   event.preventDefault();
@@ -162,9 +153,7 @@ async function submit(event) {
 }
 
 function render() {
-  document.documentElement.lang = page.lang;
-  document.querySelectorAll("[data-label]").forEach((n) => { n.textContent = t(n.dataset.label); });
-  document.querySelectorAll("[data-placeholder]").forEach((n) => { n.placeholder = t(n.dataset.placeholder); });
+  relabel(page, t);
   if (page.step === "fields") renderFields();
   if (page.step === "procedures") renderProcedures();
   if (page.step === "how") renderHow();
@@ -173,11 +162,7 @@ function render() {
 }
 
 $("search").addEventListener("input", renderFields);
-$("lang").addEventListener("click", () => {
-  page.lang = page.lang === "vi" ? "en" : "vi";
-  localStorage.setItem("hangdoi-lang", page.lang);
-  render();
-});
+languageButton($("lang"), page, render);
 document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => go(b.dataset.back)));
 $("form-back").addEventListener("click", () => go(page.way === "slot" ? "slot" : "how"));
 $("way-remote").addEventListener("click", () => { page.way = "remote"; go("form"); });

@@ -2,6 +2,7 @@
 // name and phone. What can be booked comes from each centre's offer (the public API); the answer
 // leads to the booking's page (/province/b/…), whose QR code the centre's kiosk takes.
 import { $, el } from "/assets/static/dom.js";
+import { errorText as apiError, fold, languageButton, relabel, translator } from "./phone.js";
 
 const LABELS = JSON.parse($("labels").textContent);
 const CENTRES = JSON.parse($("centres").textContent);
@@ -10,10 +11,7 @@ const API = "/api/v1/province/booking";
 
 const page = { lang: localStorage.getItem("hangdoi-lang") === "en" ? "en" : "vi", step: "centres",
                centre: null, offer: null, service: null, day: null, slot: null, sending: false, failed: false };
-const t = (code, params = {}) => (LABELS[page.lang][code] || LABELS.vi[code] || code)
-  .replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
-// Citizens type without diacritics: "ba dinh" and "badinh" both find "Ba Đình".
-const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
+const t = translator(LABELS, page);
 const matches = (text, query) => {
   const words = fold(query).split(/\s+/).filter(Boolean);
   const hay = fold(text);
@@ -111,14 +109,7 @@ function renderForm() {
   $("submit").disabled = page.sending;
 }
 
-// The API says every error in Vietnamese / English: show the reader's half.
-function errorText(body) {
-  const error = body && body.error;
-  if (!error) return t("book_offline");
-  if (LABELS[page.lang][error.code] && !/\{/.test(LABELS[page.lang][error.code])) return t(error.code);
-  const halves = (error.message || "").split(" / ");
-  return page.lang === "en" && halves[1] ? halves[1] : halves[0];
-}
+const errorText = (body) => apiError(body, page, LABELS, t);
 
 async function submit(event) {
   event.preventDefault();
@@ -146,9 +137,7 @@ async function submit(event) {
 }
 
 function render() {
-  document.documentElement.lang = page.lang;
-  document.querySelectorAll("[data-label]").forEach((n) => { n.textContent = t(n.dataset.label); });
-  document.querySelectorAll("[data-placeholder]").forEach((n) => { n.placeholder = t(n.dataset.placeholder); });
+  relabel(page, t);
   if (page.step === "centres") renderCentres();
   if (page.step === "procedures") renderProcedures();
   if (page.step === "slot") renderSlot();
@@ -157,11 +146,7 @@ function render() {
 
 $("search-centre").addEventListener("input", renderCentres);
 $("search").addEventListener("input", renderProcedures);
-$("lang").addEventListener("click", () => {
-  page.lang = page.lang === "vi" ? "en" : "vi";
-  localStorage.setItem("hangdoi-lang", page.lang);
-  render();
-});
+languageButton($("lang"), page, render);
 document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => go(b.dataset.back)));
 $("form").addEventListener("submit", submit);
 render();

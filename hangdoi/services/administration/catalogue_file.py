@@ -65,14 +65,20 @@ def read_file(data: bytes, kind: str) -> list[list[str]]:
         raise Invalid("import_unreadable") from None
 
 
-def import_catalogue(change: Change, rows: list[list[str]]) -> dict:
+def parsed_rows(rows: list[list[str]]) -> tuple[list[tuple[int, dict]], dict[str, tuple[int, dict]]]:
+    """A file's rows (header first), each checked, with its line number; and each domain once.
+    The first wrong one: Invalid naming its line. A province's catalogue is read here too."""
     if not rows or [h.lower() for h in rows[0][:len(HEADERS)]] != [h.lower() for h in HEADERS]:
         raise Invalid("import_bad_header", headers=", ".join(HEADERS))
     body = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(row)]
     if not body or len(body) > MAX_ROWS:
         raise Invalid("import_row_count", max=MAX_ROWS)
     parsed = [(n, parse_row(n, row)) for n, row in body]
-    domains = same_domains(parsed)
+    return parsed, same_domains(parsed)
+
+
+def import_catalogue(change: Change, rows: list[list[str]]) -> dict:
+    parsed, domains = parsed_rows(rows)
     existing = {r["code"]: r["id"] for r in change.tx.rows("SELECT id, code FROM domain WHERE centre_id = :c",
                                                            c=change.centre_id)}
     services = {r["code"]: r["id"] for r in change.tx.rows("SELECT id, code FROM service WHERE centre_id = :c",

@@ -11,21 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from hangdoi.engine.errors import Invalid
 from hangdoi.engine.sql import Tx
-from hangdoi.services.administration.catalogue_file import HEADERS, MAX_ROWS, parse_row, same_domains
+from hangdoi.services.administration.catalogue_file import parsed_rows
 from hangdoi.services.replication.timeline import canonical
 
 
 def document_of(rows: list[list[str]]) -> dict:
     """The catalogue in a spreadsheet's rows (header first) as the document centres receive."""
-    if not rows or [h.lower() for h in rows[0][:len(HEADERS)]] != [h.lower() for h in HEADERS]:
-        raise Invalid("import_bad_header", headers=", ".join(HEADERS))
-    body = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(row)]
-    if not body or len(body) > MAX_ROWS:
-        raise Invalid("import_row_count", max=MAX_ROWS)
-    parsed = [(n, parse_row(n, row)) for n, row in body]
-    domains = same_domains(parsed)
+    parsed, domains = parsed_rows(rows)
     return {"domains": [{"code": code, "name": d["name"], "prefix": d["prefix"], "first": d["first"],
                          "last": d["last"]} for code, (_n, d) in domains.items()],
             "services": [{"code": row["service"]["code"], "name": row["service"]["name"],
