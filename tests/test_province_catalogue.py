@@ -94,6 +94,7 @@ def test_a_centre_receives_the_catalogue_and_chooses_what_it_serves(province, ce
     pusher = Pusher(db, province.url, province.key, ids.centre)
     assert admin.get("/api/v1/admin/province-catalogue").json["linked"] is False
     pusher.exchange_bookings()                                       # the catalogue comes with the pull
+    assert province_catalogue.held_fingerprint(db, ids.centre) == catalogue_at_province.fingerprint(province.setup)
     offered = admin.get("/api/v1/admin/province-catalogue").json
     assert [(d["code"], [(s["code"], s["served"]) for s in d["services"]]) for d in offered["domains"]] == [
         ("HT", [("HT01", True), ("HT05", False)]), ("LD", [("LD01", False)])]

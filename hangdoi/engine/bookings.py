@@ -162,7 +162,6 @@ def slot_instant(centre: dict, day: date, at) -> datetime:
     return datetime.combine(day, at, tzinfo=ZoneInfo(centre["timezone"]))
 
 
-
 def _require_bookable_day(centre: dict, rules: BookingRules, day: date, now: datetime) -> None:
     if not rules.slots:
         raise Conflict("booking_off")
