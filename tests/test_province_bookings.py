@@ -348,6 +348,9 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     assert requests.put(f"{api}/offer", json=good, timeout=5).status_code == 401
     assert requests.get(f"{api}/booking/centres", timeout=5).json()[0]["bookable"] is False   # nothing stored
     assert requests.put(f"{api}/offer", json=good, headers=key, timeout=5).json() == {"stored": True}
+    assert requests.get(f"{api}/booking/centres", timeout=5).json()[0]["bookable"] is True
+    assert requests.put(f"{api}/offer", json={**good, "services": []}, headers=key, timeout=5).status_code == 200
+    assert requests.get(f"{api}/booking/centres", timeout=5).json()[0]["bookable"] is False    # nothing left to book
     answer = requests.get(f"{api}/bookings?after=0", headers=key, timeout=5).json()
     assert answer["items"] == [] and answer["link"] == province.link_id and signatures.valid_public(
         answer["signing_key"])
