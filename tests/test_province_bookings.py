@@ -354,6 +354,23 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     answer = requests.get(f"{api}/bookings?after=0", headers=key, timeout=5).json()
     assert answer["items"] == [] and answer["link"] == province.link_id and signatures.valid_public(
         answer["signing_key"])
+    assert requests.put(f"{api}/offer", json=good, headers=key, timeout=5).status_code == 200
+    # One person from many addresses gets one place; the slot's two places go, then it is full.
+    wanted = {"service": "HT01", "date": "2099-01-05", "start": "08:00", "full_name": BINH[1]}
+    same = [post(f"/booking/centres/{province.link_id}/bookings", f"10.8.2.{i}", json={**wanted, "phone": BINH[0]})
+            for i in range(5)]
+    assert [a.status_code for a in same] == [201, 409, 409, 409, 409]
+    assert {code(a) for a in same[1:]} == {"booking_already_open"}
+    other = post(f"/booking/centres/{province.link_id}/bookings", "10.8.3.1", json={**wanted, "phone": AN[0]})
+    assert other.status_code == 201
+    third = post(f"/booking/centres/{province.link_id}/bookings", "10.8.3.2", json={**wanted, "phone": "0934567890"})
+    assert (third.status_code, code(third)) == (409, "booking_slot_full")
+    # Giving the place back is answered once; the replay changes nothing.
+    first = same[0].json()["public_id"]
+    assert post(f"/booking/bookings/{first}/cancel", "10.8.3.3").json()["status"] == "cancelled"
+    replay = post(f"/booking/bookings/{first}/cancel", "10.8.3.3")
+    assert (replay.status_code, code(replay)) == (409, "booking_not_open")
+    assert requests.get(f"{api}/bookings?after=0", headers=key, timeout=5).json()["through"] == 3
 
 
 # -- the province's booking page, in real Chromium at phone size --------------------------------------

@@ -9,6 +9,7 @@ key's signature: `Invalid("booking_signature_invalid")`.
 from __future__ import annotations
 
 import base64
+import functools
 import binascii
 import json
 import os
@@ -29,9 +30,11 @@ def is_sealed(text: str) -> bool:
     return text.strip().startswith(PREFIX)
 
 
+@functools.lru_cache(maxsize=8)
 def signing_key(data_dir: Path) -> Ed25519PrivateKey:
     """The province's private key, from its data directory; made on first use. Several workers may
-    ask at once: one creates the file (O_EXCL), the others read it."""
+    ask at once: one creates the file (O_EXCL), the others read it. Read once per process (every
+    booking view and every centre's pull signs or names it): replacing the file takes a restart."""
     path = Path(data_dir) / KEY_FILE
     try:
         return serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from hangdoi.engine import signatures
 from hangdoi.engine.booking_rules import CODE_ALPHABET, id_number, mobile, person_name
+from hangdoi.engine.bookings import mask
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.sql import Tx
 from hangdoi.models import BOOKED, CANCELLED
@@ -133,16 +134,10 @@ def book(db, data_dir: Path, link_id: int, service: str, day: date, start: str, 
         link = _live_link(tx, link_id, lock=True)      # a centre's bookings are made one after the other
         view = _offer_view(tx, link, db.clock.now())
         svc = next((s for s in view["services"] if s["code"] == service), None)
-        if svc is None:
-            raise Conflict("booking_service_unknown", service=service[:32])
-        slots = next((d["slots"] for d in svc["days"] if d["date"] == day.isoformat()), None)
-        if slots is None:
-            raise Conflict("booking_day_closed")
-        slot = next((s for s in slots if s["start"] == start), None)
-        if slot is None:
-            raise Invalid("booking_slot_unknown", start=start[:5])
-        if slot["free"] <= 0:
-            raise Conflict("booking_slot_full", start=start)
+        slots = next((d["slots"] for d in svc["days"] if d["date"] == day.isoformat()), None) if svc else None
+        slot = next((s for s in slots if s["start"] == start), None) if slots else None
+        if slot is None or slot["free"] <= 0:
+            _refuse(json.loads(link["offer"]) if link["offer"] else {}, db.clock.now(), service, day, start)
         contact = {"phone": mobile(phone), "full_name": person_name(full_name),
                    "id_number": id_number(id_number_raw, view["ask_id_number"])}
         _check_person(tx, link_id, service, day, contact)
@@ -156,7 +151,21 @@ def book(db, data_dir: Path, link_id: int, service: str, day: date, start: str, 
                    ":code, :service_code, :day, :start, :end, :status, :phone, :full_name, :id_number, :at)",
                    **{k: v for k, v in booking.items() if k not in ("local_day", "created_at")},
                    day=tx.day(day), at=tx.instant(booking["created_at"]))
-        return _view(booking, link, svc["name"], view, data_dir)
+        return _view(booking, link, svc["name"], (view["early_minutes"], view["late_minutes"]), data_dir)
+
+
+def _refuse(offered: dict, now: datetime, service: str, day: date, start: str) -> None:
+    """Why a slot cannot be booked, in the citizen's terms. The page lists only what has places left,
+    so a procedure or a day whose places are all taken is full, not unknown."""
+    known = any(s["code"] == service for s in offered.get("services", []))
+    times = [begin for begin, _end in offered.get("days", {}).get(day.isoformat(), [])]
+    if known and start in times and _starts_after(day.isoformat(), start, ZoneInfo(offered["timezone"]), now):
+        raise Conflict("booking_slot_full", start=start)
+    if not known:
+        raise Conflict("booking_service_unknown", service=service[:32])
+    if not times:
+        raise Conflict("booking_day_closed")
+    raise Invalid("booking_slot_unknown", start=start[:5])
 
 
 def _check_person(tx: Tx, link_id: int, service: str, day: date, contact: dict) -> None:
@@ -184,35 +193,38 @@ def _next_seq(tx: Tx, link_id: int) -> int:
 def status(db, data_dir: Path, public_id: str) -> dict:
     with db.read() as session:
         tx = Tx(session)
-        booking, link, name = _find(tx, public_id)
-        return _view(booking, link, name, _offer_view(tx, link, db.clock.now()), data_dir)
+        return _view(*_find(tx, public_id), data_dir)
 
 
 def cancel(db, data_dir: Path, public_id: str) -> dict:
     """The citizen gives the place back; the centre hears of it at its next pull."""
     with db.write() as session:
         tx = Tx(session)
-        booking, link, name = _find(tx, public_id)
+        booking, link, name, minutes = _find(tx, public_id)
         _live_link(tx, link["id"], lock=True)
         if booking["status"] != BOOKED:
             raise Conflict("booking_not_open", state=booking["status"])
         booking.update(status=CANCELLED, seq=_next_seq(tx, link["id"]))
         tx.execute("UPDATE province_booking SET status = :s, seq = :seq WHERE id = :id",
                    s=CANCELLED, seq=booking["seq"], id=booking["id"])
-        return _view(booking, link, name, _offer_view(tx, link, db.clock.now()), data_dir)
+        return _view(booking, link, name, minutes, data_dir)
 
 
-def _find(tx: Tx, public_id: str) -> tuple[dict, dict, str]:
+def _find(tx: Tx, public_id: str) -> tuple[dict, dict, str, tuple]:
+    """A booking, its centre's link, its procedure's name and the check-in window's minutes, the
+    centre's offer read once."""
     booking = tx.row("SELECT * FROM province_booking WHERE public_id = :p", p=public_id[:32])
     if booking is None:
         raise NotFound("booking_not_found")
     booking["local_day"] = tx.read_day(booking["local_day"])
-    link = tx.row("SELECT id, name, area, offer, offer_at FROM centre_link WHERE id = :id", id=booking["link_id"])
-    names = {s["code"]: s["name"] for s in (json.loads(link["offer"])["services"] if link["offer"] else [])}
-    return booking, link, names.get(booking["service_code"], booking["service_code"])
+    link = tx.row("SELECT id, name, area FROM centre_link WHERE id = :id", id=booking["link_id"])
+    offered = json.loads(tx.value("SELECT offer FROM centre_link WHERE id = :id", id=link["id"]) or "{}")
+    names = {s["code"]: s["name"] for s in offered.get("services", [])}
+    return (booking, link, names.get(booking["service_code"], booking["service_code"]),
+            (offered.get("early_minutes"), offered.get("late_minutes")))
 
 
-def _view(booking: dict, link: dict, service_name: str, offer_view: dict, data_dir: Path) -> dict:
+def _view(booking: dict, link: dict, service_name: str, minutes: tuple, data_dir: Path) -> dict:
     """What the citizen's page and the API show; `qr` is the signed text the QR code holds."""
     claims = {"l": link["id"], "b": booking["public_id"], "k": booking["code"], "s": booking["service_code"],
               "d": booking["local_day"].isoformat(), "t": booking["start"], "e": booking["end"],
@@ -221,8 +233,8 @@ def _view(booking: dict, link: dict, service_name: str, offer_view: dict, data_d
             "centre": {"id": link["id"], "name": link["name"], "area": link["area"]},
             "service": {"code": booking["service_code"], "name": service_name},
             "date": booking["local_day"].isoformat(), "start": booking["start"], "end": booking["end"],
-            "full_name": booking["full_name"], "phone": booking["phone"][:3] + "****" + booking["phone"][-3:],
-            "early_minutes": offer_view.get("early_minutes"), "late_minutes": offer_view.get("late_minutes"),
+            "full_name": booking["full_name"], "phone": mask(booking["phone"]),
+            "early_minutes": minutes[0], "late_minutes": minutes[1],
             "qr": signatures.seal(claims, signatures.signing_key(data_dir)) if booking["status"] == BOOKED else None}
 
 
