@@ -266,12 +266,14 @@ def test_what_report_questions_a_province_refuses(province_client, clock):
 
 def test_the_province_admin_reads_the_report_across_centres_on_the_page(browser, tmp_path, sqlite_template):
     """At 1366×768 and 1920×1080: five centres' morning, by centre, then by procedure for one area."""
-    from datetime import timedelta
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
 
-    from hangdoi.clock import FixedClock, SystemClock
+    from hangdoi.clock import FixedClock, SystemClock, local_day
     from hangdoi.database import Database
     from hangdoi.fixtures.testing import LiveServer
     from hangdoi.schema import upgrade
+    from hangdoi.services.replication.overview import PROVINCE_TIMEZONE
 
     from .centres import SMALL_CENTRE, always_open
     from .conftest import fresh_sqlite_url, screenshot
@@ -281,7 +283,10 @@ def test_the_province_admin_reads_the_report_across_centres_on_the_page(browser,
     upgrade(url)
     province = Database(url, clock=SystemClock())
     build_centre(province, always_open(NEIGHBOUR_CENTRE))                 # "tinh", the province admin
-    clock = FixedClock(SystemClock().now() - timedelta(minutes=50))
+    # Yesterday's morning at 08:00 in the province's time: the five mornings (2½ hours on one clock) never
+    # straddle its midnight, whatever hour the test runs at.
+    yesterday = local_day(SystemClock().now(), PROVINCE_TIMEZONE) - timedelta(days=1)
+    clock = FixedClock(datetime.combine(yesterday, time(8), ZoneInfo(PROVINCE_TIMEZONE)))
     names = [("Xã Phú Thịnh", "Huyện Ba Vì (cũ)", 14), ("Xã Tản Lĩnh", "Huyện Ba Vì (cũ)", 6),
              ("Phường Hà Đông", "Quận Hà Đông (cũ)", 22), ("Xã Minh Quang", "Huyện Ba Vì (cũ)", 9),
              ("Phường Kiến Hưng", "Quận Hà Đông (cũ)", 17)]
