@@ -118,6 +118,7 @@ WHO_MAY = {
     ("GET", "/admin/centres"): SIGN_IN_PAGE,
     ("GET", "/admin/linked"): SIGN_IN_PAGE,
     ("GET", "/admin/province-reports"): SIGN_IN_PAGE,
+    ("GET", "/admin/province-reports/print"): SIGN_IN_PAGE,
     ("GET", "/admin/province-catalogue"): SIGN_IN_PAGE,
     ("GET", "/admin/reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
@@ -150,6 +151,7 @@ STATIC = re.compile(r"^/(?:[a-z]+/)?static/<path:filename>$|^/assets/")
 ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": MANAGERS,
                "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY,
                "/admin/linked": PROVINCE_ONLY, "/admin/province-reports": PROVINCE_ONLY,
+               "/admin/province-reports/print": PROVINCE_ONLY,
                "/admin/province-catalogue": ADMINS}
 assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
 

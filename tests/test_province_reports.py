@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -282,7 +283,8 @@ def test_the_province_admin_reads_the_report_across_centres_on_the_page(browser,
     url = fresh_sqlite_url(sqlite_template, folder)
     upgrade(url)
     province = Database(url, clock=SystemClock())
-    build_centre(province, always_open(NEIGHBOUR_CENTRE))                 # "tinh", the province admin
+    # "tinh", the province admin, of the province's own centre.
+    build_centre(province, always_open({**NEIGHBOUR_CENTRE, "name": "Trung tâm Phục vụ hành chính công thành phố Hà Nội"}))
     # Yesterday's morning at 08:00 in the province's time: the five mornings (2½ hours on one clock) never
     # straddle its midnight, whatever hour the test runs at.
     yesterday = local_day(SystemClock().now(), PROVINCE_TIMEZONE) - timedelta(days=1)
@@ -328,6 +330,33 @@ def test_the_province_admin_reads_the_report_across_centres_on_the_page(browser,
         page.goto(f"{server.url}/admin/province-reports?from={day.isoformat()}")
         page.wait_for_load_state("networkidle")
         screenshot(page, "admin-province-reports-1920x1080")
+        # On A4, headed by the province's centre under its People's Committee, and signed.
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.goto(server.url + page.locator("a[href*='/admin/province-reports/print']").get_attribute("href"))
+        page.wait_for_function("() => window.hangdoiReports && window.hangdoiReports.drawn >= 2")
+        heading = page.locator(".letterhead").inner_text()
+        assert "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI" in heading and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in heading
+        assert "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG THÀNH PHỐ HÀ NỘI" in heading and "Hà Nội, ngày" in heading
+        assert f"Ngày {day.strftime('%d/%m/%Y')}" in page.locator("h1.title").inner_text()
+        assert "Mọi khu vực · 5 trung tâm" in page.locator("#scope").inner_text()
+        assert page.locator("[data-kpi=issued]").inner_text() == "68"
+        table = page.locator("table.figures.compact")
+        assert table.locator("tbody tr").count() == 5
+        assert table.locator("thead").inner_text().count("Chờ trong mục tiêu") == 1
+        assert table.locator("tfoot td").nth(0).inner_text() == "68"
+        assert "Tinh" in page.locator(".signatures").inner_text()
+        screenshot(page, "admin-province-report-a4-1366x768")
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 794, "height": 1123})
+        page.screenshot(path=str(screenshot(page, "admin-province-report-a4-print")), full_page=True)
+        pdf = page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1      # one sheet
+        # One area by procedure, on paper too.
+        page.goto(f"{server.url}/admin/province-reports/print?from={day}&by=service&area=Qu%E1%BA%ADn+H%C3%A0+%C4%90%C3%B4ng+(c%C5%A9)")
+        assert "Quận Hà Đông (cũ) · 2 trung tâm" in page.locator("#scope").inner_text()
+        assert page.locator("[data-kpi=issued]").inner_text() == "39"
+        assert page.locator(".block h2").text_content() == "Số liệu theo thủ tục"
+        assert page.goto(f"{server.url}/admin/province-reports/print?from=31/02/2026").status == 422
         page.close()
     finally:
         server.stop()

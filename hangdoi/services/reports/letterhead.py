@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-# "Trung tâm Phục vụ hành chính công xã Tân Hòa" → the commune, ward or town it serves.
-LOCALITY = re.compile(r"\b(xã|phường|thị trấn|đặc khu)\s+(.+)$", re.IGNORECASE)
+# "Trung tâm Phục vụ hành chính công xã Tân Hòa" → the commune, ward or town it serves; a province's own
+# centre ("… tỉnh Phú Thọ", "… thành phố Hà Nội") → the province.
+LOCALITY = re.compile(r"\b(xã|phường|thị trấn|đặc khu|tỉnh|thành phố)\s+(.+)$", re.IGNORECASE)
 
 
 def letterhead(centre_name: str, day: date) -> dict:

@@ -1,16 +1,23 @@
-"""/admin/province-reports: at a province server, reports across its linked centres
-(hangdoi/services/reports/province.py): key figures, charts, the grouped table, and the CSV/XLSX
-and Decision 766 exports, from the same figures as the API."""
+"""At a province server, reports across its linked centres (hangdoi/services/reports/province.py), from
+the same figures as the API:
+
+    /admin/province-reports?from=&to=&by=&area=         key figures, charts, the grouped table, and the
+                                                        CSV/XLSX and Decision 766 exports
+    /admin/province-reports/print?from=&to=&by=&area=   the same report on A4, headed and signed as a
+                                                        Vietnamese administrative document
+"""
 from __future__ import annotations
 
 from flask import render_template, request
 
 from hangdoi.clock import local_day, local_time
+from hangdoi.engine import state
 from hangdoi.engine.errors import DomainError
 from hangdoi.messages import text, texts
 from hangdoi.services.replication import ingest, overview
 from hangdoi.services.reports import parse_day
 from hangdoi.services.reports.export import COLUMNS, GROUP_HEADERS
+from hangdoi.services.reports.letterhead import letterhead
 from hangdoi.services.reports.province import GROUPINGS, province_report
 from hangdoi.web.admin.blueprint import bp, province_or_sign_in
 from hangdoi.web.context import hangdoi
@@ -20,7 +27,17 @@ from hangdoi.web.permissions import PROVINCE, allow
 @bp.get("/admin/province-reports")
 @allow(PROVINCE)
 def province_reports_page():
-    officer, refusal = province_or_sign_in(request.full_path.rstrip("?"), "province_reports_title")
+    return _render("admin/province_reports.html", request.full_path.rstrip("?"))
+
+
+@bp.get("/admin/province-reports/print")
+@allow(PROVINCE)
+def province_reports_print():
+    return _render("admin/province_print.html", request.full_path.rstrip("?"))
+
+
+def _render(template: str, next_path: str):
+    officer, refusal = province_or_sign_in(next_path, "province_reports_title")
     if refusal is not None:
         return refusal
     db = hangdoi().db
@@ -37,9 +54,10 @@ def province_reports_page():
     except DomainError as exc:
         error = exc.message.split(" / ")[0]
     areas = sorted({link["area"] for link in ingest.links(db) if link["area"]})
-    generated_at = local_time(now, overview.PROVINCE_TIMEZONE).strftime("%H:%M %d/%m/%Y")
-    return render_template("admin/province_reports.html", t=text, officer=officer, report=report,
+    local_now = local_time(now, overview.PROVINCE_TIMEZONE)
+    # On paper the report is issued by the province admin's own centre, under its People's Committee.
+    heading = letterhead(state.centre_name(db, officer["centre_id"]), local_now.date())
+    return render_template(template, t=text, officer=officer, report=report, heading=heading,
                            by_centre=by_centre, error=error, groupings=GROUPINGS, group_headers=GROUP_HEADERS,
                            columns=[c[0] for c in COLUMNS], labels=texts("report_"), areas=areas, area=area,
-                           generated_at=generated_at), (422 if error else 200)
-
+                           generated_at=local_now.strftime("%H:%M %d/%m/%Y")), (422 if error else 200)
