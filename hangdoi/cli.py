@@ -195,6 +195,35 @@ def province_catalogue(path: str) -> None:
                f"({fingerprint[:12]})")
 
 
+@province.command("settings")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def province_settings(path: str) -> None:
+    """Put the province's settings template in force from a JSON file: any of "opening_hours",
+    "closed_days" (the year's holidays) and "settings" (sla_minutes, booking rules, …), as a centre's
+    own settings are written. Each linked centre receives it; its admin takes what they choose."""
+    import json
+
+    from hangdoi.engine.errors import DomainError
+    from hangdoi.messages import text
+    from hangdoi.schema import upgrade
+    from hangdoi.services.replication import settings_at_province
+    settings, database = _settings_and_db()
+    upgrade(settings.resolved_database_url())
+    try:
+        with open(path, "rb") as file:
+            template = json.loads(file.read(1024 * 1024 + 1).decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: not a JSON file ({exc})") from None
+    try:
+        fingerprint = settings_at_province.store(database, template)
+    except DomainError as exc:
+        raise click.ClickException(text(exc.code, **exc.params)) from None
+    parts = settings_at_province.current(database)
+    named = [key for key in ("opening_hours", "closed_days") if key in parts] + \
+        [f"settings.{key}" for key in parts.get("settings", {})]
+    click.echo(f"province settings template: {', '.join(named)} ({fingerprint[:12]})")
+
+
 @province.command("centres")
 def province_centres() -> None:
     """The linked centres: their last acknowledged change and last push."""

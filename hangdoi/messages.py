@@ -775,6 +775,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "This centre has not received the province's catalogue yet."),
     "province_catalogue_unknown": ("Thủ tục {service} không có trong danh mục của tỉnh.",
                                    "Procedure {service} is not in the province's catalogue."),
+    "province_settings_none": ("Trung tâm chưa nhận được mẫu cấu hình của tỉnh.",
+                               "This centre has not received the province's settings template yet."),
+    "province_settings_unknown": ("Mục “{part}” không có trong mẫu cấu hình của tỉnh.",
+                                  "“{part}” is not in the province's settings template."),
     "province_catalogue_waiting": ("Thủ tục {service} đang có {n} người chờ hôm nay: hãy chuyển số đang chờ sang "
                                    "thủ tục khác trước khi ngừng. Chưa thay đổi gì.",
                                    "{n} people wait for procedure {service} today: move them to another procedure "
@@ -850,6 +854,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Saved: {added} added, {renamed} updated, {stopped} stopped."),
     "catalogue_count": ("{served}/{total} thủ tục đang tiếp nhận", "{served} of {total} procedures served"),
     "nav_province_catalogue": ("Danh mục của tỉnh", "Province list"),
+    "nav_province_settings": ("Mẫu của tỉnh", "Province template"),
+    # /admin/province-settings: the province's settings template at a linked centre
+    "template_title": ("Mẫu cấu hình của tỉnh", "The province's settings template"),
+    "template_intro": ("Tỉnh gợi ý giờ làm việc, ngày nghỉ lễ, mục tiêu thời gian chờ và quy tắc đặt lịch chung cho "
+                       "các trung tâm. Chọn những mục trung tâm áp dụng: ngày nghỉ lễ của tỉnh được thêm vào ngày "
+                       "nghỉ của trung tâm, không xoá ngày nào; mục khác thay giá trị của trung tâm. Mỗi lần áp "
+                       "dụng được ghi vào nhật ký thay đổi.",
+                       "The province suggests opening hours, holidays, the waiting target and booking rules for its "
+                       "centres. Choose what this centre takes: the province's holidays are added to the centre's "
+                       "days closed, none is removed; anything else replaces the centre's value. Every change is "
+                       "in the audit log."),
+    "template_none": ("Trung tâm chưa nhận được mẫu cấu hình của tỉnh: mẫu đến qua đường truyền về tỉnh.",
+                      "No settings template from the province yet: it comes over the link to the province."),
+    "template_part": ("Mục", "Setting"),
+    "template_own": ("Trung tâm đang dùng", "This centre"),
+    "template_province": ("Mẫu của tỉnh", "The province's"),
+    "template_same": ("Đã giống mẫu", "Already the same"),
+    "template_differs": ("Khác mẫu", "Differs"),
+    "template_count": ("{differs}/{total} mục khác mẫu của tỉnh", "{differs} of {total} settings differ"),
+    "template_take": ("Áp dụng các mục đã chọn", "Take the chosen settings"),
+    "template_taken": ("Đã áp dụng {taken} mục.", "{taken} settings taken."),
+    "template_choose": ("Hãy chọn ít nhất một mục khác mẫu.", "Choose at least one setting that differs."),
+    "template_days_missing": ("thiếu {n} ngày của tỉnh", "{n} of the province's days missing"),
     "pb_title": ("Đặt lịch hẹn", "Book a visit"),
     "pb_header": ("Cổng đặt lịch · Trung tâm phục vụ hành chính công", "Booking · Public administrative service centres"),
     "pb_intro": ("Đặt lịch đến làm thủ tục tại bất kỳ trung tâm nào trong tỉnh, không phụ thuộc nơi cư trú. "
@@ -1021,6 +1048,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "control_characters": ("có ký tự điều khiển không được phép", "has control characters, which are not allowed"),
     "one_of": ("chỉ nhận {choices}", "one of {choices}"),
     "unknown_setting": ("không có cài đặt này", "there is no such setting"),
+    "centre_own": ("là cài đặt riêng của từng trung tâm, mẫu của tỉnh không đặt",
+                   "is each centre's own; a province's template does not set it"),
     "wrong_value": ("giá trị không dùng được", "this value cannot be used"),
     "true_or_false": ("chỉ nhận có hoặc không", "yes or no"),
     "text_up_to": ("văn bản tối đa {n} ký tự", "text of at most {n} characters"),

@@ -555,6 +555,10 @@ class ProvincePeer(Base):
     # (hangdoi/services/administration/province_catalogue.py), and its SHA-256.
     catalogue: Mapped[str | None] = mapped_column(Text, nullable=True)
     catalogue_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The province's settings template as the link last brought it
+    # (hangdoi/services/administration/province_settings.py), and its SHA-256.
+    settings_template: Mapped[str | None] = mapped_column(Text, nullable=True)
+    settings_template_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ProvinceCatalogue(Base):
@@ -562,6 +566,17 @@ class ProvinceCatalogue(Base):
     (hangdoi/services/replication/catalogue_at_province.py); one row."""
 
     __tablename__ = "province_catalogue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProvinceSettingsTemplate(Base):
+    """At a province server: the settings it suggests to all its centres (opening hours, holidays,
+    the waiting target, booking rules: hangdoi/services/replication/settings_at_province.py); one row."""
+
+    __tablename__ = "province_settings_template"
     id: Mapped[int] = mapped_column(primary_key=True)
     document: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64))

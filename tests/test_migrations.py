@@ -23,7 +23,7 @@ def test_migrations_match_the_models(db_url):
                                 Base.metadata)
     engine.dispose()
     assert diff == []
-    assert current_revision(db_url) == "0017"
+    assert current_revision(db_url) == "0018"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

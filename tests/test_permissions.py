@@ -59,6 +59,9 @@ WHO_MAY = {
     ("GET", "/api/v1/admin/province-catalogue"): ADMINS,
     ("PUT", "/api/v1/admin/province-catalogue"): ADMINS,
     ("GET", "/api/v1/province/catalogue"): LINKED_CENTRES,
+    ("GET", "/api/v1/admin/province-settings"): ADMINS,
+    ("PUT", "/api/v1/admin/province-settings"): ADMINS,
+    ("GET", "/api/v1/province/settings-template"): LINKED_CENTRES,
     ("PUT", "/api/v1/province/booking-days"): LINKED_CENTRES,
     ("GET", "/api/v1/admin/catalogue.<fmt>"): MANAGERS,
     ("PUT", "/api/v1/admin/centre"): ADMINS,
@@ -120,6 +123,7 @@ WHO_MAY = {
     ("GET", "/admin/province-reports"): SIGN_IN_PAGE,
     ("GET", "/admin/province-reports/print"): SIGN_IN_PAGE,
     ("GET", "/admin/province-catalogue"): SIGN_IN_PAGE,
+    ("GET", "/admin/province-settings"): SIGN_IN_PAGE,
     ("GET", "/admin/reports"): SIGN_IN_PAGE,
     ("GET", "/admin/reports/daily"): SIGN_IN_PAGE,
     ("GET", "/admin/settings"): SIGN_IN_PAGE,
@@ -152,7 +156,7 @@ ADMIN_PAGES = {"/admin": MANAGERS, "/admin/audit": MANAGERS, "/admin/reports": M
                "/admin/reports/daily": MANAGERS, "/admin/settings": ADMINS, "/admin/centres": PROVINCE_ONLY,
                "/admin/linked": PROVINCE_ONLY, "/admin/province-reports": PROVINCE_ONLY,
                "/admin/province-reports/print": PROVINCE_ONLY,
-               "/admin/province-catalogue": ADMINS}
+               "/admin/province-catalogue": ADMINS, "/admin/province-settings": ADMINS}
 assert set(ADMIN_PAGES) == {rule for (_, rule), who in WHO_MAY.items() if who == SIGN_IN_PAGE}
 
 

@@ -4,10 +4,12 @@ whether officers may note citizens' personal details and for how many days they 
 from __future__ import annotations
 
 import re
+from dataclasses import MISSING, fields
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hangdoi.engine import booking_rules, citizens, ratings
+from hangdoi.engine.state import ELDERLY_AGE, ELDERLY_PRIORITY, SLA_MINUTES
 from hangdoi.engine.errors import Invalid
 from hangdoi.services.administration.change import Change
 from hangdoi.services.administration.devices import checked_printer
@@ -16,6 +18,15 @@ HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "ticker", "printer", "personal_data",
             "personal_data_days", "booking", "sms", "elderly_age", "elderly_priority", "rating_scale")
 SMS_CHANNELS = ("none", "gsm", "http")
+
+# What a centre setting is while nobody has set it (the audit log shows a change from it as the
+# value then in force; the province's template is compared with it).
+SETTING_DEFAULTS = {"settings.sla_minutes": SLA_MINUTES, "settings.priority_streak_limit": 0,
+                    "settings.accept_outside_hours": False, "settings.personal_data": False,
+                    "settings.personal_data_days": citizens.DEFAULT_KEEP_DAYS, "settings.ticker": "",
+                    "settings.elderly_age": ELDERLY_AGE, "settings.elderly_priority": ELDERLY_PRIORITY,
+                    **{f"settings.booking.{f.name}": f.default for f in fields(booking_rules.BookingRules)
+                       if f.default is not MISSING}}
 
 
 def centre_row(change: Change) -> dict:
@@ -106,6 +117,45 @@ def check_settings(raw: dict) -> dict:
         raise Invalid("invalid_field", field="settings.elderly_age", reason="out_of_range", minimum=50, maximum=100)
     if "elderly_priority" in raw and not (isinstance(raw["elderly_priority"], str) and 0 < len(raw["elderly_priority"]) <= 32):
         raise Invalid("invalid_field", field="settings.elderly_priority", reason="priority_code")
+    return clean
+
+
+# What a province may suggest to all its centres (hangdoi/services/administration/province_settings.py):
+# rules of service, not a centre's own devices, texts, gateways or per-procedure capacities.
+TEMPLATE_PARTS = ("opening_hours", "closed_days", "settings")
+TEMPLATE_SETTINGS = ("sla_minutes", "priority_streak_limit", "accept_outside_hours", "personal_data",
+                     "personal_data_days", "booking", "elderly_age", "elderly_priority")
+MAX_TEMPLATE_DAYS = 400
+
+
+def check_template(raw) -> dict:
+    """A province's settings template, checked as a centre's own settings are; Invalid names the
+    first wrong part."""
+    if not isinstance(raw, dict) or not raw or set(raw) - set(TEMPLATE_PARTS):
+        raise Invalid("invalid_field", field="template", reason="one_of", choices=", ".join(TEMPLATE_PARTS))
+    clean = {}
+    if "opening_hours" in raw:
+        if not isinstance(raw["opening_hours"], dict):
+            raise Invalid("hours_sessions")
+        clean["opening_hours"] = check_hours(raw["opening_hours"])
+    if "closed_days" in raw:
+        if not isinstance(raw["closed_days"], list):
+            raise Invalid("invalid_field", field="closed_days", reason="wrong_type", kind="list")
+        if len(raw["closed_days"]) > MAX_TEMPLATE_DAYS:
+            raise Invalid("invalid_field", field="closed_days", reason="too_many", n=MAX_TEMPLATE_DAYS)
+        clean["closed_days"] = check_closed_days(raw["closed_days"])
+    if "settings" in raw:
+        settings = raw["settings"]
+        if not isinstance(settings, dict):
+            raise Invalid("invalid_field", field="settings", reason="an_object")
+        foreign = set(settings) - set(TEMPLATE_SETTINGS)
+        if foreign:
+            known = set(SETTINGS) & foreign
+            raise Invalid("invalid_field", field=f"settings.{sorted(foreign)[0]}"[:40],
+                          reason="centre_own" if known == foreign else "unknown_setting")
+        if isinstance(settings.get("booking"), dict) and "capacity" in settings["booking"]:
+            raise Invalid("invalid_field", field="settings.booking.capacity", reason="centre_own")
+        clean["settings"] = check_settings(settings)
     return clean
 
 

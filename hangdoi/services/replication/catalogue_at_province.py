@@ -8,12 +8,10 @@ A file with any wrong row is refused whole, naming the row; the list in force st
 """
 from __future__ import annotations
 
-import hashlib
-import json
-
-from hangdoi.engine.sql import Tx
 from hangdoi.services.administration.catalogue_file import parsed_rows
-from hangdoi.services.replication.timeline import canonical
+from hangdoi.services.replication import province_documents
+
+TABLE = "province_catalogue"
 
 
 def document_of(rows: list[list[str]]) -> dict:
@@ -27,27 +25,13 @@ def document_of(rows: list[list[str]]) -> dict:
 
 def store(db, document: dict) -> str:
     """Put the catalogue in force; returns its fingerprint."""
-    body = canonical(document)
-    fingerprint = hashlib.sha256(body.encode()).hexdigest()
-    with db.write() as session:
-        tx = Tx(session)
-        now = tx.instant(db.clock.now())
-        if tx.value("SELECT id FROM province_catalogue WHERE id = 1") is None:
-            tx.execute("INSERT INTO province_catalogue (id, document, fingerprint, updated_at) "
-                       "VALUES (1, :doc, :fp, :now)", doc=body, fp=fingerprint, now=now)
-        else:
-            tx.execute("UPDATE province_catalogue SET document = :doc, fingerprint = :fp, updated_at = :now "
-                       "WHERE id = 1", doc=body, fp=fingerprint, now=now)
-    return fingerprint
+    return province_documents.store(db, TABLE, document)
 
 
 def current(db) -> dict | None:
     """{fingerprint, domains, services}, or None before the province loaded one."""
-    with db.read() as session:
-        row = Tx(session).row("SELECT document, fingerprint FROM province_catalogue WHERE id = 1")
-    return None if row is None else {"fingerprint": row["fingerprint"], **json.loads(row["document"])}
+    return province_documents.current(db, TABLE)
 
 
 def fingerprint(db) -> str | None:
-    with db.read() as session:
-        return Tx(session).value("SELECT fingerprint FROM province_catalogue WHERE id = 1")
+    return province_documents.fingerprint(db, TABLE)

@@ -9,8 +9,8 @@ province: tickets are issued and called from its own database whatever the link 
 
 The other way, every BOOKINGS_SECONDS, it pulls the slots booked for this centre on the province's
 booking page, with the province's key that signs their QR codes, the satisfaction scale it chose
-for its centres and, when it changed, its procedure catalogue; and it sends up which slots are
-still free here (hangdoi/engine/bookings_from_province.py).
+for its centres and, when they changed, its procedure catalogue and its settings template; and it
+sends up which slots are still free here (hangdoi/engine/bookings_from_province.py).
 
 A server runs it in a process of its own, one per installation
 (hangdoi/services/replication/push_process.py); the tests run it in theirs.
@@ -29,8 +29,9 @@ from datetime import timedelta
 from hangdoi.clock import local_day
 from hangdoi.engine import bookings_from_province, ratings
 from hangdoi.engine.bookings import province_peer
+from hangdoi.engine.errors import DomainError
 from hangdoi.engine.sql import Tx
-from hangdoi.services.administration import province_catalogue
+from hangdoi.services.administration import province_catalogue, province_settings
 from hangdoi.services.replication import booking_days
 from hangdoi.services.replication.reference import fingerprint, reference
 from hangdoi.services.replication.timeline import (
@@ -176,14 +177,25 @@ class Pusher:
             more = answer["more"]
         if answer.get("rating_scale") in ratings.SCALES:
             ratings.set_scale(self.db, self.centre_id, answer["rating_scale"])
-        theirs = answer.get("catalogue_fingerprint")
-        if theirs is not None and theirs != province_catalogue.held_fingerprint(self.db, self.centre_id):
-            province_catalogue.keep(self.db, self.centre_id, self._request("GET", "/api/v1/province/catalogue"))
+        self._take_document(answer.get("catalogue_fingerprint"), province_catalogue, "/api/v1/province/catalogue")
+        self._take_document(answer.get("settings_fingerprint"), province_settings,
+                            "/api/v1/province/settings-template")
         offer = bookings_from_province.offer_document(self.db, self.centre_id)
         if fingerprint(offer) != self._offer_sent:
             self._request("PUT", "/api/v1/province/offer", offer)
             self._offer_sent = fingerprint(offer)
         return new
+
+    def _take_document(self, theirs: str | None, keeper, path: str) -> None:
+        """Bring down a document the province keeps for its centres when its fingerprint is not the
+        one held here. One this centre refuses (a newer province's shape) is logged and left: the
+        bookings still come and go."""
+        if theirs is None or theirs == keeper.held_fingerprint(self.db, self.centre_id):
+            return
+        try:
+            keeper.keep(self.db, self.centre_id, self._request("GET", path))
+        except DomainError as exc:
+            log.warning("the province's %s was not kept: %s", path.rsplit("/", 1)[-1], exc.message)
 
     def send_booking_days(self) -> bool:
         """Send the bookings' counts of the days around today if they changed since last sent."""

@@ -3,15 +3,12 @@ officers, kiosks, displays), a script over /api/v1/admin/*; /admin/audit: who ch
 from __future__ import annotations
 
 import re
-from dataclasses import MISSING, fields
 
 from flask import render_template, request
 
-from hangdoi.engine.booking_rules import BookingRules
-from hangdoi.engine.citizens import DEFAULT_KEEP_DAYS
 from hangdoi.engine.scope import administers
-from hangdoi.engine.state import ELDERLY_AGE, ELDERLY_PRIORITY, SLA_MINUTES
 from hangdoi.messages import field_name, text, texts
+from hangdoi.services.administration.centre import SETTING_DEFAULTS
 from hangdoi.services.administration.change import audit_log
 from hangdoi.services.reports import export
 from hangdoi.web.admin.blueprint import bp, manager_or_sign_in
@@ -67,15 +64,6 @@ FIELD_LABELS = {
 }
 
 
-# What a centre setting was while nobody had set it: a change from it shows the value in force.
-SETTING_DEFAULTS = {"settings.sla_minutes": SLA_MINUTES, "settings.priority_streak_limit": 0,
-                    "settings.accept_outside_hours": False, "settings.personal_data": False,
-                    "settings.personal_data_days": DEFAULT_KEEP_DAYS, "settings.ticker": "",
-                    "settings.elderly_age": ELDERLY_AGE, "settings.elderly_priority": ELDERLY_PRIORITY,
-                    **{f"settings.booking.{f.name}": f.default for f in fields(BookingRules)
-                       if f.default is not MISSING}}
-
-
 def _differences(before: dict | None, after: dict | None) -> list[tuple[str, object, object]]:
     """(field, was, now) for every field that changed, in words: nested settings are compared
     setting by setting (a change of one showed the whole settings object), and values are shown
@@ -84,16 +72,20 @@ def _differences(before: dict | None, after: dict | None) -> list[tuple[str, obj
     flat_before, flat_after = _flatten(before or {}), _flatten(after or {})
     if before is not None:         # a setting nobody had set was its default
         flat_before = {**{k: v for k, v in SETTING_DEFAULTS.items() if k in flat_after}, **flat_before}
-    return [(text(FIELD_LABELS[key]) if key in FIELD_LABELS else field_name(key, 0),
-             _was(key, flat_before, before), _words(flat_after.get(key)))
+    return [(label_of(key), _was(key, flat_before, before), words(flat_after.get(key)))
             for key in dict.fromkeys([*flat_before, *flat_after])
-            if key != "id" and _words(flat_before.get(key)) != _words(flat_after.get(key))]
+            if key != "id" and words(flat_before.get(key)) != words(flat_after.get(key))]
+
+
+def label_of(key: str) -> str:
+    """A field or a setting by its path, as the settings editors name it."""
+    return text(FIELD_LABELS[key]) if key in FIELD_LABELS else field_name(key, 0)
 
 
 def _was(key: str, flat_before: dict, before: dict | None) -> str:
     if key in SETTING_DEFAULTS and before is not None and key not in _flatten(before):
-        return text("audit_default", value=_words(SETTING_DEFAULTS[key]))
-    return _words(flat_before.get(key))
+        return text("audit_default", value=words(SETTING_DEFAULTS[key]))
+    return words(flat_before.get(key))
 
 
 def _flatten(values: dict, prefix: str = "") -> dict:
@@ -108,15 +100,15 @@ def _flatten(values: dict, prefix: str = "") -> dict:
     return out
 
 
-def _words(value) -> str:
+def words(value) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return text("audit_yes") if value else text("audit_no")
     if isinstance(value, list):
-        return ", ".join("–".join(map(str, v)) if isinstance(v, list) else _words(v) for v in value)
+        return ", ".join("–".join(map(str, v)) if isinstance(v, list) else words(v) for v in value)
     if isinstance(value, str) and ISO_DAY.fullmatch(value):
         return export.vn_date(value)                           # 2026-09-02 → 02/09/2026
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_words(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {words(v)}" for k, v in value.items())
     return str(value)

@@ -8,6 +8,8 @@
     GET  /admin/catalogue.csv|.xlsx       the service catalogue; POST /admin/catalogue imports one
     GET  /admin/province-catalogue        the province's procedures and which this centre serves;
     PUT  /admin/province-catalogue        choose them
+    GET  /admin/province-settings         the province's settings template beside the centre's own
+    PUT  /admin/province-settings         take the parts chosen
     GET  /admin/audit                     who changed what, newest first
     POST /services/<id>/move-waiting      a manager moves the waiting tickets to another service
 
@@ -28,6 +30,7 @@ from hangdoi.services.administration import (
     devices,
     officers,
     province_catalogue,
+    province_settings,
     services,
 )
 from hangdoi.services.administration.change import ALLOWED, MAY, administer, audit_log, inspect
@@ -259,6 +262,25 @@ def province_catalogue_choose():
     if any(not isinstance(c, str) or not 0 < len(c) <= 32 for c in codes) or len(set(codes)) != len(codes):
         raise ApiError("invalid_field", 422, field="codes", reason="procedure codes, each once")
     return jsonify(_admin(officer, lambda change: province_catalogue.choose(change, codes), offer=True))
+
+
+@api.get("/admin/province-settings")
+@allow(ADMIN)
+def province_settings_proposed():
+    """Each part of the province's settings template beside the centre's own value (null: its default)."""
+    return jsonify(_read(_caller(), province_settings.proposal))
+
+
+@api.put("/admin/province-settings")
+@allow(ADMIN)
+def province_settings_take():
+    """Take these parts of the province's template (holidays are added; anything else replaces)."""
+    officer = _caller()
+    paths = json_body({"take": Field((list,), required=True, max_length=200,
+                                     description="Parts of the template by path, e.g. settings.sla_minutes")})["take"]
+    if not paths or any(not isinstance(p, str) or not 0 < len(p) <= 60 for p in paths) or len(set(paths)) != len(paths):
+        raise ApiError("invalid_field", 422, field="take", reason="parts of the template, each once")
+    return jsonify(_admin(officer, lambda change: province_settings.take(change, paths), offer=True))
 
 
 @api.get("/admin/audit")

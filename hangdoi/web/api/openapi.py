@@ -236,7 +236,7 @@ NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ra
                      "/province/bookings", "/province/booking/centres", "/province/booking/centres/{link_id}",
                      "/province/booking/centres/{link_id}/bookings", "/province/booking/bookings/{public_id}",
                      "/province/booking/bookings/{public_id}/cancel", "/province/catalogue",
-                     "/province/booking-days"}
+                     "/province/booking-days", "/province/settings-template"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -372,6 +372,12 @@ def _province_booking_paths(key) -> dict:
             "security": key,
             "responses": {"200": _json({"type": "object", "required": ["fingerprint", "domains", "services"]}),
                           **_errors(401, 404, 429)}}},
+        "/province/settings-template": {"get": {
+            "summary": "The settings the province suggests to its centres (any of opening_hours, closed_days, "
+                       "settings), from which each centre's admin takes what they choose; 404 before the "
+                       "province loaded one",
+            "security": key,
+            "responses": {"200": _json({"type": "object", "required": ["fingerprint"]}), **_errors(401, 404, 429)}}},
         "/province/offer": {"put": {
             "summary": "A linked centre's free slots for booking, per procedure and day, and `through`: the last "
                        "province booking they count; replaces the last",
@@ -518,6 +524,18 @@ def _admin_paths(bearer) -> dict:
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "type": "object", "required": ["codes"], "additionalProperties": False,
                         "properties": {"codes": {"type": "array", "items": {"type": "string", "maxLength": 32}}}}}}},
+                    "responses": {"200": _json({"type": "object"}), **write_errors}}},
+        "/admin/province-settings": {
+            "get": {"summary": "At a linked centre: each part of the province's settings template beside the "
+                               "centre's own value (null: its default) and whether they agree (admins)",
+                    "security": bearer, "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}},
+            "put": {"summary": "Take these parts of the province's template: its holidays are added to the "
+                               "centre's, anything else replaces the centre's value (admins; audited)",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["take"], "additionalProperties": False,
+                        "properties": {"take": {"type": "array", "minItems": 1, "maxItems": 200, "uniqueItems": True,
+                                                "items": {"type": "string", "minLength": 1, "maxLength": 60}}}}}}},
                     "responses": {"200": _json({"type": "object"}), **write_errors}}},
         "/admin/audit": {"get": {"summary": "The audit log, newest first (managers)", "security": bearer,
                                  "parameters": [{"name": "limit", "in": "query",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from hangdoi.services.replication import bookings_at_province as desk
-from hangdoi.services.replication import catalogue_at_province
+from hangdoi.services.replication import catalogue_at_province, settings_at_province
 from hangdoi.web.api.blueprint import api, centre_limit_key, centre_link, json_body, json_payload
 from hangdoi.web.api.bookings import BOOKING_FIELDS, PUBLIC_ID_LENGTH, _day
 from hangdoi.web.api.errors import ApiError
@@ -83,7 +83,7 @@ def province_offer():
 def province_bookings_for_centre():
     """Bookings made here for the centre after `?after=` (its mark), with the province's public key
     that signs their QR codes, the centre's link id they name, the satisfaction scale the province
-    chose for its centres and its catalogue's fingerprint."""
+    chose for its centres, and the fingerprints of its catalogue and its settings template."""
     ctx = hangdoi()
     raw = request.args.get("after", "0")
     if not raw.isdigit() or len(raw) > 9:
@@ -92,6 +92,7 @@ def province_bookings_for_centre():
     return jsonify({"link": link.id, "signing_key": desk.public_key(ctx.settings.data_dir),
                     "rating_scale": ctx.settings.province_rating_scale,
                     "catalogue_fingerprint": catalogue_at_province.fingerprint(ctx.db),
+                    "settings_fingerprint": settings_at_province.fingerprint(ctx.db),
                     **desk.changes_after(ctx.db, link.id, int(raw))})
 
 
@@ -104,6 +105,18 @@ def province_catalogue():
     found = catalogue_at_province.current(hangdoi().db)
     if found is None:
         raise ApiError("province_catalogue_none", 404)
+    return jsonify(found)
+
+
+@api.get("/province/settings-template")
+@allow(CENTRE)
+@rate_limit("province_rate_limit", key=centre_limit_key)
+def province_settings_template():
+    """The settings the province suggests to its centres; each centre's admin takes what they choose."""
+    centre_link()
+    found = settings_at_province.current(hangdoi().db)
+    if found is None:
+        raise ApiError("province_settings_none", 404)
     return jsonify(found)
 
 
