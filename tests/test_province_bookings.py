@@ -52,10 +52,14 @@ def test_a_sealed_claim_opens_only_with_its_key_and_unchanged(tmp_path):
     forged = [
         f"HD1.{base64.urlsafe_b64encode(altered.encode()).decode().rstrip('=')}.{signature}",   # claims changed
         signatures.seal({"b": "abc", "n": "Nguyễn Thị Ánh"}, Ed25519PrivateKey.generate()),    # another key
-        f"HD1.{body}.{signature[:-2]}AA", f"HD1.{body}.{signature}.x", f"HD1.{body}", "HD1.", "HD1..",
+        # One character of the signature changed (not its last: base64 pads its low bits, which decoders ignore).
+        f"HD1.{body}.{signature[:10]}{'B' if signature[10] != 'B' else 'C'}{signature[11:]}", f"HD1.{body}.{signature}.x", f"HD1.{body}", "HD1.", "HD1..",
         f"HD1.{body}.{signature[:10]}!{signature[10:]}",      # a character outside the alphabet
         f"HD1.{body}.{signature}" + "A" * 1000, "ABCD2345", "", "HD1.é.é",
     ]
+    # The same signature spelt otherwise: its last character's unused bits set.
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(signature[-1])
+    forged.append(f"HD1.{body}.{signature[:-1]}{'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[last | 1]}")
     for text in forged:
         with pytest.raises(Invalid) as refused:
             signatures.unseal(text, public)

@@ -96,5 +96,9 @@ def _b64(raw: bytes) -> str:
 def _unb64(text: str) -> bytes:
     if not isinstance(text, str) or not text.isascii():
         raise ValueError("not base64url")
-    # Strict: a character outside the alphabet is refused, not skipped (one token, one spelling).
-    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    # Strict: a character outside the alphabet is refused, not skipped, and so is a last character
+    # whose unused low bits are set (the decoder would ignore them): one token, one spelling.
+    raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    if _b64(raw) != text:
+        raise ValueError("not canonical base64url")
+    return raw
