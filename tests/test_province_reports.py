@@ -12,12 +12,13 @@ import pytest
 from openpyxl import load_workbook
 
 from hangdoi import engine
+from hangdoi.engine.errors import Invalid
 from hangdoi.engine.ratings import rate
 from hangdoi.engine.sql import Tx
 from hangdoi.services.replication import ingest
 from hangdoi.services.replication.reference import check, reference
 from hangdoi.services.reports import build_report
-from hangdoi.services.reports.province import province_report
+from hangdoi.services.reports.province import GROUPINGS, province_report, province_reports
 
 from .centres import NEIGHBOUR_CENTRE, PASSWORD
 from .conftest import build_centre
@@ -247,6 +248,17 @@ def test_a_province_admin_reads_and_exports_the_reports(province_client, clock):
     assert rows[6][0] == "Tổng cộng" and dict(zip(header, rows[6]))["Lượt đánh giá"] == "2"
     assert index.headers["Content-Disposition"].endswith(f'chi-so-766-tinh-centre-{day}-{day}.csv"')
     assert client.get(f"/api/v1/province/reports/index-766.xlsx?from={day}&to={day}", headers=headers).status_code == 200
+
+
+def test_several_groupings_from_one_read_equal_each_read_alone(db, clock, province_db, two_centres):
+    day = clock.now().date()
+    together = province_reports(province_db, day, day, GROUPINGS)
+    assert list(together) == list(GROUPINGS)
+    for by in GROUPINGS:
+        assert together[by] == province_report(province_db, day, day, by), by
+    assert together["service"]["totals"]["issued"] == 14
+    with pytest.raises(Invalid):
+        province_reports(province_db, day, day, ("centre", "officer"))
 
 
 def test_what_report_questions_a_province_refuses(province_client, clock):
