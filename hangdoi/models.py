@@ -537,6 +537,10 @@ class ProvinceBooking(Base):
     full_name: Mapped[str] = mapped_column(String(100))
     id_number: Mapped[str | None] = mapped_column(String(12), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the citizen checked in at the centre and the number they were given, as the centre's
+    # pushed timeline told (hangdoi/services/replication/ingest.py).
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ticket_number: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ProvincePeer(Base):

@@ -210,6 +210,34 @@ def test_bookings_and_cancellations_come_down_once_in_order_and_free_their_place
         desk.cancel(province_db, keys, first["public_id"])            # cancelled once is enough
 
 
+def test_the_province_learns_from_the_timeline_that_its_citizen_came(db, centre, clock, linked, province_db):
+    from .test_province_push import push_all
+    link_id, keys = linked
+    came = desk.book(province_db, keys, link_id, "HT01", MONDAY, "09:30", *BINH)
+    other = desk.book(province_db, keys, link_id, "HT01", MONDAY, "10:00", *AN)
+    clock.advance(minutes=20)
+    ticket = bookings.check_in(db, centre.centre, came["qr"], kiosk="k1")
+    # Another centre's key pushing the same rows (a claimed identity) changes nothing of this one's bookings.
+    stranger, _ = ingest.add_centre(province_db, "Xã khác")
+    push_all(db, centre.centre, province_db, stranger)
+    assert desk.status(province_db, keys, came["public_id"])["status"] == "booked"
+    push_all(db, centre.centre, province_db, link_id)
+    seen = desk.status(province_db, keys, came["public_id"])
+    assert (seen["status"], seen["ticket"], seen["qr"]) == ("checked_in", {"number": ticket["number"]}, None)
+    assert desk.status(province_db, keys, other["public_id"])["status"] == "booked"
+    with pytest.raises(Conflict) as refused:                    # given back after the visit: no
+        desk.cancel(province_db, keys, came["public_id"])
+    assert refused.value.code == "booking_already_checked_in"
+    # Nothing of it goes down the link again, and the visit stays.
+    assert pull(db, centre.centre, province_db, link_id) == 1       # An's booking only
+    assert rows(db, "SELECT status FROM booking WHERE public_id = :p", p=came["public_id"])[0]["status"] == "checked_in"
+    # Her day still counts the booking she came for: one more today, not two.
+    desk.book(province_db, keys, link_id, "HT01", MONDAY, "11:00", *BINH)
+    with pytest.raises(Conflict) as limit:
+        desk.book(province_db, keys, link_id, "CT01", MONDAY, "10:30", *BINH)
+    assert limit.value.code == "booking_person_limit"
+
+
 def test_the_province_books_only_what_is_offered_and_each_person_within_limits(db, centre, clock, linked,
                                                                               province_db):
     link_id, keys = linked
@@ -419,13 +447,20 @@ def test_a_citizen_books_on_the_provinces_page_and_the_centre_takes_its_qr_code(
         # What the QR code holds checks in at the centre's kiosk.
         ticket = bookings.check_in(db, ids.centre, booking["qr"], kiosk="k1")
         assert ticket["booking"]["full_name"] == "Nguyễn Thị Hoa"
-        page.tap("#cancel")                             # cancelled at the province after the citizen came:
+        # Given back at the province before the centre's timeline arrives: the visit that happened stays.
+        page.tap("#cancel")
         page.tap("#cancel-yes")
         expect(page.locator("#state")).to_contain_text("đã huỷ")
         assert page.locator("img.qr").count() == 0
         screenshot(page, "province-booking-cancelled-390x844")
-        pusher.exchange_bookings()                      # the visit that happened stays
+        pusher.exchange_bookings()
         assert [r["status"] for r in rows(db, "SELECT status FROM booking")] == ["checked_in"]
+        # The pushed timeline tells the province she came, with her number: the page says so.
+        pusher.catch_up()
+        page.reload()
+        expect(page.locator("#state")).to_contain_text(f"Đã có mặt: số thứ tự {ticket['number']}")
+        assert page.locator("#cancel").count() == 0 and page.locator("a.primary").count() == 0
+        screenshot(page, "province-booking-checked-in-390x844")
     finally:
         page.close()
         db.dispose()

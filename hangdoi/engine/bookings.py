@@ -394,7 +394,10 @@ def check_in(db, centre_id: int, code: str, kiosk: str | None = None, officer_id
                    "WHERE id = :id", s=CHECKED_IN, t=ticket["id"], at=tx.instant(work.now), late=late,
                    id=booking["id"])
         booking.update(status=CHECKED_IN, ticket_id=ticket["id"], late=late)
-        work.ticket_event(ticket, "checked_in", officer_id=officer_id, late=late,
+        # A province booking names itself, so that the province learns from the pushed timeline that
+        # its citizen came (hangdoi/services/replication/ingest.py).
+        named = {"province_booking": booking["public_id"]} if booking["from_province"] else {}
+        work.ticket_event(ticket, "checked_in", officer_id=officer_id, late=late, **named,
                           **{k: v for k, v in how.items() if v is not None and k != "officer_id"})
         view = booking_view(tx, booking)
         return {**view["ticket"], "checked_in": True, "late": late, "booking": view}

@@ -1,5 +1,6 @@
 """The province's settings template: at a province server the template itself (one row), at a
-centre the template as its link last brought it, from which its admin takes what it wants.
+centre the template as its link last brought it, from which its admin takes what it wants. And a
+province booking's check-in, as the centre's timeline tells the province: when, and the number.
 
 Revision ID: 0018
 Revises: 0017
@@ -26,9 +27,15 @@ def upgrade() -> None:
     with op.batch_alter_table("province_peer") as batch:
         batch.add_column(sa.Column("settings_template", sa.Text(), nullable=True))
         batch.add_column(sa.Column("settings_template_fingerprint", sa.String(64), nullable=True))
+    with op.batch_alter_table("province_booking") as batch:
+        batch.add_column(sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("ticket_number", sa.String(16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("province_booking") as batch:
+        batch.drop_column("ticket_number")
+        batch.drop_column("checked_in_at")
     with op.batch_alter_table("province_peer") as batch:
         batch.drop_column("settings_template_fingerprint")
         batch.drop_column("settings_template")

@@ -24,7 +24,7 @@ from hangdoi.engine.booking_rules import CODE_ALPHABET, id_number, mobile, perso
 from hangdoi.engine.bookings import mask
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.sql import Tx
-from hangdoi.models import BOOKED, CANCELLED
+from hangdoi.models import BOOKED, CANCELLED, CHECKED_IN
 from hangdoi.services.replication.timeline import canonical
 
 PER_PERSON_PER_DAY = 2
@@ -171,8 +171,9 @@ def _refuse(offered: dict, now: datetime, service: str, day: date, start: str) -
 def _check_person(tx: Tx, link_id: int, service: str, day: date, contact: dict) -> None:
     same = "(phone = :phone OR id_number = :id_number)"
     args = {"l": link_id, "phone": contact["phone"], "id_number": contact["id_number"], "booked": BOOKED}
+    # A day's bookings count whether or not their citizen has come yet.
     if tx.value(f"SELECT count(*) FROM province_booking WHERE link_id = :l AND {same} AND local_day = :d "
-                "AND status = :booked", d=tx.day(day), **args) >= PER_PERSON_PER_DAY:
+                "AND status IN (:booked, :came)", d=tx.day(day), came=CHECKED_IN, **args) >= PER_PERSON_PER_DAY:
         raise Conflict("booking_person_limit", n=PER_PERSON_PER_DAY)
     if tx.value(f"SELECT count(*) FROM province_booking WHERE link_id = :l AND {same} AND service_code = :s "
                 "AND local_day >= :d AND status = :booked", s=service, d=tx.day(day), **args):
@@ -202,6 +203,8 @@ def cancel(db, data_dir: Path, public_id: str) -> dict:
         tx = Tx(session)
         booking, link, name, minutes = _find(tx, public_id)
         _live_link(tx, link["id"], lock=True)
+        if booking["status"] == CHECKED_IN:
+            raise Conflict("booking_already_checked_in")
         if booking["status"] != BOOKED:
             raise Conflict("booking_not_open", state=booking["status"])
         booking.update(status=CANCELLED, seq=_next_seq(tx, link["id"]))
@@ -235,6 +238,8 @@ def _view(booking: dict, link: dict, service_name: str, minutes: tuple, data_dir
             "date": booking["local_day"].isoformat(), "start": booking["start"], "end": booking["end"],
             "full_name": booking["full_name"], "phone": mask(booking["phone"]),
             "early_minutes": minutes[0], "late_minutes": minutes[1],
+            # Checked in at the centre, as its pushed timeline told: the number the citizen was given.
+            "ticket": {"number": booking["ticket_number"]} if booking["status"] == CHECKED_IN else None,
             "qr": signatures.seal(claims, signatures.signing_key(data_dir)) if booking["status"] == BOOKED else None}
 
 
@@ -248,7 +253,9 @@ def changes_after(db, link_id: int, after: int) -> dict:
         through = tx.value("SELECT max(seq) FROM province_booking WHERE link_id = :l", l=link_id) or 0
     items = [{"seq": r["seq"], "public_id": r["public_id"], "code": r["code"], "service": r["service_code"],
               "date": tx.read_day(r["local_day"]).isoformat(), "start": r["start"], "end": r["end"],
-              "full_name": r["full_name"], "phone": r["phone"], "id_number": r["id_number"], "status": r["status"]}
+              "full_name": r["full_name"], "phone": r["phone"], "id_number": r["id_number"],
+              # Checked in is the centre's own news (its QR code came before the pull): to it, booked.
+              "status": BOOKED if r["status"] == CHECKED_IN else r["status"]}
              for r in rows[:PULL_LIMIT]]
     more = len(rows) > PULL_LIMIT
     return {"items": items, "through": items[-1]["seq"] if more else max(through, after), "more": more}

@@ -29,6 +29,7 @@ from hangdoi.clock import UTC
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.ratings import common_level
 from hangdoi.engine.sql import Tx
+from hangdoi.models import BOOKED, CANCELLED, CHECKED_IN
 from hangdoi.services.replication import booking_days
 from hangdoi.services.replication.timeline import STREAMS, body_hash, canonical, day_digest
 
@@ -189,6 +190,22 @@ def _apply(tx: Tx, link_id: int, row: dict) -> None:
         tx.execute("UPDATE replica_ticket SET status = :status, called_at = COALESCE(called_at, :called), "
                    "rating = COALESCE(:level, rating) WHERE link_id = :link AND remote_id = :ticket",
                    status=str(row["status"])[:16], called=called, level=level, link=link_id, ticket=row["ticket"])
+        if row["kind"] == "checked_in" and isinstance(data.get("province_booking"), str):
+            _checked_in(tx, link_id, row, data["province_booking"][:32])
+
+
+def _checked_in(tx: Tx, link_id: int, row: dict, public_id: str) -> None:
+    """A booking made at the province was checked in at its centre: its page says so, with the
+    number, and it can no longer be cancelled. Only this link's own booking; one cancelled at the
+    province while the line was down, whose QR code the centre still honoured, came all the same."""
+    ticket = tx.value("SELECT body FROM replica_row WHERE link_id = :link AND stream = 'ticket' AND remote_id = :id",
+                      link=link_id, id=row["ticket"])
+    number = json.loads(ticket).get("display_number") if ticket else None
+    tx.execute("UPDATE province_booking SET status = :came, checked_in_at = :at, ticket_number = :number "
+               "WHERE link_id = :link AND public_id = :p AND status IN (:booked, :cancelled)",
+               came=CHECKED_IN, at=tx.instant(_read_instant(row["at"])),
+               number=str(number)[:16] if number is not None else None, link=link_id, p=public_id,
+               booked=BOOKED, cancelled=CANCELLED)
 
 
 def _read_instant(value: str) -> datetime:

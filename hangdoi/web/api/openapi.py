@@ -335,9 +335,13 @@ def _province_booking_paths(key) -> dict:
     """Booking at any linked centre on the province's page (anyone), and the centres' side of it."""
     public_id = [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
     booking = _json({"type": "object", "required": ["public_id", "code", "status", "qr"], "properties": {
-        "public_id": {"type": "string"}, "code": {"type": "string"}, "status": {"enum": ["booked", "cancelled"]},
+        "public_id": {"type": "string"}, "code": {"type": "string"},
+        "status": {"enum": ["booked", "checked_in", "cancelled"],
+                   "description": "checked_in: the centre's pushed timeline says its citizen came"},
+        "ticket": {"type": ["object", "null"], "description": "Once checked in: {number}, the number given"},
         "qr": {"type": ["string", "null"], "description": "What the booking's QR code holds: the booking signed "
-                                                          "with the province's Ed25519 key (HD1.…); null once cancelled"},
+                                                          "with the province's Ed25519 key (HD1.…); null once "
+                                                          "cancelled or checked in"},
         "date": {"type": "string"}, "start": {"type": "string"}, "end": {"type": "string"}}})
     return {
         "/province/booking/centres": {"get": {
