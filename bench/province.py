@@ -14,6 +14,10 @@ whole changes of about 2,000 rows, back to back while behind, otherwise looking 
 - **catch-up**: `--offline` centres had no link for `--offline-hours`: their clocks jump ahead,
   and the changes of those hours are all waiting at once. The time until every one is current, the
   rows ingested per second meanwhile, and the lag of the centres that stayed online.
+- Throughout, each centre also exchanges bookings as the pusher does every BOOKINGS_SECONDS (from
+  a moment of its own): it pulls the bookings made for it at the province and, every
+  OFFER_EVERY-th time (its free slots change as they are booked), sends its offer: the slots of a
+  week for the scenario's procedures, as `offer_document` builds them.
 - **centre**: a centre's own figures (bench/load.py, at 310 tickets/s offered unless told) with and without
   pushing to a province, in interleaved rounds. The province server then runs at the lowest CPU
   priority, as it would on a machine of its own, so what is measured is the pushing centre.
@@ -51,7 +55,8 @@ from hangdoi.fixtures.testing import LiveServer  # noqa: E402
 from hangdoi.schema import upgrade  # noqa: E402
 from hangdoi.services.catalogue import create_centre  # noqa: E402
 from hangdoi.services.replication import ingest  # noqa: E402
-from hangdoi.services.replication.pusher import IDLE_SECONDS, KEY_HEADER  # noqa: E402
+from hangdoi.engine.bookings_from_province import offer_document  # noqa: E402
+from hangdoi.services.replication.pusher import BOOKINGS_SECONDS, IDLE_SECONDS, KEY_HEADER  # noqa: E402
 from hangdoi.services.replication.timeline import ROWS_PER_BATCH, batch_after  # noqa: E402
 from hangdoi.services.simulation.day import Day  # noqa: E402
 from hangdoi.services.simulation.run import centre_spec, working_days  # noqa: E402
@@ -63,6 +68,7 @@ DAYS = 5                     # distinct days of timeline; centre i replays day i
 MORNING = 8.5 * 3600         # the steady phase starts around 08:30 local time…
 SPREAD = 1800                # …each centre at its own moment in the half hour after
 TARGETS = {"steady_lag_p99_s": 5.0, "catch_up_s": 120.0}
+OFFER_EVERY = 6              # a centre's free slots change about once a minute at a busy ward
 
 
 @dataclass
@@ -72,8 +78,9 @@ class Change:
     rows: list
 
 
-def play_days(days: int) -> list[list[Change]]:
-    """The engine plays `days` days of the scenario; each day's timeline as its changes, in order."""
+def play_days(days: int) -> tuple[list[list[Change]], dict]:
+    """The engine plays `days` days of the scenario; each day's timeline as its changes, in order,
+    and the centre's offer of free slots to the province afterwards."""
     scenario = load_scenario(str(SCENARIO))
     tz = ZoneInfo(scenario.timezone)
     with tempfile.TemporaryDirectory(prefix="hangdoi-province-bench-") as folder:
@@ -87,6 +94,7 @@ def play_days(days: int) -> list[list[Change]]:
             Day(db, clock, scenario, ids, day, f"bench-{day.isoformat()}").play()
         with db.read() as session:
             rows = batch_after(Tx(session), ids["centre"], 0, 10**9).rows
+        offer = offer_document(db, ids["centre"])
         db.dispose()
     by_day: dict = {day.isoformat(): {} for day in played}
     for row in rows:
@@ -103,7 +111,7 @@ def play_days(days: int) -> list[list[Change]]:
         for change in changes:          # a change is made no earlier than the one before it
             latest = change.at = max(latest, change.at)
         timelines.append(changes)
-    return timelines
+    return timelines, offer
 
 
 @dataclass
@@ -117,6 +125,7 @@ class CentreClient:
     lags: list[float] = field(default_factory=list)
     rows: int = 0
     pushes: int = 0
+    exchanges: int = 0
     errors: list[str] = field(default_factory=list)
 
     def due_at(self, change: Change) -> float:
@@ -167,6 +176,30 @@ class CentreClient:
             self.rows += rows
             self.pushes += 1
 
+    async def exchange(self, http: aiohttp.ClientSession, url: str, stop: asyncio.Event, offer: dict,
+                       offset: float) -> None:
+        """The pusher's other duty: pull the bookings made at the province, send the free slots."""
+        headers = {KEY_HEADER: self.key}
+        await asyncio.sleep(offset)
+        while not stop.is_set():
+            try:
+                async with http.get(f"{url}/api/v1/province/bookings?after=0", headers=headers) as response:
+                    if response.status != 200:
+                        self.errors.append(f"bookings {response.status}")
+                    await response.read()
+                if self.exchanges % OFFER_EVERY == 0:
+                    async with http.put(f"{url}/api/v1/province/offer", json=offer, headers=headers) as response:
+                        if response.status != 200:
+                            self.errors.append(f"offer {response.status} {await response.text()}"[:300])
+                        await response.read()
+                self.exchanges += 1
+            except aiohttp.ClientError as exc:
+                self.errors.append(repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), BOOKINGS_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+
     def current(self, now: float) -> bool:
         return self.sent >= self.due(now)
 
@@ -188,7 +221,7 @@ async def wait_until(check, timeout: float, step: float = 0.1) -> float | None:
     return None
 
 
-async def replication(url: str, keys: list[str], timelines: list[list[Change]], steady_seconds: float,
+async def replication(url: str, keys: list[str], timelines: list[list[Change]], offer: dict, steady_seconds: float,
                       offline: int, offline_hours: float, workers: list[psutil.Process]) -> dict:
     wall = time.monotonic()
     clients = [CentreClient(key, timelines[i % len(timelines)], MORNING + SPREAD * i / len(keys), wall)
@@ -200,6 +233,8 @@ async def replication(url: str, keys: list[str], timelines: list[list[Change]], 
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
         tasks = [asyncio.create_task(c.run(http, url, stop, measure_from)) for c in clients]
+        tasks += [asyncio.create_task(c.exchange(http, url, stop, offer, BOOKINGS_SECONDS * i / len(clients)))
+                  for i, c in enumerate(clients)]
         history = sum(c.due(wall) for c in clients)
         warm = await wait_until(lambda: all(c.current(time.monotonic()) for c in clients), 600)
         warm_rows = sum(c.rows for c in clients)
@@ -208,8 +243,10 @@ async def replication(url: str, keys: list[str], timelines: list[list[Change]], 
         measure_from[0] = time.monotonic()
         rows_before, cpu_before = sum(c.rows for c in clients), cpu()
         pushes_before = sum(c.pushes for c in clients)
+        exchanges_before = sum(c.exchanges for c in clients)
         await asyncio.sleep(steady_seconds)
         steady_pushes = sum(c.pushes for c in clients) - pushes_before
+        steady_exchanges = sum(c.exchanges for c in clients) - exchanges_before
         steady_elapsed = time.monotonic() - measure_from[0]
         steady_rows = sum(c.rows for c in clients) - rows_before
         steady_cpu = cpu() - cpu_before
@@ -243,7 +280,9 @@ async def replication(url: str, keys: list[str], timelines: list[list[Change]], 
         "warm_up": {"changes": history, "rows": warm_rows, "seconds": None if warm is None else round(warm, 1)},
         "steady": {"seconds": round(steady_elapsed, 1), "rows": steady_rows,
                    "rows_per_second": round(steady_rows / steady_elapsed, 1),
-                   "pushes_per_second": round(steady_pushes / steady_elapsed, 1), "lag_s": spread(steady_lags),
+                   "pushes_per_second": round(steady_pushes / steady_elapsed, 1),
+                   "booking_exchanges_per_second": round(steady_exchanges / steady_elapsed, 1),
+                   "lag_s": spread(steady_lags),
                    "server_cpu_share_of_one_core": round(steady_cpu / steady_elapsed, 3)},
         "catch_up": {"centres": offline, "offline_hours": offline_hours, "rows_waiting": waiting_rows,
                      "seconds_until_all_current": None if caught is None else round(caught, 1),
@@ -317,7 +356,7 @@ def main() -> None:
     if not 0 <= args.offline <= args.centres:
         parser.error("--offline: from 0 to --centres")
 
-    timelines = play_days(DAYS)
+    timelines, offer = play_days(DAYS)
     schema = f"hd_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
@@ -333,7 +372,7 @@ def main() -> None:
                               gunicorn_workers=args.workers, gunicorn_threads=16,
                               extra_env={"HANGDOI_DB_POOL_SIZE": "10"}).start(timeout=60)
         workers = [psutil.Process(pid) for pid in province.worker_pids()]
-        result = asyncio.run(replication(province.url, keys, timelines, args.steady_seconds, args.offline,
+        result = asyncio.run(replication(province.url, keys, timelines, offer, args.steady_seconds, args.offline,
                                          args.offline_hours, workers))
         result["report"] = report_timing(pg_url, timelines)
         centre = (centre_rounds(province, pg_url, args.centre_rounds, args.centre_issue_rate, args.centre_call_rate)
@@ -348,7 +387,8 @@ def main() -> None:
     caught = result["catch_up"]["seconds_until_all_current"]
     print(json.dumps({
         "benchmark": "province (one gunicorn server set on PostgreSQL, centres pushing simulated days)",
-        "cpus": os.cpu_count(), "province_workers": args.workers, "scenario": SCENARIO.name, **result,
+        "cpus": os.cpu_count(), "province_workers": args.workers, "scenario": SCENARIO.name,
+        "offer_kb": round(len(json.dumps(offer, ensure_ascii=False).encode()) / 1024, 1), **result,
         "centre": centre, "targets": TARGETS,
         "meets_targets": {"steady_lag_p99": steady_p99 is not None and steady_p99 <= TARGETS["steady_lag_p99_s"],
                           "catch_up": caught is not None and caught <= TARGETS["catch_up_s"],
