@@ -250,6 +250,34 @@ def start_province(folder, sqlite_template, name="Xã Phú Thịnh", area="Huy�
     return server
 
 
+def demo_linked_to(province, folder):
+    """The demo centre (open at any hour) behind a live server whose push process talks to `province`."""
+    from hangdoi.fixtures.demo import DEMO_CENTRE
+
+    from .centres import always_open
+    folder.mkdir()
+    return start_demo(folder, spec=always_open(DEMO_CENTRE), extra_env={
+        "HANGDOI_PROVINCE_URL": province.url, "HANGDOI_PROVINCE_KEY": province.key})
+
+
+def admin_page_once_pulled(browser, server, path, ready, timeout=60):
+    """The demo admin signed in at 1366×768 on `path`, opened again until `ready` (a selector) is
+    on it: what the province sends comes with the push process's pull, every 10 seconds."""
+    import time
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    page.goto(f"{server.url}/counter")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "quantri123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/counter**")
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(server.url + path)
+        if page.locator(ready).count() or time.monotonic() > deadline:
+            return page
+        time.sleep(1)
+
+
 def start_demo(tmp_path, extra_env=None, spec=None):
     """The demo centre (or `spec`) on SQLite behind a live server process; real time."""
     from hangdoi.fixtures.demo import DEMO_CENTRE

@@ -19,8 +19,6 @@ from hangdoi.services.replication import catalogue_at_province
 from hangdoi.services.replication.pusher import Pusher
 
 from .centres import PASSWORD, SMALL_CENTRE, always_open
-import time
-
 from .conftest import build_centre, fresh_sqlite_url, kiosk_headers, screenshot, start_province
 from .test_cli import hangdoi as run_cli
 
@@ -155,24 +153,10 @@ def test_a_centre_catalogue_that_comes_broken_is_not_kept(db, centre):
 
 
 def test_the_admin_ticks_the_provinces_procedures_on_the_page(browser, province, tmp_path):
-    from .conftest import start_demo
-    from hangdoi.fixtures.demo import DEMO_CENTRE
-    (tmp_path / "centre").mkdir()
-    server, ids = start_demo(tmp_path / "centre", spec=always_open(DEMO_CENTRE), extra_env={
-        "HANGDOI_PROVINCE_URL": province.url, "HANGDOI_PROVINCE_KEY": province.key})
-    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    from .conftest import admin_page_once_pulled, demo_linked_to
+    server, _ids = demo_linked_to(province, tmp_path / "centre")
+    page = admin_page_once_pulled(browser, server, "/admin/province-catalogue", "#choice")
     try:
-        page.goto(f"{server.url}/counter")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "quantri123")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/counter**")
-        deadline = time.monotonic() + 60
-        while True:                                  # the push process pulls every 10 seconds
-            page.goto(f"{server.url}/admin/province-catalogue")
-            if page.locator("#choice").count() or time.monotonic() > deadline:
-                break
-            time.sleep(1)
         page.wait_for_selector("#choice .catalogue-item")
         assert page.locator("nav a[aria-current=page]").inner_text() == "Danh mục của tỉnh"
         # The demo centre serves all three under names of its own: saving takes the province's.

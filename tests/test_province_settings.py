@@ -6,7 +6,6 @@ hangdoi/services/administration/province_settings.py)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -162,25 +161,10 @@ def test_a_template_the_centre_refuses_is_not_kept_and_bookings_still_flow(provi
 
 
 def test_the_admin_takes_the_provinces_settings_on_the_page(browser, province, tmp_path):
-    from hangdoi.fixtures.demo import DEMO_CENTRE
-
-    from .conftest import start_demo
-    (tmp_path / "centre").mkdir()
-    server, ids = start_demo(tmp_path / "centre", spec=always_open(DEMO_CENTRE), extra_env={
-        "HANGDOI_PROVINCE_URL": province.url, "HANGDOI_PROVINCE_KEY": province.key})
-    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    from .conftest import admin_page_once_pulled, demo_linked_to
+    server, _ids = demo_linked_to(province, tmp_path / "centre")
+    page = admin_page_once_pulled(browser, server, "/admin/province-settings", "table.template-parts")
     try:
-        page.goto(f"{server.url}/counter")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "quantri123")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/counter**")
-        deadline = time.monotonic() + 60
-        while True:                                  # the push process pulls every 10 seconds
-            page.goto(f"{server.url}/admin/province-settings")
-            if page.locator("table.template-parts").count() or time.monotonic() > deadline:
-                break
-            time.sleep(1)
         assert page.locator("nav a[aria-current=page]").inner_text() == "Mẫu của tỉnh"
         rows = page.locator("table.template-parts tbody tr")
         assert rows.count() == 5
