@@ -775,6 +775,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "This centre has not received the province's catalogue yet."),
     "province_catalogue_unknown": ("Thủ tục {service} không có trong danh mục của tỉnh.",
                                    "Procedure {service} is not in the province's catalogue."),
+    "province_remote_unreachable": ("Chưa lấy được số thứ tự hôm nay cho thủ tục {service}: trung tâm đang mất kết nối "
+                                    "với tỉnh. Quý vị có thể đặt lịch hẹn, hoặc lấy số tại trung tâm.",
+                                    "No number for today for {service} now: the centre has lost its link to the "
+                                    "province. Book a slot instead, or take a number at the centre."),
+    "province_remote_none": ("Trung tâm không cấp số thứ tự qua mạng cho thủ tục {service} lúc này.",
+                             "The centre gives no numbers from phones for {service} now."),
     "province_settings_none": ("Trung tâm chưa nhận được mẫu cấu hình của tỉnh.",
                                "This centre has not received the province's settings template yet."),
     "province_settings_unknown": ("Mục “{part}” không có trong mẫu cấu hình của tỉnh.",
@@ -890,6 +896,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pb_no_centres": ("Chưa có trung tâm nào nhận đặt lịch.", "No centre is taking bookings yet."),
     "pb_no_procedures": ("Trung tâm này hiện không còn lịch trống.", "This centre has no free times now."),
     "pb_procedure_days": ("Còn chỗ {n} ngày", "Free on {n} days"),
+    "pb_remote_today": ("Lấy số hôm nay", "A number for today"),
+    "pb_remote_detail": ("Trung tâm giữ chỗ cho quý vị trong hàng chờ hôm nay và nhắn tin khi sắp đến lượt; khi "
+                         "đến, quét mã QR tại ki-ốt.", "The centre keeps your place in today's queue and texts you "
+                         "when your turn is near; scan the QR code at the kiosk when you arrive."),
     "pb_loading": ("Đang tải…", "Loading…"),
     "bk_signed": ("Mã QR có chữ ký số của tỉnh: ki-ốt của trung tâm nhận mã này cả khi mất kết nối mạng.",
                   "The QR code is signed by the province: the centre's kiosk accepts it even when offline."),
@@ -911,6 +921,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bk_status_checked_in": ("Đã có mặt: số thứ tự {number}", "Checked in: number {number}"),
     "bk_status_cancelled": ("Lịch hẹn đã huỷ", "Booking cancelled"),
     "bk_status_expired": ("Lịch hẹn đã hết hiệu lực vì quý vị không đến", "Booking expired: nobody came"),
+    "bk_status_asked": ("Đang chờ trung tâm cấp số…", "Waiting for the centre to give your number…"),
+    "bk_status_issued": ("Số thứ tự {number} · còn khoảng {ahead} người trước", "Number {number} · about {ahead} ahead"),
+    "bk_status_refused": ("Trung tâm không cấp được số: {reason}", "The centre could not give a number: {reason}"),
+    "bk_today_number": ("Số thứ tự hôm nay", "A number for today"),
+    "bk_how_number": ("Trung tâm giữ chỗ cho quý vị trong hàng chờ và nhắn tin khi sắp đến lượt. Khi đến, quét mã QR "
+                      "này tại ki-ốt (hoặc nhập mã) để vào hàng chờ.",
+                      "The centre keeps your place in the queue and texts you when your turn is near. When you "
+                      "arrive, scan this QR code at the kiosk (or type the code) to join the queue."),
+    "bk_cancel_number": ("Huỷ số thứ tự", "Give the number back"),
     "bk_follow": ("Theo dõi số thứ tự", "Follow your number"),
     "bk_not_found": ("Không tìm thấy lịch hẹn này", "This booking was not found"),
     "status_remote": ("Số đã giữ chỗ — quý vị chưa có mặt", "Your place is kept — you have not checked in yet"),

@@ -541,6 +541,11 @@ class ProvinceBooking(Base):
     # pushed timeline told (hangdoi/services/replication/ingest.py).
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ticket_number: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # "slot", or "remote": a number for today, which the centre issues at its next pull (its ticket's
+    # id there once its timeline says so) or refuses (why, from its audit entry).
+    kind: Mapped[str] = mapped_column(String(8), default="slot", server_default="slot")
+    ticket_remote_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    refusal: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class ProvincePeer(Base):

@@ -50,14 +50,26 @@ def province_booking_page(public_id: str):
     page_labels = labels(("bk_",), _codes())
     if found is None:
         return render_template("kiosk/booking.html", t=text, booking=None, labels=page_labels), 404
-    start = datetime.strptime(found["start"], "%H:%M")
-    window = {"from": (start - timedelta(minutes=found["early_minutes"] or 0)).strftime("%H:%M"),
-              "to": (start + timedelta(minutes=found["late_minutes"] or 0)).strftime("%H:%M"),
-              "start": found["start"]}
+    window = {}
+    if found["kind"] == "slot":
+        start = datetime.strptime(found["start"], "%H:%M")
+        window = {"from": (start - timedelta(minutes=found["early_minutes"] or 0)).strftime("%H:%M"),
+                  "to": (start + timedelta(minutes=found["late_minutes"] or 0)).strftime("%H:%M"),
+                  "start": found["start"]}
+    if found["refusal"]:
+        found["refusal_text"] = {lang: _reason(found["refusal"], lang) for lang in ("vi", "en")}
     return render_template("kiosk/booking.html", t=text, booking=found, labels=page_labels,
                            centre=found["centre"]["name"], window=window, signed=True,
                            qr_src=f"/province/b/{public_id}/qr.svg",
                            cancel_url=f"/api/v1/province/booking/bookings/{public_id}/cancel")
+
+
+def _reason(code: str, lang: str) -> str:
+    """Why a centre refused a number, in words (its own error message, without its particulars)."""
+    try:
+        return text(code, lang)
+    except (KeyError, IndexError, ValueError):
+        return text("province_remote_none", lang, service="").replace("  ", " ")
 
 
 @bp.get("/province/b/<public_id>/qr.svg")

@@ -95,6 +95,7 @@ WHO_MAY = {
     ("GET", "/api/v1/province/booking/centres"): EVERYONE,
     ("GET", "/api/v1/province/booking/centres/<int:link_id>"): EVERYONE,
     ("POST", "/api/v1/province/booking/centres/<int:link_id>/bookings"): EVERYONE,
+    ("POST", "/api/v1/province/booking/centres/<int:link_id>/numbers"): EVERYONE,
     ("GET", "/api/v1/province/booking/bookings/<public_id>"): EVERYONE,
     ("POST", "/api/v1/province/booking/bookings/<public_id>/cancel"): EVERYONE,
     ("GET", "/api/v1/province/centres"): PROVINCE_ONLY,

@@ -238,6 +238,69 @@ def test_the_province_learns_from_the_timeline_that_its_citizen_came(db, centre,
     assert limit.value.code == "booking_person_limit"
 
 
+def test_a_number_for_today_asked_at_the_province_is_issued_or_refused_by_the_centre(db, centre, clock, linked,
+                                                                                     province_db):
+    from hangdoi import engine
+
+    from .test_province_push import push_all
+    link_id, keys = linked
+    with pytest.raises(Conflict) as unheard:                # no word from the centre yet: its queue is unknown
+        desk.take_remote(province_db, keys, link_id, "HT01", *BINH)
+    assert unheard.value.code == "province_remote_unreachable"
+    walk_in = engine.issue_ticket(db, centre.centre, "HT01")
+    push_all(db, centre.centre, province_db, link_id)          # heard from just now
+    assert {r["code"] for r in desk.offer(province_db, link_id)["remote"]} >= {"HT01", "CT01"}
+    asked = desk.take_remote(province_db, keys, link_id, "HT01", *BINH)
+    assert (asked["status"], asked["kind"], asked["qr"], asked["ticket"]) == ("asked", "remote", None, None)
+    with pytest.raises(Conflict) as twice:
+        desk.take_remote(province_db, keys, link_id, "HT01", "0912 345 678", "Trần Thị Bình")
+    assert twice.value.code == "booking_already_open"
+
+    # The centre's next pull issues it: a real place in its queue, held until she checks in.
+    assert pull(db, centre.centre, province_db, link_id) == 1
+    held = rows(db, "SELECT t.status, t.display_number, b.kind, b.from_province FROM booking b "
+                    "JOIN ticket t ON t.id = b.ticket_id WHERE b.public_id = :p", p=asked["public_id"])
+    assert [(r["status"], r["kind"], bool(r["from_province"])) for r in held] == [("remote", "remote", True)]
+    assert pull(db, centre.centre, province_db, link_id) == 0                 # pulled again: nothing twice
+    push_all(db, centre.centre, province_db, link_id)
+    seen = desk.status(province_db, keys, asked["public_id"])
+    assert seen["status"] == "issued" and seen["ticket"] == {"number": held[0]["display_number"], "ahead": 1}
+    assert seen["qr"] and walk_in["number"] != held[0]["display_number"]
+    # Her QR code checks her in at the kiosk; the province hears so.
+    checked = bookings.check_in(db, centre.centre, seen["qr"], kiosk="k1")
+    assert checked["checked_in"] and checked["number"] == held[0]["display_number"]
+    push_all(db, centre.centre, province_db, link_id)
+    assert desk.status(province_db, keys, asked["public_id"])["status"] == "checked_in"
+    # A number its holder never came for ends at the centre (here an officer cancels it): the province shows so.
+    unused = desk.take_remote(province_db, keys, link_id, "CT01", "0934567890", "Phạm Thị Cúc")
+    pull(db, centre.centre, province_db, link_id)
+    ticket_id = rows(db, "SELECT ticket_id FROM booking WHERE public_id = :p", p=unused["public_id"])[0]["ticket_id"]
+    engine.cancel_ticket(db, ticket_id, centre.officer("an"), reason="no_show")
+    push_all(db, centre.centre, province_db, link_id)
+    assert desk.status(province_db, keys, unused["public_id"])["status"] == "expired"
+
+    # The centre stopped numbers from phones before the province heard: refused, and why, nothing held.
+    with db.write() as session:
+        Tx(session).execute("UPDATE centre SET settings = :s WHERE id = :c", s=json.dumps({"booking": {"remote": False}}),
+                            c=centre.centre)
+    refused = desk.take_remote(province_db, keys, link_id, "CT01", *AN)
+    assert pull(db, centre.centre, province_db, link_id) == 0
+    assert rows(db, "SELECT id FROM booking WHERE public_id = :p", p=refused["public_id"]) == []
+    push_all(db, centre.centre, province_db, link_id)
+    told = desk.status(province_db, keys, refused["public_id"])
+    assert (told["status"], told["refusal"], told["qr"]) == ("refused", "remote_off", None)
+    # And a number given back at the province frees its place at the centre.
+    with db.write() as session:
+        Tx(session).execute("UPDATE centre SET settings = :s WHERE id = :c", s=json.dumps({}), c=centre.centre)
+    again = desk.take_remote(province_db, keys, link_id, "CT01", *AN)
+    pull(db, centre.centre, province_db, link_id)
+    desk.cancel(province_db, keys, again["public_id"])
+    pull(db, centre.centre, province_db, link_id)
+    gone = rows(db, "SELECT b.status AS booking, t.status AS ticket FROM booking b JOIN ticket t ON t.id = b.ticket_id "
+                    "WHERE b.public_id = :p", p=again["public_id"])
+    assert [(r["booking"], r["ticket"]) for r in gone] == [("cancelled", "cancelled")]
+
+
 def test_the_province_books_only_what_is_offered_and_each_person_within_limits(db, centre, clock, linked,
                                                                               province_db):
     link_id, keys = linked
@@ -403,6 +466,28 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     replay = post(f"/booking/bookings/{first}/cancel", "10.8.3.3")
     assert (replay.status_code, code(replay)) == (409, "booking_not_open")
     assert requests.get(f"{api}/bookings?after=0", headers=key, timeout=5).json()["through"] == 3
+    # A number for today: only what the offer lists under "remote", only while the centre is heard from.
+    number = {"service": "HT01", "phone": "0945678901", "full_name": "Đỗ Văn Hùng"}
+    numbers = f"/booking/centres/{province.link_id}/numbers"
+    assert code(post(numbers, "10.8.4.1", json=number)) == "province_remote_none"
+    remote = {**good, "remote": [{"code": "HT01", "name": "Đăng ký khai sinh"}]}
+    for body in ({**good, "remote": "HT01"}, {**good, "remote": [{"code": "HT01"}]}, {**good, "remote": [["HT01"]]}):
+        assert requests.put(f"{api}/offer", json=body, headers=key, timeout=5).status_code == 422, body
+    assert requests.put(f"{api}/offer", json=remote, headers=key, timeout=5).status_code == 200
+    # The offer came, but the centre has not pushed within the minute: its live queue is unknown.
+    assert code(post(numbers, "10.8.4.2", json=number)) == "province_remote_unreachable"
+    assert requests.post(f"{api}/push", json={"centre": 1, "after": 0, "through": 0, "rows": []}, headers=key,
+                         timeout=5).status_code == 200                       # a heartbeat: heard from now
+    for body, status in (({**number, "date": "2099-01-05"}, 422), ({**number, "service": "X" * 40}, 422),
+                         ({**number, "phone": "12"}, 422), ({"service": "HT01"}, 422)):
+        assert post(numbers, "10.8.4.3", json=body).status_code == status, body
+    assert post("/booking/centres/999/numbers", "10.8.4.4", json=number).status_code == 404
+    asked = post(numbers, "10.8.4.5", json=number)
+    assert (asked.status_code, asked.json()["status"], asked.json()["qr"]) == (201, "asked", None)
+    again = post(numbers, "10.8.4.6", json={**number, "phone": "+84 945 678 901"})        # the same phone
+    assert (again.status_code, code(again)) == (409, "booking_already_open")
+    pulled = requests.get(f"{api}/bookings?after=3", headers=key, timeout=5).json()["items"]
+    assert [(i["kind"], i["status"], i["start"]) for i in pulled] == [("remote", "booked", "")]
 
 
 # -- the province's booking page, in real Chromium at phone size --------------------------------------
@@ -504,3 +589,58 @@ def test_a_centre_linked_to_a_five_level_province_asks_on_five_levels(browser, p
     finally:
         tablet.close()
         server.stop()
+
+
+def test_a_citizen_asks_the_province_for_a_number_for_today_and_the_centre_gives_it(browser, province, tmp_path,
+                                                                                   sqlite_template):
+    from playwright.sync_api import expect
+
+    from .conftest import screenshot
+    (tmp_path / "centre").mkdir()
+    db = Database(fresh_sqlite_url(sqlite_template, tmp_path / "centre"), clock=SystemClock())
+    ids = build_centre(db, LIVE_CENTRE)
+    walk_in = bookings_engine_issue(db, ids)
+    pusher = Pusher(db, province.url, province.key, ids.centre)
+    pusher.catch_up()                                    # heard from just now, its queue pushed
+    pusher.exchange_bookings()                           # its offer: numbers for today too
+    page = browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    try:
+        page.goto(f"{province.url}/province/book")
+        page.wait_for_selector("body[data-ready='1'] #centre-list .choice")
+        page.tap("#centre-list .choice:has-text('Phường Ba Đình')")
+        page.wait_for_selector("#procedures[data-ready='1'] .choice")
+        expect(page.locator("#procedures .choice:has-text('Đăng ký khai sinh')")).to_contain_text("Lấy số hôm nay")
+        page.tap("#procedures .choice:has-text('Đăng ký khai sinh')")
+        expect(page.locator("#way-remote")).to_be_visible()
+        screenshot(page, "province-book-number-390x844")
+        page.tap("#way-remote")
+        expect(page.locator("#form-when")).to_have_text("Số thứ tự hôm nay")
+        page.fill("#full_name", "Lê Thị Mai")
+        page.fill("#phone", "0987 654 321")
+        page.tap("#submit")
+        page.wait_for_url("**/province/b/*")
+        expect(page.locator("#state")).to_contain_text("Đang chờ trung tâm cấp số")
+        assert page.locator("img.qr").count() == 0                       # no place yet: nothing to show
+        screenshot(page, "province-number-asked-390x844")
+        # The centre's next pull gives the number; its pushed timeline tells the province; the page follows.
+        pusher.exchange_bookings()
+        pusher.catch_up()
+        expect(page.locator("#state")).to_contain_text("còn khoảng 1 người trước", timeout=15000)
+        page.wait_for_selector("img.qr.signed")
+        assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0
+        screenshot(page, "province-number-issued-390x844")
+        asked = json.loads(page.inner_text("#booking"))
+        assert asked["ticket"]["number"] != walk_in["number"]
+        ticket = bookings.check_in(db, ids.centre, asked["qr"], kiosk="k1")     # she arrives and scans it
+        assert ticket["number"] == asked["ticket"]["number"] and ticket["status"] == "waiting"
+        pusher.catch_up()
+        page.reload()
+        expect(page.locator("#state")).to_contain_text(f"Đã có mặt: số thứ tự {ticket['number']}")
+    finally:
+        page.close()
+        db.dispose()
+
+
+def bookings_engine_issue(db, ids):
+    from hangdoi import engine
+    return engine.issue_ticket(db, ids.centre, "HT01")

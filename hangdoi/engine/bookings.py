@@ -295,21 +295,24 @@ def _bump(tx: Tx, centre_id: int, day: date, what: str, by: int = 1) -> int:
 
 def _insert(work: Work, centre_id: int, kind: str, svc: dict, day: date, contact: dict,
             start: str | None = None, end: str | None = None, ticket_id: int | None = None,
-            public_id: str | None = None, travel_minutes: int | None = None) -> dict:
+            public_id: str | None = None, travel_minutes: int | None = None, code: str | None = None,
+            from_province: bool = False) -> dict:
     tx = work.tx
     booking = {"centre_id": centre_id, "public_id": public_id or secrets.token_urlsafe(12),
-               "code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)), "kind": kind,
+               "code": code or "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)), "kind": kind,
                "service_id": svc["id"], "local_day": day, "start": start, "end": end, "status": BOOKED,
                "ticket_id": ticket_id, "created_at": work.now, "checked_in_at": None, "late": False,
-               "turn_at": None, "notices": {}, "travel_minutes": travel_minutes, "from_province": False, **contact}
+               "turn_at": None, "notices": {}, "travel_minutes": travel_minutes, "from_province": from_province,
+               **contact}
     # A code already taken at this centre breaks the unique index; the change is run again with new ones.
     booking["id"] = tx.value(
         "INSERT INTO booking (centre_id, public_id, code, kind, service_id, local_day, start, \"end\", status, "
-        "phone, full_name, id_number, ticket_id, created_at, late, notices, travel_minutes) VALUES (:centre_id, "
-        ":public_id, :code, :kind, :service_id, :day, :start, :end, :status, :phone, :full_name, :id_number, "
-        ":ticket_id, :at, :no, :notices, :travel_minutes) RETURNING id",
+        "phone, full_name, id_number, ticket_id, created_at, late, notices, travel_minutes, from_province) VALUES "
+        "(:centre_id, :public_id, :code, :kind, :service_id, :day, :start, :end, :status, :phone, :full_name, "
+        ":id_number, :ticket_id, :at, :no, :notices, :travel_minutes, :from_province) RETURNING id",
         **{k: booking[k] for k in ("centre_id", "public_id", "code", "kind", "service_id", "start", "end",
-                                   "status", "phone", "full_name", "id_number", "ticket_id", "travel_minutes")},
+                                   "status", "phone", "full_name", "id_number", "ticket_id", "travel_minutes",
+                                   "from_province")},
         day=tx.day(day), at=tx.instant(work.now), no=False, notices=tx.json({}))
     return booking
 
@@ -442,6 +445,8 @@ def _from_sealed(work: Work, centre_id: int, text: str) -> dict:
     if claims["link"] != peer["link_id"]:
         raise Conflict("booking_other_centre")
     found = _booking(tx, "public_id = :p", lock=True, p=claims["public_id"])
+    if found is None and claims["remote"]:
+        raise NotFound("booking_not_found")         # a number exists only once the centre issued it
     if found is None:
         found = insert_from_province(work, centre_id, claims, BOOKED)
     elif found["centre_id"] != centre_id:
@@ -451,6 +456,7 @@ def _from_sealed(work: Work, centre_id: int, text: str) -> dict:
 
 CLAIMS = {"l": "link", "b": "public_id", "k": "code", "s": "service", "d": "date", "t": "start", "e": "end",
           "n": "full_name"}
+# "r": 1 marks a number for today, which has no slot; its QR code is shown only once the centre has it.
 
 
 def province_claims(raw: dict) -> dict:
@@ -458,11 +464,13 @@ def province_claims(raw: dict) -> dict:
     but a key that leaked, or an older release, must not put junk in the centre's tables."""
     try:
         claims = {name: raw[short] for short, name in CLAIMS.items()}
+        claims["remote"] = raw.get("r") == 1
         if type(claims["link"]) is not int:
             raise ValueError("link")
         date.fromisoformat(claims["date"])
-        parse_hhmm(claims["start"])
-        parse_hhmm(claims["end"])
+        if not claims["remote"]:
+            parse_hhmm(claims["start"])
+            parse_hhmm(claims["end"])
         if not (0 < len(claims["public_id"]) <= 32 and 0 < len(claims["code"]) <= 12
                 and 0 < len(claims["service"]) <= 32 and 0 < len(claims["full_name"]) <= 100):
             raise ValueError("length")
@@ -500,6 +508,52 @@ def insert_from_province(work: Work, centre_id: int, claims: dict, status: str, 
         _bump(tx, centre_id, day, f"slot:{svc['id']}:{claims['start']}")
     work.centre_changed(centre_id)
     return booking
+
+
+def remote_codes(tx: Tx, centre: dict, rules: BookingRules, now: datetime) -> list[dict]:
+    """The procedures a number for today can be taken for from a phone now: {code, name} each."""
+    if not rules.remote or not accepts_tickets(centre, now):
+        return []
+    today = local_day(now, centre["timezone"])
+    used = {r["what"]: r["used"] for r in tx.rows(
+        "SELECT what, used FROM booking_count WHERE centre_id = :c AND local_day = :d AND what LIKE :remote",
+        c=centre["id"], d=tx.day(today), remote="remote:%")}
+    return [{"code": svc["code"], "name": svc["name"]}
+            for svc in tx.rows("SELECT id, code, name, daily_cap FROM service WHERE centre_id = :c AND active = :yes "
+                               "ORDER BY position, id", c=centre["id"], yes=True)
+            if used.get(f"remote:{svc['id']}", 0) < _remote_allowance(tx, centre, rules, svc, today)]
+
+
+def remote_from_province(work: Work, centre_id: int, item: dict) -> dict:
+    """A number for today asked on the province's page: a real place in the queue, as one taken here
+    from a phone, held until its citizen checks in with the province's code or QR code. Refused
+    (Conflict) before anything is written: the caller records why, and the province tells its citizen."""
+    tx = work.tx
+    svc = tx.service_by_code(centre_id, item["service"])
+    if svc is None:
+        raise Conflict("booking_service_unknown", service=item["service"][:32])
+    centre = tx.centre(centre_id)
+    rules = rules_of(centre["settings"])
+    today = work.today(centre_id)
+    if not rules.remote:
+        raise Conflict("remote_off")
+    if item["date"] != today.isoformat() or not accepts_tickets(centre, work.now):
+        raise Conflict("centre_closed")
+    svc = issuable_service(work, centre_id, svc["id"])
+    used = tx.value("SELECT used FROM booking_count WHERE centre_id = :c AND local_day = :d AND what = :w",
+                    c=centre_id, d=tx.day(today), w=f"remote:{svc['id']}") or 0
+    if used >= _remote_allowance(tx, centre, rules, svc, today):
+        raise Conflict("remote_full")
+    _bump(tx, centre_id, today, f"remote:{svc['id']}")
+    ticket = issue_in(work, svc, status=REMOTE, origin=ORIGIN_REMOTE)
+    # Named in its "issued" event, so that the province learns the number from the pushed timeline.
+    work.ticket_event(ticket, "issued", remote=True, province_booking=item["public_id"])
+    code = item["code"]
+    if tx.value("SELECT id FROM booking WHERE centre_id = :c AND code = :code", c=centre_id, code=code) is not None:
+        code = "P" + item["public_id"][:11]
+    contact = {"phone": item["phone"], "full_name": item["full_name"], "id_number": item["id_number"]}
+    return _insert(work, centre_id, REMOTE_NUMBER, svc, today, contact, ticket_id=ticket["id"],
+                   public_id=item["public_id"], code=code, from_province=True)
 
 
 def end_from_province(work: Work, booking: dict) -> None:

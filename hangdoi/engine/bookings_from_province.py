@@ -7,9 +7,13 @@ bookings_at_province.py; the pusher carries both ways: hangdoi/services/replicat
   the link is down (hangdoi/engine/bookings.py: check_in).
 - `offer_document`: what this centre offers the province's page: each open day's slots not yet
   begun, for each procedure that can be booked the places left in each, and `through`, the last
-  province booking already counted in them (the province subtracts the ones after it).
+  province booking already counted in them (the province subtracts the ones after it); and
+  `remote`, the procedures a number for today can be asked for now.
 - `accept`: one pull of the province's bookings, in its order, in one transaction: new ones take
   their place, cancelled ones give it back, one already taken by its QR code is the same booking.
+  A number for today asked at the province is issued here as one asked on this centre's own page,
+  or refused with its reason in an audit entry; both go up with the timeline, and the province's
+  page tells its citizen.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import logging
 from datetime import timedelta
 
 from hangdoi.clock import local_day
-from hangdoi.engine import signatures
+from hangdoi.engine import audit, signatures
 from hangdoi.engine.booking_rules import bookable, day_slots, rules_of
 from hangdoi.engine.bookings import (
     end_from_province,
@@ -25,9 +29,11 @@ from hangdoi.engine.bookings import (
     locked_booking,
     province_claims,
     province_peer,
+    remote_codes,
+    remote_from_province,
     slot_instant,
 )
-from hangdoi.engine.errors import Conflict, Invalid
+from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.sql import Tx
 from hangdoi.engine.work import Work, transact
 from hangdoi.models import BOOKED, CANCELLED
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 
 ITEM_KEYS = {"seq", "public_id", "code", "service", "date", "start", "end", "full_name", "phone", "id_number",
              "status"}
+KINDS = ("slot", "remote")
 
 
 def learn(db, centre_id: int, link_id: int, signing_key: str) -> bool:
@@ -101,12 +108,13 @@ def offer_document(db, centre_id: int) -> dict:
                     free[day.isoformat()] = places
             if free:
                 services.append({"code": svc["code"], "name": svc["name"], "free": free})
+        remote = remote_codes(tx, centre, rules, now)
         return {"through": peer["bookings_through"] if peer else 0, "timezone": centre["timezone"],
                 "ask_id_number": rules.ask_id_number, "early_minutes": rules.early_minutes,
                 "late_minutes": rules.late_minutes,
                 "days": {day.isoformat(): [[s.label, s.end.strftime("%H:%M")] for s in slots]
                          for day, slots in days.items()},
-                "services": services}
+                "services": services, "remote": remote}
 
 
 def accept(db, centre_id: int, items: list, through: int) -> int:
@@ -125,7 +133,9 @@ def accept(db, centre_id: int, items: list, through: int) -> int:
                 continue
             found = locked_booking(tx, item["public_id"])
             if found is None:
-                if item["status"] == BOOKED:
+                if item["status"] == BOOKED and item["kind"] == "remote":
+                    new += _take_remote(work, centre_id, item)
+                elif item["status"] == BOOKED:
                     new += _take(work, centre_id, item)
             elif found["centre_id"] != centre_id or not found["from_province"]:
                 log.warning("province booking %s names a booking that is not the province's here: left alone",
@@ -153,12 +163,33 @@ def _take(work: Work, centre_id: int, item: dict) -> int:
         return 0
 
 
+def _take_remote(work: Work, centre_id: int, item: dict) -> int:
+    """A number for today asked at the province: issued here, or refused with the reason, which the
+    audit entry carries up the timeline to the province (hangdoi/services/replication/ingest.py)."""
+    tx = work.tx
+    tx.execute("SAVEPOINT remote_number")      # a refusal found half-way (a daily cap) leaves nothing
+    try:
+        remote_from_province(work, centre_id, item)
+    except (Conflict, NotFound) as exc:
+        tx.execute("ROLLBACK TO SAVEPOINT remote_number")
+        log.info("province number %s refused: %s", item["public_id"], exc.code)
+        audit.record(work, centre_id, None, "province_booking", None, "refused", None,
+                     {"public_id": item["public_id"], "service": item["service"], "reason": exc.code})
+        return 0
+    tx.execute("RELEASE SAVEPOINT remote_number")
+    return 1
+
+
 def _item(raw) -> dict:
-    if not isinstance(raw, dict) or set(raw) != ITEM_KEYS or type(raw["seq"]) is not int \
+    # "kind": "remote" for a number for today; a province of the release before sends slots without it.
+    if not isinstance(raw, dict) or set(raw) - {"kind"} != ITEM_KEYS or raw.get("kind", "slot") not in KINDS \
+            or type(raw["seq"]) is not int \
             or raw["status"] not in (BOOKED, CANCELLED) or not isinstance(raw["phone"], str) \
             or len(raw["phone"]) > 16 or not (raw["id_number"] is None or
                                               (isinstance(raw["id_number"], str) and len(raw["id_number"]) <= 12)):
         raise Invalid("invalid_field", field="bookings", reason="province booking items")
+    remote = raw.get("kind") == "remote"
     claims = province_claims({"l": 0, "b": raw["public_id"], "k": raw["code"], "s": raw["service"],
-                              "d": raw["date"], "t": raw["start"], "e": raw["end"], "n": raw["full_name"]})
-    return {**raw, **claims}
+                              "d": raw["date"], "t": raw["start"], "e": raw["end"], "n": raw["full_name"],
+                              **({"r": 1} if remote else {})})
+    return {**raw, **claims, "kind": "remote" if remote else "slot"}

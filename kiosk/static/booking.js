@@ -8,8 +8,18 @@ const say = (lang) => (code, params = {}) => LABELS[lang][code].replace(/\{(\w+)
 function render() {
   $("card").dataset.status = booking.status;
   const number = booking.ticket ? booking.ticket.number : "";
-  $("state").textContent = say("vi")(`bk_status_${booking.status}`, { number });
-  $("state-en").textContent = say("en")(`bk_status_${booking.status}`, { number });
+  const ahead = booking.ticket && booking.ticket.ahead != null ? booking.ticket.ahead : "…";
+  const reason = booking.refusal_text || { vi: "", en: "" };
+  for (const lang of ["vi", "en"]) {
+    $(lang === "vi" ? "state" : "state-en").textContent =
+      say(lang)(`bk_status_${booking.status}`, { number, ahead, reason: reason[lang] });
+  }
+}
+
+// A number for today asked at the province: the centre issues it within seconds, then the queue
+// moves; the page follows (the province hears both from the centre's pushed timeline).
+if (booking.kind === "remote" && ["asked", "issued"].includes(booking.status)) {
+  setTimeout(() => location.reload(), booking.status === "asked" ? 4000 : 30000);
 }
 
 async function cancel() {

@@ -1,6 +1,7 @@
-// Booking a slot at any of the province's centres from a phone: centre → procedure → day and time →
-// name and phone. What can be booked comes from each centre's offer (the public API); the answer
-// leads to the booking's page (/province/b/…), whose QR code the centre's kiosk takes.
+// Booking a slot at any of the province's centres from a phone: centre → procedure → day and time (or
+// a number for today, while the centre's link is up) → name and phone. What can be booked comes from
+// each centre's offer (the public API); the answer leads to the booking's page (/province/b/…), whose
+// QR code the centre's kiosk takes.
 import { $, el } from "/assets/static/dom.js";
 import { errorText as apiError, fold, languageButton, relabel, translator } from "./phone.js";
 
@@ -8,6 +9,7 @@ const LABELS = JSON.parse($("labels").textContent);
 const CENTRES = JSON.parse($("centres").textContent);
 const WEEKDAYS = { vi: ["CN", "T2", "T3", "T4", "T5", "T6", "T7"], en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] };
 const API = "/api/v1/province/booking";
+const REMOTE = "remote";          // page.slot when a number for today is asked instead of a slot
 
 const page = { lang: localStorage.getItem("hangdoi-lang") === "en" ? "en" : "vi", step: "centres",
                centre: null, offer: null, service: null, day: null, slot: null, sending: false, failed: false };
@@ -66,21 +68,36 @@ function renderProcedures() {
   const box = $("procedures");
   if (page.failed) { box.replaceChildren(el("p", "empty", t("book_offline"))); return; }
   if (!page.offer) { box.replaceChildren(el("p", "empty", t("pb_loading"))); return; }
-  const found = page.offer.services.filter((s) => matches(`${s.name} ${s.code}`, $("search").value));
+  const all = procedures(page.offer);
+  const found = all.filter((s) => matches(`${s.name} ${s.code}`, $("search").value));
+  const detail = (s) => [s.days.length ? t("pb_procedure_days", { n: s.days.length }) : "",
+                         s.remote ? t("pb_remote_today") : ""].filter(Boolean).join(" · ");
   box.replaceChildren(...(found.length
-    ? found.map((s) => choice(s.name, t("pb_procedure_days", { n: s.days.length }), () => pickService(s)))
-    : [el("p", "empty", t(page.offer.services.length ? "book_no_results" : "pb_no_procedures"))]));
+    ? found.map((s) => choice(s.name, detail(s), () => pickService(s)))
+    : [el("p", "empty", t(all.length ? "book_no_results" : "pb_no_procedures"))]));
   box.dataset.ready = "1";
+}
+
+// The procedures with slots to book and those a number for today can be taken for, once each.
+function procedures(offer) {
+  const byCode = new Map(offer.services.map((s) => [s.code, { ...s, remote: false }]));
+  for (const r of offer.remote || []) {
+    byCode.set(r.code, { ...(byCode.get(r.code) || { code: r.code, name: r.name, days: [] }), remote: true });
+  }
+  return [...byCode.values()];
 }
 
 function pickService(service) {
   page.service = service;
-  page.day = service.days[0].date;
+  page.day = service.days.length ? service.days[0].date : null;
   go("slot");
 }
 
 function renderSlot() {
   $("slot-procedure").textContent = page.service.name;
+  $("way-remote").hidden = !page.service.remote;
+  $("slot-choice").hidden = !page.day;
+  if (!page.day) return;
   $("days").replaceChildren(...page.service.days.map(({ date }) => {
     const b = el("button", `day${date === page.day ? " chosen" : ""}`, dayName(date));
     b.type = "button";
@@ -102,10 +119,12 @@ function renderSlot() {
 }
 
 function renderForm() {
+  const remote = page.slot === REMOTE;
   $("form-procedure").textContent = `${page.service.name} · ${page.centre.name}`;
-  $("form-when").textContent = t("book_summary_slot", { day: dayName(page.day), start: page.slot.start, end: page.slot.end });
+  $("form-when").textContent = remote ? t("book_summary_remote")
+    : t("book_summary_slot", { day: dayName(page.day), start: page.slot.start, end: page.slot.end });
   $("id-field").hidden = !page.offer.ask_id_number;
-  $("submit").textContent = page.sending ? t("book_sending") : t("book_confirm_slot");
+  $("submit").textContent = page.sending ? t("book_sending") : t(remote ? "book_confirm_remote" : "book_confirm_slot");
   $("submit").disabled = page.sending;
 }
 
@@ -114,14 +133,15 @@ const errorText = (body) => apiError(body, page, LABELS, t);
 async function submit(event) {
   event.preventDefault();
   if (page.sending) return;
-  const body = { service: page.service.code, date: page.day, start: page.slot.start,
-                 full_name: $("full_name").value, phone: $("phone").value };
+  const remote = page.slot === REMOTE;
+  const body = { service: page.service.code, full_name: $("full_name").value, phone: $("phone").value,
+                 ...(remote ? {} : { date: page.day, start: page.slot.start }) };
   if (page.offer.ask_id_number) body.id_number = $("id_number").value;
   page.sending = true;
   $("error").hidden = true;
   renderForm();
   try {
-    const response = await fetch(`${API}/centres/${page.centre.id}/bookings`, {
+    const response = await fetch(`${API}/centres/${page.centre.id}/${remote ? "numbers" : "bookings"}`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const answer = await response.json().catch(() => null);
     if (response.status === 201) { location.href = `/province/b/${answer.public_id}`; return; }
@@ -149,5 +169,6 @@ $("search").addEventListener("input", renderProcedures);
 languageButton($("lang"), page, render);
 document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => go(b.dataset.back)));
 $("form").addEventListener("submit", submit);
+$("way-remote").addEventListener("click", () => { page.slot = REMOTE; go("form"); });
 render();
 document.fonts.ready.then(() => { document.body.dataset.ready = "1"; });

@@ -10,6 +10,11 @@ centre's kiosk takes it even if the booking itself has not come down yet.
 Each booking has a `seq` in its centre's order, set when made and set again when cancelled; the
 centre pulls what is after its mark. A person may hold one open booking per procedure at a centre,
 and at most PER_PERSON_PER_DAY a day there, counted by phone and by ID number.
+
+A number for today (kind "remote") is a place in the centre's live queue, which only the centre can
+give: it is asked here only while the centre's link is up and its offer says it takes them, and
+stays "asked" until the centre's next pull issues it ("issued", with its number, from the centre's
+pushed timeline: hangdoi/services/replication/ingest.py) or refuses it ("refused", with why).
 """
 from __future__ import annotations
 
@@ -19,12 +24,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hangdoi.clock import local_day
 from hangdoi.engine import signatures
 from hangdoi.engine.booking_rules import CODE_ALPHABET, id_number, mobile, person_name
 from hangdoi.engine.bookings import mask
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.sql import Tx
-from hangdoi.models import BOOKED, CANCELLED, CHECKED_IN
+from hangdoi.models import BOOKED, CANCELLED, CHECKED_IN, EXPIRED
 from hangdoi.services.replication.timeline import canonical
 
 PER_PERSON_PER_DAY = 2
@@ -32,14 +38,24 @@ PULL_LIMIT = 500              # bookings per pull; a centre gets tens a day
 MAX_OFFER_SERVICES = 2000
 MAX_OFFER_DAYS = 31
 MAX_SLOTS_PER_DAY = 200
+REMOTE = "remote"
+ASKED, ISSUED, REFUSED = "asked", "issued", "refused"     # a number for today's own states here
+OPEN = (BOOKED, ASKED, ISSUED)                           # a place held, not yet used
+REMOTE_HEARD_SECONDS = 60      # a number is asked only of a centre heard from this recently (it pulls every 10 s)
 
 
 # -- the centre's offer ---------------------------------------------------------------------------
 def check_offer(payload) -> dict:
     """An offer's shape (hangdoi/engine/bookings_from_province.py: offer_document), checked whole."""
     keys = {"through", "timezone", "ask_id_number", "early_minutes", "late_minutes", "days", "services"}
-    if not isinstance(payload, dict) or set(payload) != keys:
+    # "remote" (the procedures a number for today can be asked for) is absent from an older centre's.
+    if not isinstance(payload, dict) or set(payload) - {"remote"} != keys:
         raise Invalid("invalid_offer", reason=", ".join(sorted(keys)))
+    remote = payload.setdefault("remote", [])
+    if not isinstance(remote, list) or len(remote) > MAX_OFFER_SERVICES or not all(
+            isinstance(r, dict) and set(r) == {"code", "name"} and _text(r["code"], 32) and _text(r["name"], 300)
+            for r in remote):
+        raise Invalid("invalid_offer", reason="remote: [{code, name}, …]")
     if type(payload["through"]) is not int or payload["through"] < 0 or type(payload["ask_id_number"]) is not bool \
             or any(type(payload[k]) is not int or not 0 <= payload[k] <= 240 for k in ("early_minutes", "late_minutes")):
         raise Invalid("invalid_offer", reason="through, ask_id_number, early_minutes, late_minutes")
@@ -100,7 +116,7 @@ def _offer_view(tx: Tx, link: dict, now: datetime) -> dict:
     doc = json.loads(link["offer"]) if link["offer"] else None
     centre = {"id": link["id"], "name": link["name"], "area": link["area"]}
     if doc is None:
-        return {"centre": centre, "services": [], "ask_id_number": False, "offered_at": None}
+        return {"centre": centre, "services": [], "remote": [], "ask_id_number": False, "offered_at": None}
     pending = _pending(tx, link["id"], doc["through"])
     tz = ZoneInfo(doc["timezone"])
     services = []
@@ -113,7 +129,11 @@ def _offer_view(tx: Tx, link: dict, now: datetime) -> dict:
                 days.append({"date": day, "slots": shown})
         if days:
             services.append({"code": svc["code"], "name": svc["name"], "days": days})
+    heard = tx.read_instant(link.get("last_push_at"))
+    reachable = heard is not None and (now - heard).total_seconds() <= REMOTE_HEARD_SECONDS
     return {"centre": centre, "services": services, "ask_id_number": doc["ask_id_number"],
+            # A number for today needs the centre's live queue: only while its link is up.
+            "remote": doc.get("remote", []) if reachable else [],
             "early_minutes": doc["early_minutes"], "late_minutes": doc["late_minutes"],
             "offered_at": tx.read_instant(link["offer_at"]).isoformat(timespec="seconds")}
 
@@ -121,7 +141,7 @@ def _offer_view(tx: Tx, link: dict, now: datetime) -> dict:
 def _pending(tx: Tx, link_id: int, through: int) -> dict:
     """Bookings made here that the centre's offer does not count yet, per (procedure, day, slot)."""
     rows = tx.rows("SELECT service_code, local_day, start, count(*) AS n FROM province_booking WHERE link_id = :l "
-                   "AND seq > :through AND status = :booked GROUP BY service_code, local_day, start",
+                   "AND seq > :through AND status = :booked AND kind = 'slot' GROUP BY service_code, local_day, start",
                    l=link_id, through=through, booked=BOOKED)
     return {(r["service_code"], tx.read_day(r["local_day"]).isoformat(), r["start"]): r["n"] for r in rows}
 
@@ -151,7 +171,38 @@ def book(db, data_dir: Path, link_id: int, service: str, day: date, start: str, 
                    ":code, :service_code, :day, :start, :end, :status, :phone, :full_name, :id_number, :at)",
                    **{k: v for k, v in booking.items() if k not in ("local_day", "created_at")},
                    day=tx.day(day), at=tx.instant(booking["created_at"]))
-        return _view(booking, link, svc["name"], (view["early_minutes"], view["late_minutes"]), data_dir)
+        return _view(booking, link, svc["name"], (view["early_minutes"], view["late_minutes"]), data_dir, tx)
+
+
+def take_remote(db, data_dir: Path, link_id: int, service: str, phone: str, full_name: str,
+                id_number_raw: str | None = None) -> dict:
+    """Ask a centre for a number for today; the centre issues it (or refuses) at its next pull."""
+    with db.write() as session:
+        tx = Tx(session)
+        link = _live_link(tx, link_id, lock=True)
+        now = db.clock.now()
+        view = _offer_view(tx, link, now)
+        svc = next((r for r in view["remote"] if r["code"] == service), None)
+        if svc is None:
+            offered = json.loads(link["offer"]) if link["offer"] else {}
+            raise Conflict("province_remote_unreachable" if any(r["code"] == service for r in offered.get("remote", []))
+                           else "province_remote_none", service=service[:32])
+        contact = {"phone": mobile(phone), "full_name": person_name(full_name),
+                   "id_number": id_number(id_number_raw, view["ask_id_number"])}
+        today = local_day(now, json.loads(link["offer"])["timezone"])
+        _check_person(tx, link_id, service, today, contact)
+        taken = {r["code"] for r in tx.rows("SELECT code FROM province_booking WHERE link_id = :l", l=link_id)}
+        booking = {"link_id": link_id, "seq": _next_seq(tx, link_id), "public_id": secrets.token_urlsafe(12),
+                   "code": _new_code(taken), "service_code": service, "local_day": today, "start": "", "end": "",
+                   "status": ASKED, "kind": REMOTE, "created_at": now, "ticket_number": None,
+                   "ticket_remote_id": None, "refusal": None, **contact}
+        tx.execute("INSERT INTO province_booking (link_id, seq, public_id, code, service_code, local_day, start, "
+                   "\"end\", status, kind, phone, full_name, id_number, created_at) VALUES (:link_id, :seq, "
+                   ":public_id, :code, :service_code, :day, '', '', :status, :kind, :phone, :full_name, :id_number, :at)",
+                   **{k: booking[k] for k in ("link_id", "seq", "public_id", "code", "service_code", "status", "kind",
+                                              "phone", "full_name", "id_number")},
+                   day=tx.day(today), at=tx.instant(now))
+        return _view(booking, link, svc["name"], (view["early_minutes"], view["late_minutes"]), data_dir, tx)
 
 
 def _refuse(offered: dict, now: datetime, service: str, day: date, start: str) -> None:
@@ -170,13 +221,15 @@ def _refuse(offered: dict, now: datetime, service: str, day: date, start: str) -
 
 def _check_person(tx: Tx, link_id: int, service: str, day: date, contact: dict) -> None:
     same = "(phone = :phone OR id_number = :id_number)"
-    args = {"l": link_id, "phone": contact["phone"], "id_number": contact["id_number"], "booked": BOOKED}
-    # A day's bookings count whether or not their citizen has come yet.
+    args = {"l": link_id, "phone": contact["phone"], "id_number": contact["id_number"],
+            "booked": BOOKED, "asked": ASKED, "issued": ISSUED}
+    # A day's bookings and numbers count whether or not their citizen has come yet.
     if tx.value(f"SELECT count(*) FROM province_booking WHERE link_id = :l AND {same} AND local_day = :d "
-                "AND status IN (:booked, :came)", d=tx.day(day), came=CHECKED_IN, **args) >= PER_PERSON_PER_DAY:
+                "AND status IN (:booked, :asked, :issued, :came)", d=tx.day(day), came=CHECKED_IN,
+                **args) >= PER_PERSON_PER_DAY:
         raise Conflict("booking_person_limit", n=PER_PERSON_PER_DAY)
     if tx.value(f"SELECT count(*) FROM province_booking WHERE link_id = :l AND {same} AND service_code = :s "
-                "AND local_day >= :d AND status = :booked", s=service, d=tx.day(day), **args):
+                "AND local_day >= :d AND status IN (:booked, :asked, :issued)", s=service, d=tx.day(day), **args):
         raise Conflict("booking_already_open")
 
 
@@ -194,7 +247,7 @@ def _next_seq(tx: Tx, link_id: int) -> int:
 def status(db, data_dir: Path, public_id: str) -> dict:
     with db.read() as session:
         tx = Tx(session)
-        return _view(*_find(tx, public_id), data_dir)
+        return _view(*_find(tx, public_id), data_dir, tx)
 
 
 def cancel(db, data_dir: Path, public_id: str) -> dict:
@@ -205,12 +258,12 @@ def cancel(db, data_dir: Path, public_id: str) -> dict:
         _live_link(tx, link["id"], lock=True)
         if booking["status"] == CHECKED_IN:
             raise Conflict("booking_already_checked_in")
-        if booking["status"] != BOOKED:
+        if booking["status"] not in OPEN:
             raise Conflict("booking_not_open", state=booking["status"])
         booking.update(status=CANCELLED, seq=_next_seq(tx, link["id"]))
         tx.execute("UPDATE province_booking SET status = :s, seq = :seq WHERE id = :id",
                    s=CANCELLED, seq=booking["seq"], id=booking["id"])
-        return _view(booking, link, name, minutes, data_dir)
+        return _view(booking, link, name, minutes, data_dir, tx)
 
 
 def _find(tx: Tx, public_id: str) -> tuple[dict, dict, str, tuple]:
@@ -222,25 +275,47 @@ def _find(tx: Tx, public_id: str) -> tuple[dict, dict, str, tuple]:
     booking["local_day"] = tx.read_day(booking["local_day"])
     link = tx.row("SELECT id, name, area FROM centre_link WHERE id = :id", id=booking["link_id"])
     offered = json.loads(tx.value("SELECT offer FROM centre_link WHERE id = :id", id=link["id"]) or "{}")
-    names = {s["code"]: s["name"] for s in offered.get("services", [])}
+    names = {s["code"]: s["name"] for s in [*offered.get("services", []), *offered.get("remote", [])]}
     return (booking, link, names.get(booking["service_code"], booking["service_code"]),
             (offered.get("early_minutes"), offered.get("late_minutes")))
 
 
-def _view(booking: dict, link: dict, service_name: str, minutes: tuple, data_dir: Path) -> dict:
-    """What the citizen's page and the API show; `qr` is the signed text the QR code holds."""
+def _view(booking: dict, link: dict, service_name: str, minutes: tuple, data_dir: Path, tx: Tx) -> dict:
+    """What the citizen's page and the API show; `qr` is the signed text the QR code holds: a slot's
+    from the start, a number's once the centre has issued it."""
+    remote = booking.get("kind") == REMOTE
     claims = {"l": link["id"], "b": booking["public_id"], "k": booking["code"], "s": booking["service_code"],
               "d": booking["local_day"].isoformat(), "t": booking["start"], "e": booking["end"],
-              "n": booking["full_name"]}
+              "n": booking["full_name"], **({"r": 1} if remote else {})}
+    signed = booking["status"] == (ISSUED if remote else BOOKED)
+    number = {"number": booking.get("ticket_number")} if booking["status"] in (CHECKED_IN, ISSUED) else None
+    if number and booking["status"] == ISSUED:
+        number["ahead"] = _ahead(tx, booking)
     return {"public_id": booking["public_id"], "code": booking["code"], "status": booking["status"],
+            "kind": booking.get("kind") or "slot", "refusal": booking.get("refusal"),
             "centre": {"id": link["id"], "name": link["name"], "area": link["area"]},
             "service": {"code": booking["service_code"], "name": service_name},
             "date": booking["local_day"].isoformat(), "start": booking["start"], "end": booking["end"],
             "full_name": booking["full_name"], "phone": mask(booking["phone"]),
             "early_minutes": minutes[0], "late_minutes": minutes[1],
-            # Checked in at the centre, as its pushed timeline told: the number the citizen was given.
-            "ticket": {"number": booking["ticket_number"]} if booking["status"] == CHECKED_IN else None,
-            "qr": signatures.seal(claims, signatures.signing_key(data_dir)) if booking["status"] == BOOKED else None}
+            # Issued or checked in at the centre, as its pushed timeline told: the number given.
+            "ticket": number,
+            "qr": signatures.seal(claims, signatures.signing_key(data_dir)) if signed else None}
+
+
+def _ahead(tx: Tx, booking: dict) -> int | None:
+    """About how many are before an issued number: its centre's tickets of the same procedure still
+    waiting (or held from a phone) that were issued before it, as the pushed timeline has them (an
+    index on link_id, local_day, status serves it). The
+    centre's own page knows the order better (priorities, counters); this is what the province sees."""
+    mine = tx.row("SELECT local_day, service FROM replica_ticket WHERE link_id = :l AND remote_id = :t",
+                  l=booking["link_id"], t=booking.get("ticket_remote_id"))
+    if mine is None:
+        return None
+    # The centre's ticket ids grow as they are issued.
+    return tx.value("SELECT count(*) FROM replica_ticket WHERE link_id = :l AND local_day = :d AND service = :s "
+                    "AND status IN ('waiting', 'remote') AND remote_id < :t", l=booking["link_id"],
+                    d=mine["local_day"], s=mine["service"], t=booking["ticket_remote_id"])
 
 
 # -- what the centre pulls -----------------------------------------------------------------------
@@ -248,14 +323,15 @@ def changes_after(db, link_id: int, after: int) -> dict:
     with db.read() as session:
         tx = Tx(session)
         rows = tx.rows("SELECT seq, public_id, code, service_code, local_day, start, \"end\", full_name, phone, "
-                       "id_number, status FROM province_booking WHERE link_id = :l AND seq > :after ORDER BY seq "
+                       "id_number, status, kind FROM province_booking WHERE link_id = :l AND seq > :after ORDER BY seq "
                        f"LIMIT {PULL_LIMIT + 1}", l=link_id, after=after)
         through = tx.value("SELECT max(seq) FROM province_booking WHERE link_id = :l", l=link_id) or 0
     items = [{"seq": r["seq"], "public_id": r["public_id"], "code": r["code"], "service": r["service_code"],
               "date": tx.read_day(r["local_day"]).isoformat(), "start": r["start"], "end": r["end"],
               "full_name": r["full_name"], "phone": r["phone"], "id_number": r["id_number"],
-              # Checked in is the centre's own news (its QR code came before the pull): to it, booked.
-              "status": BOOKED if r["status"] == CHECKED_IN else r["status"]}
+              # What the centre did (issued, checked in, refused) is its own news: to it, booked or not.
+              "status": CANCELLED if r["status"] in (CANCELLED, REFUSED, EXPIRED) else BOOKED,
+              **({"kind": REMOTE} if r["kind"] == REMOTE else {})}
              for r in rows[:PULL_LIMIT]]
     more = len(rows) > PULL_LIMIT
     return {"items": items, "through": items[-1]["seq"] if more else max(through, after), "more": more}
@@ -267,7 +343,8 @@ def public_key(data_dir: Path) -> str:
 
 # -- helpers -------------------------------------------------------------------------------------
 def _live_link(tx: Tx, link_id: int, lock: bool = False) -> dict:
-    link = tx.row("SELECT id, name, area, offer, offer_at FROM centre_link WHERE id = :id AND revoked_at IS NULL"
+    link = tx.row("SELECT id, name, area, offer, offer_at, last_push_at FROM centre_link WHERE id = :id "
+                  "AND revoked_at IS NULL"
                   + (" FOR UPDATE" if lock else ""), id=link_id)
     if link is None:
         raise NotFound("centre_not_found")

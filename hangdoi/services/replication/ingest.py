@@ -29,8 +29,9 @@ from hangdoi.clock import UTC
 from hangdoi.engine.errors import Conflict, Invalid, NotFound
 from hangdoi.engine.ratings import common_level
 from hangdoi.engine.sql import Tx
-from hangdoi.models import BOOKED, CANCELLED, CHECKED_IN
+from hangdoi.models import BOOKED, CANCELLED, CHECKED_IN, EXPIRED
 from hangdoi.services.replication import booking_days
+from hangdoi.services.replication.bookings_at_province import ASKED, ISSUED, REFUSED
 from hangdoi.services.replication.timeline import STREAMS, body_hash, canonical, day_digest
 
 MAX_ROWS = 20_000                 # a centre sends about 2,000 a push; more is a broken client
@@ -192,20 +193,45 @@ def _apply(tx: Tx, link_id: int, row: dict) -> None:
                    status=str(row["status"])[:16], called=called, level=level, link=link_id, ticket=row["ticket"])
         if row["kind"] == "checked_in" and isinstance(data.get("province_booking"), str):
             _checked_in(tx, link_id, row, data["province_booking"][:32])
+        elif row["kind"] == "issued" and isinstance(data.get("province_booking"), str):
+            _issued(tx, link_id, row, data["province_booking"][:32])
+        elif row["kind"] == "cancelled" and data.get("reason") != "province":
+            # A number for today its citizen never came for (or an officer cancelled): it ended there.
+            tx.execute("UPDATE province_booking SET status = :expired WHERE link_id = :link "
+                       "AND ticket_remote_id = :ticket AND status = :issued",
+                       expired=EXPIRED, link=link_id, ticket=row["ticket"], issued=ISSUED)
+    elif row["stream"] == "audit" and row.get("entity") == "province_booking" and row.get("action") == "refused":
+        after = row.get("after") if isinstance(row.get("after"), dict) else {}
+        if isinstance(after.get("public_id"), str):
+            tx.execute("UPDATE province_booking SET status = :refused, refusal = :why WHERE link_id = :link "
+                       "AND public_id = :p AND status = :asked", refused=REFUSED, why=str(after.get("reason"))[:40],
+                       link=link_id, p=after["public_id"][:32], asked=ASKED)
+
+
+def _issued(tx: Tx, link_id: int, row: dict, public_id: str) -> None:
+    """A number for today asked at the province was issued at its centre: its page shows the number."""
+    tx.execute("UPDATE province_booking SET status = :issued, ticket_number = :number, ticket_remote_id = :ticket "
+               "WHERE link_id = :link AND public_id = :p AND status = :asked",
+               issued=ISSUED, number=_ticket_number(tx, link_id, row["ticket"]), ticket=row["ticket"],
+               link=link_id, p=public_id, asked=ASKED)
+
+
+def _ticket_number(tx: Tx, link_id: int, ticket_id) -> str | None:
+    body = tx.value("SELECT body FROM replica_row WHERE link_id = :link AND stream = 'ticket' AND remote_id = :id",
+                    link=link_id, id=ticket_id)
+    number = json.loads(body).get("display_number") if body else None
+    return None if number is None else str(number)[:16]
 
 
 def _checked_in(tx: Tx, link_id: int, row: dict, public_id: str) -> None:
     """A booking made at the province was checked in at its centre: its page says so, with the
     number, and it can no longer be cancelled. Only this link's own booking; one cancelled at the
     province while the line was down, whose QR code the centre still honoured, came all the same."""
-    ticket = tx.value("SELECT body FROM replica_row WHERE link_id = :link AND stream = 'ticket' AND remote_id = :id",
-                      link=link_id, id=row["ticket"])
-    number = json.loads(ticket).get("display_number") if ticket else None
     tx.execute("UPDATE province_booking SET status = :came, checked_in_at = :at, ticket_number = :number "
-               "WHERE link_id = :link AND public_id = :p AND status IN (:booked, :cancelled)",
+               "WHERE link_id = :link AND public_id = :p AND status IN (:booked, :cancelled, :asked, :issued)",
                came=CHECKED_IN, at=tx.instant(_read_instant(row["at"])),
-               number=str(number)[:16] if number is not None else None, link=link_id, p=public_id,
-               booked=BOOKED, cancelled=CANCELLED)
+               number=_ticket_number(tx, link_id, row["ticket"]), link=link_id, p=public_id,
+               booked=BOOKED, cancelled=CANCELLED, asked=ASKED, issued=ISSUED)
 
 
 def _read_instant(value: str) -> datetime:

@@ -11,7 +11,7 @@ from hangdoi.web.api.blueprint import api
 from hangdoi.web.api.bookings import BOOKING_FIELDS, CHECK_IN_FIELDS, REMOTE_FIELDS
 from hangdoi.web.api.core import LOGIN_FIELDS, RATING_FIELDS, TICKET_FIELDS
 from hangdoi.web.api.hardware import KEYPAD_FIELDS, STATUS_FIELDS
-from hangdoi.web.api.province_bookings import PROVINCE_BOOKING_FIELDS
+from hangdoi.web.api.province_bookings import PROVINCE_BOOKING_FIELDS, PROVINCE_NUMBER_FIELDS
 from hangdoi.web.permissions import ANYONE, allow
 
 NULLABLE_STR = {"type": ["string", "null"]}
@@ -236,7 +236,8 @@ NOT_CENTRE_SCOPED = {"/auth/login", "/auth/logout", "/tickets/{public_id}", "/ra
                      "/province/bookings", "/province/booking/centres", "/province/booking/centres/{link_id}",
                      "/province/booking/centres/{link_id}/bookings", "/province/booking/bookings/{public_id}",
                      "/province/booking/bookings/{public_id}/cancel", "/province/catalogue",
-                     "/province/booking-days", "/province/settings-template"}
+                     "/province/booking-days", "/province/settings-template",
+                     "/province/booking/centres/{link_id}/numbers"}
 CENTRE_PARAM = {"name": "centre", "in": "query", "required": False,
                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "description": "The centre meant, where the installation hosts several. Default: the signed-in "
@@ -336,8 +337,11 @@ def _province_booking_paths(key) -> dict:
     public_id = [{"name": "public_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
     booking = _json({"type": "object", "required": ["public_id", "code", "status", "qr"], "properties": {
         "public_id": {"type": "string"}, "code": {"type": "string"},
-        "status": {"enum": ["booked", "checked_in", "cancelled"],
-                   "description": "checked_in: the centre's pushed timeline says its citizen came"},
+        "kind": {"enum": ["slot", "remote"]},
+        "status": {"enum": ["booked", "asked", "issued", "refused", "checked_in", "cancelled", "expired"],
+                   "description": "checked_in: the centre's pushed timeline says its citizen came; asked, issued, "
+                                  "refused, expired: a number for today's"},
+        "refusal": {"type": ["string", "null"], "description": "Why the centre refused a number (an error code)"},
         "ticket": {"type": ["object", "null"], "description": "Once checked in: {number}, the number given"},
         "qr": {"type": ["string", "null"], "description": "What the booking's QR code holds: the booking signed "
                                                           "with the province's Ed25519 key (HD1.…); null once "
@@ -356,6 +360,14 @@ def _province_booking_paths(key) -> dict:
                        "per address, per phone and ID number (one open booking per procedure, two a day)",
             "parameters": [_id_param("link_id")],
             "requestBody": {**_body(PROVINCE_BOOKING_FIELDS), "required": True},
+            "responses": {"201": booking, **_errors(400, 404, 409, 413, 415, 422, 429)}}},
+        "/province/booking/centres/{link_id}/numbers": {"post": {
+            "summary": "Ask a linked centre for a number for today (anyone), while its link is up and its offer "
+                       "lists the procedure under `remote`; status \"asked\" until the centre's next pull issues "
+                       "it (\"issued\", with the number and about how many are ahead) or refuses it "
+                       "(\"refused\", with why). Limited as bookings are",
+            "parameters": [_id_param("link_id")],
+            "requestBody": {**_body(PROVINCE_NUMBER_FIELDS), "required": True},
             "responses": {"201": booking, **_errors(400, 404, 409, 413, 415, 422, 429)}}},
         "/province/booking/bookings/{public_id}": {"get": {
             "summary": "A province booking, for its holder's page", "parameters": public_id,

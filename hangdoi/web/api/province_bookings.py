@@ -1,5 +1,5 @@
-"""At a province server: booking a slot at any linked centre (the province's booking page, and VNeID,
-iHanoi … through the same routes), and what the centres' pushers exchange for it: each centre's
+"""At a province server: booking a slot, or asking for a number for today, at any linked centre (the
+province's booking page, and VNeID, iHanoi … through the same routes), and what the centres' pushers exchange for it: each centre's
 offer of free slots up, the bookings made here down (hangdoi/services/replication/bookings_at_province.py).
 
 The public routes are bounded per address like the centres' own booking routes; the centre routes
@@ -12,7 +12,7 @@ from flask import jsonify, request
 from hangdoi.services.replication import bookings_at_province as desk
 from hangdoi.services.replication import catalogue_at_province, settings_at_province
 from hangdoi.web.api.blueprint import api, centre_limit_key, centre_link, json_body, json_payload
-from hangdoi.web.api.bookings import BOOKING_FIELDS, PUBLIC_ID_LENGTH, _day
+from hangdoi.web.api.bookings import BOOKING_FIELDS, CONTACT_FIELDS, PUBLIC_ID_LENGTH, _day
 from hangdoi.web.api.errors import ApiError
 from hangdoi.web.context import hangdoi
 from hangdoi.web.permissions import ANYONE, CENTRE, allow
@@ -21,6 +21,7 @@ from hangdoi.web.throttle import network_key, rate_limit
 
 PROVINCE_BOOKING_FIELDS = {**BOOKING_FIELDS,
                            "service": STR(required=True, max_length=32, description="The procedure's code")}
+PROVINCE_NUMBER_FIELDS = {"service": PROVINCE_BOOKING_FIELDS["service"], **CONTACT_FIELDS}
 
 
 @api.get("/province/booking/centres")
@@ -48,6 +49,20 @@ def province_book(link_id: int):
     body = json_body(PROVINCE_BOOKING_FIELDS)
     made = desk.book(ctx.db, ctx.settings.data_dir, _link_id(link_id), body["service"], _day(body["date"]),
                      body["start"], body["phone"], body["full_name"], body["id_number"])
+    return jsonify(made), 201
+
+
+@api.post("/province/booking/centres/<int:link_id>/numbers")
+@allow(ANYONE)
+@rate_limit("booking_rate_limit", key=network_key)
+def province_take_number(link_id: int):
+    """Ask for a number for today, while the centre's link is up; the centre issues it at its next
+    pull (about 10 seconds): the answer's status is "asked", then the booking's page says "issued"
+    with the number, or "refused" with why."""
+    ctx = hangdoi()
+    body = json_body(PROVINCE_NUMBER_FIELDS)
+    made = desk.take_remote(ctx.db, ctx.settings.data_dir, _link_id(link_id), body["service"], body["phone"],
+                            body["full_name"], body["id_number"])
     return jsonify(made), 201
 
 
