@@ -239,7 +239,7 @@ def test_the_province_learns_from_the_timeline_that_its_citizen_came(db, centre,
 
 
 def test_a_number_for_today_asked_at_the_province_is_issued_or_refused_by_the_centre(db, centre, clock, linked,
-                                                                                     province_db):
+                                                                                     province_db, tmp_path):
     from hangdoi import engine
 
     from .test_province_push import push_all
@@ -289,6 +289,16 @@ def test_a_number_for_today_asked_at_the_province_is_issued_or_refused_by_the_ce
     push_all(db, centre.centre, province_db, link_id)
     told = desk.status(province_db, keys, refused["public_id"])
     assert (told["status"], told["refusal"], told["qr"]) == ("refused", "remote_off", None)
+    # The centre's admin reads the refusal in its audit log, in words.
+    app = create_app(load_settings(env={}, data_dir=tmp_path / "site"), db=db)
+    admin = app.test_client()
+    with admin.session_transaction() as session:
+        session["officer_id"], session["session_version"] = centre.officer("quantri"), 0
+    audit_page = admin.get("/admin/audit")
+    assert audit_page.status_code == 200
+    shown = audit_page.get_data(as_text=True)
+    assert "Không cấp" in shown and "Số thứ tự hôm nay đặt qua cổng tỉnh" in shown
+    assert "Trung tâm chưa cấp số thứ tự qua mạng." in shown and refused["code"] in shown
     # And a number given back at the province frees its place at the centre.
     with db.write() as session:
         Tx(session).execute("UPDATE centre SET settings = :s WHERE id = :c", s=json.dumps({}), c=centre.centre)

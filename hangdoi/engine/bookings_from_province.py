@@ -174,7 +174,8 @@ def _take_remote(work: Work, centre_id: int, item: dict) -> int:
         tx.execute("ROLLBACK TO SAVEPOINT remote_number")
         log.info("province number %s refused: %s", item["public_id"], exc.code)
         audit.record(work, centre_id, None, "province_booking", None, "refused", None,
-                     {"public_id": item["public_id"], "service": item["service"], "reason": exc.code})
+                     {"code": item["code"], "public_id": item["public_id"], "service": item["service"],
+                      "reason": exc.code})
         return 0
     tx.execute("RELEASE SAVEPOINT remote_number")
     return 1

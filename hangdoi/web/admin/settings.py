@@ -7,7 +7,7 @@ import re
 from flask import render_template, request
 
 from hangdoi.engine.scope import administers
-from hangdoi.messages import field_name, text, texts
+from hangdoi.messages import MESSAGES, field_name, text, texts
 from hangdoi.services.administration.centre import SETTING_DEFAULTS
 from hangdoi.services.administration.change import audit_log
 from hangdoi.services.reports import export
@@ -17,7 +17,8 @@ from hangdoi.web.permissions import ADMIN, MANAGER, allow
 
 ENTITY_LABELS = {"centre": "settings_tab_centre", "domain": "settings_list_domains", "service": "settings_list_services",
                  "counter": "settings_list_counters", "officer": "settings_list_officers", "kiosk": "settings_list_kiosks",
-                 "display": "settings_list_displays", "catalogue": "settings_list_services"}
+                 "display": "settings_list_displays", "catalogue": "settings_list_services",
+                 "province_booking": "audit_entity_province_number"}
 
 
 @bp.get("/admin/settings")
@@ -61,6 +62,7 @@ FIELD_LABELS = {
     "settings.sla_minutes": "settings_sla", "settings.priority_streak_limit": "settings_streak",
     "settings.ticker": "settings_ticker", "settings.accept_outside_hours": "settings_outside_hours",
     "settings.personal_data": "settings_personal_data", "settings.personal_data_days": "settings_personal_data_days",
+    "public_id": "audit_field_public_id", "service": "audit_field_service", "reason": "audit_field_reason",
 }
 
 
@@ -72,9 +74,19 @@ def _differences(before: dict | None, after: dict | None) -> list[tuple[str, obj
     flat_before, flat_after = _flatten(before or {}), _flatten(after or {})
     if before is not None:         # a setting nobody had set was its default
         flat_before = {**{k: v for k, v in SETTING_DEFAULTS.items() if k in flat_after}, **flat_before}
-    return [(label_of(key), _was(key, flat_before, before), words(flat_after.get(key)))
+    return [(label_of(key), _was(key, flat_before, before), _now(key, flat_after.get(key)))
             for key in dict.fromkeys([*flat_before, *flat_after])
             if key != "id" and words(flat_before.get(key)) != words(flat_after.get(key))]
+
+
+def _now(key: str, value) -> str:
+    # Why something was refused is kept as its message's code; a manager reads the message.
+    if key == "reason" and isinstance(value, str) and value in MESSAGES:
+        try:
+            return text(value)
+        except (KeyError, IndexError):
+            return value
+    return words(value)
 
 
 def label_of(key: str) -> str:
