@@ -480,8 +480,9 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     number = {"service": "HT01", "phone": "0945678901", "full_name": "Đỗ Văn Hùng"}
     numbers = f"/booking/centres/{province.link_id}/numbers"
     assert code(post(numbers, "10.8.4.1", json=number)) == "province_remote_none"
-    remote = {**good, "remote": [{"code": "HT01", "name": "Đăng ký khai sinh"}]}
-    for body in ({**good, "remote": "HT01"}, {**good, "remote": [{"code": "HT01"}]}, {**good, "remote": [["HT01"]]}):
+    remote = {**good, "remote": ["HT01", {"code": "CT01", "name": "Chứng thực bản sao"}]}
+    for body in ({**good, "remote": "HT01"}, {**good, "remote": [{"code": "HT01"}]}, {**good, "remote": [["HT01"]]},
+                 {**good, "remote": ["ZZ99"]}):                     # a bare code names one with slots only
         assert requests.put(f"{api}/offer", json=body, headers=key, timeout=5).status_code == 422, body
     assert requests.put(f"{api}/offer", json=remote, headers=key, timeout=5).status_code == 200
     # The offer came, but the centre has not pushed within the minute: its live queue is unknown.

@@ -108,7 +108,9 @@ def offer_document(db, centre_id: int) -> dict:
                     free[day.isoformat()] = places
             if free:
                 services.append({"code": svc["code"], "name": svc["name"], "free": free})
-        remote = remote_codes(tx, centre, rules, now)
+        # A procedure that also has slots is named once, there: its code alone here.
+        slotted = {svc["code"] for svc in services}
+        remote = [r["code"] if r["code"] in slotted else r for r in remote_codes(tx, centre, rules, now)]
         return {"through": peer["bookings_through"] if peer else 0, "timezone": centre["timezone"],
                 "ask_id_number": rules.ask_id_number, "early_minutes": rules.early_minutes,
                 "late_minutes": rules.late_minutes,

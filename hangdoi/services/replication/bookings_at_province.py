@@ -52,10 +52,12 @@ def check_offer(payload) -> dict:
     if not isinstance(payload, dict) or set(payload) - {"remote"} != keys:
         raise Invalid("invalid_offer", reason=", ".join(sorted(keys)))
     remote = payload.setdefault("remote", [])
+    slotted = {svc["code"] for svc in payload["services"]} if isinstance(payload["services"], list) else set()
     if not isinstance(remote, list) or len(remote) > MAX_OFFER_SERVICES or not all(
-            isinstance(r, dict) and set(r) == {"code", "name"} and _text(r["code"], 32) and _text(r["name"], 300)
+            (isinstance(r, str) and r in slotted)
+            or (isinstance(r, dict) and set(r) == {"code", "name"} and _text(r["code"], 32) and _text(r["name"], 300))
             for r in remote):
-        raise Invalid("invalid_offer", reason="remote: [{code, name}, …]")
+        raise Invalid("invalid_offer", reason="remote: [a code of services, or {code, name}, …]")
     if type(payload["through"]) is not int or payload["through"] < 0 or type(payload["ask_id_number"]) is not bool \
             or any(type(payload[k]) is not int or not 0 <= payload[k] <= 240 for k in ("early_minutes", "late_minutes")):
         raise Invalid("invalid_offer", reason="through, ask_id_number, early_minutes, late_minutes")
@@ -133,9 +135,16 @@ def _offer_view(tx: Tx, link: dict, now: datetime) -> dict:
     reachable = heard is not None and (now - heard).total_seconds() <= REMOTE_HEARD_SECONDS
     return {"centre": centre, "services": services, "ask_id_number": doc["ask_id_number"],
             # A number for today needs the centre's live queue: only while its link is up.
-            "remote": doc.get("remote", []) if reachable else [],
+            "remote": _remote(doc) if reachable else [],
             "early_minutes": doc["early_minutes"], "late_minutes": doc["late_minutes"],
             "offered_at": tx.read_instant(link["offer_at"]).isoformat(timespec="seconds")}
+
+
+def _remote(doc: dict) -> list[dict]:
+    """The procedures a number for today can be asked for, {code, name} each (the offer names one
+    that also has slots only there)."""
+    names = {svc["code"]: svc["name"] for svc in doc["services"]}
+    return [{"code": r, "name": names[r]} if isinstance(r, str) else r for r in doc.get("remote", [])]
 
 
 def _pending(tx: Tx, link_id: int, through: int) -> dict:
@@ -185,7 +194,7 @@ def take_remote(db, data_dir: Path, link_id: int, service: str, phone: str, full
         svc = next((r for r in view["remote"] if r["code"] == service), None)
         if svc is None:
             offered = json.loads(link["offer"]) if link["offer"] else {}
-            raise Conflict("province_remote_unreachable" if any(r["code"] == service for r in offered.get("remote", []))
+            raise Conflict("province_remote_unreachable" if offered and any(r["code"] == service for r in _remote(offered))
                            else "province_remote_none", service=service[:32])
         contact = {"phone": mobile(phone), "full_name": person_name(full_name),
                    "id_number": id_number(id_number_raw, view["ask_id_number"])}
@@ -275,7 +284,7 @@ def _find(tx: Tx, public_id: str) -> tuple[dict, dict, str, tuple]:
     booking["local_day"] = tx.read_day(booking["local_day"])
     link = tx.row("SELECT id, name, area FROM centre_link WHERE id = :id", id=booking["link_id"])
     offered = json.loads(tx.value("SELECT offer FROM centre_link WHERE id = :id", id=link["id"]) or "{}")
-    names = {s["code"]: s["name"] for s in [*offered.get("services", []), *offered.get("remote", [])]}
+    names = {s["code"]: s["name"] for s in [*offered.get("services", []), *(_remote(offered) if offered else [])]}
     return (booking, link, names.get(booking["service_code"], booking["service_code"]),
             (offered.get("early_minutes"), offered.get("late_minutes")))
 
