@@ -11,46 +11,29 @@ procedures that the province's list does not have stay as they are.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-
 from hangdoi.clock import local_day
 from hangdoi.engine.errors import Conflict, Invalid
 from hangdoi.engine.sql import Tx
-from hangdoi.engine.work import Work, transact
+from hangdoi.services.administration import province_held
 from hangdoi.services.administration.change import Change
 from hangdoi.services.administration.services import save_domain, save_service, service_row
 
 MAX_CODES = 5000
+KIND = "catalogue"
 
 
 def keep(db, centre_id: int, document: dict) -> bool:
     """Keep the catalogue the link brought (checked); returns whether it changed."""
     document = _checked(document)
-    # The province's own canonical form (sorted keys, no spaces), so both hold the same fingerprint.
-    body = json.dumps({k: document[k] for k in ("domains", "services")}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
-    fingerprint = hashlib.sha256(body.encode()).hexdigest()
-
-    def write(work: Work) -> bool:
-        tx = work.tx
-        if tx.value("SELECT catalogue_fingerprint FROM province_peer WHERE centre_id = :c", c=centre_id) == fingerprint:
-            return False
-        tx.execute("UPDATE province_peer SET catalogue = :doc, catalogue_fingerprint = :fp WHERE centre_id = :c",
-                   doc=body, fp=fingerprint, c=centre_id)
-        return True
-
-    return transact(db, write)
+    return province_held.keep(db, centre_id, KIND, {k: document[k] for k in ("domains", "services")})
 
 
 def held_fingerprint(db, centre_id: int) -> str | None:
-    with db.read() as session:
-        return Tx(session).value("SELECT catalogue_fingerprint FROM province_peer WHERE centre_id = :c", c=centre_id)
+    return province_held.held_fingerprint(db, centre_id, KIND)
 
 
 def _document(tx: Tx, centre_id: int) -> dict | None:
-    raw = tx.value("SELECT catalogue FROM province_peer WHERE centre_id = :c", c=centre_id)
-    return None if raw is None else json.loads(raw)
+    return province_held.held(tx, centre_id, KIND)
 
 
 def offered(change, now) -> dict:

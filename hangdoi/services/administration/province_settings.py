@@ -9,15 +9,13 @@ admin: a commune may keep its Saturday morning or a target of its own.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import fields
 
 from hangdoi.engine.booking_rules import BookingRules
 from hangdoi.engine.errors import Conflict, Invalid
 from hangdoi.engine.hours import DEFAULT_HOURS
 from hangdoi.engine.sql import Tx
-from hangdoi.engine.work import Work, transact
+from hangdoi.services.administration import province_held
 from hangdoi.services.administration.centre import (
     SETTING_DEFAULTS,
     TEMPLATE_SETTINGS,
@@ -26,32 +24,19 @@ from hangdoi.services.administration.centre import (
     save_centre,
 )
 
+KIND = "settings_template"
+
 
 def keep(db, centre_id: int, document) -> bool:
     """Keep the template the link brought (checked again: the link is not trusted); returns whether
     it changed."""
     template = check_template({k: v for k, v in document.items() if k != "fingerprint"}
                               if isinstance(document, dict) else document)
-    # The province's own canonical form (sorted keys, no spaces), so both hold the same fingerprint.
-    body = json.dumps(template, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    fingerprint = hashlib.sha256(body.encode()).hexdigest()
-
-    def write(work: Work) -> bool:
-        tx = work.tx
-        if tx.value("SELECT settings_template_fingerprint FROM province_peer WHERE centre_id = :c",
-                    c=centre_id) == fingerprint:
-            return False
-        tx.execute("UPDATE province_peer SET settings_template = :doc, settings_template_fingerprint = :fp "
-                   "WHERE centre_id = :c", doc=body, fp=fingerprint, c=centre_id)
-        return True
-
-    return transact(db, write)
+    return province_held.keep(db, centre_id, KIND, template)
 
 
 def held_fingerprint(db, centre_id: int) -> str | None:
-    with db.read() as session:
-        return Tx(session).value("SELECT settings_template_fingerprint FROM province_peer WHERE centre_id = :c",
-                                 c=centre_id)
+    return province_held.held_fingerprint(db, centre_id, KIND)
 
 
 def proposal(change) -> dict:
@@ -102,8 +87,7 @@ def take(change, paths: list[str]) -> dict:
 
 
 def _template(tx: Tx, centre_id: int) -> dict | None:
-    raw = tx.value("SELECT settings_template FROM province_peer WHERE centre_id = :c", c=centre_id)
-    return None if raw is None else json.loads(raw)
+    return province_held.held(tx, centre_id, KIND)
 
 
 def _parts(template: dict) -> list[tuple[str, object]]:
