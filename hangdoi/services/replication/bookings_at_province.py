@@ -314,8 +314,7 @@ def _view(booking: dict, link: dict, service_name: str, minutes: tuple, data_dir
 
 def _ahead(tx: Tx, booking: dict) -> int | None:
     """About how many are before an issued number: its centre's tickets of the same procedure still
-    waiting (or held from a phone) that were issued before it, as the pushed timeline has them (an
-    index on link_id, local_day, status serves it). The
+    waiting (or held from a phone) that were issued before it, as the pushed timeline has them. The
     centre's own page knows the order better (priorities, counters); this is what the province sees."""
     mine = tx.row("SELECT local_day, service FROM replica_ticket WHERE link_id = :l AND remote_id = :t",
                   l=booking["link_id"], t=booking.get("ticket_remote_id"))
