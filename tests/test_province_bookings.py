@@ -484,11 +484,16 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     for body in ({**good, "remote": "HT01"}, {**good, "remote": [{"code": "HT01"}]}, {**good, "remote": [["HT01"]]},
                  {**good, "remote": ["ZZ99"]}):                     # a bare code names one with slots only
         assert requests.put(f"{api}/offer", json=body, headers=key, timeout=5).status_code == 422, body
-    assert requests.put(f"{api}/offer", json=remote, headers=key, timeout=5).status_code == 200
-    # The offer came, but the centre has not pushed within the minute: its live queue is unknown.
+    # Numbers for today only, but the centre has not pushed within the minute: its live queue is unknown,
+    # and the list says there is nothing to take there.
+    numbers_only = {**good, "services": [], "remote": [{"code": "HT01", "name": "Đăng ký khai sinh"}]}
+    assert requests.put(f"{api}/offer", json=numbers_only, headers=key, timeout=5).status_code == 200
     assert code(post(numbers, "10.8.4.2", json=number)) == "province_remote_unreachable"
+    assert requests.get(f"{api}/booking/centres", timeout=5).json()[0]["bookable"] is False
     assert requests.post(f"{api}/push", json={"centre": 1, "after": 0, "through": 0, "rows": []}, headers=key,
                          timeout=5).status_code == 200                       # a heartbeat: heard from now
+    assert requests.get(f"{api}/booking/centres", timeout=5).json()[0]["bookable"] is True
+    assert requests.put(f"{api}/offer", json=remote, headers=key, timeout=5).status_code == 200
     for body, status in (({**number, "date": "2099-01-05"}, 422), ({**number, "service": "X" * 40}, 422),
                          ({**number, "phone": "12"}, 422), ({"service": "HT01"}, 422)):
         assert post(numbers, "10.8.4.3", json=body).status_code == status, body

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -96,13 +96,19 @@ def store_offer(db, link_id: int, offer: dict) -> dict:
 
 # -- what the page shows -------------------------------------------------------------------------
 def centres(db) -> list[dict]:
-    """The linked centres, each with whether anything can be booked there now."""
+    """The linked centres, each with whether anything can be booked there now: a slot, or a number
+    for today while the centre is heard from."""
     # Decided in the database: a hundred offers are megabytes, and this list is the page's first read.
-    # An offer is canonical JSON, so one with nothing to book reads "services":[] exactly.
+    # An offer is canonical JSON, so one with nothing to book reads "services":[] exactly, and one
+    # without numbers for today "remote":[] (or, from an older centre, no "remote" at all).
     with db.read() as session:
-        rows = Tx(session).rows("SELECT id, name, area, CASE WHEN offer IS NOT NULL AND offer NOT LIKE :empty "
-                                "THEN 1 ELSE 0 END AS bookable FROM centre_link WHERE revoked_at IS NULL "
-                                "ORDER BY area, name, id", empty='%"services":[]%')
+        tx = Tx(session)
+        heard = tx.instant(db.clock.now() - timedelta(seconds=REMOTE_HEARD_SECONDS))
+        rows = tx.rows("SELECT id, name, area, CASE WHEN offer IS NOT NULL AND (offer NOT LIKE :no_slots OR "
+                       "(offer LIKE :has_remote AND offer NOT LIKE :no_remote AND last_push_at >= :heard)) "
+                       "THEN 1 ELSE 0 END AS bookable FROM centre_link WHERE revoked_at IS NULL "
+                       "ORDER BY area, name, id", no_slots='%"services":[]%', has_remote='%"remote":%',
+                       no_remote='%"remote":[]%', heard=heard)
     return [{"id": r["id"], "name": r["name"], "area": r["area"], "bookable": bool(r["bookable"])} for r in rows]
 
 
