@@ -262,6 +262,32 @@ def test_a_number_for_today_asked_at_the_province_is_issued_or_refused_by_the_ce
                     "JOIN ticket t ON t.id = b.ticket_id WHERE b.public_id = :p", p=asked["public_id"])
     assert [(r["status"], r["kind"], bool(r["from_province"])) for r in held] == [("remote", "remote", True)]
     assert pull(db, centre.centre, province_db, link_id) == 0                 # pulled again: nothing twice
+    # The offer's list, read in bulk, is what each procedure's own allowance says; one whose share is used
+    # up leaves it.
+    from hangdoi.engine.bookings import _remote_allowance, remote_codes
+    from hangdoi.engine.booking_rules import rules_of
+
+    def offered_now():
+        with db.read() as session:
+            tx = Tx(session)
+            here, now = tx.centre(centre.centre), clock.now()
+            rules, today = rules_of(here["settings"]), now.date()
+            used = {r["what"]: r["used"] for r in tx.rows("SELECT what, used FROM booking_count WHERE what LIKE :r",
+                                                          r="remote:%")}
+            one_by_one = [s["code"] for s in tx.rows("SELECT id, code, daily_cap FROM service WHERE centre_id = :c "
+                                                     "AND active = :yes ORDER BY position, id", c=centre.centre, yes=True)
+                          if used.get(f"remote:{s['id']}", 0) < _remote_allowance(tx, here, rules, s, today)]
+            return [r["code"] for r in remote_codes(tx, here, rules, now)], one_by_one
+    bulk, one_by_one = offered_now()
+    assert bulk == one_by_one and "HT01" in bulk
+    with db.write() as session:
+        Tx(session).execute("UPDATE booking_count SET used = used + 1000 WHERE what = :w",
+                            w=f"remote:{centre.service('HT01')}")
+    bulk, one_by_one = offered_now()
+    assert bulk == one_by_one and "HT01" not in bulk
+    with db.write() as session:
+        Tx(session).execute("UPDATE booking_count SET used = used - 1000 WHERE what = :w",
+                            w=f"remote:{centre.service('HT01')}")
     push_all(db, centre.centre, province_db, link_id)
     seen = desk.status(province_db, keys, asked["public_id"])
     assert seen["status"] == "issued" and seen["ticket"] == {"number": held[0]["display_number"], "ahead": 1}

@@ -238,13 +238,18 @@ def lead_minutes(rules: BookingRules, booking: dict) -> int:
 def _remote_allowance(tx: Tx, centre: dict, rules: BookingRules, svc: dict, day: date) -> int:
     """Remote numbers a service may hand out on a day: the bookable share of the day's capacity
     (and of its daily cap, where it has one), less the slots already booked."""
-    whole_day = bookable(replace(rules, bookable_share=1.0), svc["code"],
-                         _counters_serving(tx, svc["id"])) * len(day_slots(centre, day, rules))
+    booked = tx.value("SELECT coalesce(sum(used), 0) FROM booking_count WHERE centre_id = :c AND local_day = :d "
+                      "AND what LIKE :slots", c=centre["id"], d=tx.day(day), slots=f"slot:{svc['id']}:%")
+    return _allowance(rules, svc, _counters_serving(tx, svc["id"]), len(day_slots(centre, day, rules)), booked)
+
+
+def _allowance(rules: BookingRules, svc: dict, counters: int, slots: int, booked: int) -> int:
+    """_remote_allowance from what it reads: the counters serving the service, the day's slots, the
+    slots already booked."""
+    whole_day = bookable(replace(rules, bookable_share=1.0), svc["code"], counters) * slots
     allowance = int(whole_day * rules.bookable_share + 1e-9)
     if svc["daily_cap"] is not None:
         allowance = min(allowance, int(svc["daily_cap"] * rules.bookable_share + 1e-9))
-    booked = tx.value("SELECT coalesce(sum(used), 0) FROM booking_count WHERE centre_id = :c AND local_day = :d "
-                      "AND what LIKE :slots", c=centre["id"], d=tx.day(day), slots=f"slot:{svc['id']}:%")
     return allowance - booked
 
 
@@ -488,9 +493,7 @@ def insert_from_province(work: Work, centre_id: int, claims: dict, status: str, 
     if svc is None:
         raise Conflict("booking_service_unknown", service=claims["service"][:32])
     day = date.fromisoformat(claims["date"])
-    code = claims["code"]
-    if tx.value("SELECT id FROM booking WHERE centre_id = :c AND code = :code", c=centre_id, code=code) is not None:
-        code = "P" + claims["public_id"][:11]     # a code the centre's own took first: the QR code still works
+    code = _province_code(tx, centre_id, claims["code"], claims["public_id"])
     booking = {"centre_id": centre_id, "public_id": claims["public_id"], "code": code, "kind": SLOT,
                "service_id": svc["id"], "local_day": day, "start": claims["start"], "end": claims["end"],
                "status": status, "ticket_id": None, "created_at": work.now, "checked_in_at": None, "late": False,
@@ -515,13 +518,23 @@ def remote_codes(tx: Tx, centre: dict, rules: BookingRules, now: datetime) -> li
     if not rules.remote or not accepts_tickets(centre, now):
         return []
     today = local_day(now, centre["timezone"])
-    used = {r["what"]: r["used"] for r in tx.rows(
-        "SELECT what, used FROM booking_count WHERE centre_id = :c AND local_day = :d AND what LIKE :remote",
-        c=centre["id"], d=tx.day(today), remote="remote:%")}
+    # In three queries whatever the catalogue's size: the push process asks every 10 seconds.
+    remote, booked = {}, {}
+    for r in tx.rows("SELECT what, used FROM booking_count WHERE centre_id = :c AND local_day = :d "
+                     "AND (what LIKE :remote OR what LIKE :slot)", c=centre["id"], d=tx.day(today),
+                     remote="remote:%", slot="slot:%"):
+        kind, service_id = r["what"].split(":")[:2]
+        counts = remote if kind == "remote" else booked
+        counts[int(service_id)] = counts.get(int(service_id), 0) + r["used"]
+    counters = {r["service_id"]: r["n"] for r in tx.rows(
+        "SELECT cs.service_id, count(*) AS n FROM counter_service cs JOIN counter c ON c.id = cs.counter_id "
+        "WHERE c.centre_id = :c AND c.active = :yes GROUP BY cs.service_id", c=centre["id"], yes=True)}
+    slots = len(day_slots(centre, today, rules))
     return [{"code": svc["code"], "name": svc["name"]}
             for svc in tx.rows("SELECT id, code, name, daily_cap FROM service WHERE centre_id = :c AND active = :yes "
                                "ORDER BY position, id", c=centre["id"], yes=True)
-            if used.get(f"remote:{svc['id']}", 0) < _remote_allowance(tx, centre, rules, svc, today)]
+            if remote.get(svc["id"], 0) < _allowance(rules, svc, counters.get(svc["id"], 0), slots,
+                                                      booked.get(svc["id"], 0))]
 
 
 def remote_from_province(work: Work, centre_id: int, item: dict) -> dict:
@@ -548,12 +561,18 @@ def remote_from_province(work: Work, centre_id: int, item: dict) -> dict:
     ticket = issue_in(work, svc, status=REMOTE, origin=ORIGIN_REMOTE)
     # Named in its "issued" event, so that the province learns the number from the pushed timeline.
     work.ticket_event(ticket, "issued", remote=True, province_booking=item["public_id"])
-    code = item["code"]
-    if tx.value("SELECT id FROM booking WHERE centre_id = :c AND code = :code", c=centre_id, code=code) is not None:
-        code = "P" + item["public_id"][:11]
+    code = _province_code(tx, centre_id, item["code"], item["public_id"])
     contact = {"phone": item["phone"], "full_name": item["full_name"], "id_number": item["id_number"]}
     return _insert(work, centre_id, REMOTE_NUMBER, svc, today, contact, ticket_id=ticket["id"],
                    public_id=item["public_id"], code=code, from_province=True)
+
+
+def _province_code(tx: Tx, centre_id: int, code: str, public_id: str) -> str:
+    """The province's code for a booking here, unless one of the centre's own took it first: then
+    another, and its QR code (which names its public id) still works."""
+    if tx.value("SELECT id FROM booking WHERE centre_id = :c AND code = :code", c=centre_id, code=code) is None:
+        return code
+    return "P" + public_id[:11]
 
 
 def end_from_province(work: Work, booking: dict) -> None:
