@@ -528,8 +528,11 @@ def test_the_province_booking_routes_refuse_bad_input_floods_and_wrong_keys(prov
     assert (asked.status_code, asked.json()["status"], asked.json()["qr"]) == (201, "asked", None)
     again = post(numbers, "10.8.4.6", json={**number, "phone": "+84 945 678 901"})        # the same phone
     assert (again.status_code, code(again)) == (409, "booking_already_open")
+    # One address asking again and again: the fifth request an hour is refused, as for bookings.
+    flood = [post(numbers, "10.8.5.1", json={**number, "phone": f"09123450{i:02d}"}).status_code for i in range(6)]
+    assert flood[:4] == [201] * 4 and flood[4:] == [429, 429]
     pulled = requests.get(f"{api}/bookings?after=3", headers=key, timeout=5).json()["items"]
-    assert [(i["kind"], i["status"], i["start"]) for i in pulled] == [("remote", "booked", "")]
+    assert [(i["kind"], i["status"], i["start"]) for i in pulled] == [("remote", "booked", "")] * 5
 
 
 # -- the province's booking page, in real Chromium at phone size --------------------------------------
