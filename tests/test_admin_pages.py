@@ -155,6 +155,8 @@ def test_reports_and_the_daily_report_draw_their_charts(browser, demo, tmp_path)
     issued = int(page.locator("[data-kpi=issued]").inner_text().replace(".", ""))
     assert issued > 1000
     assert page.locator("table.figures tbody tr").count() >= 20
+    assert page.locator("table.figures thead th").count() == \
+        page.locator("table.figures tbody tr").nth(0).locator("th, td").count()       # a cell under every heading
     screenshot(page, "admin-reports-1366x768")
     page.select_option("select[name=by]", "day")
     page.click(".filters button[type=submit]")

@@ -326,6 +326,9 @@ def test_the_province_admin_reads_the_report_across_centres_on_the_page(browser,
         assert page.locator("[data-kpi=issued]").inner_text() == "68"
         rows = page.locator("table.figures tbody tr")
         assert rows.count() == 5
+        # A cell under every heading, the 5-level scale's "Bình thường" included.
+        assert page.locator("table.figures thead th").count() == rows.nth(0).locator("th, td").count()
+        assert rows.nth(1).locator("td").last.inner_text() == "100 %"
         assert rows.nth(0).locator("th").inner_text() == "Xã Minh Quang"        # by area, then name
         assert "5 trung tâm" in page.locator("#scope").inner_text()
         assert page.locator("a[href*='index-766.xlsx']").count() == 1

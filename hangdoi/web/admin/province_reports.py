@@ -59,5 +59,5 @@ def _render(template: str, next_path: str):
     heading = letterhead(state.centre_name(db, officer["centre_id"]), local_now.date())
     return render_template(template, t=text, officer=officer, report=report, heading=heading,
                            by_centre=by_centre, error=error, groupings=GROUPINGS, group_headers=GROUP_HEADERS,
-                           columns=[c[0] for c in COLUMNS], labels=texts("report_"), areas=areas, area=area,
+                           columns=COLUMNS, labels=texts("report_"), areas=areas, area=area,
                            generated_at=local_now.strftime("%H:%M %d/%m/%Y")), (422 if error else 200)

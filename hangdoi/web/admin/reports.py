@@ -71,5 +71,5 @@ def _render(template: str, officer: dict, centre: int, first: str | None, last: 
     generated_at = now.strftime("%H:%M %d/%m/%Y")
     heading = letterhead(report["centre"]["name"], now.date()) if report else None
     return render_template(template, t=text, officer=officer, report=report, charts=extra, error=error, heading=heading,
-                           groupings=GROUPINGS, group_headers=GROUP_HEADERS, columns=[c[0] for c in COLUMNS],
+                           groupings=GROUPINGS, group_headers=GROUP_HEADERS, columns=COLUMNS,
                            labels=texts("report_"), generated_at=generated_at), (422 if error else 200)
