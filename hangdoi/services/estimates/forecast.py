@@ -230,7 +230,7 @@ class RunPlan:
         targeted = {c: deque(line) for c, line in self.initial_targeted.items() if line}
         remaining = self.tracked if watch is None else len(watch)
         called: dict[int, float] = {}
-        order = itertools.count()
+        order = itertools.count().__next__
         streak = dict(self.initial_streak)
         events = []
         for c in self.counters:
@@ -239,17 +239,17 @@ class RunPlan:
                 start = self._resumes_at(c)
             elif c.busy_since is not None:
                 start = now + self._rest_of_service(rng, c.id)
-            events.append((start, next(order), 0, c.id))
+            events.append((start, order(), 0, c.id))
         for opens, counter in self.expected:
-            events.append((opens, next(order), 0, counter))
+            events.append((opens, order(), 0, counter))
         close = spans[-1][1] if spans else now
         for s, rates in self.arrivals.items():
-            first = _next_arrival(rng, rates, now, close)
+            first = _next_arrival(uniform, rates, now, close)
             if first is not None:
-                events.append((first, next(order), 1, s))
+                events.append((first, order(), 1, s))
         for due, s in self.appointments:
             if uniform() < self.booked_show:
-                events.append((max(due, now), next(order), 2, (s, due)))
+                events.append((max(due, now), order(), 2, (s, due)))
         heapq.heapify(events)
         idle: set[int] = set()
         limit, share, patience = self.streak_limit, self.priority_share, self.patience
@@ -263,21 +263,20 @@ class RunPlan:
                 pause()
                 steps = 0
             at, _, kind, key = heappop(events)
-            if kind == 2:                                        # a booked citizen is due: ahead of walk-ins
-                key, due = key
-                _insert_ordered(queues[key][1], (due - APPOINTMENT_AHEAD, 0))
-                kind = 1
-            elif kind == 1:                                      # a citizen arrives for service `key`
-                queues[key][0 if uniform() < share else 1].append((at, 0))
-                following = _next_arrival(rng, arrivals[key], at, close)
-                if following is not None:
-                    heappush(events, (following, next(order), 1, key))
-            if kind == 1:
+            if kind:
+                if kind == 2:                                    # a booked citizen is due: ahead of walk-ins
+                    key, due = key
+                    _insert_ordered(queues[key][1], (due - APPOINTMENT_AHEAD, 0))
+                else:                                            # a citizen arrives for service `key`
+                    queues[key][0 if uniform() < share else 1].append((at, 0))
+                    following = _next_arrival(uniform, arrivals[key], at, close)
+                    if following is not None:
+                        heappush(events, (following, order(), 1, key))
                 if idle:
                     for counter in helpers[key]:
                         if counter in idle:
                             idle.discard(counter)
-                            heappush(events, (at, next(order), 0, counter))
+                            heappush(events, (at, order(), 0, counter))
                 continue
             while at >= span_end and span < last_span:         # time only moves forwards
                 span += 1
@@ -285,13 +284,13 @@ class RunPlan:
             if at >= span_end:
                 continue                                         # this counter is done for the day
             if at < span_start:
-                heappush(events, (span_start, next(order), 0, key))
+                heappush(events, (span_start, order(), 0, key))
                 continue
             away = away_of(key)
             if away:
                 back = _away_until(away, at)
                 if back is not None:                             # the officer is usually away now
-                    heappush(events, (back, next(order), 0, key))
+                    heappush(events, (back, order(), 0, key))
                     continue
             picked = pick(key, queues, targeted, streak, limit)
             while patience and picked is not None and picked[0] >= 0 and \
@@ -310,30 +309,32 @@ class RunPlan:
                 called[ticket] = at
                 if watch is None or ticket in watch:
                     remaining -= 1
-            hold = 0.0 if ticket < 0 else hold_for(rng, key, service, at)   # a newcomer we only watch
-            heappush(events, (at + hold, next(order), 0, key))
+                if ticket < 0:                                   # a newcomer we only watch takes no time
+                    heappush(events, (at, order(), 0, key))
+                    continue
+            heappush(events, (at + hold_for(rng, key, service, at), order(), 0, key))
         return called
 
     def _pick(self, counter: int, queues, targeted, streak, limit):
         """The ticket this counter calls now: (ticket id or 0 for an arrival, priority?, service, queued)."""
-        own = targeted.get(counter)
-        if own:
-            queued, ticket = own.popleft()
-            return ticket, False, self.service_of[ticket], queued
-        prefer_normal = limit > 0 and streak[counter] >= limit
+        if targeted:
+            own = targeted.get(counter)
+            if own:
+                queued, ticket = own.popleft()
+                return ticket, False, self.service_of[ticket], queued
+        kinds = (1, 0) if limit > 0 and streak[counter] >= limit else (0, 1)
         for tier in self.serves[counter]:
-            best = None
-            for kind in ((1, 0) if prefer_normal else (0, 1)):
+            for kind in kinds:
+                best = None
                 for s in tier:
                     q = queues.get(s)
-                    if q and q[kind] and (best is None or q[kind][0][0] < best[0]):
-                        best = (q[kind][0][0], s, kind)
+                    if q:
+                        line = q[kind]
+                        if line and (best is None or line[0][0] < best[0][0]):
+                            best, best_service = line, s
                 if best is not None:
-                    break
-            if best is not None:
-                _, s, kind = best
-                queued, ticket = queues[s][kind].popleft()
-                return ticket, kind == 0, s, queued
+                    queued, ticket = best.popleft()
+                    return ticket, kind == 0, best_service, queued
         return None
 
     # -- what the runs assume; the simulator's oracle (simulation/oracle.py) knows the truth instead --
@@ -429,16 +430,16 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
     return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def _next_arrival(rng: random.Random, per_minute: list[float], after: float, close: float) -> float | None:
-    """The next arrival of a Poisson process whose rate is constant within each hour."""
+def _next_arrival(uniform: Callable[[], float], per_minute: list[float], after: float, close: float) -> float | None:
+    """The next arrival of a Poisson process whose rate is constant within each hour. `uniform` is the
+    run's rng.random: the draw is rng.expovariate's own, written out (this is called for every arrival)."""
     at = after
     while at < close:
         hour = int(at // 60)
-        hour_end = (hour + 1) * 60.0
         rate = per_minute[hour % 24]
         if rate > 0:
-            candidate = at + rng.expovariate(rate)
-            if candidate < hour_end:
+            candidate = at - math.log(1.0 - uniform()) / rate
+            if candidate < (hour + 1) * 60.0:
                 return candidate if candidate < close else None
-        at = hour_end
+        at = (hour + 1) * 60.0
     return None
